@@ -1,0 +1,61 @@
+"""Configuration: environment variables prefixed DUBAN_."""
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore")
+
+    database_url: str = "sqlite:///./duban.db"
+    timezone: str = "Asia/Shanghai"
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = Field(
+        default="change-me-in-production",
+        description="Signs session cookies and milestone links.",
+    )
+    # Support milestones fall due this many workdays before the lead milestone.
+    support_lead_workdays: int = 5
+    send_hour: int = 9
+    holidays_file: str | None = None
+
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none | starttls | ssl
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "duban@localhost"
+
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    dingtalk_base_url: str = "https://oapi.dingtalk.com"
+    feishu_base_url: str = "https://open.feishu.cn"
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    login_attempts_per_minute: int = 10
+    attachment_max_bytes: int = 10 * 1024 * 1024
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone name
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
