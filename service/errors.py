@@ -1,0 +1,27 @@
+"""Domain errors. Service functions raise these; the web layer maps them to HTTP."""
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    """An illegal state transition or a uniqueness clash."""
+
+    status_code = 409
+
+
+class Invalid(DomainError):
+    status_code = 422

@@ -1,0 +1,37 @@
+"""Imports every domain's models so that the metadata (and Alembic) sees all tables."""
+
+from service.audit.models import AuditEvent
+from service.auth.models import ApiToken, LoginAttempt, User
+from service.database import Base
+from service.departments.models import Department, DepartmentGroupMember
+from service.milestones.models import (
+    Attachment,
+    ExtensionRequest,
+    Milestone,
+    Report,
+    Review,
+)
+from service.offices.models import Office
+from service.plans.models import Assignment, Measure, Phase, Plan, Section, Task
+
+__all__ = [
+    "ApiToken",
+    "Assignment",
+    "Attachment",
+    "AuditEvent",
+    "Base",
+    "Department",
+    "DepartmentGroupMember",
+    "ExtensionRequest",
+    "LoginAttempt",
+    "Measure",
+    "Milestone",
+    "Office",
+    "Phase",
+    "Plan",
+    "Report",
+    "Review",
+    "Section",
+    "Task",
+    "User",
+]

@@ -1,0 +1,119 @@
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.database import Base, UTCDateTime, utcnow
+
+PLAN_DRAFT = "draft"
+PLAN_ACTIVE = "active"
+PLAN_ARCHIVED = "archived"
+
+ROLE_LEAD = "lead"  # 牵头 / 负责
+ROLE_SUPPORT = "support"  # 配合 / 参与 / 协办
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    doc_number: Mapped[str | None] = mapped_column(String(100))
+    issuer: Mapped[str | None] = mapped_column(String(200))
+    issued_date: Mapped[date | None] = mapped_column(Date)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=PLAN_DRAFT)
+    source_text: Mapped[str | None] = mapped_column(Text)
+    # None: use the configured default (DUBAN_SUPPORT_LEAD_WORKDAYS).
+    support_lead_workdays: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    phases: Mapped[list["Phase"]] = relationship(
+        back_populates="plan", order_by="Phase.position", cascade="all, delete-orphan"
+    )
+    sections: Mapped[list["Section"]] = relationship(
+        back_populates="plan", order_by="Section.position", cascade="all, delete-orphan"
+    )
+    tasks: Mapped[list["Task"]] = relationship(
+        back_populates="plan", order_by="Task.position", cascade="all, delete-orphan"
+    )
+    measures: Mapped[list["Measure"]] = relationship(
+        back_populates="plan", order_by="Measure.position", cascade="all, delete-orphan"
+    )
+
+
+class Phase(Base):
+    __tablename__ = "phases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    deadline: Mapped[date] = mapped_column(Date)
+
+    plan: Mapped[Plan] = relationship(back_populates="phases")
+
+
+class Section(Base):
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+
+    plan: Mapped[Plan] = relationship(back_populates="sections")
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(Text)
+    # None where the document does not say (most plans make every task mandatory).
+    mandatory: Mapped[bool | None] = mapped_column(Boolean)
+
+    plan: Mapped[Plan] = relationship(back_populates="tasks")
+    section: Mapped[Section | None] = relationship()
+
+
+class Measure(Base):
+    """措施: the unit of assignment."""
+
+    __tablename__ = "measures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    # None for measures outside tasks (保障措施).
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    # The measure's own deadline; when set it replaces the plan's phases.
+    deadline: Mapped[date | None] = mapped_column(Date)
+
+    plan: Mapped[Plan] = relationship(back_populates="measures")
+    task: Mapped[Task | None] = relationship()
+    assignments: Mapped[list["Assignment"]] = relationship(
+        back_populates="measure", cascade="all, delete-orphan", order_by="Assignment.id"
+    )
+
+
+class Assignment(Base):
+    """分工: measure × department × role."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("measure_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+
+    measure: Mapped[Measure] = relationship(back_populates="assignments")
