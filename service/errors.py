@@ -25,3 +25,7 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     status_code = 422
+
+
+class RateLimited(DomainError):
+    status_code = 429

@@ -1,0 +1,64 @@
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.audit.models import AuditEvent
+from service.auth.actor import Actor
+
+
+def snapshot(obj: Any, *fields: str) -> dict[str, Any]:
+    """JSON-safe copy of the named attributes, for an audit event's before/after."""
+    values = {}
+    for name in fields:
+        value = getattr(obj, name)
+        values[name] = value.isoformat() if isinstance(value, (date, datetime)) else value
+    return values
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    now: datetime,
+) -> AuditEvent:
+    event = AuditEvent(
+        office_id=actor.office_id,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+        created_at=now,
+    )
+    session.add(event)
+    return event
+
+
+def list_events(
+    session: Session,
+    actor: Actor,
+    *,
+    entity_type: str | None = None,
+    entity_id: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.office_id.in_(actor.readable_office_ids))
+    if entity_type is not None:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if entity_id is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if actor.department_id is not None:
+        # A department sees the trail of its own work only.
+        query = query.where(AuditEvent.actor_id == actor.user_id)
+    query = query.order_by(AuditEvent.created_at, AuditEvent.id).limit(limit).offset(offset)
+    return list(session.scalars(query))

@@ -1,0 +1,158 @@
+"""Users, passwords, bearer tokens and login rate limiting."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from service.audit.service import record
+from service.auth.actor import Actor
+from service.auth.models import (
+    ROLE_DEPARTMENT,
+    ROLES,
+    TOKEN_KIND_API,
+    ApiToken,
+    LoginAttempt,
+    User,
+)
+from service.auth.passwords import hash_password, verify_password
+from service.departments.models import Department
+from service.errors import Conflict, Invalid, NotFound, RateLimited
+from service.offices.service import descendant_office_ids
+
+MIN_PASSWORD_LENGTH = 8
+LOGIN_WINDOW = timedelta(minutes=1)
+
+
+class LoginFailed(Invalid):
+    status_code = 401
+
+
+def actor_for_user(session: Session, user: User) -> Actor:
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        office_id=user.office_id,
+        role=user.role,
+        department_id=user.department_id if user.role == ROLE_DEPARTMENT else None,
+        readable_office_ids=descendant_office_ids(session, user.office_id),
+    )
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    department_id: int | None = None,
+    display_name: str | None = None,
+    now: datetime,
+) -> User:
+    actor.require_admin()
+    username = username.strip()
+    if not username:
+        raise Invalid("用户名不能为空")
+    if role not in ROLES:
+        raise Invalid(f"角色必须是 {', '.join(ROLES)} 之一，而不是 {role!r}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    if role == ROLE_DEPARTMENT:
+        if department_id is None:
+            raise Invalid("单位用户必须指定 department_id")
+        department = session.get(Department, department_id)
+        if department is None or department.office_id != actor.office_id:
+            raise NotFound(f"单位 {department_id} 不存在")
+    elif department_id is not None:
+        raise Invalid("只有单位用户 (role=department) 可以绑定单位")
+    if session.scalars(select(User.id).where(User.username == username)).first() is not None:
+        raise Conflict(f"用户名 {username} 已被使用")
+    user = User(
+        office_id=actor.office_id,
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role,
+        department_id=department_id,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    record(
+        session, actor, "user.create", "user", user.id,
+        after={"username": username, "role": role, "department_id": department_id}, now=now,
+    )
+    return user
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, now: datetime, attempts_per_minute: int
+) -> User:
+    """The user for these credentials; failed attempts are counted per username."""
+    recent_failures = session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.username == username, LoginAttempt.attempted_at > now - LOGIN_WINDOW
+        )
+    )
+    if recent_failures >= attempts_per_minute:
+        raise RateLimited("登录尝试过于频繁，请一分钟后再试")
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        session.add(LoginAttempt(username=username, attempted_at=now))
+        session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - LOGIN_WINDOW))
+        raise LoginFailed("用户名或密码错误")
+    return user
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    user: User,
+    *,
+    now: datetime,
+    kind: str = TOKEN_KIND_API,
+    lifetime: timedelta | None = None,
+    name: str | None = None,
+) -> str:
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=_hash_token(raw),
+            kind=kind,
+            name=name,
+            created_at=now,
+            expires_at=now + lifetime if lifetime else None,
+        )
+    )
+    session.flush()
+    return raw
+
+
+def user_for_token(session: Session, raw: str, *, now: datetime) -> User | None:
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw))).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.active:
+        return None
+    # Written at most once a minute so reads stay cheap.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+    return user
+
+
+def revoke_token(session: Session, raw: str, *, now: datetime) -> bool:
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw))).first()
+    if token is None or token.revoked_at is not None:
+        return False
+    token.revoked_at = now
+    return True
