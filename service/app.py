@@ -1,0 +1,62 @@
+"""The FastAPI application: REST API under /api/v1, web UI, scheduler."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from service import __version__
+from service.clock import Clock, SystemClock
+from service.config import Settings, get_settings
+from service.database import make_engine, make_session_factory
+from service.errors import DomainError
+from service.workdays import calendar_from_settings
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+
+
+def _describe_validation_error(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{location or '请求'}: {error.get('msg')}")
+    return "; ".join(parts) or "请求格式不正确"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError):
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": _describe_validation_error(exc)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "服务器内部错误，已记录日志"}, status_code=500)
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Duban 督办",
+        version=__version__,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.clock = clock or SystemClock()
+    app.state.calendar = calendar_from_settings(settings.holidays_file)
+    _install_error_handlers(app)
+
+    from service.routes import api_router
+
+    app.include_router(api_router, prefix=API_PREFIX)
+    return app

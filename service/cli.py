@@ -1,0 +1,115 @@
+"""The `duban` command line. Bad input: exit code 2 and one line on stderr."""
+
+import getpass
+import os
+from typing import Optional
+
+import typer
+
+from service import __version__
+from service.config import get_settings
+
+app = typer.Typer(
+    help="Duban 督办: task assignment and reminders for leading-group offices.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+
+def fail(message: str) -> None:
+    """Stop with exit code 2 and one line on stderr."""
+    typer.echo(f"duban: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"duban {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    pass
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    from service.migrate import upgrade_database
+
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    typer.echo(f"database at head: {settings.database_url}")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: str = typer.Option(..., help="admin, department or leader"),
+    department: Optional[str] = typer.Option(None, help="Department name (for role department)"),
+) -> None:
+    """Create a user; the password comes from DUBAN_PASSWORD or a prompt."""
+    from service.bootstrap import open_database
+    from service.auth.actor import Actor
+    from service.auth.service import create_user
+    from service.clock import SystemClock
+    from service.departments.service import find_department
+    from service.errors import DomainError
+    from service.offices.service import ensure_default_office
+
+    password = os.environ.get("DUBAN_PASSWORD") or getpass.getpass("password: ")
+    with open_database(get_settings()) as session:
+        office = ensure_default_office(session)
+        department_id = None
+        if department is not None:
+            found = find_department(session, office.id, department)
+            if found is None:
+                fail(f"no department named {department!r}")
+            department_id = found.id
+        try:
+            user = create_user(
+                session, Actor.system(office.id), username=username, password=password, role=role,
+                department_id=department_id, now=SystemClock().now(),
+            )
+        except DomainError as exc:
+            fail(exc.message)
+        typer.echo(f"created user {user.username} ({user.role})")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+) -> None:
+    """Run the web UI, the REST API and the scheduler in one process."""
+    import uvicorn
+
+    from service.app import create_app
+    from service.migrate import upgrade_database
+
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port)
+
+
+@app.command()
+def demo() -> None:
+    """Fill the configured database with a demo office, departments, users and an active plan."""
+    from service.demo import load_demo
+
+    settings = get_settings()
+    for line in load_demo(settings):
+        typer.echo(line)
+
+
+def main() -> None:
+    app()

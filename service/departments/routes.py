@@ -1,0 +1,95 @@
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from service.departments import service
+from service.departments.models import Department
+from service.dependencies import ActorDep, NowDep, SessionDep
+
+router = APIRouter(tags=["departments"])
+
+
+class Head(BaseModel):
+    name: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=200)
+    mobile: str | None = Field(default=None, max_length=40)
+
+
+class DepartmentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    aliases: list[str] = Field(default_factory=list, max_length=100)
+    kind: str = "unit"
+    emails: list[str] = Field(default_factory=list, max_length=50)
+    mobiles: list[str] = Field(default_factory=list, max_length=50)
+    head: Head = Field(default_factory=Head)
+
+
+class DepartmentPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    aliases: list[str] | None = Field(default=None, max_length=100)
+    kind: str | None = None
+    emails: list[str] | None = Field(default=None, max_length=50)
+    mobiles: list[str] | None = Field(default=None, max_length=50)
+    head: Head | None = None
+    confirmed: bool | None = None
+
+
+class DepartmentOut(DepartmentIn):
+    id: int
+    office_id: int
+    confirmed: bool
+    members: list[int] = Field(default_factory=list)
+
+
+class GroupMembers(BaseModel):
+    member_ids: list[int] = Field(max_length=500)
+
+
+def _values(body: DepartmentIn | DepartmentPatch) -> dict:
+    values = body.model_dump(exclude_unset=True, exclude={"head"})
+    if body.head is not None:
+        head = body.head.model_dump(exclude_unset=isinstance(body, DepartmentPatch))
+        values.update({f"head_{key}": value for key, value in head.items()})
+    return {k: v for k, v in values.items() if not (k in ("name", "kind", "confirmed") and v is None)}
+
+
+def department_out(session, department: Department) -> DepartmentOut:
+    return DepartmentOut(
+        id=department.id,
+        office_id=department.office_id,
+        name=department.name,
+        aliases=department.aliases or [],
+        kind=department.kind,
+        emails=department.emails or [],
+        mobiles=department.mobiles or [],
+        head=Head(name=department.head_name, email=department.head_email, mobile=department.head_mobile),
+        confirmed=department.confirmed,
+        members=service.group_member_ids(session, department.id) if department.kind == "group" else [],
+    )
+
+
+@router.get("/departments", response_model=list[DepartmentOut])
+def list_departments(actor: ActorDep, session: SessionDep, confirmed: bool | None = None):
+    return [department_out(session, d) for d in service.list_departments(session, actor, confirmed=confirmed)]
+
+
+@router.post("/departments", response_model=DepartmentOut, status_code=201)
+def create_department(body: DepartmentIn, actor: ActorDep, session: SessionDep, now: NowDep):
+    department = service.create_department(session, actor, _values(body), now=now)
+    return department_out(session, department)
+
+
+@router.get("/departments/{department_id}", response_model=DepartmentOut)
+def get_department(department_id: int, actor: ActorDep, session: SessionDep):
+    return department_out(session, service.get_department(session, actor, department_id))
+
+
+@router.patch("/departments/{department_id}", response_model=DepartmentOut)
+def update_department(department_id: int, body: DepartmentPatch, actor: ActorDep, session: SessionDep, now: NowDep):
+    department = service.update_department(session, actor, department_id, _values(body), now=now)
+    return department_out(session, department)
+
+
+@router.put("/departments/{department_id}/members", response_model=DepartmentOut)
+def set_members(department_id: int, body: GroupMembers, actor: ActorDep, session: SessionDep, now: NowDep):
+    group = service.set_group_members(session, actor, department_id, body.member_ids, now=now)
+    return department_out(session, group)

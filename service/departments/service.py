@@ -1,0 +1,127 @@
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.audit.service import record, snapshot
+from service.auth.actor import Actor
+from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
+from service.errors import Conflict, Invalid, NotFound
+
+EDITABLE_FIELDS = (
+    "name", "aliases", "kind", "emails", "mobiles", "head_name", "head_email", "head_mobile", "confirmed",
+)
+
+
+def normalize_name(name: str) -> str:
+    return "".join(name.split())
+
+
+def list_departments(session: Session, actor: Actor, *, confirmed: bool | None = None) -> list[Department]:
+    query = select(Department).where(Department.office_id.in_(actor.readable_office_ids))
+    if confirmed is not None:
+        query = query.where(Department.confirmed == confirmed)
+    return list(session.scalars(query.order_by(Department.id)))
+
+
+def get_department(session: Session, actor: Actor, department_id: int) -> Department:
+    department = session.get(Department, department_id)
+    if department is None or department.office_id not in actor.readable_office_ids:
+        raise NotFound(f"单位 {department_id} 不存在")
+    if actor.department_id is not None and department.id != actor.department_id:
+        raise NotFound(f"单位 {department_id} 不存在")
+    return department
+
+
+def find_department(session: Session, office_id: int, name: str) -> Department | None:
+    """Match by exact name, then by alias."""
+    name = normalize_name(name)
+    departments = session.scalars(select(Department).where(Department.office_id == office_id)).all()
+    for department in departments:
+        if department.name == name:
+            return department
+    for department in departments:
+        if name in (department.aliases or []):
+            return department
+    return None
+
+
+def _check_unique_name(session: Session, office_id: int, name: str, own_id: int | None = None) -> None:
+    clash = session.scalars(
+        select(Department.id).where(Department.office_id == office_id, Department.name == name)
+    ).first()
+    if clash is not None and clash != own_id:
+        raise Conflict(f"单位名称“{name}”已存在（id {clash}）")
+
+
+def _validate(values: dict) -> dict:
+    if "name" in values:
+        values["name"] = normalize_name(values["name"] or "")
+        if not values["name"]:
+            raise Invalid("单位名称不能为空")
+    if "kind" in values and values["kind"] not in (KIND_UNIT, KIND_GROUP):
+        raise Invalid(f"kind 必须是 {KIND_UNIT} 或 {KIND_GROUP}")
+    if "aliases" in values:
+        values["aliases"] = sorted({normalize_name(a) for a in values["aliases"] if normalize_name(a)})
+    return values
+
+
+def create_department(session: Session, actor: Actor, values: dict, *, now: datetime) -> Department:
+    actor.require_admin()
+    values = _validate(dict(values))
+    if "name" not in values:
+        raise Invalid("单位名称不能为空")
+    _check_unique_name(session, actor.office_id, values["name"])
+    department = Department(office_id=actor.office_id, **values, created_at=now)
+    session.add(department)
+    session.flush()
+    record(
+        session, actor, "department.create", "department", department.id,
+        after=snapshot(department, *EDITABLE_FIELDS), now=now,
+    )
+    return department
+
+
+def update_department(
+    session: Session, actor: Actor, department_id: int, values: dict, *, now: datetime
+) -> Department:
+    department = get_department(session, actor, department_id)
+    actor.require_admin_of(department.office_id)
+    values = _validate(dict(values))
+    if "name" in values:
+        _check_unique_name(session, department.office_id, values["name"], department.id)
+    before = snapshot(department, *EDITABLE_FIELDS)
+    for key, value in values.items():
+        setattr(department, key, value)
+    record(
+        session, actor, "department.update", "department", department.id,
+        before=before, after=snapshot(department, *EDITABLE_FIELDS), now=now,
+    )
+    return department
+
+
+def set_group_members(
+    session: Session, actor: Actor, group_id: int, member_ids: list[int], *, now: datetime
+) -> Department:
+    group = get_department(session, actor, group_id)
+    actor.require_admin_of(group.office_id)
+    members = [get_department(session, actor, member_id) for member_id in member_ids]
+    if any(m.id == group.id or m.office_id != group.office_id for m in members):
+        raise Invalid("分组成员必须是本办公室的其他单位")
+    before = {"members": group_member_ids(session, group.id)}
+    group.kind = KIND_GROUP
+    session.query(DepartmentGroupMember).filter_by(group_id=group.id).delete()
+    session.add_all(DepartmentGroupMember(group_id=group.id, member_id=m.id) for m in members)
+    record(
+        session, actor, "department.group_members", "department", group.id,
+        before=before, after={"members": sorted(m.id for m in members)}, now=now,
+    )
+    return group
+
+
+def group_member_ids(session: Session, group_id: int) -> list[int]:
+    return sorted(
+        session.scalars(
+            select(DepartmentGroupMember.member_id).where(DepartmentGroupMember.group_id == group_id)
+        )
+    )

@@ -1,0 +1,78 @@
+"""FastAPI dependencies shared by every domain's routes."""
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from service.auth.actor import Actor
+from service.auth.service import actor_for_user, user_for_token
+from service.config import Settings
+from service.errors import DomainError
+from service.workdays import WorkdayCalendar
+
+SESSION_COOKIE = "duban_session"
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns normally."""
+    session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_now(request: Request) -> datetime:
+    return request.app.state.clock.now()
+
+
+def get_today(request: Request) -> date:
+    settings: Settings = request.app.state.settings
+    return request.app.state.clock.now().astimezone(settings.tz).date()
+
+
+def get_calendar(request: Request) -> WorkdayCalendar:
+    return request.app.state.calendar
+
+
+def _credential(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def get_actor(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    now: Annotated[datetime, Depends(get_now)],
+) -> Actor:
+    raw = _credential(request)
+    user = user_for_token(session, raw, now=now) if raw else None
+    if user is None:
+        raise NotAuthenticated("未登录或登录已失效")
+    return actor_for_user(session, user)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ActorDep = Annotated[Actor, Depends(get_actor)]
+NowDep = Annotated[datetime, Depends(get_now)]
+TodayDep = Annotated[date, Depends(get_today)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CalendarDep = Annotated[WorkdayCalendar, Depends(get_calendar)]

@@ -1,0 +1,346 @@
+"""The milestone workflow: pending → (acknowledged) → submitted → approved,
+submitted → returned → submitted …; approved is final unless the office reopens it.
+
+Every function takes the acting user and "now", checks rights, changes state,
+writes an audit event, and leaves committing to the caller.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from service.audit.service import record, snapshot
+from service.auth.actor import Actor
+from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.milestones.models import (
+    ACKNOWLEDGED,
+    APPROVED,
+    EXTENSION_APPROVED,
+    EXTENSION_PENDING,
+    EXTENSION_REJECTED,
+    OPEN_STATES,
+    PENDING,
+    RETURNED,
+    REVIEW_APPROVE,
+    REVIEW_RETURN,
+    STATES,
+    SUBMITTED,
+    Attachment,
+    ExtensionRequest,
+    Milestone,
+    Report,
+    Review,
+)
+from service.plans.models import ROLE_LEAD, ROLE_SUPPORT, Assignment, Plan
+
+STATE_LABELS = {
+    PENDING: "待签收",
+    ACKNOWLEDGED: "已签收",
+    SUBMITTED: "已报送",
+    RETURNED: "已退回",
+    APPROVED: "已办结",
+}
+MILESTONE_FIELDS = ("state", "due_date", "due_version", "acknowledged_at", "submitted_at", "approved_at")
+
+
+@dataclass(frozen=True)
+class AttachmentUpload:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def is_overdue(milestone: Milestone, today: date) -> bool:
+    return milestone.state != APPROVED and milestone.due_date < today
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def visible_milestones(actor: Actor) -> Select[tuple[Milestone]]:
+    """Milestones the actor may read: a department its own, the office its plans."""
+    query = select(Milestone).join(Plan, Plan.id == Milestone.plan_id)
+    query = query.where(Plan.office_id.in_(actor.readable_office_ids))
+    if actor.department_id is not None:
+        query = query.where(Milestone.department_id == actor.department_id)
+    return query
+
+
+def get_milestone(session: Session, actor: Actor, milestone_id: int) -> Milestone:
+    milestone = session.scalars(visible_milestones(actor).where(Milestone.id == milestone_id)).first()
+    if milestone is None:
+        # Another department's or office's milestone is indistinguishable from none.
+        raise NotFound(f"节点 {milestone_id} 不存在")
+    return milestone
+
+
+def list_milestones(
+    session: Session,
+    actor: Actor,
+    *,
+    today: date,
+    department_id: int | None = None,
+    plan_id: int | None = None,
+    state: str | None = None,
+    overdue: bool | None = None,
+    due_before: date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Milestone], int]:
+    if state is not None and state not in STATES:
+        raise Invalid(f"state 必须是 {', '.join(STATES)} 之一")
+    query = visible_milestones(actor)
+    if department_id is not None:
+        query = query.where(Milestone.department_id == department_id)
+    if plan_id is not None:
+        query = query.where(Milestone.plan_id == plan_id)
+    if state is not None:
+        query = query.where(Milestone.state == state)
+    if overdue is True:
+        query = query.where(Milestone.state != APPROVED, Milestone.due_date < today)
+    elif overdue is False:
+        query = query.where((Milestone.state == APPROVED) | (Milestone.due_date >= today))
+    if due_before is not None:
+        query = query.where(Milestone.due_date < due_before)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.order_by(Milestone.due_date, Milestone.id).limit(limit).offset(offset))
+    return list(items), total
+
+
+def reports_of(session: Session, milestone: Milestone) -> list[Report]:
+    return list(
+        session.scalars(
+            select(Report).where(Report.milestone_id == milestone.id).order_by(Report.id)
+        )
+    )
+
+
+def contributions_for(session: Session, milestone: Milestone) -> list[tuple[Milestone, Report]]:
+    """Support departments' reports on the same measure and phase, for the lead to see."""
+    if milestone.assignment.role != ROLE_LEAD:
+        return []
+    rows = session.execute(
+        select(Milestone, Report)
+        .join(Assignment, Assignment.id == Milestone.assignment_id)
+        .join(Report, Report.milestone_id == Milestone.id)
+        .where(
+            Assignment.measure_id == milestone.assignment.measure_id,
+            Assignment.role == ROLE_SUPPORT,
+            Milestone.phase_id.is_not_distinct_from(milestone.phase_id),
+        )
+        .order_by(Report.id)
+    )
+    return [(m, r) for m, r in rows]
+
+
+# --- changing ----------------------------------------------------------------
+
+
+def _require_own_department(actor: Actor, milestone: Milestone) -> None:
+    if actor.department_id != milestone.department_id:
+        raise Forbidden("只有承办单位本身可以签收、报送或申请延期")
+
+
+def _refuse(milestone: Milestone, action: str) -> Conflict:
+    label = STATE_LABELS[milestone.state]
+    return Conflict(f"节点当前状态为“{label}”({milestone.state})，不能{action}")
+
+
+def _audit(session, actor, action, milestone, before, now, **extra) -> None:
+    after = snapshot(milestone, *MILESTONE_FIELDS) | extra
+    record(session, actor, action, "milestone", milestone.id, before=before, after=after, now=now)
+
+
+def acknowledge(session: Session, actor: Actor, milestone_id: int, *, now: datetime) -> Milestone:
+    milestone = get_milestone(session, actor, milestone_id)
+    _require_own_department(actor, milestone)
+    if milestone.state != PENDING:
+        raise _refuse(milestone, "签收")
+    before = snapshot(milestone, *MILESTONE_FIELDS)
+    milestone.state = ACKNOWLEDGED
+    milestone.acknowledged_at = now
+    _audit(session, actor, "milestone.acknowledge", milestone, before, now)
+    return milestone
+
+
+def submit_report(
+    session: Session,
+    actor: Actor,
+    milestone_id: int,
+    *,
+    text: str,
+    percent: int,
+    attachments: list[AttachmentUpload] = (),
+    now: datetime,
+    max_attachment_bytes: int = 10 * 1024 * 1024,
+) -> Report:
+    milestone = get_milestone(session, actor, milestone_id)
+    _require_own_department(actor, milestone)
+    if not text.strip():
+        raise Invalid("进展内容不能为空")
+    if not 0 <= percent <= 100:
+        raise Invalid("完成百分比必须在 0 到 100 之间")
+    if milestone.state == APPROVED:
+        raise _refuse(milestone, "报送进展")
+    for upload in attachments:
+        if len(upload.data) > max_attachment_bytes:
+            raise Invalid(f"附件 {upload.filename} 超过 {max_attachment_bytes // (1024 * 1024)} MB 上限")
+    before = snapshot(milestone, *MILESTONE_FIELDS)
+    report = Report(
+        milestone_id=milestone.id, author_id=actor.user_id, text=text.strip(), percent=percent, created_at=now
+    )
+    report.attachments = [
+        Attachment(
+            filename=u.filename,
+            content_type=u.content_type,
+            size=len(u.data),
+            sha256=hashlib.sha256(u.data).hexdigest(),
+            data=u.data,
+        )
+        for u in attachments
+    ]
+    session.add(report)
+    if milestone.acknowledged_at is None:
+        milestone.acknowledged_at = now  # reporting is the strongest acknowledgement
+    milestone.state = SUBMITTED
+    milestone.submitted_at = now
+    session.flush()
+    _audit(session, actor, "milestone.report", milestone, before, now, report_id=report.id, percent=percent)
+    return report
+
+
+def review(
+    session: Session,
+    actor: Actor,
+    milestone_id: int,
+    *,
+    decision: str,
+    comment: str | None,
+    now: datetime,
+) -> Review:
+    milestone = get_milestone(session, actor, milestone_id)
+    actor.require_admin_of(milestone.assignment.measure.plan.office_id)
+    if decision not in (REVIEW_APPROVE, REVIEW_RETURN):
+        raise Invalid("decision 必须是 approve 或 return")
+    if decision == REVIEW_RETURN and not (comment or "").strip():
+        raise Invalid("退回时必须填写意见")
+    if milestone.state != SUBMITTED:
+        raise _refuse(milestone, "审核")
+    before = snapshot(milestone, *MILESTONE_FIELDS)
+    if decision == REVIEW_APPROVE:
+        milestone.state = APPROVED
+        milestone.approved_at = now
+    else:
+        milestone.state = RETURNED
+    entry = Review(
+        milestone_id=milestone.id, reviewer_id=actor.user_id, decision=decision, comment=comment, created_at=now
+    )
+    session.add(entry)
+    _audit(session, actor, f"milestone.{decision}", milestone, before, now, comment=comment)
+    return entry
+
+
+def reopen(session: Session, actor: Actor, milestone_id: int, *, comment: str, now: datetime) -> Milestone:
+    milestone = get_milestone(session, actor, milestone_id)
+    actor.require_admin_of(milestone.assignment.measure.plan.office_id)
+    if milestone.state != APPROVED:
+        raise _refuse(milestone, "重新打开")
+    if not comment.strip():
+        raise Invalid("重新打开时必须说明原因")
+    before = snapshot(milestone, *MILESTONE_FIELDS)
+    milestone.state = RETURNED
+    milestone.approved_at = None
+    _audit(session, actor, "milestone.reopen", milestone, before, now, comment=comment)
+    return milestone
+
+
+def request_extension(
+    session: Session,
+    actor: Actor,
+    milestone_id: int,
+    *,
+    new_due_date: date,
+    reason: str,
+    now: datetime,
+) -> ExtensionRequest:
+    milestone = get_milestone(session, actor, milestone_id)
+    _require_own_department(actor, milestone)
+    if milestone.state not in OPEN_STATES:
+        raise _refuse(milestone, "申请延期")
+    if not reason.strip():
+        raise Invalid("请填写延期理由")
+    if new_due_date <= milestone.due_date:
+        raise Invalid(f"新的完成时限必须晚于当前时限 {milestone.due_date.isoformat()}")
+    pending = session.scalars(
+        select(ExtensionRequest.id).where(
+            ExtensionRequest.milestone_id == milestone.id, ExtensionRequest.status == EXTENSION_PENDING
+        )
+    ).first()
+    if pending is not None:
+        raise Conflict(f"该节点已有待审批的延期申请 {pending}")
+    request = ExtensionRequest(
+        milestone_id=milestone.id,
+        requested_by=actor.user_id,
+        current_due_date=milestone.due_date,
+        new_due_date=new_due_date,
+        reason=reason.strip(),
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    record(
+        session, actor, "extension.request", "milestone", milestone.id,
+        after={"extension_request_id": request.id, "new_due_date": new_due_date.isoformat(), "reason": reason},
+        now=now,
+    )
+    return request
+
+
+def get_extension_request(session: Session, actor: Actor, request_id: int) -> ExtensionRequest:
+    request = session.get(ExtensionRequest, request_id)
+    if request is None:
+        raise NotFound(f"延期申请 {request_id} 不存在")
+    get_milestone(session, actor, request.milestone_id)  # 404 unless visible
+    return request
+
+
+def list_extension_requests(
+    session: Session, actor: Actor, *, status: str | None = EXTENSION_PENDING
+) -> list[ExtensionRequest]:
+    visible = visible_milestones(actor).with_only_columns(Milestone.id).subquery()
+    query = select(ExtensionRequest).where(ExtensionRequest.milestone_id.in_(select(visible.c.id)))
+    if status is not None:
+        query = query.where(ExtensionRequest.status == status)
+    return list(session.scalars(query.order_by(ExtensionRequest.created_at, ExtensionRequest.id)))
+
+
+def decide_extension(
+    session: Session,
+    actor: Actor,
+    request_id: int,
+    *,
+    approve: bool,
+    comment: str | None,
+    now: datetime,
+) -> ExtensionRequest:
+    request = get_extension_request(session, actor, request_id)
+    milestone = session.get(Milestone, request.milestone_id)
+    actor.require_admin_of(milestone.assignment.measure.plan.office_id)
+    if request.status != EXTENSION_PENDING:
+        raise Conflict(f"延期申请已处理（{request.status}），不能再次审批")
+    before = snapshot(milestone, *MILESTONE_FIELDS)
+    request.status = EXTENSION_APPROVED if approve else EXTENSION_REJECTED
+    request.decided_by = actor.user_id
+    request.decided_at = now
+    request.decision_comment = comment
+    if approve:
+        milestone.due_date = request.new_due_date
+        milestone.due_version += 1
+    _audit(
+        session, actor, "extension.approve" if approve else "extension.reject", milestone, before, now,
+        extension_request_id=request.id, comment=comment,
+    )
+    return request

@@ -1,0 +1,72 @@
+"""Chinese date expressions → ISO dates.
+
+A date that names only a month or a year means its last day:
+"2017年6月前" and "2017年6月底前" are 2017-06-30, "2015年底之前" and
+"到2020年" are the year's last day, "2018年上半年" is 06-30.
+"""
+
+import calendar
+import datetime
+import re
+
+from .chinese import to_simplified
+
+_DATE = re.compile(
+    r"(?P<year>\d{4})\s*年(?:\s*(?P<month>\d{1,2})\s*月(?:\s*(?P<day>\d{1,2})\s*[日号])?)?"
+    r"\s*(?P<part>上半年|下半年|年中|年底|年末|底|末)?"
+    r"|(?P<iso_year>\d{4})[-/.](?P<iso_month>\d{1,2})(?:[-/.](?P<iso_day>\d{1,2}))?"
+    r"|(?P<bare_month>\d{1,2})\s*月(?:\s*(?P<bare_day>\d{1,2})\s*[日号])?\s*(?:底|末)?"
+)
+# Only an explicit limit makes a date a measure's deadline: "…前", or "到/至/截至 …".
+_DEADLINE = re.compile(
+    r"(?P<before>到|至|截至|截止到?)?\s*"
+    r"(?P<date>\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?\s*(?:上半年|下半年|年中|年底|年末|底|末)?)"
+    r"\s*(?P<after>之前|以前|前|为止)?"
+)
+
+
+def _end_of(year: int, month: int | None, day: int | None, part: str | None) -> datetime.date:
+    if day:
+        return datetime.date(year, month, day)
+    if month:
+        return datetime.date(year, month, calendar.monthrange(year, month)[1])
+    if part in ("上半年", "年中"):
+        return datetime.date(year, 6, 30)
+    return datetime.date(year, 12, 31)
+
+
+def _dates_in(text: str) -> list[datetime.date]:
+    """Every date in `text`; a bare month borrows the year written before it."""
+    dates, year = [], None
+    for m in _DATE.finditer(to_simplified(text)):
+        try:
+            if m.group("year"):
+                year = int(m.group("year"))
+                month, day = m.group("month"), m.group("day")
+                dates.append(_end_of(year, int(month) if month else None, int(day) if day else None, m.group("part")))
+            elif m.group("iso_year"):
+                year = int(m.group("iso_year"))
+                day = m.group("iso_day")
+                dates.append(_end_of(year, int(m.group("iso_month")), int(day) if day else None, None))
+            elif year:
+                day = m.group("bare_day")
+                dates.append(_end_of(year, int(m.group("bare_month")), int(day) if day else None, None))
+        except ValueError:  # 2月30日 and the like: not a date
+            continue
+    return dates
+
+
+def period_end(text: str) -> str | None:
+    """The last date in a phase's time span ("2017年6月—12月" → 2017-12-31), ISO, or None."""
+    dates = _dates_in(text)
+    return dates[-1].isoformat() if dates else None
+
+
+def measure_deadline(text: str) -> str | None:
+    """The first explicit time limit in a measure's text, ISO, or None."""
+    for m in _DEADLINE.finditer(to_simplified(text)):
+        if m.group("before") or m.group("after"):
+            dates = _dates_in(m.group("date"))
+            if dates:
+                return dates[0].isoformat()
+    return None

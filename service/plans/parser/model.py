@@ -1,0 +1,62 @@
+"""The parsed plan: plain dataclasses that serialise to the stable JSON shape."""
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Measure:
+    """One clause that ends in a responsibility annotation (the unit of assignment)."""
+
+    text: str
+    lead: list[str] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)
+    deadline: str | None = None
+
+
+@dataclass
+class Task:
+    number: str
+    title: str
+    section: str | None = None
+    mandatory: bool | None = None
+    measures: list[Measure] = field(default_factory=list)
+
+
+@dataclass
+class Phase:
+    name: str
+    deadline: str | None
+
+
+@dataclass
+class ParseWarning:
+    """Something a person should look at before the plan is activated.
+
+    `code` is stable for programs, `message` is Simplified Chinese for people,
+    `measure` quotes the start of the measure or line concerned (or is None).
+    """
+
+    code: str
+    message: str
+    measure: str | None = None
+
+
+@dataclass
+class ParsedPlan:
+    title: str | None = None
+    doc_number: str | None = None
+    phases: list[Phase] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    measures_outside_tasks: list[Measure] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
+
+    def all_measures(self) -> list[Measure]:
+        inside = [m for task in self.tasks for m in task.measures]
+        return inside + self.measures_outside_tasks
+
+    def is_empty(self) -> bool:
+        return not (self.tasks or self.measures_outside_tasks or self.phases)
+
+    def to_dict(self) -> dict:
+        """The `duban plan parse` JSON shape, plus `warnings`."""
+        return asdict(self)

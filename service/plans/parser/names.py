@@ -1,0 +1,48 @@
+"""Department names in annotations → normalised Simplified Chinese names.
+
+In a 、-list such as `市發展改革委、工業和信息化委` the level prefix (市/省/区/县)
+is written once and shared by the following items, so `工业和信息化委` means
+`市工业和信息化委`. Items that already name a whole body keep their form.
+"""
+
+import re
+
+from .chinese import strip_spaces, to_simplified
+
+LEVEL_PREFIXES = ("省", "市", "区", "县")
+
+# A name containing one of these already says which body it is
+# (越秀区政府, 广州海关, 团市委, 广州知识产权法院); 市场 is a word, not a level.
+_FULL_BODY = re.compile(
+    r"^(各|本|全|国家|中国)|[省市区县州]|海关|法院|检察院|仲裁院|大学|集团|公司|银行"
+)
+
+ITEM_SEPARATORS = re.compile(r"[、/]")
+
+
+def is_full_body(name: str) -> bool:
+    return bool(_FULL_BODY.search(name.replace("市场", "")))
+
+
+def level_prefix(name: str) -> str | None:
+    return name[0] if name.startswith(LEVEL_PREFIXES) else None
+
+
+def expand_list(items: list[str]) -> list[str]:
+    """Give bare items the level prefix of the latest prefixed item before them."""
+    expanded, prefix = [], None
+    for item in items:
+        if is_full_body(item):
+            prefix = level_prefix(item) or prefix
+            expanded.append(item)
+        elif prefix:
+            expanded.append(prefix + item)
+        else:
+            expanded.append(item)
+    return expanded
+
+
+def department_list(text: str) -> list[str]:
+    """`市發展改革委、工業和信息化委` → [`市发展改革委`, `市工业和信息化委`]."""
+    items = [strip_spaces(to_simplified(part)) for part in ITEM_SEPARATORS.split(text)]
+    return expand_list([item for item in items if item])

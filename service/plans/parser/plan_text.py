@@ -1,0 +1,93 @@
+"""Plain text of a plan → ParsedPlan."""
+
+import re
+from collections import Counter
+
+from .chinese import chinese_number, to_simplified
+from .dates import period_end
+from .measures import measures_outside_tasks, split_task
+from .model import Measure, ParsedPlan, ParseWarning, Phase, Task
+from .outline import Line, read_outline
+
+_PHASE = re.compile(r"^(?P<name>[^:：，,。()（）]{2,15}?(?:阶段|階段))\s*[:：(（]\s*(?P<when>[^。]*)")
+_FIRST_MANDATORY = re.compile(r"前([\d一二三四五六七八九十]+)项(?:任务)?(?:为|是|属于)?必做")
+_LAST_OPTIONAL = re.compile(r"后([\d一二三四五六七八九十]+)项(?:任务)?(?:为|是|属于)?选做")
+
+
+def _count(numeral: str) -> int:
+    return int(numeral) if numeral.isdigit() else chinese_number(numeral)
+
+
+def snippet(text: str, length: int = 30) -> str:
+    return text if len(text) <= length else text[:length] + "…"
+
+
+def read_phases(lines: list[Line]) -> tuple[list[Phase], list[ParseWarning]]:
+    phases, warnings = [], []
+    for line in lines:
+        match = _PHASE.match(line.rest if line.level else line.text)
+        if not match:
+            continue
+        phase = Phase(match.group("name"), period_end(match.group("when")))
+        if phase.deadline is None:
+            warnings.append(ParseWarning("bad_date", f"无法识别阶段“{phase.name}”的时间", snippet(line.text)))
+        phases.append(phase)
+    return phases, warnings
+
+
+def apply_mandatory(tasks: list[Task], full_text: str) -> None:
+    """Mark tasks 必做/选做 where the document says so; otherwise leave None (not stated)."""
+    simple = to_simplified(full_text)
+    for match in _FIRST_MANDATORY.finditer(simple):
+        for task in tasks[: _count(match.group(1))]:
+            task.mandatory = True
+    for match in _LAST_OPTIONAL.finditer(simple):
+        count = _count(match.group(1))
+        for task in tasks[len(tasks) - count :] if count else []:
+            task.mandatory = False
+    for task in tasks:
+        marks = to_simplified(task.title)
+        if "必做" in marks or "选做" in marks:
+            task.mandatory = "必做" in marks
+
+
+def check_measures(plan: ParsedPlan) -> list[ParseWarning]:
+    """Warnings for measures without annotation, tasks without measures, and names seen once."""
+    warnings = [
+        ParseWarning("no_measures", f"任务{task.number}“{task.title}”没有可分解的措施", None)
+        for task in plan.tasks
+        if not task.measures
+    ]
+    measures: list[Measure] = plan.all_measures()
+    warnings += [
+        ParseWarning("no_annotation", "措施没有标注牵头/配合单位", snippet(m.text))
+        for m in measures
+        if not (m.lead or m.support)
+    ]
+    seen = Counter(name for m in measures for name in {*m.lead, *m.support})
+    for m in measures:
+        warnings += [
+            ParseWarning("single_mention", f"单位“{name}”在全文只出现一次，请核对名称", snippet(m.text))
+            for name in (*m.lead, *m.support)
+            if seen[name] == 1
+        ]
+    return warnings
+
+
+def parse_text(text: str) -> ParsedPlan:
+    outline = read_outline(text)
+    tasks = []
+    for raw in outline.tasks:
+        title, measures = split_task(raw)
+        tasks.append(Task(raw.number, title, raw.section, None, measures))
+    apply_mandatory(tasks, text)
+    phases, warnings = read_phases(outline.body)
+    plan = ParsedPlan(
+        title=outline.title,
+        doc_number=outline.doc_number,
+        phases=phases,
+        tasks=tasks,
+        measures_outside_tasks=measures_outside_tasks(outline.loose_lines),
+    )
+    plan.warnings = warnings + check_measures(plan)
+    return plan

@@ -1,0 +1,261 @@
+"""Plans: create from the parser's JSON shape, read as a tree, activate."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from service.audit.service import record
+from service.auth.actor import Actor
+from service.departments.models import KIND_GROUP, Department
+from service.departments.service import find_department, group_member_ids, normalize_name
+from service.errors import Conflict, Invalid, NotFound
+from service.milestones.models import Milestone
+from service.plans.models import (
+    PLAN_ACTIVE,
+    PLAN_DRAFT,
+    ROLE_LEAD,
+    ROLE_SUPPORT,
+    Assignment,
+    Measure,
+    Phase,
+    Plan,
+    Section,
+    Task,
+)
+from service.workdays import WorkdayCalendar
+
+
+@dataclass
+class CreatedPlan:
+    plan: Plan
+    matched_departments: list[str] = field(default_factory=list)
+    unmatched_departments: list[str] = field(default_factory=list)
+
+
+def _parse_date(value: object, what: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid(f"{what} 的日期 {value!r} 不是 YYYY-MM-DD 格式") from None
+
+
+def _require_text(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"{what} 不能为空")
+    return value.strip()
+
+
+class _DepartmentResolver:
+    """Resolves department names for one plan, creating unknown ones unconfirmed."""
+
+    def __init__(self, session: Session, actor: Actor, now: datetime):
+        self.session, self.actor, self.now = session, actor, now
+        self.by_name: dict[str, Department] = {}
+        self.matched: list[str] = []
+        self.unmatched: list[str] = []
+
+    def resolve(self, raw_name: object) -> Department:
+        name = normalize_name(_require_text(raw_name, "单位名称"))
+        if name in self.by_name:
+            return self.by_name[name]
+        department = find_department(self.session, self.actor.office_id, name)
+        if department is not None and department.confirmed:
+            self.matched.append(name)
+        else:
+            if department is None:
+                department = Department(office_id=self.actor.office_id, name=name, confirmed=False, created_at=self.now)
+                self.session.add(department)
+                self.session.flush()
+            self.unmatched.append(name)
+        self.by_name[name] = department
+        return department
+
+
+def create_plan_from_parsed(
+    session: Session, actor: Actor, data: dict, *, now: datetime, source_text: str | None = None
+) -> CreatedPlan:
+    """A draft plan from the JSON shape `duban plan parse` prints."""
+    actor.require_admin()
+    if not isinstance(data, dict):
+        raise Invalid("计划内容必须是 JSON 对象")
+    plan = Plan(
+        office_id=actor.office_id,
+        title=_require_text(data.get("title"), "计划标题 title"),
+        doc_number=(data.get("doc_number") or None),
+        issuer=(data.get("issuer") or None),
+        issued_date=_parse_date(data.get("issued_date"), "issued_date"),
+        status=PLAN_DRAFT,
+        source_text=source_text,
+        created_at=now,
+    )
+    session.add(plan)
+    for position, raw in enumerate(data.get("phases") or [], start=1):
+        deadline = _parse_date(raw.get("deadline"), f"阶段 {position}")
+        if deadline is None:
+            raise Invalid(f"阶段 {position} 缺少 deadline")
+        plan.phases.append(Phase(position=position, name=_require_text(raw.get("name"), f"阶段 {position} 名称"), deadline=deadline))
+    if plan.phases:
+        plan.period_end = max(p.deadline for p in plan.phases)
+
+    resolver = _DepartmentResolver(session, actor, now)
+    sections: dict[str, Section] = {}
+    measure_position = 0
+
+    def add_measure(raw: dict, task: Task | None, where: str) -> None:
+        nonlocal measure_position
+        measure_position += 1
+        measure = Measure(
+            position=measure_position,
+            text=_require_text(raw.get("text"), f"{where} 的措施内容"),
+            deadline=_parse_date(raw.get("deadline"), f"{where} 的措施"),
+            task=task,
+        )
+        plan.measures.append(measure)
+        seen: set[int] = set()
+        for role, key in ((ROLE_LEAD, "lead"), (ROLE_SUPPORT, "support")):
+            for name in raw.get(key) or []:
+                department = resolver.resolve(name)
+                if department.id in seen:
+                    continue  # a unit named as both lead and support stays lead
+                seen.add(department.id)
+                measure.assignments.append(Assignment(department_id=department.id, role=role))
+
+    for task_position, raw_task in enumerate(data.get("tasks") or [], start=1):
+        section_title = (raw_task.get("section") or "").strip()
+        section = None
+        if section_title:
+            section = sections.get(section_title)
+            if section is None:
+                section = Section(position=len(sections) + 1, title=section_title)
+                sections[section_title] = section
+                plan.sections.append(section)
+        task = Task(
+            position=task_position,
+            number=str(raw_task.get("number") or task_position),
+            title=_require_text(raw_task.get("title"), f"任务 {task_position} 标题"),
+            mandatory=raw_task.get("mandatory"),
+            section=section,
+        )
+        plan.tasks.append(task)
+        for raw_measure in raw_task.get("measures") or []:
+            add_measure(raw_measure, task, f"任务 {task.number}")
+    for raw_measure in data.get("measures_outside_tasks") or []:
+        add_measure(raw_measure, None, "任务之外")
+
+    session.flush()
+    record(
+        session, actor, "plan.create", "plan", plan.id,
+        after={"title": plan.title, "measures": measure_position, "unmatched_departments": resolver.unmatched},
+        now=now,
+    )
+    return CreatedPlan(plan, resolver.matched, resolver.unmatched)
+
+
+def list_plans(session: Session, actor: Actor) -> list[Plan]:
+    query = select(Plan).where(Plan.office_id.in_(actor.readable_office_ids))
+    if actor.department_id is not None:
+        # A department sees the plans it has work in.
+        query = query.where(
+            Plan.id.in_(select(Milestone.plan_id).where(Milestone.department_id == actor.department_id))
+        )
+    return list(session.scalars(query.order_by(Plan.id.desc())))
+
+
+def get_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
+    plan = session.scalars(
+        select(Plan)
+        .where(Plan.id == plan_id, Plan.office_id.in_(actor.readable_office_ids))
+        .options(
+            selectinload(Plan.phases),
+            selectinload(Plan.sections),
+            selectinload(Plan.tasks),
+            selectinload(Plan.measures).selectinload(Measure.assignments),
+        )
+    ).first()
+    if plan is None or (actor.department_id is not None and plan not in list_plans(session, actor)):
+        raise NotFound(f"计划 {plan_id} 不存在")
+    return plan
+
+
+def _expand_groups(session: Session, plan: Plan) -> None:
+    """Replace each assignment to a group (各区政府) by one per member department."""
+    for measure in plan.measures:
+        for assignment in list(measure.assignments):
+            department = session.get(Department, assignment.department_id)
+            if department.kind != KIND_GROUP:
+                continue
+            assigned = {a.department_id for a in measure.assignments}
+            measure.assignments.remove(assignment)
+            for member_id in group_member_ids(session, department.id):
+                if member_id not in assigned:
+                    measure.assignments.append(Assignment(department_id=member_id, role=assignment.role))
+    session.flush()
+
+
+def activate_plan(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    *,
+    now: datetime,
+    calendar: WorkdayCalendar,
+    support_lead_workdays: int,
+    expand_groups: bool = False,
+) -> int:
+    """Create a milestone per assignment and phase (or the measure's own deadline).
+
+    Support milestones fall due `support_lead_workdays` workdays before the lead's,
+    so the lead has its supporters' contributions in hand when it writes its report.
+    Returns how many milestones were created.
+    """
+    plan = get_plan(session, actor, plan_id)
+    actor.require_admin_of(plan.office_id)
+    if plan.status != PLAN_DRAFT:
+        raise Conflict(f"计划当前状态为 {plan.status}，只有草稿 (draft) 可以启动")
+    unconfirmed = session.scalar(
+        select(func.count(func.distinct(Department.id)))
+        .join(Assignment, Assignment.department_id == Department.id)
+        .join(Measure, Measure.id == Assignment.measure_id)
+        .where(Measure.plan_id == plan.id, Department.confirmed.is_(False))
+    )
+    if unconfirmed:
+        raise Conflict(f"还有 {unconfirmed} 个单位未确认，请先完成单位匹配")
+    if expand_groups:
+        _expand_groups(session, plan)
+    lead_days = plan.support_lead_workdays if plan.support_lead_workdays is not None else support_lead_workdays
+    undated = [m.position for m in plan.measures if m.deadline is None and not plan.phases]
+    if undated:
+        raise Invalid(f"计划没有推进阶段，且 {len(undated)} 条措施没有完成时限，无法生成节点")
+
+    created = 0
+    for measure in plan.measures:
+        deadlines = [(None, measure.deadline)] if measure.deadline else [(p.id, p.deadline) for p in plan.phases]
+        for assignment in measure.assignments:
+            for phase_id, deadline in deadlines:
+                due = deadline
+                if assignment.role == ROLE_SUPPORT and lead_days:
+                    due = calendar.add_workdays(deadline, -lead_days)
+                session.add(
+                    Milestone(
+                        assignment_id=assignment.id,
+                        phase_id=phase_id,
+                        plan_id=plan.id,
+                        department_id=assignment.department_id,
+                        due_date=due,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                created += 1
+    plan.status = PLAN_ACTIVE
+    plan.activated_at = now
+    session.flush()
+    record(
+        session, actor, "plan.activate", "plan", plan.id,
+        before={"status": PLAN_DRAFT}, after={"status": PLAN_ACTIVE, "milestones_created": created}, now=now,
+    )
+    return created
