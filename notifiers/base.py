@@ -1,0 +1,165 @@
+"""The notifier interface: what goes in (Message, Target), what comes out
+(Sent, RetryAfter, PermanentFailure) and the helpers every channel shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Message:
+    """One already-rendered notification; notifiers never render text."""
+
+    id: str  # the notification id: webhook-id, Message-ID, idempotency
+    subject: str
+    text: str
+    markdown: str | None
+    html: str | None
+    event: dict  # JSON event for generic webhooks
+    mentions: tuple[str, ...] = ()  # mobiles to @
+
+
+@dataclass(frozen=True)
+class Target:
+    channel_type: str  # "email" | "webhook" | "wecom" | "dingtalk" | "feishu"
+    address: str  # email address, webhook URL, robot key or access token
+    secret: str | None = None
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sent:
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RetryAfter:
+    seconds: float | None  # None: the caller picks its own backoff
+    reason: str
+
+
+@dataclass(frozen=True)
+class PermanentFailure:
+    reason: str
+
+
+DeliveryResult = Sent | RetryAfter | PermanentFailure
+
+
+@dataclass(frozen=True)
+class NotifierConfig:
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none | starttls | ssl
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "duban@localhost"
+    # CA bundle to verify the SMTP server's certificate against; None uses the
+    # system store. Lets a private mail relay (or a test server) keep TLS
+    # verification on instead of switching it off.
+    smtp_ca_file: str | None = None
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    dingtalk_base_url: str = "https://oapi.dingtalk.com"
+    feishu_base_url: str = "https://open.feishu.cn"
+    webhook_allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
+    timeout_seconds: float = 10.0
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        robot_hosts = (
+            urlsplit(url).hostname or ""
+            for url in (self.wecom_base_url, self.dingtalk_base_url, self.feishu_base_url)
+        )
+        return frozenset(h.lower() for h in (*self.webhook_allowed_hosts, *robot_hosts) if h)
+
+
+class Notifier(Protocol):
+    channel_type: ClassVar[str]
+    # Content size (UTF-8 bytes) the caller must split to; None for unlimited.
+    max_message_bytes: ClassVar[int | None]
+    rate_limit_per_minute: ClassVar[int | None]
+
+    async def send(self, message: Message, target: Target) -> DeliveryResult: ...
+
+
+class ChannelNotifier:
+    """The constructor every notifier shares, so a dispatcher can build them
+    all the same way and reuse one HTTP connection pool."""
+
+    def __init__(self, config: NotifierConfig, http_client: httpx.AsyncClient) -> None:
+        self.config = config
+        self.http_client = http_client
+
+
+def utf8_size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def check_size(content: str, max_bytes: int, what: str) -> PermanentFailure | None:
+    """Over-size content is refused, never truncated: a cut reminder could
+    drop the very milestone it is about. Callers split with split_for_limit."""
+    size = utf8_size(content)
+    if size > max_bytes:
+        return PermanentFailure(f"{what} is {size} bytes, over the {max_bytes}-byte limit")
+    return None
+
+
+def split_for_limit(text: str, max_bytes: int) -> list[str]:
+    """Split text into parts of at most max_bytes UTF-8 bytes each.
+
+    Splits between lines where it can and inside a line only when that line
+    alone is too big; never inside a character. Line breaks stay at the end
+    of their line, so "".join(parts) == text.
+    """
+    if max_bytes < 4:  # the longest UTF-8 character must fit in a part
+        raise ValueError("max_bytes must be at least 4")
+    parts: list[str] = []
+    current: list[str] = []
+    current_size = 0
+
+    def flush() -> None:
+        nonlocal current, current_size
+        if current:
+            parts.append("".join(current))
+            current, current_size = [], 0
+
+    for line in text.splitlines(keepends=True):
+        line_size = utf8_size(line)
+        if current_size + line_size <= max_bytes:
+            current.append(line)
+            current_size += line_size
+            continue
+        flush()
+        if line_size <= max_bytes:
+            current, current_size = [line], line_size
+            continue
+        for char in line:
+            char_size = utf8_size(char)
+            if current_size + char_size > max_bytes:
+                flush()
+            current.append(char)
+            current_size += char_size
+    flush()
+    return parts or [text]
+
+
+def ensure_host_allowed(url: str, allowed_hosts: frozenset[str] | set[str]) -> PermanentFailure | None:
+    """Refuse URLs whose host is not allowlisted, before any request is made:
+    webhook URLs are typed in by users, and an open sender would let them
+    probe the internal network (SSRF)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return PermanentFailure(f"unsupported URL scheme {parts.scheme!r}")
+    host = (parts.hostname or "").lower()
+    if host not in {h.lower() for h in allowed_hosts}:
+        return PermanentFailure(f"host {host!r} is not on the allowed hosts list")
+    return None
+
+
+def mentions_for(message: Message, target: Target) -> tuple[str, ...]:
+    """Mobiles to @: the message's people, then the channel's standing ones."""
+    return tuple(dict.fromkeys((*message.mentions, *target.mentions)))

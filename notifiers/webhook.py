@@ -1,0 +1,61 @@
+"""Generic webhook: POST the JSON event to the target URL, signed per the
+Standard Webhooks spec (https://www.standardwebhooks.com/):
+
+    webhook-id:        the notification id (same on every retry, so the
+                       receiver can drop duplicates)
+    webhook-timestamp: Unix seconds
+    webhook-signature: v1,<Base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}"))>
+
+The key is the target secret, Base64 with an optional "whsec_" prefix.
+Without a secret the request goes unsigned.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+
+import httpx
+
+from notifiers.base import ChannelNotifier, DeliveryResult, Message, PermanentFailure, Sent, Target
+from notifiers.transport import json_body, post
+
+SECRET_PREFIX = "whsec_"
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key in a Standard Webhooks secret; ValueError if malformed."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except binascii.Error as exc:
+        raise ValueError("webhook secret is not valid Base64") from exc
+
+
+def signature(key: bytes, webhook_id: str, timestamp: str, body: bytes) -> str:
+    signed = f"{webhook_id}.{timestamp}.".encode("utf-8") + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode("ascii")
+
+
+class WebhookNotifier(ChannelNotifier):
+    channel_type = "webhook"
+    max_message_bytes = None
+    rate_limit_per_minute = None
+
+    async def send(self, message: Message, target: Target) -> DeliveryResult:
+        body = json_body({**message.event, "id": message.id})
+        timestamp = str(int(time.time()))
+        headers = {"webhook-id": message.id, "webhook-timestamp": timestamp}
+        if target.secret:
+            try:
+                key = signing_key(target.secret)
+            except ValueError as exc:
+                return PermanentFailure(str(exc))
+            headers["webhook-signature"] = signature(key, message.id, timestamp, body)
+        response = await post(self.http_client, self.config, target.address, body, headers)
+        if isinstance(response, httpx.Response):
+            return Sent(f"HTTP {response.status_code}")
+        return response
