@@ -6,7 +6,8 @@ and `一是`. A part whose heading is one of the usual non-task parts
 parts, the tasks are the shallowest numbered items — except that when `1.`
 items keep counting across `(一)` groups (1…17 in the Guangzhou plan) the
 `(一)` headings are sections and the `1.` items are tasks. Generic labels such
-as `1.工作目标` / `(二)工作措施` are never tasks.
+as `1.工作目标` / `(二)工作措施` are never tasks; a part that has nothing but
+such labels is itself one task.
 """
 
 import re
@@ -130,6 +131,10 @@ def _levels(lines: list[Line]) -> tuple[int | None, int | None]:
 
 def _collect_tasks(part: Line | None, lines: list[Line], outline: Outline) -> None:
     section_level, task_level = _levels(lines)
+    if task_level is None and part is not None:
+        # A part with no numbered items of its own (only 任务目标/工作措施) is one task.
+        outline.tasks.append(RawTask(str(part.number), part.rest, None, lines))
+        return
     section = part.rest.rstrip("。") if part else None
     task = None
     for line in lines:

@@ -1,12 +1,12 @@
 """Plain text of a plan → ParsedPlan."""
 
 import re
-from collections import Counter
 
 from .chinese import chinese_number, to_simplified
 from .dates import period_end
+from .checks import check_measures, snippet
 from .measures import measures_outside_tasks, split_task
-from .model import Measure, ParsedPlan, ParseWarning, Phase, Task
+from .model import ParsedPlan, ParseWarning, Phase, Task
 from .outline import Line, read_outline
 
 _PHASE = re.compile(r"^(?P<name>[^:：，,。()（）]{2,15}?(?:阶段|階段))\s*[:：(（]\s*(?P<when>[^。]*)")
@@ -16,10 +16,6 @@ _LAST_OPTIONAL = re.compile(r"后([\d一二三四五六七八九十]+)项(?:任�
 
 def _count(numeral: str) -> int:
     return int(numeral) if numeral.isdigit() else chinese_number(numeral)
-
-
-def snippet(text: str, length: int = 30) -> str:
-    return text if len(text) <= length else text[:length] + "…"
 
 
 def read_phases(lines: list[Line]) -> tuple[list[Phase], list[ParseWarning]]:
@@ -49,29 +45,6 @@ def apply_mandatory(tasks: list[Task], full_text: str) -> None:
         marks = to_simplified(task.title)
         if "必做" in marks or "选做" in marks:
             task.mandatory = "必做" in marks
-
-
-def check_measures(plan: ParsedPlan) -> list[ParseWarning]:
-    """Warnings for measures without annotation, tasks without measures, and names seen once."""
-    warnings = [
-        ParseWarning("no_measures", f"任务{task.number}“{task.title}”没有可分解的措施", None)
-        for task in plan.tasks
-        if not task.measures
-    ]
-    measures: list[Measure] = plan.all_measures()
-    warnings += [
-        ParseWarning("no_annotation", "措施没有标注牵头/配合单位", snippet(m.text))
-        for m in measures
-        if not (m.lead or m.support)
-    ]
-    seen = Counter(name for m in measures for name in {*m.lead, *m.support})
-    for m in measures:
-        warnings += [
-            ParseWarning("single_mention", f"单位“{name}”在全文只出现一次，请核对名称", snippet(m.text))
-            for name in (*m.lead, *m.support)
-            if seen[name] == 1
-        ]
-    return warnings
 
 
 def parse_text(text: str) -> ParsedPlan:

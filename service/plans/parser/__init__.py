@@ -1,0 +1,91 @@
+"""Plan importer, parsing side: a document's bytes → ParsedPlan. No database.
+
+Public API:
+- `parse_plan_text(text) -> ParsedPlan`
+- `parse_plan_file(data, filename) -> ParsedPlan` — .txt/.md (UTF-8, UTF-8 BOM,
+  GB18030/GBK, Big5), .docx, and 分工表 as .xlsx/.csv; the format comes from
+  the content (Office packages) and the extension.
+- `ParsedPlan.to_dict()` — the `duban plan parse` JSON shape plus `warnings`.
+- `PlanParseError(ValueError)` — unreadable, empty, binary, or no plan found.
+
+Output conventions: `text`, titles, sections, phase names and the doc number
+keep the document's own characters; department names are Simplified Chinese
+with the shared 市/省/区/县 prefix expanded; dates are ISO. A task's
+`mandatory` is true/false only where the document says 必做/选做, else null.
+
+Warnings are objects `{"code", "message", "measure"}`: `code` is one of
+`no_annotation` (a measure names no department), `no_measures` (a task with
+nothing to assign), `single_mention` (a department named only once in the
+whole plan — often a typo), `bad_date` (a phase or time limit that could not
+be read); `message` is Simplified Chinese; `measure` quotes the start of the
+measure or line concerned, or is null.
+"""
+
+from pathlib import PurePath
+
+from .checks import check_measures
+from .errors import PlanParseError
+from .model import Measure, ParsedPlan, ParseWarning, Phase, Task
+from .plan_text import parse_text
+from .reading import decode_text, read_csv, read_docx, read_xlsx, zip_kind
+from .tables import parse_tables
+
+__all__ = [
+    "Measure",
+    "ParsedPlan",
+    "ParseWarning",
+    "Phase",
+    "PlanParseError",
+    "Task",
+    "parse_plan_file",
+    "parse_plan_text",
+]
+
+_NO_PLAN = "未找到可识别的方案内容 (no recognisable plan: no tasks, measures or phases)"
+
+
+def _checked(plan: ParsedPlan | None) -> ParsedPlan:
+    if plan is None or plan.is_empty():
+        raise PlanParseError(_NO_PLAN)
+    return plan
+
+
+def parse_plan_text(text: str) -> ParsedPlan:
+    if not text.strip():
+        raise PlanParseError("文件为空 (empty file)")
+    return _checked(parse_text(text))
+
+
+def _from_tables(tables: list) -> ParsedPlan | None:
+    plan = parse_tables(tables)
+    if plan is not None:
+        plan.warnings += check_measures(plan)
+    return plan
+
+
+def _from_docx(data: bytes) -> ParsedPlan:
+    text, tables = read_docx(data)
+    table_plan = _from_tables(tables)
+    if table_plan is None or table_plan.is_empty():
+        return parse_plan_text(text)
+    text_plan = parse_text(text)
+    table_plan.title = table_plan.title or text_plan.title
+    table_plan.doc_number = table_plan.doc_number or text_plan.doc_number
+    table_plan.phases = table_plan.phases or text_plan.phases
+    return table_plan
+
+
+def parse_plan_file(data: bytes, filename: str) -> ParsedPlan:
+    if not data:
+        raise PlanParseError("文件为空 (empty file)")
+    suffix = PurePath(filename).suffix.lower()
+    kind = zip_kind(data)
+    if kind == "docx":
+        return _checked(_from_docx(data))
+    if kind == "xlsx":
+        return _checked(_from_tables(list(read_xlsx(data).values())))
+    if suffix in (".docx", ".xlsx", ".xls", ".doc"):
+        raise PlanParseError(f"无法读取 {suffix} 文件 (unreadable {suffix} file)")
+    if suffix in (".csv", ".tsv"):
+        return _checked(_from_tables([read_csv(data)]))
+    return parse_plan_text(decode_text(data))
