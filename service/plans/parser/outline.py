@@ -131,11 +131,11 @@ def _levels(lines: list[Line]) -> tuple[int | None, int | None]:
 
 def _collect_tasks(part: Line | None, lines: list[Line], outline: Outline) -> None:
     section_level, task_level = _levels(lines)
+    section = part.rest.rstrip("。") if part else None
     if task_level is None and part is not None:
         # A part with no numbered items of its own (only 任务目标/工作措施) is one task.
-        outline.tasks.append(RawTask(str(part.number), part.rest, None, lines))
+        outline.tasks.append(RawTask(str(part.number), part.rest, section, lines))
         return
-    section = part.rest.rstrip("。") if part else None
     task = None
     for line in lines:
         if task_level and line.level and line.level <= task_level:
