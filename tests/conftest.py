@@ -88,3 +88,33 @@ def session_factory(engine) -> sessionmaker[Session]:
 def session(session_factory) -> Iterator[Session]:
     with session_factory() as session:
         yield session
+
+
+@pytest.fixture
+def app(session_factory, database_url):
+    """The application on the test database, its clock fixed at tests.factories.NOW."""
+    from service.app import create_app
+    from service.clock import FixedClock
+    from service.config import Settings
+    from tests.factories import NOW
+
+    return create_app(
+        Settings(database_url=database_url, webhook_allowed_hosts=["127.0.0.1", "localhost"]),
+        clock=FixedClock(NOW),
+    )
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def world(session_factory):
+    from tests.factories import build_world
+
+    with session_factory() as session:
+        return build_world(session)
