@@ -3,6 +3,7 @@
 from service.audit.models import AuditEvent
 from service.auth.models import ApiToken, LoginAttempt, User
 from service.database import Base
+from service.delivery.models import Channel, DeliveryAttempt, Notification, SendSlot
 from service.departments.models import Department, DepartmentGroupMember
 from service.milestones.models import (
     Attachment,
@@ -20,18 +21,22 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "Channel",
+    "DeliveryAttempt",
     "Department",
     "DepartmentGroupMember",
     "ExtensionRequest",
     "LoginAttempt",
     "Measure",
     "Milestone",
+    "Notification",
     "Office",
     "Phase",
     "Plan",
     "Report",
     "Review",
     "Section",
+    "SendSlot",
     "Task",
     "User",
 ]
