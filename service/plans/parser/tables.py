@@ -116,8 +116,8 @@ class _TableReader:
         if not (number or title):
             return  # a merged cell: the task above continues
         line = read_line(title)
-        if line.level and not number:
-            number, title = str(line.number), line.rest
+        if line.level:
+            number, title = number or str(line.number), line.rest
         if self.task and (number, title) == (self.task.number, self.task.title):
             return
         self.task = Task(number, title, self.section, _mandatory(self.get(row, "mandatory")))

@@ -1,0 +1,102 @@
+"""Word documents, 分工表 as .csv/.xlsx, and inputs that are not plans."""
+
+import io
+
+import docx
+import openpyxl
+import pytest
+
+from service.plans.parser import PlanParseError, parse_plan_file, parse_plan_text
+
+
+def docx_bytes(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, text in enumerate(row):
+                grid.cell(r, c).text = text
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_docx_of_the_guangzhou_plan_reads_like_the_text(guangzhou_text):
+    data = docx_bytes(guangzhou_text.splitlines())
+    assert parse_plan_file(data, "plan.docx").to_dict() == parse_plan_text(guangzhou_text).to_dict()
+
+
+def test_docx_with_a_task_table():
+    table = [
+        ["序号", "重点任务", "工作措施", "牵头单位", "协办单位", "时间节点"],
+        ["1", "推进改革", "探索综合管理改革", "市知识产权局、编办", "市工商局", "2018年6月底前"],
+    ]
+    plan = parse_plan_file(docx_bytes(["某市重点任务分工方案", "某府〔2018〕3号"], table), "t.docx")
+    assert plan.title == "某市重点任务分工方案" and plan.doc_number == "某府〔2018〕3号"
+    assert plan.tasks[0].measures[0].lead == ["市知识产权局", "市编办"]
+    assert plan.tasks[0].measures[0].deadline == "2018-06-30"
+
+
+CSV = """广州市重点任务分工表
+序号,任务,具体措施,责任单位,完成时限
+1,推进知识产权管理体制机制改革,"探索推进知识产权综合管理改革","市知识产权局、编办牵头，市委改革办配合",2017年12月前
+,,"在广州开发区形成统一管理模式",广州开发区管委会,
+2,建立创新决策机制,开展区域布局试点,市知识产权局,不久以后
+"""
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_with_a_responsibility_column(encoding):
+    plan = parse_plan_file(CSV.encode(encoding), "分工表.csv")
+    assert plan.title == "广州市重点任务分工表"
+    first, second = plan.tasks
+    assert [m.text for m in first.measures] == ["探索推进知识产权综合管理改革", "在广州开发区形成统一管理模式"]
+    assert first.measures[0].lead == ["市知识产权局", "市编办"]
+    assert first.measures[0].support == ["市委改革办"]
+    assert first.measures[0].deadline == "2017-12-31"
+    assert second.measures[0].lead == ["市知识产权局"]
+    assert [w.code for w in plan.warnings].count("bad_date") == 1  # 不久以后
+
+
+def test_xlsx_with_other_header_names_and_a_header_below_the_title():
+    rows = [
+        ["某区2019年工作要点任务分工"],
+        [],
+        ["编号", "主要任务", "工作措施", "牵头部门", "参与单位", "完成时间"],
+        ["(一)加强保护"],
+        [1, "1.完善执法机制", "开展专项行动", "区市场监管局", "区公安分局、区法院", "2019-09-30"],
+    ]
+    plan = parse_plan_file(xlsx_bytes(rows), "x.xlsx")
+    [task] = plan.tasks
+    assert (task.number, task.title, task.section) == ("1", "完善执法机制", "加强保护")
+    assert task.measures[0].support == ["区公安分局", "区法院"]
+    assert task.measures[0].deadline == "2019-09-30"
+
+
+@pytest.mark.parametrize(
+    "data, filename",
+    [
+        (b"", "empty.txt"),
+        (b"  \n\n", "blank.txt"),
+        (bytes(range(256)) * 4, "binary.txt"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "plan.txt"),
+        ("今天天气很好。我们去公园散步。".encode(), "prose.txt"),
+        (b"PK\x03\x04 not really a zip", "plan.docx"),
+        (xlsx_bytes([["姓名", "电话"], ["张三", "123"]]), "contacts.xlsx"),
+    ],
+)
+def test_inputs_that_are_not_plans_raise_a_one_line_error(data, filename):
+    with pytest.raises(PlanParseError) as error:
+        parse_plan_file(data, filename)
+    assert "\n" not in str(error.value) and str(error.value)
