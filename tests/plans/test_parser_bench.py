@@ -1,0 +1,16 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_prints_seconds_per_mb_as_last_line():
+    result = subprocess.run(
+        [sys.executable, "bench/parse.py"], cwd=ROOT, capture_output=True, text=True, check=True,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bytes"] >= 1_000_000
+    assert figures["seconds_per_mb"] < 1.0
