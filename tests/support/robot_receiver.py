@@ -277,6 +277,7 @@ class RobotReceiver:
         self._server.daemon_threads = True
         self._server.receiver = self  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
+        self._generation = 0
         self.reset()
 
     # --- lifecycle
@@ -311,6 +312,7 @@ class RobotReceiver:
 
     def reset(self) -> None:
         with self._lock:
+            self._generation += 1
             self._behaviours: dict[str, KeyBehaviour] = {}
             self._accepted: list[ReceivedMessage] = []
             self._attempts: list[tuple[str, str]] = []
@@ -327,22 +329,24 @@ class RobotReceiver:
             return sum(1 for k, kk in self._attempts if kind in (None, k) and key in (None, kk))
 
     # --- request handling (called from server threads)
-    def _take_fault(self, key: str) -> tuple[str | None, float]:
-        """The one-off fault to inject for this request, and the delay."""
-        with self._lock:
-            behaviour = self._behaviours.get(key, KeyBehaviour())
-            if behaviour.reset_next:
-                behaviour.reset_next -= 1
-                return "reset", 0.0
-            if behaviour.fail_next:
-                behaviour.fail_next -= 1
-                return "fail", behaviour.delay_seconds
-            return None, behaviour.delay_seconds
-
-    def _answer(self, kind: str, key: str, query: dict, headers: dict, body: bytes) -> Reply:
-        platform = PLATFORMS[kind]
+    def _arrive(self, kind: str, key: str) -> tuple[str | None, float, int]:
+        """Count a request as it arrives; return the one-off fault to inject
+        ("reset", "fail" or None), the delay, and the current generation."""
         with self._lock:
             self._attempts.append((kind, key))
+            behaviour = self._behaviours.get(key, KeyBehaviour())
+            fault = None
+            if behaviour.reset_next:
+                behaviour.reset_next -= 1
+                fault = "reset"
+            elif behaviour.fail_next:
+                behaviour.fail_next -= 1
+                fault = "fail"
+            return fault, behaviour.delay_seconds, self._generation
+
+    def _answer(self, kind: str, key: str, query: dict, headers: dict, body: bytes, generation: int) -> Reply:
+        platform = PLATFORMS[kind]
+        with self._lock:
             behaviour = self._behaviours.get(key, KeyBehaviour())
         if behaviour.invalid or not key:
             return platform.invalid_key
@@ -369,8 +373,10 @@ class RobotReceiver:
         if refused:
             return refused
         with self._lock:
-            self._sent_at[(kind, key)].append(time.monotonic())
-            self._accepted.append(ReceivedMessage(kind, key, payload, headers, body))
+            # A request delayed past reset() belongs to an earlier test.
+            if generation == self._generation:
+                self._sent_at[(kind, key)].append(time.monotonic())
+                self._accepted.append(ReceivedMessage(kind, key, payload, headers, body))
         return platform.accepted
 
 
@@ -385,7 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Reply(404, {"error": "unknown path"}))
             return
         kind, key = routed
-        fault, delay = receiver._take_fault(key)
+        fault, delay, generation = receiver._arrive(kind, key)
         if fault == "reset":
             # SO_LINGER 0 turns close() into a TCP reset.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -399,7 +405,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self._send(receiver._answer(kind, key, query, headers, body))
+        self._send(receiver._answer(kind, key, query, headers, body, generation))
 
     def _send(self, reply: Reply) -> None:
         data = b"" if reply.body is None else json.dumps(reply.body, ensure_ascii=False).encode()

@@ -97,6 +97,15 @@ class _Handler:
     def __init__(self, receiver: "SmtpReceiver") -> None:
         self.receiver = receiver
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        # Enforced here rather than with aiosmtpd's auth_required, which
+        # warns whenever TLS is not STARTTLS (plain and implicit-TLS modes).
+        if self.receiver.require_auth and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         rejection = self.receiver.rejection_for(address)
         if rejection:
@@ -116,7 +125,8 @@ def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult
         and auth_data.login == SMTP_USER.encode()
         and auth_data.password == SMTP_PASSWORD.encode()
     )
-    return AuthResult(success=valid)
+    # handled=False: aiosmtpd answers the failure itself (535).
+    return AuthResult(success=valid, handled=False)
 
 
 class SmtpReceiver:
@@ -129,6 +139,7 @@ class SmtpReceiver:
         if security != "none" and certificate is None:
             raise ValueError(f"security {security!r} needs a certificate")
         self.security = security
+        self.require_auth = require_auth
         self.host = HOST
         self.port = free_port()
         self._lock = threading.Lock()
@@ -141,7 +152,6 @@ class SmtpReceiver:
             tls.load_cert_chain(certificate.cert_file, certificate.key_file)
         options: dict = {
             "authenticator": _authenticate,
-            "auth_required": require_auth,
             # aiosmtpd only knows about STARTTLS; an implicit-TLS session (and
             # the plain mode) must be allowed to log in as well.
             "auth_require_tls": security == "starttls",
