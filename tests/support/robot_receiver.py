@@ -276,14 +276,12 @@ class RobotReceiver:
         self._server = ThreadingHTTPServer((host, 0), _Handler)
         self._server.daemon_threads = True
         self._server.receiver = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
         self._generation = 0
         self.reset()
 
     # --- lifecycle
     def start(self) -> "RobotReceiver":
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -326,7 +324,9 @@ class RobotReceiver:
     def attempts(self, kind: str | None = None, key: str | None = None) -> int:
         """Requests that reached the receiver, accepted or not."""
         with self._lock:
-            return sum(1 for k, kk in self._attempts if kind in (None, k) and key in (None, kk))
+            return sum(
+                1 for seen_kind, seen_key in self._attempts if kind in (None, seen_kind) and key in (None, seen_key)
+            )
 
     # --- request handling (called from server threads)
     def _arrive(self, kind: str, key: str) -> tuple[str | None, float, int]:
