@@ -239,6 +239,7 @@ def review(
         milestone_id=milestone.id, reviewer_id=actor.user_id, decision=decision, comment=comment, created_at=now
     )
     session.add(entry)
+    session.flush()
     _audit(session, actor, f"milestone.{decision}", milestone, before, now, comment=comment)
     return entry
 
