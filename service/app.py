@@ -5,12 +5,14 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
 from service.clock import Clock, SystemClock
 from service.config import Settings, get_settings
 from service.database import make_engine, make_session_factory
 from service.errors import DomainError
+from service.web.errors import error_page, wants_html
 from service.workdays import calendar_from_settings
 
 log = logging.getLogger(__name__)
@@ -28,15 +30,27 @@ def _describe_validation_error(exc: RequestValidationError) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError):
+        if wants_html(request):
+            return error_page(request, exc.status_code, exc.message)
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
+        if wants_html(request):
+            return error_page(request, 422, _describe_validation_error(exc))
         return JSONResponse({"detail": _describe_validation_error(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        if wants_html(request):
+            return error_page(request, exc.status_code, "您访问的页面不存在或已被删除" if exc.status_code == 404 else str(exc.detail))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if wants_html(request):
+            return error_page(request, 500, "服务器内部错误，已记录日志")
         return JSONResponse({"detail": "服务器内部错误，已记录日志"}, status_code=500)
 
 
@@ -59,4 +73,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from service.routes import api_router
 
     app.include_router(api_router, prefix=API_PREFIX)
+    from service.web.router import install_web
+
+    install_web(app)
     return app

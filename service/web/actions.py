@@ -1,0 +1,35 @@
+"""Form posts: run a service call, then redirect with its outcome as a flash message."""
+
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from service.errors import DomainError, NotFound
+from service.web.render import redirect
+
+
+def run_action(
+    request: Request, session: Session, action: Callable[[], object], *, ok: str, back: str
+) -> RedirectResponse:
+    """Refusals (wrong state, bad input) come back as a message on the form's page.
+
+    A NotFound propagates so another department's object looks like none at all.
+    """
+    try:
+        action()
+        session.flush()
+    except NotFound:
+        raise
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, back, exc.message, kind="error")
+    return redirect(request, back, ok)
+
+
+def form_int(value: object, default: int | None = None) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,78 @@
+"""Charts as inline SVG, drawn on the server: no JavaScript, prints as it looks."""
+
+from markupsafe import Markup, escape
+
+from service.milestones.stats import ProgressPoint
+
+GREEN, RED, BLUE, GRID, MUTED = "#2e7d4f", "#c0392b", "#2f5d8a", "#d9dee4", "#6b7480"
+
+
+def progress_chart(points: list[ProgressPoint], width: int = 640, height: int = 220) -> Markup:
+    """Planned (due) versus actual (approved) completion over time, in percent."""
+    if len(points) < 2:
+        return Markup('<p class="muted">暂无进度数据</p>')
+    left, right, top, bottom = 40, 12, 12, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def x(i: int) -> float:
+        return left + plot_w * i / (len(points) - 1)
+
+    def y(percent: int) -> float:
+        return top + plot_h * (1 - percent / 100)
+
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="计划与实际完成进度">'
+    ]
+    for percent in (0, 25, 50, 75, 100):
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(percent):.1f}" y2="{y(percent):.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{y(percent) + 4:.1f}" text-anchor="end" font-size="11" fill="{MUTED}">{percent}%</text>'
+        )
+    label_every = max(1, len(points) // 6)
+    for i, point in enumerate(points):
+        if i % label_every == 0 or i == len(points) - 1:
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle" font-size="11" fill="{MUTED}">'
+                f"{point.day:%Y-%m}</text>"
+            )
+    for colour, attr, dash in ((MUTED, "planned_percent", ' stroke-dasharray="5 4"'), (BLUE, "actual_percent", "")):
+        path = " ".join(f"{x(i):.1f},{y(getattr(p, attr)):.1f}" for i, p in enumerate(points))
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>')
+    last = points[-1]
+    parts.append(
+        f'<circle cx="{x(len(points) - 1):.1f}" cy="{y(last.actual_percent):.1f}" r="4" fill="{BLUE}"/>'
+        f'<text x="{left + 8}" y="{top + 14}" font-size="12" fill="{BLUE}">— 实际办结 {last.actual_percent}%</text>'
+        f'<text x="{left + 150}" y="{top + 14}" font-size="12" fill="{MUTED}">- - 应完成 {last.planned_percent}%</text>'
+        "</svg>"
+    )
+    return Markup("".join(parts))
+
+
+def department_bars(rows: list[tuple[str, float | None, int]], width: int = 640) -> Markup:
+    """One horizontal bar per department: on-time rate, with the overdue count beside it."""
+    if not rows:
+        return Markup('<p class="muted">暂无单位数据</p>')
+    label_w, bar_h, gap, right = 150, 16, 8, 90
+    height = len(rows) * (bar_h + gap) + gap
+    plot_w = width - label_w - right
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="单位按时完成率">']
+    for i, (name, rate, overdue) in enumerate(rows):
+        top = gap + i * (bar_h + gap)
+        mid = top + bar_h / 2 + 4
+        parts.append(
+            f'<text x="{label_w - 8}" y="{mid:.1f}" text-anchor="end" font-size="12" fill="#1f2933">{escape(name)}</text>'
+            f'<rect x="{label_w}" y="{top}" width="{plot_w}" height="{bar_h}" fill="#eef1f4" rx="2"/>'
+        )
+        if rate is not None:
+            colour = GREEN if rate >= 0.8 else ("#b7791f" if rate >= 0.5 else RED)
+            parts.append(
+                f'<rect x="{label_w}" y="{top}" width="{plot_w * rate:.1f}" height="{bar_h}" fill="{colour}" rx="2"/>'
+            )
+        text = "—" if rate is None else f"{round(rate * 100)}%"
+        if overdue:
+            text += f" · 逾期{overdue}"
+        parts.append(
+            f'<text x="{label_w + plot_w + 6}" y="{mid:.1f}" font-size="12" fill="{RED if overdue else MUTED}">{text}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,26 @@
+"""Mounts the web pages, their static files and their error handling on the app."""
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from service.web import auth, dashboard
+from service.web.csrf import verify_csrf
+from service.web.render import redirect
+from service.web.session import LoginRequired, login_redirect_url
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+web_router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+for module in (auth, dashboard):
+    web_router.include_router(module.router)
+
+
+def install_web(app: FastAPI) -> None:
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired):
+        return redirect(request, login_redirect_url(exc.next_path))

@@ -1,0 +1,75 @@
+"""The browser session: a `session` ApiToken in an HttpOnly cookie."""
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from service.auth.actor import Actor
+from service.auth.models import TOKEN_KIND_SESSION, User
+from service.auth.service import actor_for_user, issue_token, revoke_token, user_for_token
+from service.dependencies import SESSION_COOKIE, get_now, get_session
+
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app answers with a redirect to /login."""
+
+    def __init__(self, next_path: str):
+        self.next_path = next_path
+
+
+def login_redirect_url(next_path: str) -> str:
+    return f"/login?next={quote(next_path, safe='/')}" if next_path not in ("", "/") else "/login"
+
+
+def is_secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.app.state.settings.base_url.startswith("https://")
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="lax", secure=is_secure(request), path="/"
+    )
+
+
+def start_session(request: Request, response: Response, session: Session, user: User, *, now: datetime) -> None:
+    raw = issue_token(session, user, now=now, kind=TOKEN_KIND_SESSION, lifetime=SESSION_LIFETIME, name="web login")
+    set_cookie(request, response, SESSION_COOKIE, raw, max_age=int(SESSION_LIFETIME.total_seconds()))
+
+
+def end_session(request: Request, response: Response, session: Session, *, now: datetime) -> None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        revoke_token(session, raw, now=now)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def optional_page_actor(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    now: Annotated[datetime, Depends(get_now)],
+) -> Actor | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    user = user_for_token(session, raw, now=now) if raw else None
+    actor = actor_for_user(session, user) if user else None
+    request.state.actor = actor
+    request.state.user = user
+    return actor
+
+
+def page_actor(
+    request: Request, actor: Annotated[Actor | None, Depends(optional_page_actor)]
+) -> Actor:
+    """Like the API's get_actor, but a browser without a session is sent to /login."""
+    if actor is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return actor
+
+
+PageActorDep = Annotated[Actor, Depends(page_actor)]

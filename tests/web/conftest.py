@@ -1,0 +1,48 @@
+"""An app on the test database, and a browser-like client that logs in through /login."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.clock import FixedClock
+from service.config import Settings
+from tests.factories import NOW, PASSWORD
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class WebClient(TestClient):
+    def csrf(self, path: str = "/login") -> str:
+        return CSRF.search(self.get(path).text).group(1)
+
+    def login(self, username: str, password: str = PASSWORD) -> "WebClient":
+        response = self.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": self.csrf(), "next": "/"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        return self
+
+    def submit(self, path: str, data: dict | None = None, *, page: str = "/", files=None, **kwargs):
+        """Post a form the way a browser does: with the CSRF token of the page it came from."""
+        return self.post(path, data={"csrf_token": self.csrf(page)} | (data or {}), files=files, **kwargs)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def web_settings(database_url) -> Settings:
+    return Settings(database_url=database_url, secret_key="test-secret", login_attempts_per_minute=3)
+
+
+@pytest.fixture
+def client_factory(session_factory, web_settings, clock) -> Callable[[], WebClient]:
+    app = create_app(web_settings, clock=clock)
+    return lambda: WebClient(app)
