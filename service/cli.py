@@ -8,6 +8,7 @@ import typer
 
 from service import __version__
 from service.config import get_settings
+from service.plans.cli import plan_app
 
 app = typer.Typer(
     help="Duban 督办: task assignment and reminders for leading-group offices.",
@@ -18,6 +19,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(plan_app, name="plan", help="Action plans: parse and import.")
 
 
 def fail(message: str) -> None:
@@ -99,6 +101,29 @@ def serve(
     settings = get_settings()
     upgrade_database(settings.database_url)
     uvicorn.run(create_app(settings), host=host, port=port)
+
+
+@app.command()
+def dispatch(
+    once: bool = typer.Option(False, "--once", help="Deliver what is due now, print a JSON summary and exit."),
+) -> None:
+    """Deliver due notifications (the scheduler does this every few seconds)."""
+    import json
+
+    from service.database import make_engine, make_session_factory
+    from service.delivery.dispatcher import dispatch_once
+    from service.migrate import upgrade_database
+
+    if not once:
+        fail("only --once is supported; `duban serve` runs the dispatcher continuously")
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        summary = dispatch_once(make_session_factory(engine), settings)
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(summary, ensure_ascii=False))
 
 
 @app.command()

@@ -18,9 +18,7 @@ from service.database import make_engine, make_session_factory
 from service.migrate import upgrade_database
 from service.models import Base
 
-pytest_plugins = ["tests.support.fixtures"] if os.path.exists(
-    os.path.join(os.path.dirname(__file__), "support", "fixtures.py")
-) else []
+pytest_plugins = ["tests.support.fixtures"]
 
 POSTGRES_URL = os.environ.get("DUBAN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]
