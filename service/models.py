@@ -14,12 +14,14 @@ from service.milestones.models import (
 )
 from service.offices.models import Office
 from service.plans.models import Assignment, Measure, Phase, Plan, Section, Task
+from service.reminders.models import BulletinRun, ReminderPolicy, SentReminder, WorkflowEvent
 
 __all__ = [
     "ApiToken",
     "Assignment",
     "Attachment",
     "AuditEvent",
+    "BulletinRun",
     "Base",
     "Channel",
     "DeliveryAttempt",
@@ -33,10 +35,13 @@ __all__ = [
     "Office",
     "Phase",
     "Plan",
+    "ReminderPolicy",
     "Report",
     "Review",
     "Section",
+    "SentReminder",
     "SendSlot",
     "Task",
     "User",
+    "WorkflowEvent",
 ]
