@@ -30,6 +30,9 @@ def get_session(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except DomainError as exc:
+        session.commit() if exc.keep_changes else session.rollback()
+        raise
     except BaseException:
         session.rollback()
         raise

@@ -3,6 +3,9 @@
 
 class DomainError(Exception):
     status_code = 400
+    # True where the refusal itself must be remembered (a failed login counts
+    # towards the rate limit), so the request's transaction commits anyway.
+    keep_changes = False
 
     def __init__(self, message: str):
         super().__init__(message)

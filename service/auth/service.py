@@ -28,6 +28,7 @@ LOGIN_WINDOW = timedelta(minutes=1)
 
 class LoginFailed(Invalid):
     status_code = 401
+    keep_changes = True
 
 
 def actor_for_user(session: Session, user: User) -> Actor:
