@@ -127,6 +127,29 @@ def dispatch(
 
 
 @app.command()
+def dispatch(
+    once: bool = typer.Option(False, "--once", help="Deliver what is due now, print a JSON summary and exit."),
+) -> None:
+    """Deliver due notifications (the scheduler does this every few seconds)."""
+    import json
+
+    from service.database import make_engine, make_session_factory
+    from service.delivery.dispatcher import dispatch_once
+    from service.migrate import upgrade_database
+
+    if not once:
+        fail("only --once is supported; `duban serve` runs the dispatcher continuously")
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        summary = dispatch_once(make_session_factory(engine), settings)
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@app.command()
 def demo() -> None:
     """Fill the configured database with a demo office, departments, users and an active plan."""
     from service.demo import load_demo

@@ -273,7 +273,7 @@ def route(path: str) -> tuple[str, str] | None:
 class RobotReceiver:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, 0), _Handler)
+        self._server = _Server((host, 0), _Handler)
         self._server.daemon_threads = True
         self._server.receiver = self  # type: ignore[attr-defined]
         self._generation = 0
@@ -378,6 +378,12 @@ class RobotReceiver:
                 self._sent_at[(kind, key)].append(time.monotonic())
                 self._accepted.append(ReceivedMessage(kind, key, payload, headers, body))
         return platform.accepted
+
+
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 resets connections when a dispatcher opens
+    # dozens at once; a real robot endpoint does not.
+    request_queue_size = 256
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,633 @@
+"""The dispatcher: claims due notifications with a lease, sends them
+concurrently, records every attempt.
+
+One dispatch run is a small pipeline on one event loop:
+
+    claim (a batch per statement) -> queue -> N senders -> record (a batch per transaction)
+
+Claiming sets status "sending", a lease (lease_until, leased_by) and
+next_attempt_at = lease_until, so rows of a worker that died mid-send become
+due again when the lease runs out, through the same (status, next_attempt_at)
+index as everything else. PostgreSQL claimers skip each other's locked rows
+(FOR UPDATE SKIP LOCKED); SQLite serialises them with BEGIN IMMEDIATE.
+Results are written only while the lease is still ours, so a worker that
+wakes up after its lease expired cannot overwrite its successor's outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+import zlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import httpx
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from notifiers import (
+    Message,
+    Notifier,
+    PermanentFailure,
+    RetryAfter,
+    Sent,
+    Target,
+    build_notifiers,
+)
+from notifiers.base import DeliveryResult
+from service.auth.actor import Actor
+from service.config import Settings
+from service.database import transaction
+from service.delivery.models import (
+    CANCELLED,
+    DEAD,
+    KIND_TEST,
+    MILESTONE_KINDS,
+    PENDING,
+    RETRY,
+    SENDING,
+    SENT,
+    Channel,
+    DeliveryAttempt,
+    Notification,
+    SendSlot,
+)
+from service.delivery.service import (
+    alert_office,
+    channel_label,
+    channel_limits,
+    enqueue,
+    get_channel,
+    notifier_config,
+)
+from service.departments.models import Department
+from service.errors import RateLimited
+from service.messages import render
+from service.milestones.models import OPEN_STATES, Milestone
+from service.offices.models import Office
+
+log = logging.getLogger(__name__)
+
+NOTIFICATIONS = Notification.__table__
+ATTEMPTS = DeliveryAttempt.__table__
+# A robot counts a minute from when it receives a message, which is a little
+# after we reserve the slot; the margin keeps our window the longer one.
+RATE_WINDOW = timedelta(seconds=65)
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    batch_size: int = 200
+    concurrency: int = 50
+    lease_seconds: float = 120.0
+    max_attempts: int = 8
+    backoff_base_seconds: float = 30.0
+    backoff_cap_seconds: float = 6 * 3600.0
+
+
+@dataclass
+class Claimed:
+    """What a sender needs, read once at claim time."""
+
+    id: int
+    office_id: int
+    channel_type: str
+    target: str
+    kind: str
+    subject: str
+    body_text: str
+    body_markdown: str | None
+    body_html: str | None
+    event: dict
+    mentions: list[str]
+    attempts: int
+    secret: str | None = None
+    channel_mentions: list[str] = field(default_factory=list)
+
+    def message(self) -> Message:
+        return Message(
+            id=message_id(self.id),
+            subject=self.subject,
+            text=self.body_text,
+            markdown=self.body_markdown,
+            html=self.body_html,
+            event=self.event or {},
+            mentions=tuple(self.mentions or ()),
+        )
+
+    def target_for(self) -> Target:
+        return Target(
+            channel_type=self.channel_type,
+            address=self.target,
+            secret=self.secret,
+            mentions=tuple(self.channel_mentions or ()),
+        )
+
+
+@dataclass
+class Outcome:
+    claimed: Claimed
+    result: DeliveryResult
+    started_at: datetime
+    finished_at: datetime
+
+
+def message_id(notification_id: int) -> str:
+    """The same on every attempt: it is the webhook-id and the email Message-ID,
+    so a receiver can drop the duplicate a lease expiry may cause."""
+    return f"notification-{notification_id}"
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff_seconds(attempts: int, options: DispatchOptions, rng: random.Random) -> float:
+    """Exponential backoff with jitter: half fixed, half random, so retries of
+    many rows that failed together spread out instead of returning in step."""
+    ceiling = min(options.backoff_cap_seconds, options.backoff_base_seconds * 2 ** max(attempts - 1, 0))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+# --- claim ---------------------------------------------------------------------
+
+
+def _still_holds(event: dict, open_versions: dict[int, int]) -> bool:
+    """A reminder holds while one of its milestones is still open at the same due version."""
+    listed = (event or {}).get("milestones")
+    if not listed:
+        return True
+    return any(open_versions.get(item.get("id")) == item.get("due_version") for item in listed)
+
+
+def _open_versions(session: Session, claimed: list[Claimed]) -> dict[int, int]:
+    ids = {
+        item.get("id")
+        for row in claimed
+        if row.kind in MILESTONE_KINDS
+        for item in (row.event or {}).get("milestones", [])
+    }
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Milestone.id, Milestone.due_version).where(
+            Milestone.id.in_(ids), Milestone.state.in_(OPEN_STATES)
+        )
+    )
+    return {milestone_id: version for milestone_id, version in rows}
+
+
+def _lock_robot(session: Session, channel_type: str, target: str) -> None:
+    """Serialise the rate-limit check of one robot across replicas."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"{channel_type}\n{target}".encode("utf-8"))
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    # SQLite: the claim transaction already holds the database write lock.
+
+
+def _admit_by_rate_limit(
+    session: Session, claimed: list[Claimed], now: datetime
+) -> tuple[list[Claimed], dict[int, datetime]]:
+    """Admit what each robot's per-minute limit allows; the rest is deferred
+    to when its window frees a slot. The window is counted over SendSlot rows
+    in the database, so it holds however many replicas dispatch."""
+    groups: dict[tuple[str, str], list[Claimed]] = defaultdict(list)
+    admitted: list[Claimed] = []
+    for row in claimed:
+        limit = channel_limits(row.channel_type)[1]
+        if limit is None:
+            admitted.append(row)
+        else:
+            groups[(row.channel_type, row.target)].append(row)
+    deferred: dict[int, datetime] = {}
+    window_start = now - RATE_WINDOW
+    # Locks are taken in one global order so two claimers cannot deadlock.
+    for (channel_type, target), rows in sorted(groups.items()):
+        limit = channel_limits(channel_type)[1]
+        _lock_robot(session, channel_type, target)
+        robot = (SendSlot.channel_type == channel_type, SendSlot.target == target)
+        session.execute(delete(SendSlot).where(*robot, SendSlot.sent_at <= window_start))
+        recent = list(
+            session.scalars(select(SendSlot.sent_at).where(*robot).order_by(SendSlot.sent_at))
+        )
+        free = max(limit - len(recent), 0)
+        take, wait = rows[:free], rows[free:]
+        if take:
+            session.execute(
+                insert(SendSlot),
+                [{"channel_type": channel_type, "target": target, "sent_at": now} for _ in take],
+            )
+            admitted.extend(take)
+        if wait:
+            frees_at = (recent[0] if recent else now) + RATE_WINDOW
+            for row in wait:
+                deferred[row.id] = frees_at
+    return admitted, deferred
+
+
+def claim_batch(
+    session_factory: sessionmaker[Session],
+    *,
+    worker: str,
+    now: datetime,
+    options: DispatchOptions,
+) -> tuple[list[Claimed], dict[str, int]]:
+    """Claim up to batch_size due rows; returns the rows to send now and counts
+    of what was settled without sending (cancelled, deferred)."""
+    lease_until = now + timedelta(seconds=options.lease_seconds)
+    counts = {"cancelled": 0, "deferred": 0, "lease_expired": 0}
+    with transaction(session_factory) as session:
+        due = (
+            select(Notification.id, Notification.status, Notification.leased_by)
+            .where(
+                Notification.status.in_((PENDING, RETRY, SENDING)),
+                Notification.next_attempt_at <= now,
+            )
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(options.batch_size)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        picked = session.execute(due).all()
+        if not picked:
+            return [], counts
+        ids = [row.id for row in picked]
+        rows = session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids))
+            .values(status=SENDING, lease_until=lease_until, leased_by=worker, next_attempt_at=lease_until)
+            .returning(
+                Notification.id, Notification.office_id, Notification.channel_id,
+                Notification.channel_type, Notification.target, Notification.kind,
+                Notification.subject, Notification.body_text, Notification.body_markdown,
+                Notification.body_html, Notification.event, Notification.mentions,
+                Notification.attempts,
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+
+        # A row still "sending" was leased by a worker that never reported back.
+        expired = [row for row in picked if row.status == SENDING]
+        if expired:
+            counts["lease_expired"] = len(expired)
+            session.execute(
+                insert(DeliveryAttempt),
+                [
+                    {"notification_id": row.id, "started_at": now, "finished_at": now, "outcome": RETRY,
+                     "detail": f"租约过期：工作进程 {row.leased_by} 未报告发送结果，重新发送", "worker": worker}
+                    for row in expired
+                ],
+            )
+
+        channel_ids = {row.channel_id for row in rows if row.channel_id is not None}
+        channels = {
+            channel.id: channel
+            for channel in session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
+        } if channel_ids else {}
+        claimed: list[Claimed] = []
+        cancelled: list[tuple[int, str]] = []
+        for row in rows:
+            channel = channels.get(row.channel_id) if row.channel_id is not None else None
+            if channel is not None and not channel.enabled:
+                cancelled.append((row.id, "渠道已停用"))
+                continue
+            if not (row.body_text or "").strip():
+                cancelled.append((row.id, "消息内容为空，不发送"))
+                continue
+            claimed.append(Claimed(
+                id=row.id, office_id=row.office_id, channel_type=row.channel_type, target=row.target,
+                kind=row.kind, subject=row.subject, body_text=row.body_text,
+                body_markdown=row.body_markdown, body_html=row.body_html, event=row.event,
+                mentions=row.mentions, attempts=row.attempts,
+                secret=channel.secret if channel else None,
+                channel_mentions=list(channel.mentions or []) if channel else [],
+            ))
+        open_versions = _open_versions(session, claimed)
+        holding = []
+        for row in claimed:
+            if row.kind in MILESTONE_KINDS and not _still_holds(row.event, open_versions):
+                cancelled.append((row.id, "相关节点已报送或已办结，提醒取消"))
+            else:
+                holding.append(row)
+        if cancelled:
+            _settle_cancelled(session, cancelled, worker=worker, now=now)
+            counts["cancelled"] = len(cancelled)
+        admitted, deferred = _admit_by_rate_limit(session, holding, now)
+        if deferred:
+            counts["deferred"] = len(deferred)
+            _defer(session, deferred, {row.id: row.attempts for row in holding})
+    return admitted, counts
+
+
+def _settle_cancelled(session: Session, cancelled: list[tuple[int, str]], *, worker: str, now: datetime) -> None:
+    session.execute(
+        update(NOTIFICATIONS)
+        .where(NOTIFICATIONS.c.id == bindparam("b_id"))
+        .values(status=CANCELLED, lease_until=None, leased_by=None, last_error=bindparam("b_detail")),
+        [{"b_id": notification_id, "b_detail": detail} for notification_id, detail in cancelled],
+    )
+    session.execute(
+        insert(DeliveryAttempt),
+        [
+            {"notification_id": notification_id, "started_at": now, "finished_at": now,
+             "outcome": CANCELLED, "detail": detail, "worker": worker}
+            for notification_id, detail in cancelled
+        ],
+    )
+
+
+def _defer(session: Session, deferred: dict[int, datetime], attempts: dict[int, int]) -> None:
+    """Hand rows back untouched but for their due time: waiting for a robot's
+    window is not an attempt."""
+    session.execute(
+        update(NOTIFICATIONS)
+        .where(NOTIFICATIONS.c.id == bindparam("b_id"))
+        .values(status=bindparam("b_status"), next_attempt_at=bindparam("b_next"),
+                lease_until=None, leased_by=None),
+        [
+            {"b_id": notification_id, "b_next": when,
+             "b_status": RETRY if attempts[notification_id] else PENDING}
+            for notification_id, when in deferred.items()
+        ],
+    )
+
+
+# --- record --------------------------------------------------------------------
+
+
+def _classify(
+    outcome: Outcome, options: DispatchOptions, rng: random.Random
+) -> tuple[str, str, datetime | None]:
+    """(status, detail, next_attempt_at) for one finished attempt."""
+    result = outcome.result
+    attempts = outcome.claimed.attempts + 1
+    if isinstance(result, Sent):
+        return SENT, result.detail or "sent", None
+    if isinstance(result, PermanentFailure):
+        return DEAD, result.reason, None
+    if attempts >= options.max_attempts:
+        return DEAD, f"已重试 {attempts} 次仍失败：{result.reason}", None
+    delay = result.seconds if result.seconds is not None else backoff_seconds(attempts, options, rng)
+    return RETRY, result.reason, outcome.finished_at + timedelta(seconds=delay)
+
+
+def record_outcomes(
+    session_factory: sessionmaker[Session],
+    outcomes: list[Outcome],
+    *,
+    worker: str,
+    options: DispatchOptions,
+    rng: random.Random,
+) -> dict[str, int]:
+    counts = {SENT: 0, RETRY: 0, DEAD: 0, "lost_lease": 0}
+    if not outcomes:
+        return counts
+    ours = (
+        NOTIFICATIONS.c.id == bindparam("b_id"),
+        NOTIFICATIONS.c.leased_by == worker,
+        NOTIFICATIONS.c.status == SENDING,
+    )
+    with transaction(session_factory) as session:
+        routine: list[dict] = []
+        dead: list[tuple[Outcome, str]] = []
+        attempts: list[dict] = []
+        for outcome in outcomes:
+            status, detail, next_at = _classify(outcome, options, rng)
+            attempts.append({
+                "notification_id": outcome.claimed.id, "started_at": outcome.started_at,
+                "finished_at": outcome.finished_at, "outcome": status, "detail": detail[:2000],
+                "worker": worker,
+            })
+            if status == DEAD:
+                dead.append((outcome, detail))
+                continue
+            routine.append({
+                "b_id": outcome.claimed.id,
+                "b_status": status,
+                "b_attempts": outcome.claimed.attempts + 1,
+                # A sent row is never due again; keep the column non-null.
+                "b_next": next_at or outcome.finished_at,
+                "b_sent_at": outcome.finished_at if status == SENT else None,
+                "b_error": None if status == SENT else detail[:2000],
+            })
+            counts[status] += 1
+        if routine:
+            session.execute(
+                update(NOTIFICATIONS).where(*ours).values(
+                    status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                    next_attempt_at=bindparam("b_next"), sent_at=bindparam("b_sent_at"),
+                    last_error=bindparam("b_error"), lease_until=None, leased_by=None,
+                ),
+                routine,
+            )
+        session.execute(insert(DeliveryAttempt), attempts)
+        for outcome, detail in dead:
+            # One by one, to alert only for rows this worker really settled.
+            changed = session.execute(
+                update(NOTIFICATIONS).where(*ours).values(
+                    status=DEAD, attempts=outcome.claimed.attempts + 1, last_error=detail[:2000],
+                    next_attempt_at=outcome.finished_at, lease_until=None, leased_by=None,
+                ),
+                {"b_id": outcome.claimed.id},
+            ).rowcount
+            if changed:
+                counts[DEAD] += 1
+                notification = session.get(Notification, outcome.claimed.id)
+                alert_office(session, notification, detail, now=outcome.finished_at)
+            else:
+                counts["lost_lease"] += 1
+    return counts
+
+
+# --- run -----------------------------------------------------------------------
+
+
+async def send_one(notifiers: dict[str, Notifier], claimed: Claimed) -> DeliveryResult:
+    notifier = notifiers.get(claimed.channel_type)
+    if notifier is None:
+        return PermanentFailure(f"unknown channel type {claimed.channel_type!r}")
+    try:
+        return await notifier.send(claimed.message(), claimed.target_for())
+    except Exception as exc:  # a notifier bug must not take the batch down with it
+        log.exception("notifier %s failed on notification %s", claimed.channel_type, claimed.id)
+        return RetryAfter(None, f"internal error: {type(exc).__name__}")
+
+
+async def dispatch(
+    session_factory: sessionmaker[Session],
+    notifiers: dict[str, Notifier],
+    *,
+    worker: str,
+    clock: Callable[[], datetime],
+    options: DispatchOptions,
+    rng: random.Random | None = None,
+) -> dict:
+    """Deliver everything that is due, then return a summary."""
+    rng = rng or random.Random()
+    summary = {"worker": worker, "claimed": 0, SENT: 0, RETRY: 0, DEAD: 0,
+               "cancelled": 0, "deferred": 0, "lease_expired": 0, "lost_lease": 0}
+    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=options.batch_size)
+    finished: list[Outcome] = []
+    record_lock = asyncio.Lock()
+
+    def add(counts: dict[str, int]) -> None:
+        for key, value in counts.items():
+            summary[key] += value
+
+    recorded_since_claim = 0
+
+    async def flush(force: bool = False) -> None:
+        nonlocal recorded_since_claim
+        async with record_lock:
+            if not finished or (not force and len(finished) < options.batch_size):
+                return
+            batch = finished[:]
+            finished.clear()
+            add(await asyncio.to_thread(
+                record_outcomes, session_factory, batch, worker=worker, options=options, rng=rng
+            ))
+            recorded_since_claim += len(batch)
+
+    async def produce() -> None:
+        nonlocal recorded_since_claim
+        try:
+            while True:
+                recorded_since_claim = 0
+                claimed, counts = await asyncio.to_thread(
+                    claim_batch, session_factory, worker=worker, now=clock(), options=options
+                )
+                add(counts)
+                if claimed or any(counts.values()):
+                    summary["claimed"] += len(claimed)
+                    for row in claimed:
+                        await queue.put(row)
+                    continue
+                # Recording what is still in flight can enqueue more (office
+                # alerts about dead rows); those go out in this same run.
+                await queue.join()
+                await flush(force=True)
+                if not recorded_since_claim:
+                    return
+        finally:
+            for _ in range(options.concurrency):
+                await queue.put(None)
+
+    async def send() -> None:
+        while (claimed := await queue.get()) is not None:
+            try:
+                started = clock()
+                result = await send_one(notifiers, claimed)
+                finished.append(Outcome(claimed, result, started, clock()))
+                if len(finished) >= options.batch_size:
+                    await flush()
+            finally:
+                queue.task_done()
+
+    senders = [asyncio.create_task(send()) for _ in range(options.concurrency)]
+    try:
+        await produce()
+        await asyncio.gather(*senders)
+    finally:
+        for task in senders:
+            task.cancel()
+        await flush(force=True)
+    return summary
+
+
+def dispatch_once(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime | None = None,
+    worker: str | None = None,
+    *,
+    options: DispatchOptions | None = None,
+) -> dict:
+    """Deliver what is due (as of `now`, or the real time) and return a summary:
+    what `duban dispatch --once` and the scheduler run."""
+    options = options or DispatchOptions()
+    config = notifier_config(settings)
+    clock = (lambda: now) if now is not None else (lambda: datetime.now(timezone.utc))
+
+    async def run() -> dict:
+        limits = httpx.Limits(max_connections=options.concurrency, max_keepalive_connections=options.concurrency)
+        async with httpx.AsyncClient(limits=limits, timeout=config.timeout_seconds) as client:
+            return await dispatch(
+                session_factory, build_notifiers(config, client),
+                worker=worker or default_worker_name(), clock=clock, options=options,
+            )
+
+    return asyncio.run(run())
+
+
+# --- test message ----------------------------------------------------------------
+
+
+def send_test_message(
+    session: Session, actor: Actor, settings: Settings, channel_id: int, *, now: datetime
+) -> tuple[Notification, DeliveryAttempt]:
+    """Send a test message to a channel right now, in the caller's transaction,
+    and keep it (and its one attempt) like any other notification. Test
+    messages are not retried: the person who asked sees the result at once."""
+    channel = get_channel(session, actor, channel_id)
+    actor.require_admin_of(channel.office_id)
+    department = session.get(Department, channel.department_id) if channel.department_id else None
+    rendered = render(KIND_TEST, {
+        "office_name": session.get(Office, channel.office_id).name,
+        "channel_label": channel_label(channel.type),
+        "department_name": department.name if department else "领导小组办公室",
+        "sent_at": now.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+    })
+    notification = enqueue(
+        session, office_id=channel.office_id, department_id=channel.department_id, channel_id=channel.id,
+        channel_type=channel.type, target=channel.target, kind=KIND_TEST, level=None,
+        subject=rendered.subject, body_text=rendered.text, body_markdown=rendered.markdown,
+        body_html=rendered.html, event={"type": KIND_TEST, "channel_id": channel.id}, mentions=[], now=now,
+    )
+    worker = f"api:{actor.username}"
+    # Leased like a claimed row, so no dispatcher picks it up while we send.
+    notification.status = SENDING
+    notification.leased_by = worker
+    notification.lease_until = notification.next_attempt_at = now + timedelta(minutes=5)
+    session.flush()
+    claimed = Claimed(
+        id=notification.id, office_id=channel.office_id, channel_type=channel.type, target=channel.target,
+        kind=KIND_TEST, subject=rendered.subject, body_text=rendered.text, body_markdown=rendered.markdown,
+        body_html=rendered.html, event=notification.event, mentions=[], attempts=0,
+        secret=channel.secret, channel_mentions=list(channel.mentions or []),
+    )
+    admitted, _ = _admit_by_rate_limit(session, [claimed], now)
+    if not admitted:
+        raise RateLimited(
+            f"{channel_label(channel.type)}每分钟最多发送 {channel_limits(channel.type)[1]} 条消息，请稍后再试"
+        )
+    config = notifier_config(settings)
+
+    async def run() -> DeliveryResult:
+        async with httpx.AsyncClient(timeout=config.timeout_seconds) as client:
+            return await send_one(build_notifiers(config, client), claimed)
+
+    started = datetime.now(timezone.utc)
+    result = asyncio.run(run())
+    finished = datetime.now(timezone.utc)
+    detail = result.detail if isinstance(result, Sent) else result.reason
+    status = SENT if isinstance(result, Sent) else DEAD
+    notification.status = status
+    notification.attempts = 1
+    notification.lease_until = notification.leased_by = None
+    notification.next_attempt_at = finished
+    notification.sent_at = finished if status == SENT else None
+    notification.last_error = None if status == SENT else detail
+    attempt = DeliveryAttempt(
+        notification_id=notification.id, started_at=started, finished_at=finished,
+        outcome=status, detail=detail or status, worker=worker,
+    )
+    session.add(attempt)
+    session.flush()
+    return notification, attempt

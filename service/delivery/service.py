@@ -1,0 +1,410 @@
+"""Channels, the outbox (enqueue) and the notifications the office can inspect and retry."""
+
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notifiers import NOTIFIER_CLASSES, NotifierConfig
+from notifiers.webhook import signing_key
+from service.audit.service import record
+from service.auth.actor import Actor
+from service.config import Settings
+from service.delivery.models import (
+    AUDIENCE_DEPARTMENT,
+    AUDIENCE_LEADER,
+    AUDIENCE_OFFICE,
+    AUDIENCES,
+    CANCELLED,
+    CHANNEL_TYPES,
+    DEAD,
+    KIND_DELIVERY_DEAD,
+    PENDING,
+    RETRY,
+    STATUSES,
+    Channel,
+    DeliveryAttempt,
+    Notification,
+)
+from service.departments.models import Department
+from service.errors import Conflict, Invalid, NotFound
+from service.messages import render
+
+CHANNEL_LABELS = {
+    "email": "邮件",
+    "webhook": "Webhook",
+    "wecom": "企业微信机器人",
+    "dingtalk": "钉钉机器人",
+    "feishu": "飞书机器人",
+}
+EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+MOBILE = re.compile(r"^\+?\d{5,20}$")
+ROBOT_KEY = re.compile(r"^[A-Za-z0-9_.~-]+$")
+
+
+def notifier_config(settings: Settings) -> NotifierConfig:
+    """The one place Settings become the notifiers' configuration."""
+    return NotifierConfig(
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        smtp_security=settings.smtp_security,
+        smtp_user=settings.smtp_user,
+        smtp_password=settings.smtp_password,
+        smtp_from=settings.smtp_from,
+        wecom_base_url=settings.wecom_base_url.rstrip("/"),
+        dingtalk_base_url=settings.dingtalk_base_url.rstrip("/"),
+        feishu_base_url=settings.feishu_base_url.rstrip("/"),
+        webhook_allowed_hosts=tuple(settings.webhook_allowed_hosts),
+    )
+
+
+_LIMITS = {cls.channel_type: (cls.max_message_bytes, cls.rate_limit_per_minute) for cls in NOTIFIER_CLASSES}
+
+
+def channel_limits(channel_type: str) -> tuple[int | None, int | None]:
+    """(max_message_bytes, rate_limit_per_minute) of a channel type; None means unlimited."""
+    try:
+        return _LIMITS[channel_type]
+    except KeyError:
+        raise ValueError(f"unknown channel type {channel_type!r}") from None
+
+
+def channel_label(channel_type: str) -> str:
+    return CHANNEL_LABELS.get(channel_type, channel_type)
+
+
+# --- outbox -----------------------------------------------------------------
+
+
+def enqueue(
+    session: Session,
+    *,
+    office_id: int,
+    department_id: int | None,
+    channel_id: int | None,
+    channel_type: str,
+    target: str,
+    kind: str,
+    level: str | None,
+    subject: str,
+    body_text: str,
+    body_markdown: str | None,
+    body_html: str | None,
+    event: dict,
+    mentions: list[str],
+    now: datetime,
+) -> Notification:
+    """Add a pending notification in the caller's transaction."""
+    if channel_type not in CHANNEL_TYPES:
+        raise ValueError(f"unknown channel type {channel_type!r}")
+    # An empty digest is a bug upstream; refusing it here keeps it off every channel.
+    if not body_text.strip():
+        raise ValueError("refusing to enqueue a notification with an empty body")
+    notification = Notification(
+        office_id=office_id,
+        department_id=department_id,
+        channel_id=channel_id,
+        channel_type=channel_type,
+        target=target,
+        kind=kind,
+        level=level,
+        subject=subject,
+        body_text=body_text,
+        body_markdown=body_markdown,
+        body_html=body_html,
+        event=event,
+        mentions=list(mentions),
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(notification)
+    session.flush()
+    return notification
+
+
+def channels_for(
+    session: Session, office_id: int, *, audience: str, department_id: int | None = None
+) -> list[Channel]:
+    """The enabled channels that reach a department (audience "department") or
+    the office / its leader."""
+    query = select(Channel).where(
+        Channel.office_id == office_id, Channel.audience == audience, Channel.enabled.is_(True)
+    )
+    if audience == AUDIENCE_DEPARTMENT:
+        query = query.where(Channel.department_id == department_id)
+    return list(session.scalars(query.order_by(Channel.id)))
+
+
+def alert_office(session: Session, dead: Notification, reason: str, *, now: datetime) -> list[Notification]:
+    """Tell the office that a notification will never arrive."""
+    # An alert about an alert would loop as long as the office channel is broken.
+    if dead.kind in (KIND_DELIVERY_DEAD, "test"):
+        return []
+    department = session.get(Department, dead.department_id) if dead.department_id else None
+    rendered = render(
+        KIND_DELIVERY_DEAD,
+        {
+            "notification_id": dead.id,
+            "notification_subject": dead.subject,
+            "department_name": department.name if department else "领导小组办公室",
+            "channel_label": channel_label(dead.channel_type),
+            "attempts": dead.attempts,
+            "reason": reason,
+        },
+    )
+    event = {
+        "type": KIND_DELIVERY_DEAD,
+        "notification_id": dead.id,
+        "channel_type": dead.channel_type,
+        "department_id": dead.department_id,
+        "reason": reason,
+    }
+    return [
+        enqueue(
+            session,
+            office_id=dead.office_id,
+            department_id=None,
+            channel_id=channel.id,
+            channel_type=channel.type,
+            target=channel.target,
+            kind=KIND_DELIVERY_DEAD,
+            level=None,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_markdown=rendered.markdown,
+            body_html=rendered.html,
+            event=event,
+            mentions=[],
+            now=now,
+        )
+        for channel in channels_for(session, dead.office_id, audience=AUDIENCE_OFFICE)
+    ]
+
+
+# --- channels -----------------------------------------------------------------
+
+
+def validate_channel_input(
+    config: NotifierConfig, *, type: str, target: str, secret: str | None, mentions: list[str]
+) -> tuple[str, str | None, list[str]]:
+    """Clean and check channel input; Invalid with a message a user can act on."""
+    if type not in CHANNEL_TYPES:
+        raise Invalid(f"渠道类型必须是 {', '.join(CHANNEL_TYPES)} 之一")
+    target = (target or "").strip()
+    secret = (secret or "").strip() or None
+    if type == "email":
+        if not EMAIL_ADDRESS.match(target):
+            raise Invalid(f"邮箱地址格式不正确：{target!r}")
+    elif type == "webhook":
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise Invalid("Webhook 地址必须是 http:// 或 https:// 开头的完整网址")
+        if parts.hostname.lower() not in config.allowed_hosts:
+            raise Invalid(
+                f"Webhook 主机 {parts.hostname} 不在允许列表中（DUBAN_WEBHOOK_ALLOWED_HOSTS）"
+            )
+        if secret is not None:
+            try:
+                signing_key(secret)
+            except ValueError:
+                raise Invalid("Webhook 签名密钥必须是 Base64（可带 whsec_ 前缀）") from None
+    else:
+        if not target:
+            raise Invalid(f"{channel_label(type)}的 key / access_token 不能为空")
+        if not ROBOT_KEY.match(target):
+            raise Invalid(f"{channel_label(type)}的 key / access_token 只能包含字母、数字和 -_.~，请只填写 key 本身，不要填写完整网址")
+    cleaned_mentions = [m.strip() for m in mentions if m.strip()]
+    for mobile in cleaned_mentions:
+        if not MOBILE.match(mobile):
+            raise Invalid(f"@提醒的手机号格式不正确：{mobile!r}")
+    return target, secret, cleaned_mentions
+
+
+def create_channel(
+    session: Session,
+    actor: Actor,
+    config: NotifierConfig,
+    *,
+    audience: str,
+    department_id: int | None,
+    type: str,
+    target: str,
+    secret: str | None = None,
+    mentions: list[str] | None = None,
+    now: datetime,
+) -> Channel:
+    if audience not in AUDIENCES:
+        raise Invalid(f"接收对象必须是 {', '.join(AUDIENCES)} 之一")
+    office_id = actor.office_id
+    if audience == AUDIENCE_DEPARTMENT:
+        department = session.get(Department, department_id) if department_id is not None else None
+        if department is None or department.office_id not in actor.readable_office_ids:
+            raise NotFound(f"单位 {department_id} 不存在")
+        office_id = department.office_id
+    elif department_id is not None:
+        raise Invalid("办公室或领导的渠道不属于任何单位")
+    actor.require_admin_of(office_id)
+    target, secret, mentions = validate_channel_input(
+        config, type=type, target=target, secret=secret, mentions=mentions or []
+    )
+    channel = Channel(
+        office_id=office_id,
+        department_id=department_id if audience == AUDIENCE_DEPARTMENT else None,
+        audience=audience,
+        type=type,
+        target=target,
+        secret=secret,
+        mentions=mentions,
+        enabled=True,
+        created_at=now,
+    )
+    session.add(channel)
+    session.flush()
+    # The secret stays out of the audit log like everywhere else.
+    record(
+        session, actor, "channel.create", "channel", channel.id,
+        after={"audience": audience, "department_id": channel.department_id, "type": type,
+               "target": target, "has_secret": secret is not None, "mentions": mentions},
+        now=now,
+    )
+    return channel
+
+
+def _visible(actor: Actor, office_id: int, department_id: int | None) -> bool:
+    if office_id != actor.office_id:
+        return False
+    if actor.is_department:
+        return department_id is not None and department_id == actor.department_id
+    return True
+
+
+def get_channel(session: Session, actor: Actor, channel_id: int) -> Channel:
+    channel = session.get(Channel, channel_id)
+    if channel is None or not _visible(actor, channel.office_id, channel.department_id):
+        raise NotFound(f"渠道 {channel_id} 不存在")
+    return channel
+
+
+def list_channels(
+    session: Session, actor: Actor, *, department_id: int | None = None, audience: str | None = None
+) -> list[Channel]:
+    query = select(Channel).where(Channel.office_id == actor.office_id)
+    if actor.is_department:
+        if department_id is not None and department_id != actor.department_id:
+            raise NotFound(f"单位 {department_id} 不存在")
+        department_id = actor.department_id
+    if department_id is not None:
+        query = query.where(Channel.department_id == department_id)
+    if audience is not None:
+        query = query.where(Channel.audience == audience)
+    return list(session.scalars(query.order_by(Channel.id)))
+
+
+def set_channel_enabled(session: Session, actor: Actor, channel_id: int, enabled: bool, *, now: datetime) -> Channel:
+    channel = get_channel(session, actor, channel_id)
+    actor.require_admin_of(channel.office_id)
+    before = channel.enabled
+    channel.enabled = enabled
+    session.flush()
+    record(session, actor, "channel.update", "channel", channel.id,
+           before={"enabled": before}, after={"enabled": enabled}, now=now)
+    return channel
+
+
+def delete_channel(session: Session, actor: Actor, channel_id: int, *, now: datetime) -> None:
+    channel = get_channel(session, actor, channel_id)
+    actor.require_admin_of(channel.office_id)
+    # What is still queued for the channel would otherwise go out without its secret.
+    for notification in session.scalars(
+        select(Notification).where(
+            Notification.channel_id == channel.id, Notification.status.in_((PENDING, RETRY))
+        )
+    ):
+        notification.status = CANCELLED
+        notification.last_error = "渠道已删除"
+    record(session, actor, "channel.delete", "channel", channel.id,
+           before={"type": channel.type, "target": channel.target, "audience": channel.audience,
+                   "department_id": channel.department_id},
+           now=now)
+    session.delete(channel)
+    session.flush()
+
+
+# --- notifications --------------------------------------------------------------
+
+
+def visible_notifications(actor: Actor):
+    query = select(Notification).where(Notification.office_id == actor.office_id)
+    if actor.is_department:
+        query = query.where(Notification.department_id == actor.department_id)
+    return query
+
+
+def list_notifications(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    channel: str | None = None,
+    department_id: int | None = None,
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Notification]:
+    if status is not None and status not in STATUSES:
+        raise Invalid(f"状态必须是 {', '.join(STATUSES)} 之一")
+    if channel is not None and channel not in CHANNEL_TYPES:
+        raise Invalid(f"渠道类型必须是 {', '.join(CHANNEL_TYPES)} 之一")
+    query = visible_notifications(actor)
+    if status is not None:
+        query = query.where(Notification.status == status)
+    if channel is not None:
+        query = query.where(Notification.channel_type == channel)
+    if department_id is not None:
+        query = query.where(Notification.department_id == department_id)
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    query = query.order_by(Notification.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(query))
+
+
+def get_notification(session: Session, actor: Actor, notification_id: int) -> Notification:
+    notification = session.scalars(
+        visible_notifications(actor).where(Notification.id == notification_id)
+    ).first()
+    if notification is None:
+        raise NotFound(f"通知 {notification_id} 不存在")
+    return notification
+
+
+def attempts_of(session: Session, notification: Notification) -> list[DeliveryAttempt]:
+    return list(
+        session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.notification_id == notification.id)
+            .order_by(DeliveryAttempt.id)
+        )
+    )
+
+
+def retry_notification(session: Session, actor: Actor, notification_id: int, *, now: datetime) -> Notification:
+    """Put a dead (or waiting) notification back in the queue, due now."""
+    notification = get_notification(session, actor, notification_id)
+    actor.require_admin_of(notification.office_id)
+    if notification.status not in (DEAD, RETRY):
+        raise Conflict(f"只有发送失败或等待重试的通知可以重发（当前状态：{notification.status}）")
+    before = notification.status
+    notification.status = PENDING
+    # A fresh budget of attempts; the earlier ones stay in the attempt history.
+    notification.attempts = 0
+    notification.next_attempt_at = now
+    notification.lease_until = None
+    notification.leased_by = None
+    session.flush()
+    record(session, actor, "notification.retry", "notification", notification.id,
+           before={"status": before}, after={"status": PENDING}, now=now)
+    return notification
