@@ -35,6 +35,7 @@ from service.milestones.models import (
     Review,
 )
 from service.plans.models import ROLE_LEAD, ROLE_SUPPORT, Assignment, Plan
+from service.reminders import service as reminders
 
 STATE_LABELS = {
     PENDING: "待签收",
@@ -163,6 +164,7 @@ def acknowledge(session: Session, actor: Actor, milestone_id: int, *, now: datet
     milestone.state = ACKNOWLEDGED
     milestone.acknowledged_at = now
     _audit(session, actor, "milestone.acknowledge", milestone, before, now)
+    reminders.reschedule(milestone, now=now)
     return milestone
 
 
@@ -209,6 +211,7 @@ def submit_report(
     milestone.submitted_at = now
     session.flush()
     _audit(session, actor, "milestone.report", milestone, before, now, report_id=report.id, percent=percent)
+    reminders.reschedule(milestone, now=now)
     return report
 
 
@@ -241,6 +244,9 @@ def review(
     session.add(entry)
     session.flush()
     _audit(session, actor, f"milestone.{decision}", milestone, before, now, comment=comment)
+    reminders.reschedule(milestone, now=now)
+    if decision == REVIEW_RETURN:
+        reminders.record_event(session, reminders.EVENT_RETURNED, milestone, now=now, comment=comment)
     return entry
 
 
@@ -255,6 +261,7 @@ def reopen(session: Session, actor: Actor, milestone_id: int, *, comment: str, n
     milestone.state = RETURNED
     milestone.approved_at = None
     _audit(session, actor, "milestone.reopen", milestone, before, now, comment=comment)
+    reminders.reschedule(milestone, now=now)
     return milestone
 
 
@@ -343,5 +350,9 @@ def decide_extension(
     _audit(
         session, actor, "extension.approve" if approve else "extension.reject", milestone, before, now,
         extension_request_id=request.id, comment=comment,
+    )
+    reminders.reschedule(milestone, now=now)
+    reminders.record_event(
+        session, reminders.EVENT_EXTENSION_DECIDED, milestone, now=now, approved=approve, comment=comment
     )
     return request

@@ -24,6 +24,7 @@ from service.plans.models import (
     Section,
     Task,
 )
+from service.reminders import service as reminders
 from service.workdays import WorkdayCalendar
 
 
@@ -258,4 +259,5 @@ def activate_plan(
         session, actor, "plan.activate", "plan", plan.id,
         before={"status": PLAN_DRAFT}, after={"status": PLAN_ACTIVE, "milestones_created": created}, now=now,
     )
+    reminders.plan_activated(session, plan, now=now)
     return created

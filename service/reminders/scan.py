@@ -1,0 +1,492 @@
+"""The reminder scan: run every minute by the scheduler and by `duban tick`.
+
+It reads only milestones whose `next_reminder_at` has come (one range query on
+that index, with what the messages need joined in), loads channels, policies
+and phases for them in a few batched queries, asks the pure ladder rule what
+is due, records each (milestone, due version, step, recipient, channel) in the
+sent-reminder ledger under its unique key, and enqueues one digest per
+recipient and channel for the rows it actually inserted. Workflow events
+queued since the last scan become their notices in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.clock import SystemClock
+from service.config import Settings
+from service.database import transaction
+from service.delivery.models import Channel
+from service.delivery.service import channel_limits, enqueue
+from service.departments.models import Department
+from service.messages import render
+from service.milestones.models import OPEN_STATES, Milestone
+from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
+from service.reminders.links import link_settings, milestone_link
+from service.reminders.models import SentReminder, WorkflowEvent
+from service.reminders.policy import (
+    AUDIENCE_DEPARTMENT,
+    AUDIENCE_HEAD,
+    COLOUR_NAMES,
+    KIND_EARLY_WARNING,
+    KIND_PROGRESS,
+    KIND_REMINDER,
+    LEVEL_RANK,
+    LEVELS,
+    MilestoneFacts,
+    Occurrence,
+    evaluate,
+    send_instant,
+)
+from service.reminders.service import policies_for
+from service.workdays import WorkdayCalendar
+
+ROBOT_TYPES = ("wecom", "dingtalk", "feishu")
+# Enough for any real office in one minute; the rest waits for the next scan.
+MAX_MILESTONES_PER_SCAN = 50_000
+ROLE_LABELS = {"lead": "牵头", "support": "配合"}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str  # the ledger's recipient: "channel:<id>" or an email address
+    channel_type: str
+    target: str
+    channel_id: int | None
+
+
+@dataclass
+class Row:
+    """A due milestone with what its messages show."""
+
+    milestone: Milestone
+    plan_title: str
+    office_id: int
+    department: Department
+    measure_text: str
+    role: str
+    phase_name: str | None
+    link: str = ""
+
+
+@dataclass
+class Digest:
+    recipient: Recipient
+    office_id: int
+    items: list[dict] = field(default_factory=list)
+    milestones: list[dict] = field(default_factory=list)
+    mentions: set[str] = field(default_factory=set)
+    departments: set[int] = field(default_factory=set)
+
+
+class Directory:
+    """Who hears about what: channels and addresses of the departments and offices
+    in one scan, loaded in two queries."""
+
+    def __init__(self, session: Session, department_ids: set[int], office_ids: set[int]):
+        self.department: dict[int, list[Channel]] = defaultdict(list)
+        self.office: dict[tuple[int, str], list[Channel]] = defaultdict(list)
+        if not department_ids and not office_ids:
+            return
+        channels = session.scalars(
+            select(Channel)
+            .where(
+                Channel.enabled.is_(True),
+                (Channel.department_id.in_(department_ids))
+                | (Channel.department_id.is_(None) & Channel.office_id.in_(office_ids)),
+            )
+            .order_by(Channel.id)
+        )
+        for channel in channels:
+            if channel.department_id is None:
+                self.office[(channel.office_id, channel.audience)].append(channel)
+            elif channel.audience == AUDIENCE_DEPARTMENT:
+                self.department[channel.department_id].append(channel)
+
+    def recipients(
+        self, department: Department, office_id: int, audiences, channel_types
+    ) -> dict[Recipient, set[str]]:
+        """Recipients of one message with the mobiles to @ on each."""
+        found: dict[Recipient, set[str]] = {}
+
+        def add(recipient: Recipient, mentions=()) -> None:
+            if channel_types is None or recipient.channel_type in channel_types:
+                found.setdefault(recipient, set()).update(m for m in mentions if m)
+
+        def channel(c: Channel, mentions=()) -> None:
+            add(Recipient(f"channel:{c.id}", c.type, c.target, c.id), mentions)
+
+        def email(address: str) -> None:
+            address = address.strip().lower()
+            if address:
+                add(Recipient(address, "email", address, None))
+
+        for audience in audiences:
+            if audience == AUDIENCE_DEPARTMENT:
+                for c in self.department[department.id]:
+                    channel(c, c.mentions or ())
+                for address in department.emails or ():
+                    email(address)
+            elif audience == AUDIENCE_HEAD:
+                if department.head_email:
+                    email(department.head_email)
+                if department.head_mobile:
+                    for c in self.department[department.id]:
+                        if c.type in ROBOT_TYPES:
+                            channel(c, (department.head_mobile,))
+            else:
+                for c in self.office[(office_id, audience)]:
+                    channel(c, c.mentions or ())
+        return found
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> set[tuple]:
+    """Insert ledger rows; return the keys this transaction inserted (the others
+    were sent before, or by a concurrent scan)."""
+    if not rows:
+        return set()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(SentReminder)
+        .on_conflict_do_nothing(index_elements=["milestone_id", "due_version", "step", "recipient", "channel"])
+        .returning(SentReminder.milestone_id, SentReminder.step, SentReminder.recipient, SentReminder.channel)
+    )
+    inserted: set[tuple] = set()
+    for start in range(0, len(rows), 2000):
+        inserted.update(tuple(r) for r in session.execute(statement, rows[start : start + 2000]))
+    return inserted
+
+
+def _week_start(now: datetime, settings: Settings) -> datetime:
+    local = now.astimezone(settings.tz).date()
+    return send_instant(local - timedelta(days=local.weekday()), settings.tz, 0)
+
+
+def _progress_scans_this_week(session: Session, department_ids: set[int], now: datetime, settings: Settings) -> dict[int, int]:
+    """How many scans sent each department progress requests this week (基层减负 cap)."""
+    if not department_ids:
+        return {}
+    rows = session.execute(
+        select(SentReminder.department_id, func.count(func.distinct(SentReminder.created_at)))
+        .where(
+            SentReminder.department_id.in_(department_ids),
+            SentReminder.kind == KIND_PROGRESS,
+            SentReminder.created_at >= _week_start(now, settings),
+        )
+        .group_by(SentReminder.department_id)
+    )
+    return dict(rows.all())
+
+
+def _phase_starts(session: Session, plan_ids: set[int]) -> dict[int, list[date]]:
+    deadlines: dict[int, list[date]] = defaultdict(list)
+    for plan_id, deadline in session.execute(
+        select(Phase.plan_id, Phase.deadline).where(Phase.plan_id.in_(plan_ids)).order_by(Phase.deadline)
+    ):
+        deadlines[plan_id].append(deadline)
+    return deadlines
+
+
+def _facts(row: Row, issued_at: datetime, phase_deadlines: list[date], settings: Settings) -> MilestoneFacts:
+    m = row.milestone
+    earlier = [d for d in phase_deadlines if d < m.due_date]
+    start = earlier[-1] if earlier else issued_at.astimezone(settings.tz).date()
+    return MilestoneFacts(m.due_date, m.state, issued_at, start, m.submitted_at is not None)
+
+
+def _load_due(session: Session, now: datetime, limit: int) -> list[tuple[Row, Plan]]:
+    query = (
+        select(Milestone, Plan, Department, Measure.text, Assignment.role, Phase.name)
+        .join(Plan, Plan.id == Milestone.plan_id)
+        .join(Department, Department.id == Milestone.department_id)
+        .join(Assignment, Assignment.id == Milestone.assignment_id)
+        .join(Measure, Measure.id == Assignment.measure_id)
+        .outerjoin(Phase, Phase.id == Milestone.phase_id)
+        .where(Milestone.next_reminder_at <= now)
+        .order_by(Milestone.next_reminder_at)
+        .limit(limit)
+        # Replicas scanning at once split the due milestones instead of waiting.
+        .with_for_update(of=Milestone, skip_locked=True)
+    )
+    return [
+        (Row(m, plan.title, plan.office_id, dept, text, role, phase), plan)
+        for m, plan, dept, text, role, phase in session.execute(query)
+    ]
+
+
+def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, **extra) -> dict:
+    m = row.milestone
+    level = occurrence.level if occurrence else None
+    return {
+        "milestone_id": m.id,
+        "kind": kind,
+        "level": level,
+        "level_name": LEVELS.get(level, ""),
+        "colour_name": COLOUR_NAMES.get(level, ""),
+        "step": occurrence.step if occurrence else None,
+        "report_by": occurrence.day.isoformat() if occurrence else None,
+        "rank": LEVEL_RANK.get(level, 0),
+        "plan_title": row.plan_title,
+        "department_name": row.department.name,
+        "measure_text": row.measure_text,
+        "role_label": ROLE_LABELS.get(row.role, row.role),
+        "phase_name": row.phase_name,
+        "due_date": m.due_date.isoformat(),
+        "days_left": (m.due_date - today).days,
+        "state": m.state,
+        "unacknowledged": m.state == "pending",
+        "link": row.link,
+        **extra,
+    }
+
+
+def _digest_kind(items: list[dict]) -> str:
+    kinds = {i["kind"] for i in items}
+    for kind in (KIND_REMINDER, KIND_EARLY_WARNING, KIND_PROGRESS):
+        if kind in kinds:
+            return kind
+    return KIND_REMINDER
+
+
+def _context(items: list[dict], base_url: str) -> dict:
+    top = max(items, key=lambda i: i["rank"])["level"] if items else None
+    return {
+        "items": items,
+        "level": top,
+        "level_name": LEVELS.get(top, ""),
+        "colour_name": COLOUR_NAMES.get(top, ""),
+        "count": len(items),
+        "plan_title": items[0]["plan_title"] if items else "",
+        "base_url": base_url.rstrip("/"),
+    }
+
+
+def _fits(message, max_bytes: int | None) -> bool:
+    if max_bytes is None:
+        return True
+    return all(len(body.encode()) <= max_bytes for body in (message.text, message.markdown) if body)
+
+
+def _split(template: str, items: list[dict], base_url: str, max_bytes: int | None) -> list[tuple[list[dict], object]]:
+    """Render the digest, split into as few parts as the channel's size limit allows."""
+    message = render(template, _context(items, base_url))
+    if _fits(message, max_bytes) or len(items) == 1:
+        return [(items, message)]
+    # Pack items by their measured size, then re-check each part (halving if the estimate was off).
+    empty = render(template, _context([], base_url))
+    overhead = max(len(empty.text.encode()), len((empty.markdown or "").encode()))
+
+    def size(item: dict) -> int:
+        one = render(template, _context([item], base_url))
+        return max(len(one.text.encode()), len((one.markdown or "").encode())) - overhead
+
+    parts, current, used = [], [], overhead
+    for item in items:
+        s = size(item)
+        if current and used + s > max_bytes:
+            parts.append(current)
+            current, used = [], overhead
+        current.append(item)
+        used += s
+    parts.append(current)
+    result = []
+    for part in parts:
+        rendered = render(template, _context(part, base_url))
+        if _fits(rendered, max_bytes) or len(part) == 1:
+            result.append((part, rendered))
+        else:
+            half = len(part) // 2
+            result += _split(template, part[:half], base_url, max_bytes)
+            result += _split(template, part[half:], base_url, max_bytes)
+    return result
+
+
+def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, settings: Settings, now: datetime) -> int:
+    count = 0
+    for digest in digests.values():
+        digest.items.sort(key=lambda i: (-i["rank"], i["due_date"], i["milestone_id"]))
+        max_bytes, _rate = channel_limits(digest.recipient.channel_type)
+        parts = _split(template, digest.items, settings.base_url, max_bytes)
+        for n, (items, message) in enumerate(parts, start=1):
+            ids = {i["milestone_id"] for i in items}
+            kind = kind_of(items)
+            subject = message.subject if len(parts) == 1 else f"{message.subject}（{n}/{len(parts)}）"
+            level = _context(items, settings.base_url)["level"]
+            enqueue(
+                session,
+                office_id=digest.office_id,
+                department_id=next(iter(digest.departments)) if len(digest.departments) == 1 else None,
+                channel_id=digest.recipient.channel_id,
+                channel_type=digest.recipient.channel_type,
+                target=digest.recipient.target,
+                kind=kind,
+                level=level,
+                subject=subject,
+                body_text=message.text,
+                body_markdown=message.markdown,
+                body_html=message.html,
+                event={
+                    "type": f"duban.{kind}",
+                    "level": level,
+                    "level_name": LEVELS.get(level),
+                    "milestones": [m for m in digest.milestones if m["id"] in ids],
+                    "items": [{k: v for k, v in i.items() if k != "rank"} for i in items],
+                },
+                mentions=sorted(digest.mentions),
+                now=now,
+            )
+            count += 1
+    return count
+
+
+def scan(
+    session: Session, settings: Settings, calendar: WorkdayCalendar, now: datetime, *, limit: int = MAX_MILESTONES_PER_SCAN
+) -> dict:
+    """One reminder scan in the caller's transaction; returns its summary."""
+    summary = {"now": now.isoformat(), "milestones": 0, "reminders": 0, "progress_requests": 0,
+               "duplicates_skipped": 0, "capped": 0, "events": 0, "notifications": 0}
+    loaded = _load_due(session, now, limit)
+    summary["milestones"] = len(loaded)
+    today = now.astimezone(settings.tz).date()
+    plans = {plan.id: plan for _, plan in loaded}
+    policies = policies_for(session, set(plans))
+    links = link_settings(session, set(plans))
+    phases = _phase_starts(session, set(plans))
+    directory = Directory(
+        session, {row.milestone.department_id for row, _ in loaded}, {plan.office_id for plan in plans.values()}
+    )
+
+    planned: list[tuple[Row, Occurrence]] = []
+    next_times: dict[int, datetime | None] = {}
+    progress_rows: dict[int, list[tuple[Row, Occurrence, int]]] = defaultdict(list)
+    for row, plan in loaded:
+        m = row.milestone
+        if plan.status != PLAN_ACTIVE or m.state not in OPEN_STATES:
+            next_times[m.id] = None
+            continue
+        policy = policies[plan.id]
+        issued_at = plan.activated_at or m.created_at
+        result = evaluate(_facts(row, issued_at, phases[plan.id], settings), policy, calendar, settings.tz,
+                          settings.send_hour, now)
+        next_times[m.id] = result.next_at
+        if result.due is None and result.progress is None:
+            continue
+        row.link = milestone_link(settings, m, links[plan.id].version, now)
+        if result.due:
+            planned.append((row, result.due))
+        if result.progress:
+            progress_rows[m.department_id].append((row, result.progress, policy.progress.weekly_cap))
+
+    # 基层减负: a department gets progress requests in at most `weekly_cap` scans a week.
+    already = _progress_scans_this_week(session, set(progress_rows), now, settings)
+    next_week = send_instant(_week_start(now, settings).astimezone(settings.tz).date() + timedelta(days=7),
+                             settings.tz, settings.send_hour)
+    for department_id, entries in progress_rows.items():
+        for row, occurrence, cap in entries:
+            if already.get(department_id, 0) < cap:
+                planned.append((row, occurrence))
+            else:
+                summary["capped"] += 1
+                mid = row.milestone.id
+                next_times[mid] = min(filter(None, (next_times[mid], next_week)), default=next_week)
+
+    ledger, targets = [], []
+    for row, occurrence in planned:
+        m = row.milestone
+        recipients = directory.recipients(row.department, row.office_id, occurrence.audiences, occurrence.channels)
+        for recipient, mentions in recipients.items():
+            ledger.append({
+                "milestone_id": m.id, "due_version": m.due_version, "step": occurrence.step,
+                "recipient": recipient.key, "channel": recipient.channel_type,
+                "department_id": m.department_id, "kind": occurrence.kind, "created_at": now,
+            })
+            targets.append((row, occurrence, recipient, mentions))
+    inserted = _insert_ignoring_duplicates(session, ledger)
+
+    digests: dict[tuple[str, str], Digest] = {}
+    for row, occurrence, recipient, mentions in targets:
+        m = row.milestone
+        if (m.id, occurrence.step, recipient.key, recipient.channel_type) not in inserted:
+            summary["duplicates_skipped"] += 1
+            continue
+        digest = digests.setdefault((recipient.key, recipient.channel_type), Digest(recipient, row.office_id))
+        digest.items.append(_item(row, occurrence, occurrence.kind, today))
+        digest.milestones.append({"id": m.id, "due_version": m.due_version, "step": occurrence.step})
+        digest.mentions |= mentions
+        digest.departments.add(m.department_id)
+        summary["progress_requests" if occurrence.kind == KIND_PROGRESS else "reminders"] += 1
+
+    summary["notifications"] += _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
+    if loaded:
+        # updated_at stays: a scan is not a change anyone made to the milestone.
+        session.execute(
+            update(Milestone),
+            [
+                {"id": row.milestone.id, "next_reminder_at": next_times[row.milestone.id],
+                 "updated_at": row.milestone.updated_at}
+                for row, _ in loaded
+            ],
+        )
+    events, notices = process_events(session, settings, now)
+    summary["events"] = events
+    summary["notifications"] += notices
+    return summary
+
+
+def run_scan(
+    session_factory: sessionmaker[Session], settings: Settings, calendar: WorkdayCalendar, now: datetime | None = None
+) -> dict:
+    """The scheduler's and `duban tick`'s entry point: one scan, one transaction."""
+    now = now or SystemClock().now()
+    with transaction(session_factory) as session:
+        return scan(session, settings, calendar, now)
+
+
+# --- workflow events ------------------------------------------------------------
+
+
+EVENT_LIMIT = 20_000
+
+
+def process_events(session: Session, settings: Settings, now: datetime) -> tuple[int, int]:
+    """Turn queued workflow events into notices: per kind, one message per recipient."""
+    events = session.execute(
+        select(WorkflowEvent, Milestone, Plan, Department, Measure.text, Assignment.role, Phase.name)
+        .join(Milestone, Milestone.id == WorkflowEvent.milestone_id)
+        .join(Plan, Plan.id == Milestone.plan_id)
+        .join(Department, Department.id == Milestone.department_id)
+        .join(Assignment, Assignment.id == Milestone.assignment_id)
+        .join(Measure, Measure.id == Assignment.measure_id)
+        .outerjoin(Phase, Phase.id == Milestone.phase_id)
+        .order_by(WorkflowEvent.id)
+        .limit(EVENT_LIMIT)
+        .with_for_update(of=WorkflowEvent, skip_locked=True)
+    ).all()
+    if not events:
+        return 0, 0
+    today = now.astimezone(settings.tz).date()
+    links = link_settings(session, {plan.id for _, _, plan, *_ in events})
+    directory = Directory(session, {department.id for _, _, _, department, *_ in events}, set())
+    by_kind: dict[str, dict] = defaultdict(dict)
+    for event, m, plan, department, text, role, phase in events:
+        row = Row(m, plan.title, plan.office_id, department, text, role, phase,
+                  milestone_link(settings, m, links[plan.id].version, now))
+        item = _item(row, None, event.kind, today, **event.payload)
+        for recipient, mentions in directory.recipients(department, plan.office_id, (AUDIENCE_DEPARTMENT,), None).items():
+            digest = by_kind[event.kind].setdefault(recipient, Digest(recipient, plan.office_id))
+            digest.items.append(item)
+            digest.milestones.append({"id": m.id, "due_version": m.due_version})
+            digest.mentions |= mentions
+            digest.departments.add(department.id)
+    count = sum(
+        _enqueue_digests(session, digests, lambda _items, k=kind: k, kind, settings, now)
+        for kind, digests in by_kind.items()
+    )
+    session.execute(WorkflowEvent.__table__.delete().where(WorkflowEvent.id.in_([e[0].id for e in events])))
+    return len(events), count
