@@ -150,6 +150,38 @@ def dispatch(
 
 
 @app.command()
+def tick(
+    now: Optional[str] = typer.Option(None, "--now", help="Scan as of this ISO-8601 instant (default: now)."),
+) -> None:
+    """Run one reminder scan and print its JSON summary (the scheduler does this every minute)."""
+    import json
+    from datetime import datetime, timezone
+
+    from service.database import make_engine, make_session_factory
+    from service.migrate import upgrade_database
+    from service.reminders.scan import run_scan
+    from service.workdays import calendar_from_settings
+
+    instant = None
+    if now is not None:
+        try:
+            instant = datetime.fromisoformat(now)
+        except ValueError:
+            fail(f"--now {now!r} is not an ISO-8601 date-time")
+        if instant.tzinfo is None:
+            fail("--now needs a UTC offset, e.g. 2026-10-09T09:00:00+08:00")
+        instant = instant.astimezone(timezone.utc)
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        summary = run_scan(make_session_factory(engine), settings, calendar_from_settings(settings.holidays_file), instant)
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@app.command()
 def demo() -> None:
     """Fill the configured database with a demo office, departments, users and an active plan."""
     from service.demo import load_demo

@@ -8,7 +8,8 @@ from service.delivery.routes import router as delivery_router
 from service.departments.routes import router as departments_router
 from service.milestones.routes import router as milestones_router
 from service.plans.routes import router as plans_router
+from service.reminders.routes import router as reminders_router
 
 api_router = APIRouter()
-for router in (auth_router, departments_router, plans_router, milestones_router, audit_router, delivery_router):
+for router in (auth_router, departments_router, plans_router, milestones_router, audit_router, delivery_router, reminders_router):
     api_router.include_router(router)
