@@ -1,6 +1,8 @@
 """The FastAPI application: REST API under /api/v1, web UI, scheduler."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -54,14 +56,37 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "服务器内部错误，已记录日志"}, status_code=500)
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if not app.state.start_scheduler:
+        yield
+        return
+    from service.scheduler import build_scheduler
+
+    scheduler = build_scheduler(
+        app.state.settings, app.state.session_factory, app.state.calendar, app.state.clock
+    )
+    scheduler.start()
+    app.state.scheduler = scheduler
+    try:
+        yield
+    finally:
+        # Waits for running jobs, so no claimed batch is left to its lease.
+        scheduler.shutdown(wait=True)
+
+
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None, *, start_scheduler: bool = False
+) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
         title="Duban 督办",
         version=__version__,
         openapi_url="/openapi.json",
         docs_url="/docs",
+        lifespan=_lifespan,
     )
+    app.state.start_scheduler = start_scheduler
     engine = make_engine(settings.database_url)
     app.state.settings = settings
     app.state.engine = engine

@@ -91,6 +91,9 @@ def user_create(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
+    no_scheduler: bool = typer.Option(
+        False, "--no-scheduler", help="Serve only; no reminder scans, dispatching or bulletins."
+    ),
 ) -> None:
     """Run the web UI, the REST API and the scheduler in one process."""
     import uvicorn
@@ -100,30 +103,7 @@ def serve(
 
     settings = get_settings()
     upgrade_database(settings.database_url)
-    uvicorn.run(create_app(settings), host=host, port=port)
-
-
-@app.command()
-def dispatch(
-    once: bool = typer.Option(False, "--once", help="Deliver what is due now, print a JSON summary and exit."),
-) -> None:
-    """Deliver due notifications (the scheduler does this every few seconds)."""
-    import json
-
-    from service.database import make_engine, make_session_factory
-    from service.delivery.dispatcher import dispatch_once
-    from service.migrate import upgrade_database
-
-    if not once:
-        fail("only --once is supported; `duban serve` runs the dispatcher continuously")
-    settings = get_settings()
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        summary = dispatch_once(make_session_factory(engine), settings)
-    finally:
-        engine.dispose()
-    typer.echo(json.dumps(summary, ensure_ascii=False))
+    uvicorn.run(create_app(settings, start_scheduler=not no_scheduler), host=host, port=port)
 
 
 @app.command()

@@ -1,0 +1,160 @@
+"""Dispatcher throughput against a bare httpx client.
+
+    python bench/dispatch.py --n 10000 --concurrency 50 [--database-url URL]
+
+Starts a local HTTP receiver (its own process, answering 204 with keep-alive),
+enqueues N webhook notifications, times Duban's dispatcher delivering them
+(claims, sends, attempt records and all), then times a bare
+httpx.AsyncClient sending the same N requests with the same concurrency.
+The last line is {"n", "duban_per_s", "httpx_per_s", "ratio"}.
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import socket
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from service.config import Settings  # noqa: E402
+from service.database import make_engine, make_session_factory, transaction  # noqa: E402
+from service.delivery.dispatcher import DispatchOptions, dispatch_once, message_id  # noqa: E402
+from service.delivery.models import Notification  # noqa: E402
+from service.migrate import upgrade_database  # noqa: E402
+from service.offices.models import Office  # noqa: E402
+
+RESPONSE = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
+
+
+class _Receiver(asyncio.Protocol):
+    """Minimal HTTP/1.1 server: counts requests, answers 204. Fast enough
+    that the client side, not the receiver, is what gets measured."""
+
+    def connection_made(self, transport):
+        self.transport, self.buffer = transport, b""
+
+    def data_received(self, data):
+        self.buffer += data
+        while True:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            head = self.buffer[:head_end].decode("latin-1").lower()
+            length = 0
+            for line in head.split("\r\n"):
+                if line.startswith("content-length:"):
+                    length = int(line.split(":", 1)[1])
+            end = head_end + 4 + length
+            if len(self.buffer) < end:
+                return
+            self.buffer = self.buffer[end:]
+            self.transport.write(RESPONSE)
+
+
+def _serve(sock: socket.socket) -> None:
+    async def main():
+        server = await asyncio.get_running_loop().create_server(_Receiver, sock=sock)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def start_receiver() -> tuple[str, multiprocessing.Process]:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    process = multiprocessing.Process(target=_serve, args=(sock,), daemon=True)
+    process.start()
+    return f"http://127.0.0.1:{sock.getsockname()[1]}/webhook/bench", process
+
+
+def enqueue_many(session_factory, n: int, url: str) -> None:
+    now = datetime.now(timezone.utc)
+    with transaction(session_factory) as session:
+        office = Office(name="基准测试办公室")
+        session.add(office)
+        session.flush()
+        rows = [
+            {"office_id": office.id, "channel_type": "webhook", "target": url, "kind": "assignment",
+             "subject": "【督办】新任务", "body_text": f"第{i}项任务已分派，请及时签收。",
+             "event": {"type": "assignment", "seq": i}, "mentions": [], "status": "pending",
+             "attempts": 0, "next_attempt_at": now, "created_at": now}
+            for i in range(n)
+        ]
+        for start in range(0, n, 5000):
+            session.execute(insert(Notification), rows[start:start + 5000])
+
+
+async def bare_httpx(n: int, concurrency: int, url: str) -> None:
+    """The same requests (JSON event, webhook-id/-timestamp headers) with nothing else."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+        async def worker():
+            while not queue.empty():
+                i = queue.get_nowait()
+                body = json.dumps({"type": "assignment", "seq": i, "id": message_id(i)}, ensure_ascii=False).encode()
+                response = await client.post(url, content=body, headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "webhook-id": message_id(i), "webhook-timestamp": str(int(time.time())),
+                }, follow_redirects=False)
+                response.raise_for_status()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+
+    url, receiver = start_receiver()
+    with tempfile.TemporaryDirectory() as tmp:
+        database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
+        upgrade_database(database_url)
+        engine = make_engine(database_url)
+        session_factory = make_session_factory(engine)
+        enqueue_many(session_factory, args.n, url)
+        settings = Settings(database_url=database_url, webhook_allowed_hosts=["127.0.0.1"])
+        options = DispatchOptions(batch_size=args.batch_size, concurrency=args.concurrency)
+
+        started = time.perf_counter()
+        summary = dispatch_once(session_factory, settings, options=options, worker="bench")
+        duban_seconds = time.perf_counter() - started
+        engine.dispose()
+        if summary["sent"] != args.n:
+            raise SystemExit(f"dispatcher sent {summary['sent']} of {args.n}: {summary}")
+        print(f"duban: {summary}", file=sys.stderr)
+
+    started = time.perf_counter()
+    asyncio.run(bare_httpx(args.n, args.concurrency, url))
+    httpx_seconds = time.perf_counter() - started
+    receiver.terminate()
+
+    duban_per_s = args.n / duban_seconds
+    httpx_per_s = args.n / httpx_seconds
+    print(json.dumps({
+        "n": args.n,
+        "duban_per_s": round(duban_per_s, 1),
+        "httpx_per_s": round(httpx_per_s, 1),
+        "ratio": round(duban_per_s / httpx_per_s, 3),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""The background jobs `duban serve` runs: the reminder scan every minute,
+the dispatcher every few seconds, the weekly bulletin on Monday mornings.
+
+Every replica runs them all; correctness across replicas comes from the
+database (unique reminder keys, leased outbox claims), not from electing one
+scheduler.
+"""
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.clock import Clock
+from service.config import Settings
+from service.delivery.dispatcher import default_worker_name, dispatch_once
+from service.workdays import WorkdayCalendar
+
+log = logging.getLogger(__name__)
+
+SCAN_INTERVAL_SECONDS = 60
+DISPATCH_INTERVAL_SECONDS = 5
+
+
+def build_scheduler(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    calendar: WorkdayCalendar,
+    clock: Clock,
+) -> BackgroundScheduler:
+    """A scheduler with the three jobs, not yet started."""
+    worker = default_worker_name()
+
+    def scan() -> None:
+        from service.reminders.scan import run_scan
+
+        summary = run_scan(session_factory, settings, calendar, clock.now())
+        log.info("reminder scan: %s", summary)
+
+    def dispatch() -> None:
+        summary = dispatch_once(session_factory, settings, now=clock.now(), worker=worker)
+        if summary["claimed"] or summary["cancelled"] or summary["deferred"]:
+            log.info("dispatch: %s", summary)
+
+    def bulletin() -> None:
+        from service.reminders.bulletin import send_weekly_bulletins
+
+        send_weekly_bulletins(session_factory, settings, calendar, clock.now())
+
+    scheduler = BackgroundScheduler(timezone=settings.tz)
+    # A run that overlaps the next tick is skipped, not queued: the next run
+    # picks up whatever the skipped one would have done.
+    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+    scheduler.add_job(scan, IntervalTrigger(seconds=SCAN_INTERVAL_SECONDS), id="scan", **common)
+    scheduler.add_job(dispatch, IntervalTrigger(seconds=DISPATCH_INTERVAL_SECONDS), id="dispatch", **common)
+    scheduler.add_job(
+        bulletin,
+        CronTrigger(day_of_week="mon", hour=settings.send_hour, minute=0, timezone=settings.tz),
+        id="bulletin",
+        **common,
+    )
+    return scheduler
