@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from service import __version__
+from service.cli_errors import fail
 from service.config import get_settings
 from service.plans.cli import plan_app
 
@@ -20,12 +21,6 @@ user_app = typer.Typer(help="Users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(plan_app, name="plan", help="Action plans: parse and import.")
-
-
-def fail(message: str) -> None:
-    """Stop with exit code 2 and one line on stderr."""
-    typer.echo(f"duban: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def _version(value: bool) -> None:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
 
     login_attempts_per_minute: int = 10
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # Largest plan document `POST /plans/import` and `duban plan import` accept.
+    import_max_bytes: int = 20 * 1024 * 1024
 
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod

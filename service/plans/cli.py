@@ -1,9 +1,11 @@
-"""`duban plan …` commands. `parse` needs no database; `import` will join it."""
+"""`duban plan …` commands: `parse` needs no database, `import` writes a draft plan."""
 
 import json
 from pathlib import Path
 
 import typer
+
+from service.cli_errors import fail
 
 from .parser import PlanParseError, parse_plan_file
 
@@ -15,22 +17,49 @@ def plan() -> None:
     """Work with plan documents."""
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"错误 error: {message}", err=True)
-    raise typer.Exit(code=2)
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        fail(f"文件不存在 (file not found): {file}")
+    except OSError as error:
+        fail(f"无法读取文件 (unreadable file): {file}: {error.strerror or error}")
 
 
 @plan_app.command()
 def parse(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.xlsx/.csv")) -> None:
     """Print the parsed plan as JSON, without touching a database."""
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        _fail(f"文件不存在 (file not found): {file}")
-    except OSError as error:
-        _fail(f"无法读取文件 (unreadable file): {file}: {error.strerror or error}")
+    data = _read(file)
     try:
         plan = parse_plan_file(data, file.name)
     except PlanParseError as error:
-        _fail(f"{file}: {error}")
+        fail(f"{file}: {error}")
     typer.echo(json.dumps(plan.to_dict(), ensure_ascii=False, indent=2))
+
+
+@plan_app.command("import")
+def import_(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.xlsx/.csv")) -> None:
+    """Import a plan as a draft into the default office; print the preview as JSON."""
+    from service.auth.actor import Actor
+    from service.bootstrap import open_database
+    from service.clock import SystemClock
+    from service.config import get_settings
+    from service.errors import DomainError
+    from service.offices.service import ensure_default_office
+    from service.plans.importing import import_plan
+    from service.plans.routes import PlanSummary
+
+    data = _read(file)
+    settings = get_settings()
+    try:
+        with open_database(settings) as session:
+            office = ensure_default_office(session)
+            result = import_plan(
+                session, Actor.system(office.id), data=data, filename=file.name, now=SystemClock().now(),
+                max_bytes=settings.import_max_bytes,
+            )
+            plan = PlanSummary.model_validate(result.plan, from_attributes=True).model_dump(mode="json")
+            output = {"plan": plan, "preview": result.preview.to_dict()}
+    except DomainError as error:
+        fail(f"{file}: {error.message}")
+    typer.echo(json.dumps(output, ensure_ascii=False, indent=2))

@@ -1,12 +1,18 @@
+import json
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartParser
 
 from service.dependencies import ActorDep, CalendarDep, NowDep, SessionDep, SettingsDep
-from service.plans import service
-from service.plans.models import Plan
+from service.errors import DomainError, Invalid
+from service.plans import importing, service
+from service.plans.models import Measure, Plan
 
 router = APIRouter(tags=["plans"])
 
@@ -70,17 +76,16 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     return PlanSummary.model_validate(plan, from_attributes=True).model_dump()
 
 
-def plan_tree(plan: Plan) -> dict[str, Any]:
-    def measure(m):
-        return {
-            "id": m.id,
-            "text": m.text,
-            "deadline": m.deadline,
-            "assignments": [
-                {"id": a.id, "department_id": a.department_id, "role": a.role} for a in m.assignments
-            ],
-        }
+def measure_out(m: Measure) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "text": m.text,
+        "deadline": m.deadline,
+        "assignments": [{"id": a.id, "department_id": a.department_id, "role": a.role} for a in m.assignments],
+    }
 
+
+def plan_tree(plan: Plan) -> dict[str, Any]:
     return plan_summary(plan) | {
         "phases": [{"id": p.id, "name": p.name, "deadline": p.deadline} for p in plan.phases],
         "sections": [{"id": s.id, "title": s.title} for s in plan.sections],
@@ -91,11 +96,11 @@ def plan_tree(plan: Plan) -> dict[str, Any]:
                 "title": t.title,
                 "section_id": t.section_id,
                 "mandatory": t.mandatory,
-                "measures": [measure(m) for m in plan.measures if m.task_id == t.id],
+                "measures": [measure_out(m) for m in plan.measures if m.task_id == t.id],
             }
             for t in plan.tasks
         ],
-        "measures_outside_tasks": [measure(m) for m in plan.measures if m.task_id is None],
+        "measures_outside_tasks": [measure_out(m) for m in plan.measures if m.task_id is None],
     }
 
 
@@ -138,3 +143,121 @@ def activate_plan(
         expand_groups=bool(body and body.expand_groups),
     )
     return ActivateOut(milestones_created=created)
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+
+
+@dataclass
+class ImportUpload:
+    data: bytes | None = None
+    filename: str | None = None
+    text: str | None = None
+
+
+# Room for the multipart boundaries and headers, or the JSON quoting, around the document.
+_ENVELOPE_BYTES = 64 * 1024
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def _capped_body(request: Request, limit: int):
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise importing.TooLarge(f"文件太大：上限为 {(limit - _ENVELOPE_BYTES) / (1024 * 1024):.0f} MB")
+        yield chunk
+
+
+async def read_import_upload(request: Request, settings: SettingsDep) -> ImportUpload:
+    """A multipart `file` or a JSON `{"text"}`, read no further than the size limit allows."""
+    limit = settings.import_max_bytes + _ENVELOPE_BYTES
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await MultiPartParser(request.headers, _capped_body(request, limit), max_files=1, max_fields=10).parse()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid("请在表单字段 file 中上传计划文件")
+        return ImportUpload(data=await upload.read(), filename=upload.filename or "upload.txt")
+    if content_type.startswith("application/json"):
+        body = b"".join([chunk async for chunk in _capped_body(request, limit)])
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise Invalid("请求体不是合法的 JSON") from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
+            raise Invalid("JSON 请求体必须是 {\"text\": \"计划正文\"}")
+        return ImportUpload(text=payload["text"])
+    raise UnsupportedMediaType("请用 multipart/form-data 上传文件，或用 application/json 提交 {\"text\"}")
+
+
+class ImportOut(BaseModel):
+    plan: PlanSummary
+    preview: dict[str, Any]
+
+
+class MappingIn(BaseModel):
+    mapping: dict[str, int | None] = Field(max_length=1000)
+
+
+class MeasureUpdate(BaseModel):
+    text: str | None = Field(default=None, min_length=1, max_length=20000)
+    deadline: date | None = None
+    lead: list[int] | None = Field(default=None, max_length=200)
+    support: list[int] | None = Field(default=None, max_length=200)
+
+
+@router.post(
+    "/plans/import",
+    response_model=ImportOut,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+                },
+                "application/json": {"schema": {"type": "object", "properties": {"text": {"type": "string"}}}},
+            }
+        }
+    },
+)
+def import_plan(
+    actor: ActorDep,
+    upload: Annotated[ImportUpload, Depends(read_import_upload)],
+    session: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+):
+    result = importing.import_plan(
+        session, actor, data=upload.data, filename=upload.filename, text=upload.text, now=now,
+        max_bytes=settings.import_max_bytes,
+    )
+    return {"plan": plan_summary(result.plan), "preview": result.preview.to_dict()}
+
+
+@router.get("/plans/{plan_id}/import-preview")
+def import_preview(plan_id: int, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
+    return importing.preview_for(session, actor, plan_id).to_dict()
+
+
+@router.post("/plans/{plan_id}/department-mapping")
+def department_mapping(plan_id: int, body: MappingIn, actor: ActorDep, session: SessionDep, now: NowDep) -> dict[str, Any]:
+    return importing.apply_department_mapping(session, actor, plan_id, body.mapping, now=now).to_dict()
+
+
+@router.patch("/plans/{plan_id}/measures/{measure_id}")
+def update_measure(
+    plan_id: int, measure_id: int, body: MeasureUpdate, actor: ActorDep, session: SessionDep, now: NowDep
+) -> dict[str, Any]:
+    values = body.model_dump(exclude_unset=True)
+    return measure_out(service.update_measure(session, actor, plan_id, measure_id, values, now=now))
+
+
+@router.get("/plans/{plan_id}/task-table.xlsx", response_class=Response)
+def task_table(plan_id: int, actor: ActorDep, session: SessionDep) -> Response:
+    plan, data = importing.export_task_table(session, actor, plan_id)
+    filename = f"{plan.title[:80]}-分工表.xlsx"
+    disposition = f"attachment; filename=\"plan-{plan.id}.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    return Response(data, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record
 from service.auth.actor import Actor
-from service.departments.models import KIND_GROUP, Department
+from service.departments.models import KIND_GROUP, KIND_UNIT, Department
 from service.departments.service import find_department, group_member_ids, normalize_name
 from service.errors import Conflict, Invalid, NotFound
 from service.milestones.models import Milestone
@@ -50,6 +50,11 @@ def _require_text(value: object, what: str) -> str:
     return value.strip()
 
 
+def is_group_name(name: str) -> bool:
+    """各区政府, 市知识产权工作领导小组成员单位: one assignee that stands for many units."""
+    return name.startswith("各") or name.endswith("成员单位")
+
+
 class _DepartmentResolver:
     """Resolves department names for one plan, creating unknown ones unconfirmed."""
 
@@ -68,7 +73,13 @@ class _DepartmentResolver:
             self.matched.append(name)
         else:
             if department is None:
-                department = Department(office_id=self.actor.office_id, name=name, confirmed=False, created_at=self.now)
+                department = Department(
+                    office_id=self.actor.office_id,
+                    name=name,
+                    kind=KIND_GROUP if is_group_name(name) else KIND_UNIT,
+                    confirmed=False,
+                    created_at=self.now,
+                )
                 self.session.add(department)
                 self.session.flush()
             self.unmatched.append(name)
@@ -261,3 +272,69 @@ def activate_plan(
     )
     reminders.plan_activated(session, plan, now=now)
     return created
+
+
+def get_editable_draft(session: Session, actor: Actor, plan_id: int) -> Plan:
+    """A draft plan the actor may change: role first (403), then reach (404), then state (409)."""
+    actor.require_admin()
+    plan = get_plan(session, actor, plan_id)
+    actor.require_admin_of(plan.office_id)
+    if plan.status != PLAN_DRAFT:
+        raise Conflict(f"计划当前状态为 {plan.status}，只有草稿 (draft) 可以修改")
+    return plan
+
+
+def _measure_snapshot(measure: Measure) -> dict:
+    return {
+        "text": measure.text,
+        "deadline": measure.deadline.isoformat() if measure.deadline else None,
+        "lead": [a.department_id for a in measure.assignments if a.role == ROLE_LEAD],
+        "support": [a.department_id for a in measure.assignments if a.role == ROLE_SUPPORT],
+    }
+
+
+def update_measure(
+    session: Session, actor: Actor, plan_id: int, measure_id: int, values: dict, *, now: datetime
+) -> Measure:
+    """Correct a draft's measure before activation: `text`, `deadline`, `lead`, `support`.
+
+    `lead` and `support` are lists of department ids and replace that role's
+    departments; a department in both stays lead.
+    """
+    plan = get_editable_draft(session, actor, plan_id)
+    measure = next((m for m in plan.measures if m.id == measure_id), None)
+    if measure is None:
+        raise NotFound(f"计划 {plan_id} 中没有措施 {measure_id}")
+    before = _measure_snapshot(measure)
+    if "text" in values:
+        measure.text = _require_text(values["text"], "措施内容")
+    if "deadline" in values:
+        value = values["deadline"]
+        measure.deadline = value if isinstance(value, date) or value is None else _parse_date(value, "措施")
+    if "lead" in values or "support" in values:
+        lead = list(dict.fromkeys(values.get("lead", before["lead"]) or []))
+        support = [d for d in dict.fromkeys(values.get("support", before["support"]) or []) if d not in lead]
+        wanted = lead + support
+        found = set(
+            session.scalars(
+                select(Department.id).where(Department.id.in_(wanted), Department.office_id == plan.office_id)
+            )
+        )
+        unknown = [d for d in wanted if d not in found]
+        if unknown:
+            raise Invalid(f"单位 {', '.join(map(str, unknown))} 不是本办公室的单位")
+        roles = {d: ROLE_LEAD for d in lead} | {d: ROLE_SUPPORT for d in support}
+        # Keep the rows of departments that stay, so no delete and insert of the
+        # same (measure, department) pair lands in one flush.
+        for assignment in list(measure.assignments):
+            if assignment.department_id in roles:
+                assignment.role = roles.pop(assignment.department_id)
+            else:
+                measure.assignments.remove(assignment)
+        measure.assignments.extend(Assignment(department_id=d, role=r) for d, r in roles.items())
+    session.flush()
+    record(
+        session, actor, "measure.update", "measure", measure.id,
+        before=before, after=_measure_snapshot(measure), now=now,
+    )
+    return measure

@@ -1,0 +1,332 @@
+"""Plan importer, database side: a document → a draft plan plus the preview the
+office checks (matched names, unmatched names with suggestions, the parser's
+warnings); the office maps or confirms the unmatched names, then activates.
+Confirmed mappings teach the directory aliases, so the next plan from the same
+city matches without questions.
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from difflib import SequenceMatcher
+from pathlib import PurePath
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from service.audit.models import AuditEvent
+from service.audit.service import record
+from service.auth.actor import Actor
+from service.auth.models import User
+from service.delivery.models import Channel
+from service.departments.models import Department
+from service.departments.service import normalize_name
+from service.errors import DomainError, Invalid
+from service.milestones.models import Milestone
+from service.plans.models import ROLE_LEAD, Assignment, Measure, Plan
+from service.plans.parser import PlanParseError, parse_plan_file, parse_plan_text
+from service.plans.parser.reading import decode_text, read_docx, zip_kind
+from service.plans.service import create_plan_from_parsed, get_editable_draft, get_plan
+from service.plans.spreadsheet import write_task_table
+
+IMPORT_ACTION = "plan.import"
+# Below this similarity a directory entry is noise, not a suggestion.
+MIN_SUGGESTION_SCORE = 0.5
+# A name that differs only by 市/区 prefix or 局/委/办 suffix is almost surely the same unit.
+SAME_CORE_SCORE = 0.95
+_PREFIXES = ("市", "区", "省", "县")
+_SUFFIXES = ("委员会", "办公室", "局", "委", "办")
+
+
+class TooLarge(DomainError):
+    status_code = 413
+
+
+@dataclass
+class MatchedName:
+    name: str
+    department_id: int
+
+
+@dataclass
+class UnmatchedName:
+    name: str
+    # Up to three {"department_id", "name", "score"}, best first.
+    suggestions: list[dict] = field(default_factory=list)
+    # The unconfirmed department the importer created for the name.
+    department_id: int | None = None
+    kind: str | None = None
+
+
+@dataclass
+class ImportPreview:
+    plan_id: int
+    matched: list[MatchedName]
+    unmatched: list[UnmatchedName]
+    warnings: list[dict]
+    tasks: int
+    measures: int
+    phases: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ImportResult:
+    plan: Plan
+    preview: ImportPreview
+
+
+def _core(name: str) -> str:
+    core = normalize_name(name)
+    if core.startswith(_PREFIXES) and len(core) > 2:
+        core = core[1:]
+    for suffix in _SUFFIXES:
+        if core.endswith(suffix) and len(core) > len(suffix) + 1:
+            return core[: -len(suffix)]
+    return core
+
+
+def _similarity(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    core_a, core_b = _core(a), _core(b)
+    if core_a == core_b:
+        return SAME_CORE_SCORE
+    # The shared 市…局 boilerplate inflates the raw ratio (市版权局 vs 市知识产权局), so
+    # the cores weigh as much as the full names.
+    return (SequenceMatcher(None, a, b).ratio() + SequenceMatcher(None, core_a, core_b).ratio()) / 2
+
+
+def suggest_departments(session: Session, office_id: int, name: str, limit: int = 3) -> list[dict]:
+    """The confirmed departments whose name or an alias looks most like `name`."""
+    name = normalize_name(name)
+    directory = session.scalars(
+        select(Department).where(Department.office_id == office_id, Department.confirmed.is_(True))
+    ).all()
+    scored = []
+    for department in directory:
+        score = max(_similarity(name, known) for known in [department.name, *(department.aliases or [])])
+        if score >= MIN_SUGGESTION_SCORE:
+            scored.append({"department_id": department.id, "name": department.name, "score": round(score, 3)})
+    scored.sort(key=lambda s: (-s["score"], s["name"]))
+    return scored[:limit]
+
+
+def _recorded_warnings(session: Session, plan_id: int) -> list[dict]:
+    event = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "plan", AuditEvent.entity_id == plan_id, AuditEvent.action == IMPORT_ACTION)
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    return list((event.after or {}).get("warnings", [])) if event else []
+
+
+def _preview(session: Session, plan: Plan, warnings: list[dict]) -> ImportPreview:
+    # In order of first mention, as the office reads the document.
+    department_ids = list(dict.fromkeys(a.department_id for m in plan.measures for a in m.assignments))
+    departments = {
+        d.id: d for d in session.scalars(select(Department).where(Department.id.in_(department_ids)))
+    }
+    matched, unmatched = [], []
+    for department in (departments[i] for i in department_ids):
+        if department.confirmed:
+            matched.append(MatchedName(department.name, department.id))
+        else:
+            suggestions = suggest_departments(session, plan.office_id, department.name)
+            unmatched.append(UnmatchedName(department.name, suggestions, department.id, department.kind))
+    return ImportPreview(
+        plan_id=plan.id,
+        matched=matched,
+        unmatched=unmatched,
+        warnings=warnings,
+        tasks=len(plan.tasks),
+        measures=len(plan.measures),
+        phases=len(plan.phases),
+    )
+
+
+def _source_text(data: bytes, filename: str) -> str | None:
+    """The document's text, kept with the plan; a 分工表 spreadsheet has none."""
+    kind = zip_kind(data)
+    if kind == "docx":
+        return read_docx(data)[0]
+    if kind is not None or PurePath(filename).suffix.lower() in (".csv", ".tsv"):
+        return None
+    return decode_text(data)
+
+
+def _check_size(size: int, max_bytes: int | None) -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise TooLarge(f"文件太大：上限为 {max_bytes / (1024 * 1024):.0f} MB")
+
+
+def import_plan(
+    session: Session,
+    actor: Actor,
+    *,
+    data: bytes | None = None,
+    filename: str | None = None,
+    text: str | None = None,
+    now: datetime,
+    max_bytes: int | None = None,
+) -> ImportResult:
+    """A draft plan from a document (`data` with its `filename`) or from pasted `text`.
+
+    Nothing is written unless the document parses as a plan.
+    """
+    actor.require_admin()
+    if (data is None) == (text is None):
+        raise Invalid("请上传一个文件或粘贴计划正文（二者选一）")
+    try:
+        if text is not None:
+            _check_size(len(text.encode("utf-8")), max_bytes)
+            parsed, source_text = parse_plan_text(text), text
+        else:
+            _check_size(len(data), max_bytes)
+            filename = filename or "upload.txt"
+            parsed = parse_plan_file(data, filename)
+            source_text = _source_text(data, filename)
+    except PlanParseError as error:
+        raise Invalid(f"无法导入：{error}") from None
+    plan_data = parsed.to_dict()
+    warnings = plan_data.pop("warnings")
+    if not plan_data.get("title"):
+        plan_data["title"] = PurePath(filename).stem if filename else "未命名计划"
+    # A phase whose date could not be read is already a bad_date warning.
+    plan_data["phases"] = [p for p in plan_data["phases"] if p.get("deadline")]
+    created = create_plan_from_parsed(session, actor, plan_data, now=now, source_text=source_text)
+    record(
+        session, actor, IMPORT_ACTION, "plan", created.plan.id,
+        after={"filename": filename, "warnings": warnings, "unmatched_departments": created.unmatched_departments},
+        now=now,
+    )
+    return ImportResult(created.plan, _preview(session, created.plan, warnings))
+
+
+def preview_for(session: Session, actor: Actor, plan_id: int) -> ImportPreview:
+    plan = get_plan(session, actor, plan_id)
+    return _preview(session, plan, _recorded_warnings(session, plan.id))
+
+
+def _in_use(session: Session, department_id: int) -> bool:
+    return any(
+        session.scalar(select(exists().where(column == department_id)))
+        for column in (Assignment.department_id, Milestone.department_id, User.department_id, Channel.department_id)
+    )
+
+
+def _map_to(
+    session: Session, actor: Actor, plan: Plan, placeholder: Department, target: Department, now: datetime
+) -> None:
+    reassigned = merged = 0
+    for measure in plan.measures:
+        mine = next((a for a in measure.assignments if a.department_id == placeholder.id), None)
+        if mine is None:
+            continue
+        existing = next((a for a in measure.assignments if a.department_id == target.id), None)
+        if existing is None:
+            mine.department_id = target.id
+            reassigned += 1
+        else:
+            if mine.role == ROLE_LEAD:
+                existing.role = ROLE_LEAD
+            measure.assignments.remove(mine)
+            merged += 1
+    session.flush()
+    aliases_before = list(target.aliases or [])
+    if placeholder.name not in aliases_before and placeholder.name != target.name:
+        target.aliases = sorted({*aliases_before, placeholder.name})
+        record(
+            session, actor, "department.update", "department", target.id,
+            before={"aliases": aliases_before}, after={"aliases": target.aliases}, now=now,
+        )
+    deleted = not _in_use(session, placeholder.id)
+    if deleted:
+        session.delete(placeholder)
+        session.flush()
+    record(
+        session, actor, "plan.map_department", "plan", plan.id,
+        after={
+            "name": placeholder.name,
+            "department_id": target.id,
+            "reassigned": reassigned,
+            "merged": merged,
+            "placeholder_deleted": deleted,
+        },
+        now=now,
+    )
+
+
+def apply_department_mapping(
+    session: Session, actor: Actor, plan_id: int, mapping: dict[str, int | None], now: datetime
+) -> ImportPreview:
+    """Settle unmatched names: an id maps the name to that department (and teaches
+    it the name as an alias), None confirms the name as a new department."""
+    plan = get_editable_draft(session, actor, plan_id)
+    preview = _preview(session, plan, [])
+    placeholders = {u.name: session.get(Department, u.department_id) for u in preview.unmatched}
+    unknown = [name for name in mapping if name not in placeholders]
+    if unknown:
+        raise Invalid(f"这些名称不是本计划待匹配的单位：{'、'.join(unknown)}")
+    target_ids = {i for i in mapping.values() if i is not None}
+    targets = {
+        d.id: d
+        for d in session.scalars(
+            select(Department).where(
+                Department.id.in_(target_ids), Department.office_id == plan.office_id, Department.confirmed.is_(True)
+            )
+        )
+    }
+    foreign = sorted(target_ids - targets.keys())
+    if foreign:
+        raise Invalid(f"单位 {', '.join(map(str, foreign))} 不是本办公室已确认的单位")
+    for name, target_id in mapping.items():
+        placeholder = placeholders[name]
+        if target_id is None:
+            placeholder.confirmed = True
+            record(
+                session, actor, "department.confirm", "department", placeholder.id,
+                before={"confirmed": False}, after={"confirmed": True, "name": name}, now=now,
+            )
+        else:
+            _map_to(session, actor, plan, placeholder, targets[target_id], now)
+    session.flush()
+    return preview_for(session, actor, plan.id)
+
+
+def plan_as_parsed(session: Session, plan: Plan) -> dict:
+    """The plan in the parser's JSON shape, with the directory's department names."""
+    department_ids = {a.department_id for m in plan.measures for a in m.assignments}
+    names = dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(department_ids))).all())
+
+    def measure(m: Measure) -> dict:
+        return {
+            "text": m.text,
+            "lead": [names[a.department_id] for a in m.assignments if a.role == ROLE_LEAD],
+            "support": [names[a.department_id] for a in m.assignments if a.role != ROLE_LEAD],
+            "deadline": m.deadline.isoformat() if m.deadline else None,
+        }
+
+    return {
+        "title": plan.title,
+        "doc_number": plan.doc_number,
+        "phases": [{"name": p.name, "deadline": p.deadline.isoformat()} for p in plan.phases],
+        "tasks": [
+            {
+                "number": t.number,
+                "title": t.title,
+                "section": t.section.title if t.section else None,
+                "mandatory": t.mandatory,
+                "measures": [measure(m) for m in plan.measures if m.task_id == t.id],
+            }
+            for t in plan.tasks
+        ],
+        "measures_outside_tasks": [measure(m) for m in plan.measures if m.task_id is None],
+    }
+
+
+def export_task_table(session: Session, actor: Actor, plan_id: int) -> tuple[Plan, bytes]:
+    """The plan as a 分工表 .xlsx that `import_plan` reads back to the same plan."""
+    plan = get_plan(session, actor, plan_id)
+    return plan, write_task_table(plan_as_parsed(session, plan))
