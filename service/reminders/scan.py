@@ -262,7 +262,7 @@ def _context(items: list[dict], base_url: str) -> dict:
         "level_name": LEVELS.get(top, ""),
         "colour_name": COLOUR_NAMES.get(top, ""),
         "count": len(items),
-        "plan_title": items[0]["plan_title"] if items else "",
+        "plan_title": items[0].get("plan_title", "") if items else "",
         "base_url": base_url.rstrip("/"),
     }
 

@@ -1,0 +1,88 @@
+"""The weekly bulletin (督办通报) to each office: per department open / due this
+week / overdue / approved, ranked with the most overdue first. Sent on Monday at
+the send hour by the scheduler; once per office and week whatever the replicas."""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.config import Settings
+from service.database import transaction
+from service.departments.models import Department
+from service.milestones.models import APPROVED, Milestone
+from service.plans.models import PLAN_ACTIVE, Plan
+from service.reminders.models import BulletinRun
+from service.reminders.scan import Directory, Recipient, _split
+from service.delivery.service import channel_limits, enqueue
+from service.reminders.policy import AUDIENCE_OFFICE
+from service.workdays import WorkdayCalendar
+
+
+def department_figures(session: Session, today) -> dict[int, list[dict]]:
+    """Per office, one ranked row per department, from one grouped query."""
+    week_end = today + timedelta(days=6 - today.weekday())
+    not_approved = Milestone.state != APPROVED
+    rows = session.execute(
+        select(
+            Plan.office_id,
+            Department.name,
+            func.sum(case((not_approved, 1), else_=0)),
+            func.sum(case((not_approved & Milestone.due_date.between(today, week_end), 1), else_=0)),
+            func.sum(case((not_approved & (Milestone.due_date < today), 1), else_=0)),
+            func.sum(case((Milestone.state == APPROVED, 1), else_=0)),
+        )
+        .join(Plan, Plan.id == Milestone.plan_id)
+        .join(Department, Department.id == Milestone.department_id)
+        .where(Plan.status == PLAN_ACTIVE)
+        .group_by(Plan.office_id, Department.id, Department.name)
+    )
+    offices: dict[int, list[dict]] = defaultdict(list)
+    for office_id, name, open_, due_week, overdue, approved in rows:
+        offices[office_id].append(
+            {"department_name": name, "open": open_, "due_this_week": due_week, "overdue": overdue,
+             "approved": approved, "rank": 0, "level": None, "milestone_id": 0}
+        )
+    for figures in offices.values():
+        figures.sort(key=lambda f: (-f["overdue"], -f["due_this_week"], -f["open"], f["department_name"]))
+        for n, f in enumerate(figures, start=1):
+            f["position"] = n
+    return offices
+
+
+def send_weekly_bulletins(
+    session_factory: sessionmaker[Session], settings: Settings, calendar: WorkdayCalendar, now: datetime
+) -> dict:
+    today = now.astimezone(settings.tz).date()
+    week_start = today - timedelta(days=today.weekday())
+    sent = {"week_start": week_start.isoformat(), "offices": 0, "notifications": 0}
+    with transaction(session_factory) as session:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        for office_id, figures in department_figures(session, today).items():
+            claimed = session.execute(
+                dialect.insert(BulletinRun)
+                .values(office_id=office_id, week_start=week_start, created_at=now)
+                .on_conflict_do_nothing()
+                .returning(BulletinRun.office_id)
+            ).first()
+            if claimed is None:
+                continue  # another replica (or an earlier run) sent this week's
+            sent["offices"] += 1
+            directory = Directory(session, set(), {office_id})
+            for channel in directory.office[(office_id, AUDIENCE_OFFICE)]:
+                recipient = Recipient(f"channel:{channel.id}", channel.type, channel.target, channel.id)
+                max_bytes, _ = channel_limits(channel.type)
+                for items, message in _split("bulletin", figures, settings.base_url, max_bytes):
+                    enqueue(
+                        session, office_id=office_id, department_id=None, channel_id=recipient.channel_id,
+                        channel_type=recipient.channel_type, target=recipient.target, kind="bulletin", level=None,
+                        subject=message.subject, body_text=message.text, body_markdown=message.markdown,
+                        body_html=message.html,
+                        event={"type": "duban.bulletin", "week_start": week_start.isoformat(),
+                               "departments": [{k: v for k, v in i.items() if k not in ("rank", "level", "milestone_id")} for i in items]},
+                        mentions=[], now=now,
+                    )
+                    sent["notifications"] += 1
+    return sent
