@@ -41,6 +41,7 @@ async def verify_csrf(request: Request) -> None:
         return
     seed = request.cookies.get(CSRF_COOKIE)
     form = await request.form()
+    request.state.form = form  # handlers read their fields from here
     sent = form.get(CSRF_FIELD) or request.headers.get("x-csrf-token") or ""
     if not seed or not isinstance(sent, str) or not hmac.compare_digest(
         sent, _sign(request.app.state.settings.secret_key, seed)

@@ -63,7 +63,7 @@ def render(request: Request, name: str, context: dict | None = None, status_code
     flash = request.cookies.get(FLASH_COOKIE)
     page = {
         "actor": getattr(request.state, "actor", None),
-        "user": getattr(request.state, "user", None),
+        "user_name": getattr(request.state, "user_name", None),
         "csrf_token": csrf_token(request),
         "flash": _read_flash(flash),
         "local": lambda value: _local(value, settings.tz),
@@ -82,9 +82,9 @@ def _keep_csrf_cookie(request: Request, response: Response) -> None:
 
 
 def _read_flash(raw: str | None) -> tuple[str, str] | None:
-    if not raw or ":" not in raw:
+    kind, _, text = unquote(raw or "").partition(":")
+    if not text:
         return None
-    kind, _, text = unquote(raw).partition(":")
     return (kind if kind in ("ok", "error") else "ok", text)
 
 

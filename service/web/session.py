@@ -58,7 +58,8 @@ def optional_page_actor(
     user = user_for_token(session, raw, now=now) if raw else None
     actor = actor_for_user(session, user) if user else None
     request.state.actor = actor
-    request.state.user = user
+    # A plain string: error pages render after the session has closed.
+    request.state.user_name = (user.display_name or user.username) if user else None
     return actor
 
 

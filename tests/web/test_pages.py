@@ -1,6 +1,15 @@
 """Pages through HTTP with TestClient: login, CSRF, error pages, every page on a test world."""
 
+from service.milestones.models import Milestone
 from tests.factories import build_world
+
+
+def state_of(session, milestone_id: int) -> str:
+    """Read in a short transaction: an open one would hold SQLite's write lock against the app."""
+    session.expire_all()
+    state = session.get(Milestone, milestone_id).state
+    session.commit()
+    return state
 
 
 def test_pages_redirect_to_login_without_a_session(client_factory):
@@ -59,3 +68,138 @@ def test_unknown_path_renders_the_html_404_page_but_the_api_answers_json(client_
     response = client.get("/no-such-page")
     assert response.status_code == 404 and "页面不存在" in response.text
     assert client.get("/api/v1/no-such").json() == {"detail": "Not Found"}
+
+
+OFFICE_PAGES = ["/", "/plans", "/reviews", "/inbox"]
+
+
+def test_every_page_renders_on_an_empty_database(session, client_factory):
+    from service.auth.models import ROLE_ADMIN, User
+    from service.auth.passwords import hash_password
+    from service.offices.models import Office
+
+    office = Office(name="空办公室")
+    session.add(office)
+    session.flush()
+    session.add(User(office_id=office.id, username="empty_admin", password_hash=hash_password("empty-pass-1"), role=ROLE_ADMIN))
+    session.commit()
+    client = client_factory().login("empty_admin", "empty-pass-1")
+    for path in OFFICE_PAGES:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+        assert "服务器内部错误" not in response.text
+
+
+def test_every_page_renders_on_the_test_world(session, client_factory):
+    from tests.factories import milestones_of
+
+    world = build_world(session)
+    admin = client_factory().login("city_admin")
+    plan_id = world.plans["city"]
+    milestone_ids = [m.id for m in milestones_of(session, world, "ip")]
+    session.commit()
+    for path in OFFICE_PAGES + [f"/plans/{plan_id}", f"/plans/{plan_id}?department=1&state=pending&q=措施", f"/milestones/{milestone_ids[0]}"]:
+        response = admin.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+    leader = client_factory().login("city_leader")
+    assert leader.get("/").status_code == 200
+    department = client_factory().login("ip_user")
+    for path in ["/inbox", "/inbox?show=all", f"/milestones/{milestone_ids[0]}", "/plans", f"/plans/{plan_id}"]:
+        response = department.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+    assert department.get("/", follow_redirects=False).headers["location"] == "/inbox"
+
+
+def test_another_departments_milestone_is_the_404_page(session, client_factory):
+    from tests.factories import milestones_of
+
+    world = build_world(session)
+    foreign = milestones_of(session, world, "dev")[0]
+    session.commit()
+    client = client_factory().login("ip_user")
+    response = client.get(f"/milestones/{foreign.id}")
+    assert response.status_code == 404 and "页面不存在" in response.text
+    response = client.submit(f"/milestones/{foreign.id}/ack", page="/inbox")
+    assert response.status_code == 404
+
+
+def test_acknowledge_report_return_approve_through_forms(session, client_factory):
+    from tests.factories import milestones_of
+
+    world = build_world(session)
+    milestone_id = milestones_of(session, world, "ip")[0].id
+    session.commit()
+    department = client_factory().login("ip_user")
+    page = f"/milestones/{milestone_id}"
+    assert "签收" in department.get("/inbox").text
+    response = department.submit(f"{page}/ack", {"back": "/inbox"}, page="/inbox", follow_redirects=False)
+    assert response.headers["location"] == "/inbox"
+    response = department.submit(
+        f"{page}/report", {"text": "已完成调研", "percent": "40"}, page=page,
+        files=[("attachments", ("进展.pdf", b"%PDF-1.4 test", "application/pdf"))],
+    )
+    assert response.status_code == 200 and "已报送" in response.text and "进展.pdf" in response.text
+    attachment_link = response.text.split('href="/attachments/')[1].split('"')[0]
+    assert department.get(f"/attachments/{attachment_link}").content == b"%PDF-1.4 test"
+
+    admin = client_factory().login("city_admin")
+    assert "已完成调研" in admin.get("/reviews").text
+    response = admin.submit(f"{page}/review", {"decision": "return", "comment": ""}, page=page)
+    assert "退回时必须填写意见" in response.text
+    admin.submit(f"{page}/review", {"decision": "return", "comment": "请补充数据"}, page=page)
+    assert state_of(session, milestone_id) == "returned"
+    assert "已退回" in department.get("/inbox").text
+    department.submit(f"{page}/report", {"text": "已补充数据", "percent": "100"}, page=page)
+    admin.submit(f"{page}/review", {"decision": "approve", "back": "/reviews"}, page="/reviews")
+    assert state_of(session, milestone_id) == "approved"
+
+
+def test_attachment_type_and_size_limits(session, client_factory, web_settings):
+    from tests.factories import milestones_of
+
+    world = build_world(session)
+    page = f"/milestones/{milestones_of(session, world, 'ip')[0].id}"
+    session.commit()
+    client = client_factory().login("ip_user")
+    response = client.submit(
+        f"{page}/report", {"text": "x", "percent": "10"}, page=page,
+        files=[("attachments", ("run.exe", b"MZ", "application/octet-stream"))],
+    )
+    assert "类型不允许上传" in response.text
+    big = b"0" * (web_settings.attachment_max_bytes + 1)
+    response = client.submit(
+        f"{page}/report", {"text": "x", "percent": "10"}, page=page, files=[("attachments", ("big.pdf", big, "application/pdf"))]
+    )
+    assert "MB 上限" in response.text
+
+
+def test_extension_request_and_decision(session, client_factory):
+    from tests.factories import milestones_of
+
+    world = build_world(session)
+    milestone = milestones_of(session, world, "ip")[0]
+    page = f"/milestones/{milestone.id}"
+    session.commit()
+    department = client_factory().login("ip_user")
+    response = department.submit(f"{page}/extension", {"new_due_date": "2027-03-31", "reason": "等待上级批复"}, page=page)
+    assert "等待办公室审批" in response.text
+    admin = client_factory().login("city_admin")
+    text = admin.get("/reviews").text
+    assert "等待上级批复" in text
+    request_id = text.split('data-extension="')[1].split('"')[0]
+    admin.submit(f"/extensions/{request_id}/decision", {"decision": "approve"}, page="/reviews")
+    session.expire_all()
+    assert str(session.get(Milestone, milestone.id).due_date) == "2027-03-31"
+    session.commit()
+
+
+def test_calendar_feed_lists_the_departments_due_dates(session, client_factory):
+    world = build_world(session)
+    client = client_factory().login("ip_user")
+    text = client.get("/inbox").text
+    url = text.split('readonly value="')[1].split('"')[0]
+    path = url[url.index("/calendar/"):]
+    feed = client_factory().get(path)  # no login: the signed URL is the credential
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    assert "BEGIN:VEVENT" in feed.text and "DTSTART;VALUE=DATE:20261231" in feed.text
+    assert client_factory().get(path.replace(".ics", "x.ics")).status_code == 404

@@ -1,0 +1,91 @@
+"""Per-department calendar feed (.ics) behind a signed, unguessable URL.
+
+Calendar clients (Outlook, WeCom) cannot log in, so the URL is the credential:
+the department id signed with the secret key. Changing the key revokes every feed.
+"""
+
+from datetime import datetime, timezone
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from service.config import Settings
+from service.departments.models import Department
+from service.dependencies import NowDep, SessionDep, SettingsDep
+from service.errors import NotFound
+from service.milestones.models import Milestone
+from service.milestones.service import STATE_LABELS
+from service.plans.models import Assignment, Measure
+
+router = APIRouter()
+SALT = "duban.calendar"
+
+
+def calendar_path(settings: Settings, department_id: int) -> str:
+    return f"/calendar/{URLSafeSerializer(settings.secret_key, salt=SALT).dumps(department_id)}.ics"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str) -> list[str]:
+    """RFC 5545: lines of at most 75 octets, continued with a leading space."""
+    out, current = [], ""
+    for char in line:
+        if len((current + char).encode()) > (75 if not out else 74):
+            out.append(current)
+            current = ""
+        current += char
+    out.append(current)
+    return [out[0]] + [" " + part for part in out[1:]]
+
+
+def ics_feed(department: Department, milestones: list[Milestone], *, base_url: str, now: datetime) -> str:
+    stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Duban//督办//ZH", "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:{_escape(department.name)} 督办节点", "X-WR-TIMEZONE:Asia/Shanghai",
+    ]
+    for m in milestones:
+        measure = m.assignment.measure
+        phase = m.phase.name if m.phase else "措施时限"
+        summary = f"【督办】{measure.text[:30]}（{phase}）"
+        description = f"{measure.plan.title}\n状态：{STATE_LABELS[m.state]}\n{measure.text}\n{base_url}/milestones/{m.id}"
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:milestone-{m.id}-v{m.due_version}@duban",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{m.due_date:%Y%m%d}",
+            f"SUMMARY:{_escape(summary)}",
+            f"DESCRIPTION:{_escape(description)}",
+            f"URL:{base_url}/milestones/{m.id}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(part + "\r\n" for line in lines for part in _fold(line))
+
+
+@router.get("/calendar/{token}.ics")
+def calendar_feed(token: str, session: SessionDep, settings: SettingsDep, now: NowDep):
+    try:
+        department_id = URLSafeSerializer(settings.secret_key, salt=SALT).loads(token)
+    except BadSignature:
+        raise NotFound("日历订阅地址无效") from None
+    department = session.get(Department, department_id)
+    if department is None:
+        raise NotFound("日历订阅地址无效")
+    milestones = session.scalars(
+        select(Milestone)
+        .where(Milestone.department_id == department.id)
+        .options(
+            selectinload(Milestone.assignment).selectinload(Assignment.measure).selectinload(Measure.plan),
+            selectinload(Milestone.phase),
+        )
+        .order_by(Milestone.due_date, Milestone.id)
+    )
+    body = ics_feed(department, list(milestones), base_url=settings.base_url.rstrip("/"), now=now)
+    return Response(body, media_type="text/calendar; charset=utf-8")

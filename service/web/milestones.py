@@ -1,0 +1,210 @@
+"""A department's pages: the inbox, one milestone with its history, and its forms."""
+
+from datetime import date
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from service.auth.models import User
+from service.dependencies import NowDep, SessionDep, SettingsDep, TodayDep
+from service.errors import Invalid, NotFound
+from service.milestones import service as workflow
+from service.milestones.models import APPROVED, Attachment, ExtensionRequest, Report, Review
+from service.plans.models import ROLE_LEAD, Assignment
+from service.web.calendar import calendar_path
+from service.web.actions import form_int, run_action
+from service.web.lookups import department_names, load_milestones
+from service.web.render import redirect, render
+from service.web.session import PageActorDep
+
+router = APIRouter()
+
+MAX_ATTACHMENTS = 5
+# Office documents, PDFs, images and archives; nothing a browser would run.
+ATTACHMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".wps": "application/vnd.ms-works",
+    ".ofd": "application/ofd",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".zip": "application/zip",
+    ".rar": "application/vnd.rar",
+}
+
+
+@router.get("/inbox")
+def inbox(request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep, show: str = "open"):
+    if not actor.is_department:
+        return redirect(request, "/reviews")
+    items, total = workflow.list_milestones(session, actor, today=today, limit=500)
+    open_items = [m for m in items if m.state != APPROVED]
+    shown = open_items if show == "open" else items
+    milestones = load_milestones(session, [m.id for m in shown])
+    return render(
+        request,
+        "inbox.html",
+        {
+            "items": [milestones[m.id] for m in shown],
+            "show": show,
+            "open_count": len(open_items),
+            "total": total,
+            "department": department_names(session, actor).get(actor.department_id, ""),
+            "calendar_url": _calendar_url(request, actor.department_id),
+        },
+    )
+
+
+def _calendar_url(request: Request, department_id: int) -> str:
+    return str(request.base_url).rstrip("/") + calendar_path(request.app.state.settings, department_id)
+
+
+@router.get("/milestones/{milestone_id}")
+def milestone_page(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, today: TodayDep):
+    milestone = workflow.get_milestone(session, actor, milestone_id)
+    milestone = load_milestones(session, [milestone.id])[milestone.id]
+    names = department_names(session, actor)
+    reports = workflow.reports_of(session, milestone)
+    reviews = list(session.scalars(select(Review).where(Review.milestone_id == milestone.id).order_by(Review.id)))
+    extensions = list(
+        session.scalars(
+            select(ExtensionRequest).where(ExtensionRequest.milestone_id == milestone.id).order_by(ExtensionRequest.id)
+        )
+    )
+    users = dict(session.execute(select(User.id, User.display_name)).all()) if reports or reviews else {}
+    history = sorted(
+        [("report", r.created_at, r) for r in reports]
+        + [(f"review-{r.decision}", r.created_at, r) for r in reviews]
+        + [("extension", e.created_at, e) for e in extensions],
+        key=lambda item: item[1],
+        reverse=True,
+    )
+    measure = milestone.assignment.measure
+    return render(
+        request,
+        "milestone.html",
+        {
+            "m": milestone,
+            "measure": measure,
+            "names": names,
+            "history": history,
+            "users": users,
+            "contributions": workflow.contributions_for(session, milestone),
+            "last_report": reports[-1] if reports else None,
+            "pending_extension": next((e for e in extensions if e.status == "pending"), None),
+            "own": actor.department_id == milestone.department_id,
+            "can_review": actor.is_admin and actor.office_id == measure.plan.office_id,
+            "accept": ",".join(ATTACHMENT_TYPES),
+            "max_mb": request.app.state.settings.attachment_max_bytes // (1024 * 1024),
+            "max_attachments": MAX_ATTACHMENTS,
+        },
+    )
+
+
+@router.post("/milestones/{milestone_id}/ack")
+def acknowledge(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    back = request.state.form.get("back") or f"/milestones/{milestone_id}"
+    return run_action(
+        request, session, lambda: workflow.acknowledge(session, actor, milestone_id, now=now),
+        ok="已签收", back=back if back.startswith("/") and not back.startswith("//") else "/inbox",
+    )
+
+
+async def _uploads(request: Request, max_bytes: int) -> list[workflow.AttachmentUpload]:
+    files = [f for f in request.state.form.getlist("attachments") if isinstance(f, UploadFile) and f.filename]
+    if len(files) > MAX_ATTACHMENTS:
+        raise Invalid(f"最多上传 {MAX_ATTACHMENTS} 个附件")
+    uploads = []
+    for upload in files:
+        suffix = "." + upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+        if suffix not in ATTACHMENT_TYPES:
+            raise Invalid(f"附件 {upload.filename} 的类型不允许上传（允许：{'、'.join(ATTACHMENT_TYPES)}）")
+        data = await upload.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise Invalid(f"附件 {upload.filename} 超过 {max_bytes // (1024 * 1024)} MB 上限")
+        uploads.append(workflow.AttachmentUpload(upload.filename, ATTACHMENT_TYPES[suffix], data))
+    return uploads
+
+
+@router.post("/milestones/{milestone_id}/report")
+async def report(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
+    form = request.state.form
+    back = f"/milestones/{milestone_id}"
+    try:
+        uploads = await _uploads(request, settings.attachment_max_bytes)
+    except Invalid as exc:
+        return redirect(request, back, exc.message, kind="error")
+    percent = form_int(form.get("percent"), -1)
+    return run_action(
+        request, session,
+        lambda: workflow.submit_report(
+            session, actor, milestone_id, text=str(form.get("text") or ""), percent=percent,
+            attachments=uploads, now=now, max_attachment_bytes=settings.attachment_max_bytes,
+        ),
+        ok="进展已报送，等待办公室审核", back=back,
+    )
+
+
+@router.post("/milestones/{milestone_id}/extension")
+def request_extension(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    form = request.state.form
+    back = f"/milestones/{milestone_id}"
+    try:
+        new_due = date.fromisoformat(str(form.get("new_due_date") or ""))
+    except ValueError:
+        return redirect(request, back, "请选择新的完成时限", kind="error")
+    return run_action(
+        request, session,
+        lambda: workflow.request_extension(
+            session, actor, milestone_id, new_due_date=new_due, reason=str(form.get("reason") or ""), now=now
+        ),
+        ok="延期申请已提交，等待办公室审批", back=back,
+    )
+
+
+def _leads_the_measure_of(session, actor, milestone) -> bool:
+    """True when the actor's department is the lead of a contribution's measure and phase."""
+    if actor.department_id is None:
+        return False
+    lead = session.scalars(
+        workflow.visible_milestones(actor)
+        .join(Assignment, Assignment.id == workflow.Milestone.assignment_id)
+        .where(
+            Assignment.measure_id == milestone.assignment.measure_id,
+            Assignment.role == ROLE_LEAD,
+            workflow.Milestone.phase_id.is_not_distinct_from(milestone.phase_id),
+        )
+    ).first()
+    return lead is not None
+
+
+@router.get("/attachments/{attachment_id}")
+def attachment(attachment_id: int, actor: PageActorDep, session: SessionDep):
+    found = session.get(Attachment, attachment_id)
+    if found is None:
+        raise NotFound(f"附件 {attachment_id} 不存在")
+    milestone = session.get(workflow.Milestone, session.get(Report, found.report_id).milestone_id)
+    try:
+        workflow.get_milestone(session, actor, milestone.id)
+    except NotFound:
+        if not _leads_the_measure_of(session, actor, milestone):
+            raise NotFound(f"附件 {attachment_id} 不存在") from None
+    return Response(
+        found.data,
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

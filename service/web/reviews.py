@@ -1,0 +1,69 @@
+"""The office's review queue: approve or return reports, decide extension requests."""
+
+from fastapi import APIRouter, Request
+
+from service.dependencies import NowDep, SessionDep, TodayDep
+from service.milestones import service as workflow
+from service.milestones.models import SUBMITTED
+from service.web.actions import run_action
+from service.web.lookups import department_names, load_milestones
+from service.web.render import render
+from service.web.session import PageActorDep
+
+router = APIRouter()
+QUEUE_LIMIT = 200
+
+
+@router.get("/reviews")
+def reviews_page(request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep):
+    queue, total = workflow.list_milestones(session, actor, today=today, state=SUBMITTED, limit=QUEUE_LIMIT)
+    extensions = workflow.list_extension_requests(session, actor)
+    milestones = load_milestones(session, [m.id for m in queue] + [e.milestone_id for e in extensions])
+    latest = {m.id: (workflow.reports_of(session, m) or [None])[-1] for m in queue}
+    return render(
+        request,
+        "reviews.html",
+        {
+            "queue": [milestones[m.id] for m in queue],
+            "total": total,
+            "latest": latest,
+            "extensions": extensions,
+            "milestones": milestones,
+            "names": department_names(session, actor),
+        },
+    )
+
+
+def _back(request: Request, default: str) -> str:
+    back = str(request.state.form.get("back") or default)
+    return back if back.startswith("/") and not back.startswith("//") else default
+
+
+@router.post("/milestones/{milestone_id}/review")
+def review(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    form = request.state.form
+    decision = str(form.get("decision") or "")
+    return run_action(
+        request, session,
+        lambda: workflow.review(
+            session, actor, milestone_id, decision=decision, comment=str(form.get("comment") or "").strip() or None,
+            now=now,
+        ),
+        ok="已审核通过，节点办结" if decision == "approve" else "已退回，承办单位将收到修改意见",
+        back=_back(request, f"/milestones/{milestone_id}"),
+    )
+
+
+@router.post("/extensions/{request_id}/decision")
+def decide_extension(request: Request, request_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    form = request.state.form
+    approve = form.get("decision") == "approve"
+    return run_action(
+        request, session,
+        lambda: workflow.decide_extension(
+            session, actor, request_id, approve=approve, comment=str(form.get("comment") or "").strip() or None,
+            now=now,
+        ),
+        ok="已同意延期，完成时限已调整" if approve else "已驳回延期申请",
+        back=_back(request, "/reviews#extensions"),
+    )
