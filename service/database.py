@@ -62,7 +62,10 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         # IMMEDIATE takes the write lock up front, so two writers queue on
         # busy_timeout instead of failing with "database is locked" mid-way.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader that must not hold the lock asks for
+        # `engine.execution_options(sqlite_begin="DEFERRED")`.
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str, **kwargs) -> Engine:

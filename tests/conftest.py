@@ -83,8 +83,10 @@ def session_factory(engine) -> sessionmaker[Session]:
 
 
 @pytest.fixture
-def session(session_factory) -> Iterator[Session]:
-    with session_factory() as session:
+def session(session_factory, engine) -> Iterator[Session]:
+    # Deferred on SQLite: a test that keeps this session open while it calls the
+    # app must not hold the write lock the app's requests wait for.
+    with session_factory(bind=engine.execution_options(sqlite_begin="DEFERRED")) as session:
         yield session
 
 
