@@ -2,6 +2,7 @@
 
 import getpass
 import os
+import sys
 from typing import Optional
 
 import typer
@@ -63,7 +64,15 @@ def user_create(
     from service.errors import DomainError
     from service.offices.service import ensure_default_office
 
-    password = os.environ.get("DUBAN_PASSWORD") or getpass.getpass("password: ")
+    from service.auth.models import ROLES
+
+    if role not in ROLES:
+        fail(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    password = os.environ.get("DUBAN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            fail("no password: set DUBAN_PASSWORD or run in a terminal to be asked")
+        password = getpass.getpass("password: ")
     with open_database(get_settings()) as session:
         office = ensure_default_office(session)
         department_id = None

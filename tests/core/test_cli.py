@@ -1,0 +1,48 @@
+"""The `duban` command line: clear output, exit code 2 and one stderr line on bad input."""
+
+import pytest
+from typer.testing import CliRunner
+
+from service import __version__
+from service.cli import app
+from service.config import get_settings
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUBAN_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.output.strip() == f"duban {__version__}"
+
+
+def test_db_upgrade_and_user_create(cli_env):
+    assert run("db", "upgrade").exit_code == 0
+    created = run("user", "create", "boss", "--role", "admin", env={"DUBAN_PASSWORD": "boss-pass-1"})
+    assert created.exit_code == 0, created.output
+    assert "created user boss (admin)" in created.output
+    again = run("user", "create", "boss", "--role", "admin", env={"DUBAN_PASSWORD": "boss-pass-1"})
+    assert again.exit_code == 2 and "已被使用" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (("user", "create", "x", "--role", "emperor"), {"DUBAN_PASSWORD": "long-enough"}, "role must be one of"),
+        (("user", "create", "x", "--role", "admin"), {"DUBAN_PASSWORD": "short"}, "至少需要"),
+        (("user", "create", "x", "--role", "department", "--department", "无此单位"), {"DUBAN_PASSWORD": "long-enough"}, "no department"),
+    ],
+)
+def test_bad_user_input_exits_2_with_one_line(cli_env, args, env, message):
+    result = run(*args, env=env)
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
