@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
@@ -79,3 +79,8 @@ NowDep = Annotated[datetime, Depends(get_now)]
 TodayDep = Annotated[date, Depends(get_today)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CalendarDep = Annotated[WorkdayCalendar, Depends(get_calendar)]
+
+# Database ids are 32-bit on PostgreSQL; a larger number is a 422, not a 500.
+MAX_ID = 2_147_483_647
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

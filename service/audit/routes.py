@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from service.audit.service import list_events
-from service.dependencies import ActorDep, SessionDep
+from service.dependencies import ActorDep, IdQuery, SessionDep
 
 router = APIRouter(tags=["audit"])
 
@@ -27,7 +27,7 @@ def audit(
     actor: ActorDep,
     session: SessionDep,
     entity: str | None = None,
-    id: int | None = None,
+    id: IdQuery = None,
     limit: int = Query(200, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ):

@@ -3,7 +3,7 @@ from pydantic import BaseModel, Field
 
 from service.departments import service
 from service.departments.models import Department
-from service.dependencies import ActorDep, NowDep, SessionDep
+from service.dependencies import ActorDep, IdPath, NowDep, SessionDep
 
 router = APIRouter(tags=["departments"])
 
@@ -79,17 +79,17 @@ def create_department(body: DepartmentIn, actor: ActorDep, session: SessionDep, 
 
 
 @router.get("/departments/{department_id}", response_model=DepartmentOut)
-def get_department(department_id: int, actor: ActorDep, session: SessionDep):
+def get_department(department_id: IdPath, actor: ActorDep, session: SessionDep):
     return department_out(session, service.get_department(session, actor, department_id))
 
 
 @router.patch("/departments/{department_id}", response_model=DepartmentOut)
-def update_department(department_id: int, body: DepartmentPatch, actor: ActorDep, session: SessionDep, now: NowDep):
+def update_department(department_id: IdPath, body: DepartmentPatch, actor: ActorDep, session: SessionDep, now: NowDep):
     department = service.update_department(session, actor, department_id, _values(body), now=now)
     return department_out(session, department)
 
 
 @router.put("/departments/{department_id}/members", response_model=DepartmentOut)
-def set_members(department_id: int, body: GroupMembers, actor: ActorDep, session: SessionDep, now: NowDep):
+def set_members(department_id: IdPath, body: GroupMembers, actor: ActorDep, session: SessionDep, now: NowDep):
     group = service.set_group_members(session, actor, department_id, body.member_ids, now=now)
     return department_out(session, group)

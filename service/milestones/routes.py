@@ -4,7 +4,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from service.dependencies import ActorDep, NowDep, SessionDep, SettingsDep, TodayDep
+from service.dependencies import ActorDep, IdPath, IdQuery, NowDep, SessionDep, SettingsDep, TodayDep
 from service.milestones import service
 from service.milestones.models import ExtensionRequest, Milestone, Review
 
@@ -118,8 +118,8 @@ def list_milestones(
     actor: ActorDep,
     session: SessionDep,
     today: TodayDep,
-    department_id: int | None = None,
-    plan_id: int | None = None,
+    department_id: IdQuery = None,
+    plan_id: IdQuery = None,
     state: str | None = None,
     overdue: bool | None = None,
     due_before: date | None = None,
@@ -134,7 +134,7 @@ def list_milestones(
 
 
 @router.get("/milestones/{milestone_id}", response_model=MilestoneDetail)
-def get_milestone(milestone_id: int, actor: ActorDep, session: SessionDep, today: TodayDep):
+def get_milestone(milestone_id: IdPath, actor: ActorDep, session: SessionDep, today: TodayDep):
     milestone = service.get_milestone(session, actor, milestone_id)
     return MilestoneDetail(
         **milestone_out(milestone, today).model_dump(),
@@ -144,13 +144,13 @@ def get_milestone(milestone_id: int, actor: ActorDep, session: SessionDep, today
 
 
 @router.post("/milestones/{milestone_id}/ack", response_model=MilestoneOut)
-def acknowledge(milestone_id: int, actor: ActorDep, session: SessionDep, now: NowDep, today: TodayDep):
+def acknowledge(milestone_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep, today: TodayDep):
     return milestone_out(service.acknowledge(session, actor, milestone_id, now=now), today)
 
 
 @router.post("/milestones/{milestone_id}/reports", response_model=ReportOut, status_code=201)
 def submit_report(
-    milestone_id: int, body: ReportIn, actor: ActorDep, session: SessionDep, now: NowDep, settings: SettingsDep
+    milestone_id: IdPath, body: ReportIn, actor: ActorDep, session: SessionDep, now: NowDep, settings: SettingsDep
 ):
     report = service.submit_report(
         session, actor, milestone_id, text=body.text, percent=body.percent, now=now,
@@ -160,7 +160,7 @@ def submit_report(
 
 
 @router.post("/milestones/{milestone_id}/review", response_model=ReviewOut)
-def review(milestone_id: int, body: ReviewIn, actor: ActorDep, session: SessionDep, now: NowDep):
+def review(milestone_id: IdPath, body: ReviewIn, actor: ActorDep, session: SessionDep, now: NowDep):
     entry: Review = service.review(
         session, actor, milestone_id, decision=body.decision, comment=body.comment, now=now
     )
@@ -168,12 +168,12 @@ def review(milestone_id: int, body: ReviewIn, actor: ActorDep, session: SessionD
 
 
 @router.post("/milestones/{milestone_id}/reopen", response_model=MilestoneOut)
-def reopen(milestone_id: int, body: ReopenIn, actor: ActorDep, session: SessionDep, now: NowDep, today: TodayDep):
+def reopen(milestone_id: IdPath, body: ReopenIn, actor: ActorDep, session: SessionDep, now: NowDep, today: TodayDep):
     return milestone_out(service.reopen(session, actor, milestone_id, comment=body.comment, now=now), today)
 
 
 @router.post("/milestones/{milestone_id}/extension-requests", response_model=ExtensionOut, status_code=201)
-def request_extension(milestone_id: int, body: ExtensionIn, actor: ActorDep, session: SessionDep, now: NowDep):
+def request_extension(milestone_id: IdPath, body: ExtensionIn, actor: ActorDep, session: SessionDep, now: NowDep):
     request: ExtensionRequest = service.request_extension(
         session, actor, milestone_id, new_due_date=body.new_due_date, reason=body.reason, now=now
     )
@@ -186,7 +186,7 @@ def list_extension_requests(actor: ActorDep, session: SessionDep, status: str | 
 
 
 @router.post("/extension-requests/{request_id}/decision", response_model=ExtensionOut)
-def decide_extension(request_id: int, body: ExtensionDecisionIn, actor: ActorDep, session: SessionDep, now: NowDep):
+def decide_extension(request_id: IdPath, body: ExtensionDecisionIn, actor: ActorDep, session: SessionDep, now: NowDep):
     request = service.decide_extension(
         session, actor, request_id, approve=body.approve, comment=body.comment, now=now
     )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
 
-from service.dependencies import ActorDep, CalendarDep, NowDep, SessionDep, SettingsDep
+from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError, Invalid
 from service.plans import importing, service
 from service.plans.models import Measure, Plan
@@ -119,13 +119,13 @@ def create_plan(body: PlanIn, actor: ActorDep, session: SessionDep, now: NowDep)
 
 
 @router.get("/plans/{plan_id}")
-def get_plan(plan_id: int, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
+def get_plan(plan_id: IdPath, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
     return plan_tree(service.get_plan(session, actor, plan_id))
 
 
 @router.post("/plans/{plan_id}/activate", response_model=ActivateOut)
 def activate_plan(
-    plan_id: int,
+    plan_id: IdPath,
     actor: ActorDep,
     session: SessionDep,
     now: NowDep,
@@ -238,25 +238,25 @@ def import_plan(
 
 
 @router.get("/plans/{plan_id}/import-preview")
-def import_preview(plan_id: int, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
+def import_preview(plan_id: IdPath, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
     return importing.preview_for(session, actor, plan_id).to_dict()
 
 
 @router.post("/plans/{plan_id}/department-mapping")
-def department_mapping(plan_id: int, body: MappingIn, actor: ActorDep, session: SessionDep, now: NowDep) -> dict[str, Any]:
+def department_mapping(plan_id: IdPath, body: MappingIn, actor: ActorDep, session: SessionDep, now: NowDep) -> dict[str, Any]:
     return importing.apply_department_mapping(session, actor, plan_id, body.mapping, now=now).to_dict()
 
 
 @router.patch("/plans/{plan_id}/measures/{measure_id}")
 def update_measure(
-    plan_id: int, measure_id: int, body: MeasureUpdate, actor: ActorDep, session: SessionDep, now: NowDep
+    plan_id: IdPath, measure_id: IdPath, body: MeasureUpdate, actor: ActorDep, session: SessionDep, now: NowDep
 ) -> dict[str, Any]:
     values = body.model_dump(exclude_unset=True)
     return measure_out(service.update_measure(session, actor, plan_id, measure_id, values, now=now))
 
 
 @router.get("/plans/{plan_id}/task-table.xlsx", response_class=Response)
-def task_table(plan_id: int, actor: ActorDep, session: SessionDep) -> Response:
+def task_table(plan_id: IdPath, actor: ActorDep, session: SessionDep) -> Response:
     plan, data = importing.export_task_table(session, actor, plan_id)
     filename = f"{plan.title[:80]}-分工表.xlsx"
     disposition = f"attachment; filename=\"plan-{plan.id}.xlsx\"; filename*=UTF-8''{quote(filename)}"
