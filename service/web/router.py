@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-from service.web import auth, calendar, dashboard, milestones, plans, reviews
+from service.web import auth, bulletins, calendar, dashboard, directory, importing, milestones, plans, reviews
 from service.web.csrf import verify_csrf
 from service.web.render import redirect
 from service.web.session import LoginRequired, login_redirect_url
@@ -13,7 +13,7 @@ from service.web.session import LoginRequired, login_redirect_url
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 web_router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-for module in (auth, dashboard, plans, milestones, reviews, calendar):
+for module in (auth, dashboard, importing, plans, milestones, reviews, directory, bulletins, calendar):
     web_router.include_router(module.router)
 
 

@@ -70,7 +70,7 @@ def test_unknown_path_renders_the_html_404_page_but_the_api_answers_json(client_
     assert client.get("/api/v1/no-such").json() == {"detail": "Not Found"}
 
 
-OFFICE_PAGES = ["/", "/plans", "/reviews", "/inbox"]
+OFFICE_PAGES = ["/", "/plans", "/plans/import", "/reviews", "/inbox", "/departments", "/notifications", "/notifications?status=dead"]
 
 
 def test_every_page_renders_on_an_empty_database(session, client_factory):
@@ -98,7 +98,7 @@ def test_every_page_renders_on_the_test_world(session, client_factory):
     plan_id = world.plans["city"]
     milestone_ids = [m.id for m in milestones_of(session, world, "ip")]
     session.commit()
-    for path in OFFICE_PAGES + [f"/plans/{plan_id}", f"/plans/{plan_id}?department=1&state=pending&q=措施", f"/milestones/{milestone_ids[0]}"]:
+    for path in OFFICE_PAGES + [f"/bulletins/{plan_id}", f"/bulletins/{plan_id}?month=2026-10", f"/plans/{plan_id}", f"/plans/{plan_id}?department=1&state=pending&q=措施", f"/milestones/{milestone_ids[0]}"]:
         response = admin.get(path)
         assert response.status_code == 200, (path, response.text[:500])
     leader = client_factory().login("city_leader")
@@ -203,3 +203,59 @@ def test_calendar_feed_lists_the_departments_due_dates(session, client_factory):
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
     assert "BEGIN:VEVENT" in feed.text and "DTSTART;VALUE=DATE:20261231" in feed.text
     assert client_factory().get(path.replace(".ics", "x.ics")).status_code == 404
+
+
+def test_bulletin_xlsx_export(session, client_factory):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    world = build_world(session)
+    client = client_factory().login("city_admin")
+    response = client.get(f"/bulletins/{world.plans['city']}.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(BytesIO(response.content))
+    assert book.sheetnames == ["单位排名", "逾期事项"]
+    names = [row[1] for row in book["单位排名"].iter_rows(min_row=5, values_only=True)]
+    assert set(names) == {"市知识产权局", "市发展改革委"}
+    assert client_factory().login("ip_user").get(f"/bulletins/{world.plans['city']}").status_code == 403
+
+
+def test_import_map_and_activate_the_guangzhou_plan(session, client_factory):
+    from pathlib import Path
+
+    from service.plans.models import Plan
+
+    build_world(session)
+    client = client_factory().login("city_admin")
+    seed = Path(__file__).parents[1] / "data" / "seeds" / "003_36280e565d71b47e.txt"
+    response = client.submit(
+        "/plans/import", page="/plans/import", files=[("document", (seed.name, seed.read_bytes(), "text/plain"))]
+    )
+    assert response.status_code == 200 and "单位匹配" in response.text and "待匹配" in response.text
+    plan_id = int(response.url.params["plan"])
+    # 市知识产权局 and 市发展改革委 exist in the directory; the rest are new.
+    assert 'data-unmatched="市知识产权局"' not in response.text
+    assert 'data-unmatched="市编办"' in response.text
+    response = client.submit(f"/plans/{plan_id}/activate", page="/plans")
+    assert "未确认" in response.text
+    response = client.get(f"/plans/import?plan={plan_id}")
+    form = {}
+    for index, name in enumerate(response.text.split('data-unmatched="')[1:], start=1):
+        form[f"name-{index}"] = name.split('"')[0]
+        form[f"map-{index}"] = "new"
+    response = client.submit(f"/plans/{plan_id}/mapping", form, page="/plans")
+    assert "所有单位均已匹配" in response.text
+    response = client.submit(f"/plans/{plan_id}/activate", page="/plans")
+    assert "计划已启动" in response.text
+    session.expire_all()
+    assert session.get(Plan, plan_id).status == "active"
+    session.commit()
+    assert client.get(f"/plans/{plan_id}?q=知识产权").status_code == 200
+
+
+def test_import_refuses_an_empty_paste(session, client_factory):
+    build_world(session)
+    client = client_factory().login("city_admin")
+    response = client.submit("/plans/import", {"text": "   "}, page="/plans/import")
+    assert response.status_code == 422 and "二者选一" in response.text

@@ -1,0 +1,96 @@
+"""Plan import: paste or upload, check the preview, map departments, correct measures, activate."""
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import UploadFile
+
+from service.departments.service import list_departments
+from service.dependencies import NowDep, SessionDep
+from service.errors import DomainError
+from service.plans.importing import apply_department_mapping, import_plan, preview_for
+from service.plans.service import get_plan, update_measure
+from service.web.actions import form_int, run_action
+from service.web.dashboard import measure_labels
+from service.web.lookups import department_names
+from service.web.render import redirect, render
+from service.web.session import PageActorDep
+
+router = APIRouter()
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+NEW_DEPARTMENT = "new"
+
+
+@router.get("/plans/import")
+def import_page(request: Request, actor: PageActorDep, session: SessionDep, plan: int | None = None):
+    actor.require_admin()
+    if plan is None:
+        return render(request, "import.html", {"step": "upload"})
+    draft = get_plan(session, actor, plan)
+    preview = preview_for(session, actor, draft.id)
+    return render(
+        request,
+        "import.html",
+        {
+            "step": "review",
+            "plan": draft,
+            "preview": preview,
+            "names": department_names(session, actor),
+            "directory": [d for d in list_departments(session, actor, confirmed=True) if d.office_id == actor.office_id],
+            "measures": measure_labels(draft, {t.id: t.number for t in draft.tasks}),
+        },
+    )
+
+
+@router.post("/plans/import")
+async def upload(request: Request, actor: PageActorDep, session: SessionDep, now: NowDep):
+    form = request.state.form
+    document = form.get("document")
+    text = str(form.get("text") or "")
+    try:
+        if isinstance(document, UploadFile) and document.filename:
+            data = await document.read(MAX_IMPORT_BYTES + 1)
+            result = import_plan(session, actor, data=data, filename=document.filename, now=now, max_bytes=MAX_IMPORT_BYTES)
+        else:
+            result = import_plan(session, actor, text=text if text.strip() else None, now=now, max_bytes=MAX_IMPORT_BYTES)
+    except DomainError as exc:
+        session.rollback()
+        return render(request, "import.html", {"step": "upload", "error": exc.message, "text": text}, status_code=exc.status_code)
+    preview = result.preview
+    return redirect(
+        request,
+        f"/plans/import?plan={result.plan.id}",
+        f"已解析：{preview.tasks} 项任务、{preview.measures} 条措施、{preview.phases} 个阶段；"
+        f"{len(preview.unmatched)} 个单位待匹配",
+    )
+
+
+@router.post("/plans/{plan_id}/mapping")
+def mapping(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    form = request.state.form
+    chosen: dict[str, int | None] = {}
+    for key, name in form.multi_items():
+        if not key.startswith("name-"):
+            continue
+        value = str(form.get("map-" + key[5:]) or "")
+        if value == NEW_DEPARTMENT:
+            chosen[str(name)] = None
+        elif form_int(value) is not None:
+            chosen[str(name)] = form_int(value)
+    return run_action(
+        request, session, lambda: apply_department_mapping(session, actor, plan_id, chosen, now),
+        ok=f"已处理 {len(chosen)} 个单位名称", back=f"/plans/import?plan={plan_id}",
+    )
+
+
+@router.post("/plans/{plan_id}/measures/{measure_id}")
+def edit_measure(request: Request, plan_id: int, measure_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    form = request.state.form
+    values = {
+        "text": str(form.get("text") or ""),
+        "deadline": str(form.get("deadline") or "") or None,
+        "lead": [i for v in form.getlist("lead") if (i := form_int(v)) is not None],
+        "support": [i for v in form.getlist("support") if (i := form_int(v)) is not None],
+    }
+    return run_action(
+        request, session, lambda: update_measure(session, actor, plan_id, measure_id, values, now=now),
+        ok="措施已修改", back=f"/plans/import?plan={plan_id}#measure-{measure_id}",
+    )
