@@ -6,5 +6,9 @@ setup(
     packages=find_packages(include=["service*", "notifiers*"])
     + ["service.templates", "service.migrations"],
     package_dir={"service.templates": "templates", "service.migrations": "migrations"},
-    package_data={"service.templates": ["**/*"], "service.migrations": ["**/*"]},
+    package_data={
+        "service.templates": ["**/*"],
+        "service.migrations": ["**/*"],
+        "service.plans": ["demo/*.txt"],  # the plan `duban demo` imports
+    },
 )
