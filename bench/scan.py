@@ -1,0 +1,120 @@
+"""One reminder scan over a large data set, against the hand-written SQL.
+
+    python bench/scan.py --milestones 1000000 --due-fraction 0.01 --db sqlite|postgres [--repeat 3] [--profile]
+
+Builds the data set (bench/dataset.py) into a fresh database, then times
+`service.reminders.scan.scan` as of the bench's "now" (each run in its own
+transaction, rolled back so that every run sees the same due rows), and the
+hand-written SQL that selects the same due rows with what the messages need
+(the same joins, fetched in full). Medians of --repeat runs. The last line is
+{"milestones", "due", "scan_s", "sql_s", "ratio"}; ratio = scan_s / sql_s.
+--profile prints where the scan's time goes (cProfile, top functions).
+
+PostgreSQL needs DUBAN_BENCH_POSTGRES_URL (or DUBAN_TEST_POSTGRES_URL): the
+bench creates and drops its own database on that server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.dataset import build, fresh_database  # noqa: E402
+from service.config import Settings  # noqa: E402
+from service.database import make_engine, make_session_factory  # noqa: E402
+from service.reminders.scan import MAX_MILESTONES_PER_SCAN, scan  # noqa: E402
+from service.workdays import calendar_from_settings  # noqa: E402
+
+# What the scan's _load_due asks for, written by hand: due milestones with
+# plan, department, measure text, role and phase name, oldest first.
+DUE_ROWS_SQL = """
+SELECT m.*, p.title, p.office_id, p.status, p.activated_at, d.name, d.emails, d.head_email, d.head_mobile,
+       ms.text, a.role, ph.name
+FROM milestones m
+JOIN plans p ON p.id = m.plan_id
+JOIN departments d ON d.id = m.department_id
+JOIN assignments a ON a.id = m.assignment_id
+JOIN measures ms ON ms.id = a.measure_id
+LEFT JOIN phases ph ON ph.id = m.phase_id
+WHERE m.next_reminder_at <= :now
+ORDER BY m.next_reminder_at
+LIMIT :limit
+"""
+
+
+def time_sql(engine, now) -> tuple[float, int]:
+    with engine.connect() as conn:
+        started = time.perf_counter()
+        rows = conn.execute(text(DUE_ROWS_SQL), {"now": now.replace(tzinfo=None), "limit": MAX_MILESTONES_PER_SCAN}).all()
+        elapsed = time.perf_counter() - started
+        conn.rollback()
+    return elapsed, len(rows)
+
+
+def time_scan(factory, settings, calendar, now, profiler: cProfile.Profile | None = None) -> tuple[float, dict]:
+    with factory() as session:
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        summary = scan(session, settings, calendar, now)
+        session.flush()
+        if profiler:
+            profiler.disable()
+        elapsed = time.perf_counter() - started
+        session.rollback()
+    return elapsed, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--milestones", type=int, default=100_000)
+    parser.add_argument("--due-fraction", type=float, default=0.01)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--departments", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="print the scan's top functions by cumulative time")
+    args = parser.parse_args()
+
+    with fresh_database(args.db) as url:
+        data = build(url, args.milestones, args.due_fraction, departments=args.departments)
+        print(f"built {data.milestones} milestones, {data.due} due, in {data.seconds:.1f} s ({args.db})")
+        settings = Settings(database_url=url)
+        calendar = calendar_from_settings(settings.holidays_file)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        try:
+            sql_times, scan_times = [], []
+            for run in range(args.repeat):
+                elapsed, fetched = time_sql(engine, data.now)
+                sql_times.append(elapsed)
+                profiler = cProfile.Profile() if args.profile and run == args.repeat - 1 else None
+                scanned, summary = time_scan(factory, settings, calendar, data.now, profiler)
+                scan_times.append(scanned)
+                print(f"run {run + 1}: sql {elapsed:.3f} s ({fetched} rows), scan {scanned:.3f} s "
+                      f"({summary['milestones']} milestones, {summary['reminders']} reminders, "
+                      f"{summary['notifications']} notifications)")
+                if profiler:
+                    out = io.StringIO()
+                    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+                    print(out.getvalue())
+        finally:
+            engine.dispose()
+    sql_s, scan_s = statistics.median(sql_times), statistics.median(scan_times)
+    print(json.dumps({"milestones": data.milestones, "due": data.due, "scan_s": round(scan_s, 4),
+                      "sql_s": round(sql_s, 4), "ratio": round(scan_s / sql_s, 2), "db": args.db,
+                      "build_s": round(data.seconds, 1)}))
+
+
+if __name__ == "__main__":
+    main()
