@@ -33,17 +33,16 @@ def get_department(session: Session, actor: Actor, department_id: int) -> Depart
     return department
 
 
+def name_index(session: Session, office_id: int) -> dict[str, Department]:
+    """Every name and alias of the office's departments; a name beats another's alias."""
+    departments = session.scalars(select(Department).where(Department.office_id == office_id)).all()
+    index = {alias: d for d in reversed(departments) for alias in (d.aliases or [])}
+    return index | {d.name: d for d in departments}
+
+
 def find_department(session: Session, office_id: int, name: str) -> Department | None:
     """Match by exact name, then by alias."""
-    name = normalize_name(name)
-    departments = session.scalars(select(Department).where(Department.office_id == office_id)).all()
-    for department in departments:
-        if department.name == name:
-            return department
-    for department in departments:
-        if name in (department.aliases or []):
-            return department
-    return None
+    return name_index(session, office_id).get(normalize_name(name))
 
 
 def _check_unique_name(session: Session, office_id: int, name: str, own_id: int | None = None) -> None:

@@ -31,6 +31,7 @@ from service.plans.spreadsheet import write_task_table
 IMPORT_ACTION = "plan.import"
 # Below this similarity a directory entry is noise, not a suggestion.
 MIN_SUGGESTION_SCORE = 0.5
+SUGGESTIONS = 3
 # A name that differs only by 市/区 prefix or 局/委/办 suffix is almost surely the same unit.
 SAME_CORE_SCORE = 0.95
 _PREFIXES = ("市", "区", "省", "县")
@@ -87,30 +88,55 @@ def _core(name: str) -> str:
     return core
 
 
-def _similarity(a: str, b: str) -> float:
-    if a == b:
-        return 1.0
-    core_a, core_b = _core(a), _core(b)
-    if core_a == core_b:
-        return SAME_CORE_SCORE
-    # The shared 市…局 boilerplate inflates the raw ratio (市版权局 vs 市知识产权局), so
-    # the cores weigh as much as the full names.
-    return (SequenceMatcher(None, a, b).ratio() + SequenceMatcher(None, core_a, core_b).ratio()) / 2
+class _Similarity:
+    """How much directory names look like one name; the name's side of the
+    matchers is prepared once, since a directory may hold thousands of names."""
+
+    def __init__(self, name: str):
+        self.name, self.core = name, _core(name)
+        self.full, self.cores = SequenceMatcher(None), SequenceMatcher(None)
+        self.full.set_seq2(self.name)
+        self.cores.set_seq2(self.core)
+
+    def __call__(self, known: str, known_core: str) -> float:
+        if known == self.name:
+            return 1.0
+        if known_core == self.core:
+            return SAME_CORE_SCORE
+        self.full.set_seq1(known)
+        self.cores.set_seq1(known_core)
+        # The shared 市…局 boilerplate inflates the raw ratio (市版权局 vs 市知识产权局),
+        # so the cores weigh as much as the full names.
+        if (self.full.quick_ratio() + self.cores.quick_ratio()) / 2 < MIN_SUGGESTION_SCORE:
+            return 0.0
+        return (self.full.ratio() + self.cores.ratio()) / 2
 
 
-def suggest_departments(session: Session, office_id: int, name: str, limit: int = 3) -> list[dict]:
-    """The confirmed departments whose name or an alias looks most like `name`."""
-    name = normalize_name(name)
-    directory = session.scalars(
+Directory = list[tuple[Department, list[tuple[str, str]]]]
+
+
+def _directory(session: Session, office_id: int) -> Directory:
+    """The office's confirmed departments, each with its names and aliases and their cores."""
+    departments = session.scalars(
         select(Department).where(Department.office_id == office_id, Department.confirmed.is_(True))
     ).all()
+    return [(d, [(known, _core(known)) for known in [d.name, *(d.aliases or [])]]) for d in departments]
+
+
+def _rank(name: str, directory: Directory, limit: int) -> list[dict]:
+    similarity = _Similarity(normalize_name(name))
     scored = []
-    for department in directory:
-        score = max(_similarity(name, known) for known in [department.name, *(department.aliases or [])])
+    for department, names in directory:
+        score = max(similarity(known, core) for known, core in names)
         if score >= MIN_SUGGESTION_SCORE:
             scored.append({"department_id": department.id, "name": department.name, "score": round(score, 3)})
     scored.sort(key=lambda s: (-s["score"], s["name"]))
     return scored[:limit]
+
+
+def suggest_departments(session: Session, office_id: int, name: str, limit: int = SUGGESTIONS) -> list[dict]:
+    """The confirmed departments whose name or an alias looks most like `name`."""
+    return _rank(name, _directory(session, office_id), limit)
 
 
 def _recorded_warnings(session: Session, plan_id: int) -> list[dict]:
@@ -129,11 +155,13 @@ def _preview(session: Session, plan: Plan, warnings: list[dict]) -> ImportPrevie
         d.id: d for d in session.scalars(select(Department).where(Department.id.in_(department_ids)))
     }
     matched, unmatched = [], []
+    directory = None
     for department in (departments[i] for i in department_ids):
         if department.confirmed:
             matched.append(MatchedName(department.name, department.id))
         else:
-            suggestions = suggest_departments(session, plan.office_id, department.name)
+            directory = directory if directory is not None else _directory(session, plan.office_id)
+            suggestions = _rank(department.name, directory, SUGGESTIONS)
             unmatched.append(UnmatchedName(department.name, suggestions, department.id, department.kind))
     return ImportPreview(
         plan_id=plan.id,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department
-from service.departments.service import find_department, group_member_ids, normalize_name
+from service.departments.service import group_member_ids, name_index, normalize_name
 from service.errors import Conflict, Invalid, NotFound
 from service.milestones.models import Milestone
 from service.plans.models import (
@@ -61,6 +61,8 @@ class _DepartmentResolver:
     def __init__(self, session: Session, actor: Actor, now: datetime):
         self.session, self.actor, self.now = session, actor, now
         self.by_name: dict[str, Department] = {}
+        # One query for the whole plan instead of one per name.
+        self.directory = name_index(session, actor.office_id)
         self.matched: list[str] = []
         self.unmatched: list[str] = []
 
@@ -68,7 +70,7 @@ class _DepartmentResolver:
         name = normalize_name(_require_text(raw_name, "单位名称"))
         if name in self.by_name:
             return self.by_name[name]
-        department = find_department(self.session, self.actor.office_id, name)
+        department = self.directory.get(name)
         if department is not None and department.confirmed:
             self.matched.append(name)
         else:

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from service.audit.models import AuditEvent
-from service.auth.actor import Actor
 from service.config import get_settings
 from service.database import make_engine, make_session_factory
 from service.departments.models import Department
