@@ -7,7 +7,7 @@ from service.milestones.stats import ProgressPoint
 GREEN, RED, BLUE, GRID, MUTED = "#2e7d4f", "#c0392b", "#2f5d8a", "#d9dee4", "#6b7480"
 
 
-def progress_chart(points: list[ProgressPoint], width: int = 640, height: int = 220) -> Markup:
+def progress_chart(points: list[ProgressPoint], width: int = 640, height: int = 180) -> Markup:
     """Planned (due) versus actual (approved) completion over time, in percent."""
     if len(points) < 2:
         return Markup('<p class="muted">暂无进度数据</p>')

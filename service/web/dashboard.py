@@ -42,7 +42,11 @@ def plan_panel(session: Session, actor: Actor, plan: Plan, facts: list[stats.Mil
         (measure.id, label, by_measure.get(measure.id, stats.GREY))
         for measure, label in measure_labels(plan, task_numbers)
     ]
-    start = (plan.activated_at.astimezone(tz).date() if plan.activated_at else today)
+    # From the first due date or activation, whichever is earlier: a plan imported
+    # late (its phases already past) still shows its whole course.
+    starts = [plan.activated_at.astimezone(tz).date() if plan.activated_at else today]
+    starts += [min(f.due_date for f in facts)] if facts else []
+    start = min(starts)
     end = max(today, start)
     return PlanPanel(
         plan=plan,

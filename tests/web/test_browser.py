@@ -105,7 +105,7 @@ def fits_phone(page) -> bool:
 
 def ranking_row(page, department: str) -> tuple[int, str]:
     row = page.locator("table.ranking tr", has_text=department).first
-    return int(row.locator("td.overdue").inner_text()), row.locator("td").nth(4).inner_text()
+    return int(row.locator("td.overdue").text_content()), row.locator("td").nth(4).text_content()
 
 
 def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
