@@ -1,6 +1,7 @@
 """One reminder scan over a large data set, against the hand-written SQL.
 
     python bench/scan.py --milestones 1000000 --due-fraction 0.01 --db sqlite|postgres [--repeat 3] [--profile]
+    python bench/scan.py --milestones 100000 --due 10000 ...   (same due rows, a tenth of the table)
 
 Builds the data set (bench/dataset.py) into a fresh database, then times
 `service.reminders.scan.scan` as of the bench's "now" (each run in its own
@@ -26,13 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dataset import build, fresh_database  # noqa: E402
 from service.config import Settings  # noqa: E402
-from service.database import make_engine, make_session_factory  # noqa: E402
+from service.database import UTCDateTime, make_engine, make_session_factory  # noqa: E402
 from service.reminders.scan import MAX_MILESTONES_PER_SCAN, scan  # noqa: E402
 from service.workdays import calendar_from_settings  # noqa: E402
 
@@ -51,12 +52,14 @@ WHERE m.next_reminder_at <= :now
 ORDER BY m.next_reminder_at
 LIMIT :limit
 """
+# Bound as the column's own type, so SQLite compares the same text form it stores.
+DUE_ROWS = text(DUE_ROWS_SQL).bindparams(bindparam("now", type_=UTCDateTime))
 
 
 def time_sql(engine, now) -> tuple[float, int]:
     with engine.connect() as conn:
         started = time.perf_counter()
-        rows = conn.execute(text(DUE_ROWS_SQL), {"now": now.replace(tzinfo=None), "limit": MAX_MILESTONES_PER_SCAN}).all()
+        rows = conn.execute(DUE_ROWS, {"now": now, "limit": MAX_MILESTONES_PER_SCAN}).all()
         elapsed = time.perf_counter() - started
         conn.rollback()
     return elapsed, len(rows)
@@ -80,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--milestones", type=int, default=100_000)
     parser.add_argument("--due-fraction", type=float, default=0.01)
+    parser.add_argument("--due", type=int, help="due milestones as a count (overrides --due-fraction)")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--departments", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
@@ -87,7 +91,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with fresh_database(args.db) as url:
-        data = build(url, args.milestones, args.due_fraction, departments=args.departments)
+        fraction = args.due / args.milestones if args.due is not None else args.due_fraction
+        data = build(url, args.milestones, fraction, departments=args.departments)
         print(f"built {data.milestones} milestones, {data.due} due, in {data.seconds:.1f} s ({args.db})")
         settings = Settings(database_url=url)
         calendar = calendar_from_settings(settings.holidays_file)

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
@@ -29,6 +30,49 @@ def _describe_validation_error(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "请求格式不正确"
 
 
+class RequestSizeLimit:
+    """Refuses request bodies above `max_bytes` with 413: by Content-Length up
+    front; a chunked body without one is read (up to the limit) before the app
+    sees it, since the app's body parsers would turn an error raised mid-read
+    into a 400."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                return await self._refuse(send)
+            return await self.app(scope, receive, send)
+        if b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
+            return await self.app(scope, receive, send)
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                return await self._refuse(send)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send):
+        limit_mb = self.max_bytes / (1024 * 1024)
+        await JSONResponse({"detail": f"请求内容过大，上限为 {limit_mb:g} MB"}, status_code=413)(
+            {"type": "http"}, None, send
+        )
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError):
@@ -47,6 +91,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):
             return error_page(request, exc.status_code, "您访问的页面不存在或已被删除" if exc.status_code == 404 else str(exc.detail))
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(DBAPIDataError)
+    async def _unstorable(request: Request, exc: DBAPIDataError):
+        # The database refused a value the request carried (a NUL character,
+        # an integer beyond its column on PostgreSQL): the client's error, not ours.
+        log.info("database refused request data on %s %s: %s", request.method, request.url.path, exc.orig)
+        message = "请求包含无法保存的数据（如空字符或超出范围的数值）"
+        if wants_html(request):
+            return error_page(request, 422, message)
+        return JSONResponse({"detail": message}, status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
@@ -94,6 +148,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.calendar = calendar_from_settings(settings.holidays_file)
     _install_error_handlers(app)
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
 
     from service.routes import api_router
 

@@ -166,6 +166,25 @@ def tick(
 
 
 @app.command()
+def backup(destination: str = typer.Argument(..., help="New file to write the copy to")) -> None:
+    """Write a consistent copy of the SQLite database while the service runs."""
+    from pathlib import Path
+
+    from service.backup import BackupError, backup_sqlite, sqlite_path
+
+    settings = get_settings()
+    try:
+        source = sqlite_path(settings.database_url)
+        if source is None:
+            fail("duban backup copies the embedded SQLite database; for PostgreSQL use pg_dump "
+                 "(pg_dump -Fc -f duban.dump DBNAME, restore with pg_restore), see README")
+        size = backup_sqlite(source, Path(destination))
+    except BackupError as exc:
+        fail(str(exc))
+    typer.echo(f"backup written: {destination} ({size} bytes)")
+
+
+@app.command()
 def demo() -> None:
     """Fill the configured database with a demo office, departments, users and an active plan."""
     from service.demo import load_demo

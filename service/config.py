@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = 10 * 1024 * 1024
     # Largest plan document `POST /plans/import` and `duban plan import` accept.
     import_max_bytes: int = 20 * 1024 * 1024
+    # Any request body above this is refused with 413 before a route reads it.
+    max_request_bytes: int = 25 * 1024 * 1024
 
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod

@@ -13,3 +13,9 @@ from service.reminders.routes import router as reminders_router
 api_router = APIRouter()
 for router in (auth_router, departments_router, plans_router, milestones_router, audit_router, delivery_router, reminders_router):
     api_router.include_router(router)
+
+
+@api_router.get("/ping", tags=["health"])
+async def ping() -> dict:
+    """Constant answer with no database work: for load balancers and as the API bench's ceiling."""
+    return {"ok": True}
