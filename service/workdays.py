@@ -35,8 +35,17 @@ class WorkdayCalendar:
     overrides: dict[date, str] = field(default_factory=dict)
     # Years asked about that neither the package nor the override file covers.
     uncovered_years: set[int] = field(default_factory=set)
+    # chinesecalendar scans its whole holiday table on every call; a scan asks
+    # about the same few hundred days hundreds of thousands of times.
+    _known: dict[date, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._lookup(day)
+        return known
+
+    def _lookup(self, day: date) -> bool:
         kind = self.overrides.get(day)
         if kind is not None:
             return kind == WORKDAY
