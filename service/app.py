@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import __version__
 from service.clock import Clock, SystemClock
+from service.auth.secrets import with_signing_key
 from service.config import Settings, get_settings
 from service.database import make_engine, make_session_factory
 from service.errors import DomainError
@@ -142,9 +143,9 @@ def create_app(
     )
     app.state.start_scheduler = start_scheduler
     engine = make_engine(settings.database_url)
-    app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.settings = settings = with_signing_key(settings, app.state.session_factory)
     app.state.clock = clock or SystemClock()
     app.state.calendar = calendar_from_settings(settings.holidays_file)
     _install_error_handlers(app)

@@ -100,7 +100,12 @@ def serve(
     ),
 ) -> None:
     """Run the web UI, the REST API and the scheduler in one process."""
+    import logging
+
     import uvicorn
+
+    # The scheduler's scan and dispatch summaries are worth seeing in the service log.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from service.app import create_app
     from service.migrate import upgrade_database
@@ -117,19 +122,13 @@ def dispatch(
     """Deliver due notifications (the scheduler does this every few seconds)."""
     import json
 
-    from service.database import make_engine, make_session_factory
+    from service.bootstrap import service_database
     from service.delivery.dispatcher import dispatch_once
-    from service.migrate import upgrade_database
 
     if not once:
         fail("only --once is supported; `duban serve` runs the dispatcher continuously")
-    settings = get_settings()
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        summary = dispatch_once(make_session_factory(engine), settings)
-    finally:
-        engine.dispose()
+    with service_database(get_settings()) as (session_factory, settings):
+        summary = dispatch_once(session_factory, settings)
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 
@@ -141,8 +140,7 @@ def tick(
     import json
     from datetime import datetime, timezone
 
-    from service.database import make_engine, make_session_factory
-    from service.migrate import upgrade_database
+    from service.bootstrap import service_database
     from service.reminders.scan import run_scan
     from service.workdays import calendar_from_settings
 
@@ -155,13 +153,8 @@ def tick(
         if instant.tzinfo is None:
             fail("--now needs a UTC offset, e.g. 2026-10-09T09:00:00+08:00")
         instant = instant.astimezone(timezone.utc)
-    settings = get_settings()
-    upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        summary = run_scan(make_session_factory(engine), settings, calendar_from_settings(settings.holidays_file), instant)
-    finally:
-        engine.dispose()
+    with service_database(get_settings()) as (session_factory, settings):
+        summary = run_scan(session_factory, settings, calendar_from_settings(settings.holidays_file), instant)
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 

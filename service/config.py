@@ -14,10 +14,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./duban.db"
     timezone: str = "Asia/Shanghai"
     base_url: str = "http://127.0.0.1:8000"
-    secret_key: str = Field(
-        default="change-me-in-production",
-        description="Signs session cookies and milestone links.",
-    )
+    # Signs CSRF tokens, milestone links and calendar feeds. Unset: a random key
+    # generated once and kept in the database (service/auth/secrets.py).
+    secret_key: str | None = None
     # Support milestones fall due this many workdays before the lead milestone.
     support_lead_workdays: int = 5
     send_hour: int = 9

@@ -1,7 +1,7 @@
 """Imports every domain's models so that the metadata (and Alembic) sees all tables."""
 
 from service.audit.models import AuditEvent
-from service.auth.models import ApiToken, LoginAttempt, User
+from service.auth.models import ApiToken, InstanceSecret, LoginAttempt, User
 from service.database import Base
 from service.delivery.models import Channel, DeliveryAttempt, Notification, SendSlot
 from service.departments.models import Department, DepartmentGroupMember
@@ -28,6 +28,7 @@ __all__ = [
     "Department",
     "DepartmentGroupMember",
     "ExtensionRequest",
+    "InstanceSecret",
     "LoginAttempt",
     "Measure",
     "Milestone",
