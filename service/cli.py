@@ -188,4 +188,18 @@ def demo() -> None:
 
 
 def main() -> None:
-    app()
+    from pydantic import ValidationError
+
+    from service.cli_errors import describe_settings_error
+    from service.workdays import HolidayFileError
+
+    # Configuration is read lazily inside the commands; a bad value is the
+    # operator's input error like any other: one line, exit code 2.
+    try:
+        app()
+    except ValidationError as exc:
+        typer.echo(f"duban: bad configuration: {describe_settings_error(exc)}", err=True)
+        raise SystemExit(2) from None
+    except HolidayFileError as exc:
+        typer.echo(f"duban: {exc}", err=True)
+        raise SystemExit(2) from None

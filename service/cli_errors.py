@@ -3,8 +3,16 @@
 from typing import NoReturn
 
 import typer
+from pydantic import ValidationError
 
 
 def fail(message: str) -> NoReturn:
     typer.echo(f"duban: {message}", err=True)
     raise typer.Exit(2)
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """`DUBAN_TIMEZONE: …` for the first bad environment variable."""
+    error = exc.errors()[0]
+    name = "DUBAN_" + "_".join(str(part) for part in error.get("loc", ())).upper()
+    return f"{name}: {error.get('msg', 'invalid value')}"

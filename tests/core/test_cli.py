@@ -46,3 +46,25 @@ def test_bad_user_input_exits_2_with_one_line(cli_env, args, env, message):
     result = run(*args, env=env)
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DUBAN_TIMEZONE", "Mars/Base", "DUBAN_TIMEZONE"),
+        ("DUBAN_SMTP_SECURITY", "tls", "DUBAN_SMTP_SECURITY"),
+        ("DUBAN_SEND_HOUR", "25", "DUBAN_SEND_HOUR"),
+    ],
+)
+def test_bad_configuration_exits_2_with_one_line(tmp_path, variable, value, message):
+    import os
+    import subprocess
+    import sys
+
+    env = os.environ | {"DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", variable: value}
+    result = subprocess.run(
+        [sys.executable, "-c", "from service.cli import main; main()", "tick"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
