@@ -80,6 +80,9 @@ ATTEMPTS = DeliveryAttempt.__table__
 # A robot counts a minute from when it receives a message, which is a little
 # after we reserve the slot; the margin keeps our window the longer one.
 RATE_WINDOW = timedelta(seconds=65)
+# Longer than any send can take, so a crash between sending and recording
+# leaves the row to a dispatcher only well after the request gave up.
+TEST_MESSAGE_LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -572,9 +575,29 @@ def dispatch_once(
 def send_test_message(
     session: Session, actor: Actor, settings: Settings, channel_id: int, *, now: datetime
 ) -> tuple[Notification, DeliveryAttempt]:
-    """Send a test message to a channel right now, in the caller's transaction,
-    and keep it (and its one attempt) like any other notification. Test
-    messages are not retried: the person who asked sees the result at once."""
+    """Send a test message to a channel right now and keep it (and its one
+    attempt) like any other notification. Test messages are not retried: the
+    person who asked sees the result at once.
+
+    Commits the caller's transaction before sending and records the result in
+    a new one: a slow robot must not hold the database for up to the HTTP
+    timeout (on SQLite that is the write lock every other request waits for).
+    """
+    worker = f"api:{actor.username}"
+    notification, claimed = _lease_test_message(session, actor, settings, channel_id, worker=worker, now=now)
+    session.commit()
+    started = datetime.now(timezone.utc)
+    result = _send_now(settings, claimed)
+    finished = datetime.now(timezone.utc)
+    attempt = _record_test_result(session, notification, result, worker=worker, started=started, finished=finished)
+    return notification, attempt
+
+
+def _lease_test_message(
+    session: Session, actor: Actor, settings: Settings, channel_id: int, *, worker: str, now: datetime
+) -> tuple[Notification, Claimed]:
+    """The test notification, leased like a claimed row so no dispatcher picks
+    it up while we send; RateLimited when the robot's window is full."""
     channel = get_channel(session, actor, channel_id)
     actor.require_admin_of(channel.office_id)
     department = session.get(Department, channel.department_id) if channel.department_id else None
@@ -590,11 +613,9 @@ def send_test_message(
         subject=rendered.subject, body_text=rendered.text, body_markdown=rendered.markdown,
         body_html=rendered.html, event={"type": KIND_TEST, "channel_id": channel.id}, mentions=[], now=now,
     )
-    worker = f"api:{actor.username}"
-    # Leased like a claimed row, so no dispatcher picks it up while we send.
     notification.status = SENDING
     notification.leased_by = worker
-    notification.lease_until = notification.next_attempt_at = now + timedelta(minutes=5)
+    notification.lease_until = notification.next_attempt_at = now + TEST_MESSAGE_LEASE
     session.flush()
     claimed = Claimed(
         id=notification.id, office_id=channel.office_id, channel_type=channel.type, target=channel.target,
@@ -607,27 +628,35 @@ def send_test_message(
         raise RateLimited(
             f"{channel_label(channel.type)}每分钟最多发送 {channel_limits(channel.type)[1]} 条消息，请稍后再试"
         )
+    return notification, claimed
+
+
+def _send_now(settings: Settings, claimed: Claimed) -> DeliveryResult:
     config = notifier_config(settings)
 
     async def run() -> DeliveryResult:
         async with httpx.AsyncClient(timeout=config.timeout_seconds) as client:
             return await send_one(build_notifiers(config, client), claimed)
 
-    started = datetime.now(timezone.utc)
-    result = asyncio.run(run())
-    finished = datetime.now(timezone.utc)
-    detail = result.detail if isinstance(result, Sent) else result.reason
-    status = SENT if isinstance(result, Sent) else DEAD
-    notification.status = status
+    return asyncio.run(run())
+
+
+def _record_test_result(
+    session: Session, notification: Notification, result: DeliveryResult, *, worker: str,
+    started: datetime, finished: datetime,
+) -> DeliveryAttempt:
+    sent = isinstance(result, Sent)
+    detail = result.detail if sent else result.reason
+    notification.status = SENT if sent else DEAD
     notification.attempts = 1
     notification.lease_until = notification.leased_by = None
     notification.next_attempt_at = finished
-    notification.sent_at = finished if status == SENT else None
-    notification.last_error = None if status == SENT else detail
+    notification.sent_at = finished if sent else None
+    notification.last_error = None if sent else detail
     attempt = DeliveryAttempt(
         notification_id=notification.id, started_at=started, finished_at=finished,
-        outcome=status, detail=detail or status, worker=worker,
+        outcome=notification.status, detail=detail or notification.status, worker=worker,
     )
     session.add(attempt)
     session.flush()
-    return notification, attempt
+    return attempt
