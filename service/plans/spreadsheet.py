@@ -5,7 +5,7 @@ Sheet 分工表: title row, doc-number row, header row, then per section a
 heading row (its name in the first column, merged across) followed by one row
 per measure; the 序号/重点任务/任务类型 cells of a task's rows are merged.
 Measures outside tasks come last under a 其他措施 heading row. Sheet 推进阶段
-lists the phases.
+lists the phases, and sheet 指标 the indicators when the plan has any.
 """
 
 import datetime
@@ -14,6 +14,9 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
+
+from service.plans.parser import COMPARISON_LABELS
+from service.plans.parser.tables import INDICATOR_HEADERS
 
 HEADERS = ("序号", "重点任务", "任务类型", "具体措施", "牵头单位", "配合单位", "完成时限")
 _WIDTHS = (6, 28, 10, 60, 28, 36, 12)
@@ -90,11 +93,23 @@ def _phase_sheet(sheet: Worksheet, phases: list[dict]) -> None:
         _date_cell(sheet, sheet.max_row, 2, phase["deadline"])
 
 
+def _indicator_sheet(sheet: Worksheet, indicators: list[dict]) -> None:
+    sheet.append(list(INDICATOR_HEADERS))
+    for column, width in zip("ABCDEF", (36, 10, 8, 14, 12, 60)):
+        sheet.column_dimensions[column].width = width
+    for item in indicators:
+        sheet.append([item["name"], item["target_value"], item["unit"], COMPARISON_LABELS[item["comparison"]]])
+        _date_cell(sheet, sheet.max_row, 5, item["target_date"])
+        sheet.cell(sheet.max_row, 6, item["text"]).alignment = _WRAP
+
+
 def write_task_table(plan: dict) -> bytes:
     """The plan (as `ParsedPlan.to_dict()` gives it) as .xlsx bytes."""
     book = Workbook()
     _task_sheet(book.active, plan)
     _phase_sheet(book.create_sheet("推进阶段"), plan["phases"])
+    if plan.get("indicators"):
+        _indicator_sheet(book.create_sheet("指标"), plan["indicators"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -64,7 +64,7 @@ def test_001_parses_without_annotations():
 @pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
 def test_every_seed_gives_the_stable_json_shape(prefix):
     plan = parse_seed(prefix)
-    assert list(plan) == ["title", "doc_number", "phases", "tasks", "measures_outside_tasks", "warnings"]
+    assert list(plan) == ["title", "doc_number", "phases", "tasks", "measures_outside_tasks", "warnings", "indicators"]
     for task in plan["tasks"]:
         assert list(task) == ["number", "title", "section", "mandatory", "measures"]
         for measure in task["measures"]:

@@ -22,7 +22,7 @@ def test_round_trip_through_xlsx(prefix):
 
 def test_layout_is_the_usual_task_table(guangzhou_text):
     book = openpyxl.load_workbook(io.BytesIO(write_task_table(parse_plan_text(guangzhou_text).to_dict())))
-    assert book.sheetnames == ["分工表", "推进阶段"]
+    assert book.sheetnames == ["分工表", "推进阶段", "指标"]
     sheet = book["分工表"]
     assert sheet["A1"].value == "廣州市創建國家知識產權強市行動計劃(2017—2020年)"
     assert sheet["A2"].value == "穗府〔2018〕2號"

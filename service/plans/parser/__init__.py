@@ -5,7 +5,9 @@ Public API:
 - `parse_plan_file(data, filename) -> ParsedPlan` — .txt/.md (UTF-8, UTF-8 BOM,
   GB18030/GBK, Big5), .docx, and 分工表 as .xlsx/.csv; the format comes from
   the content (Office packages) and the extension.
-- `ParsedPlan.to_dict()` — the `duban plan parse` JSON shape plus `warnings`.
+- `ParsedPlan.to_dict()` — the `duban plan parse` JSON shape plus `warnings`
+  and `indicators` (指标: `{"name", "target_value", "unit", "comparison",
+  "target_date", "text"}`, see `indicators.py`).
 - `PlanParseError(ValueError)` — unreadable, empty, binary, or no plan found.
 
 Output conventions: `text`, titles, sections, phase names and the doc number
@@ -17,7 +19,8 @@ Warnings are objects `{"code", "message", "measure"}`: `code` is one of
 `no_annotation` (a measure names no department), `no_measures` (a task with
 nothing to assign), `single_mention` (a department named only once in the
 whole plan — often a typo), `bad_date` (a phase or time limit that could not
-be read); `message` is Simplified Chinese; `measure` quotes the start of the
+be read), `bad_indicator` (a 指标 sheet row whose target is not a number);
+`message` is Simplified Chinese; `measure` quotes the start of the
 measure or line concerned, or is null.
 """
 
@@ -25,12 +28,15 @@ from pathlib import PurePath
 
 from .checks import check_measures
 from .errors import PlanParseError
-from .model import Measure, ParsedPlan, ParseWarning, Phase, Task
+from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
 from .plan_text import parse_text
 from .reading import decode_text, read_csv, read_docx, read_xlsx, zip_kind
 from .tables import parse_tables
 
 __all__ = [
+    "COMPARISONS",
+    "COMPARISON_LABELS",
+    "Indicator",
     "Measure",
     "ParsedPlan",
     "ParseWarning",
@@ -72,6 +78,7 @@ def _from_docx(data: bytes) -> ParsedPlan:
     table_plan.title = table_plan.title or text_plan.title
     table_plan.doc_number = table_plan.doc_number or text_plan.doc_number
     table_plan.phases = table_plan.phases or text_plan.phases
+    table_plan.indicators = table_plan.indicators or text_plan.indicators
     return table_plan
 
 

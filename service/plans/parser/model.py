@@ -29,6 +29,28 @@ class Phase:
 
 
 @dataclass
+class Indicator:
+    """指标: a quantitative target such as 发明专利授权55件 by 2025.
+
+    `comparison` is one of COMPARISONS; `unit` keeps its multiplier (亿元, 万件)
+    so `target_value` stays the number the document wrote; `text` is the
+    original fragment the indicator was read from.
+    """
+
+    name: str
+    target_value: float
+    unit: str
+    comparison: str
+    target_date: str | None = None
+    text: str = ""
+
+
+COMPARISONS = ("at_least", "at_most", "growth_rate_at_least", "equal")
+# How a 指标 sheet and the web pages write a comparison.
+COMPARISON_LABELS = {"at_least": "不低于", "at_most": "不高于", "growth_rate_at_least": "年均增长不低于", "equal": "等于"}
+
+
+@dataclass
 class ParseWarning:
     """Something a person should look at before the plan is activated.
 
@@ -49,6 +71,7 @@ class ParsedPlan:
     tasks: list[Task] = field(default_factory=list)
     measures_outside_tasks: list[Measure] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
 
     def all_measures(self) -> list[Measure]:
         inside = [m for task in self.tasks for m in task.measures]

@@ -4,6 +4,7 @@ import re
 
 from .chinese import chinese_number, to_simplified
 from .dates import period_end
+from .indicators import extract_indicators
 from .checks import check_measures, snippet
 from .measures import measures_outside_tasks, split_task
 from .model import ParsedPlan, ParseWarning, Phase, Task
@@ -61,6 +62,7 @@ def parse_text(text: str) -> ParsedPlan:
         phases=phases,
         tasks=tasks,
         measures_outside_tasks=measures_outside_tasks(outline.loose_lines),
+        indicators=extract_indicators(outline.body),
     )
     plan.warnings = warnings + check_measures(plan)
     return plan

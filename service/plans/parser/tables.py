@@ -5,7 +5,8 @@ Simplified Chinese without spaces. Rows before it give the title and doc
 number. A row whose only value sits in the first column is a section heading
 (and closes the current task). Blank task cells repeat the task above,
 because 分工表 usually merge the task cells of its measures. A sheet with
-阶段 and 时限 columns lists the phases.
+阶段 and 时限 columns lists the phases, one headed 指标, 目标值 the indicators
+(as `service.plans.spreadsheet` writes them).
 """
 
 import datetime
@@ -15,7 +16,8 @@ from .annotations import parse_assignment
 from .checks import snippet
 from .chinese import strip_spaces, to_simplified
 from .dates import period_end
-from .model import Measure, ParsedPlan, ParseWarning, Phase, Task
+from .indicators import as_number
+from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
 from .names import department_list
 from .outline import read_line
 
@@ -162,12 +164,34 @@ def _read_phases(plan: ParsedPlan, rows: list[list[str]]) -> bool:
     return True
 
 
+INDICATOR_HEADERS = ("指标", "目标值", "单位", "比较", "目标日期", "原文")
+_COMPARISON_OF = {label: key for key, label in COMPARISON_LABELS.items()} | {key: key for key in COMPARISONS}
+
+
+def _read_indicators(plan: ParsedPlan, rows: list[list[str]]) -> bool:
+    if not rows or tuple(strip_spaces(to_simplified(text)) for text in rows[0][:2]) != INDICATOR_HEADERS[:2]:
+        return False
+    for row in rows[1:]:
+        name, value, unit, comparison, when, text = (row + [""] * len(INDICATOR_HEADERS))[: len(INDICATOR_HEADERS)]
+        if not name:
+            continue
+        try:
+            number = as_number(value)
+        except ValueError:
+            plan.warnings.append(ParseWarning("bad_indicator", f"指标“{name}”的目标值“{value}”不是数字", None))
+            continue
+        comparison = _COMPARISON_OF.get(comparison, "at_least")
+        target_date = period_end(when) if when else None
+        plan.indicators.append(Indicator(name, number, unit, comparison, target_date, text or name))
+    return True
+
+
 def parse_tables(tables: list[list[list[object]]]) -> ParsedPlan | None:
     """The plan in these tables (sheets), or None when none of them is a 分工表."""
     plan, found = ParsedPlan(), False
     for table in tables:
         rows = [[_cell(value) for value in row] for row in table]
-        if _read_phases(plan, rows):
+        if _read_indicators(plan, rows) or _read_phases(plan, rows):
             continue
         header = find_header(rows)
         if header is None:
