@@ -14,7 +14,7 @@ from service.milestones.models import (
 )
 from service.offices.models import Office
 from service.plans.models import Assignment, Measure, Phase, Plan, Section, Task
-from service.reminders.models import BulletinRun, ReminderPolicy, SentReminder, WorkflowEvent
+from service.reminders.models import BulletinRun, MilestoneLink, ReminderPolicy, SentReminder, WorkflowEvent
 
 __all__ = [
     "ApiToken",
@@ -32,6 +32,7 @@ __all__ = [
     "LoginAttempt",
     "Measure",
     "Milestone",
+    "MilestoneLink",
     "Notification",
     "Office",
     "Phase",

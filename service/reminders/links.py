@@ -3,8 +3,9 @@ every reminder and assignment notice.
 
 Opening one acknowledges the assignment (签收) and shows the milestone; it
 grants nothing else. Reporting through it needs the plan's link-reporting flag.
-The token holds the plan's link version, so the office revokes every link of a
-plan by bumping that version.
+The token holds the plan's link version and the milestone's own, so the office
+revokes every link of a plan by bumping the first, or the links of one
+milestone (a leaked one) by bumping the second.
 """
 
 from dataclasses import dataclass
@@ -20,8 +21,9 @@ from service.auth.models import ROLE_DEPARTMENT
 from service.config import Settings
 from service.errors import Forbidden, NotFound
 from service.milestones.models import Milestone
+from service.milestones.service import get_milestone
 from service.plans.models import Plan
-from service.reminders.models import ReminderPolicy
+from service.reminders.models import MilestoneLink, ReminderPolicy
 from service.reminders.service import policy_row
 
 SALT = "duban.milestone-link"
@@ -42,13 +44,17 @@ def _serializer(settings: Settings) -> URLSafeSerializer:
     return URLSafeSerializer(settings.secret_key, salt=SALT)
 
 
-def make_token(settings: Settings, milestone_id: int, version: int, expires: datetime) -> str:
-    return _serializer(settings).dumps({"m": milestone_id, "v": version, "e": int(expires.timestamp())})
+def make_token(settings: Settings, milestone_id: int, version: int, expires: datetime, milestone_version: int = 1) -> str:
+    return _serializer(settings).dumps(
+        {"m": milestone_id, "v": version, "mv": milestone_version, "e": int(expires.timestamp())}
+    )
 
 
-def milestone_link(settings: Settings, milestone: Milestone, version: int, now: datetime) -> str:
+def milestone_link(
+    settings: Settings, milestone: Milestone, version: int, now: datetime, milestone_version: int = 1
+) -> str:
     due_end = datetime.combine(milestone.due_date, datetime.min.time(), timezone.utc) + VALID_AFTER
-    token = make_token(settings, milestone.id, version, max(due_end, now + VALID_AFTER))
+    token = make_token(settings, milestone.id, version, max(due_end, now + VALID_AFTER), milestone_version)
     return f"{settings.base_url.rstrip('/')}/m/{token}"
 
 
@@ -63,11 +69,18 @@ def link_settings(session: Session, plan_ids: set[int]) -> dict[int, LinkSetting
     return {plan_id: found.get(plan_id, LinkSettings()) for plan_id in plan_ids}
 
 
+def own_link_version(session: Session, milestone_id: int) -> int:
+    """The milestone's own link version (1 until one of its links was revoked)."""
+    return session.scalar(select(MilestoneLink.version).where(MilestoneLink.milestone_id == milestone_id)) or 1
+
+
 def open_link(session: Session, settings: Settings, token: str, now: datetime) -> tuple[Milestone, LinkSettings]:
     """The milestone a token names, if the token is genuine, unexpired and not revoked."""
     try:
         data = _serializer(settings).loads(token)
         milestone_id, version, expires = int(data["m"]), int(data["v"]), int(data["e"])
+        # Links signed before milestones had their own version carry none: version 1.
+        milestone_version = int(data.get("mv", 1))
     except (BadSignature, KeyError, TypeError, ValueError):
         raise NotFound("链接无效") from None
     if now.timestamp() > expires:
@@ -76,7 +89,7 @@ def open_link(session: Session, settings: Settings, token: str, now: datetime) -
     if milestone is None:
         raise NotFound("链接无效")
     current = link_settings(session, {milestone.plan_id})[milestone.plan_id]
-    if version != current.version:
+    if version != current.version or milestone_version != own_link_version(session, milestone.id):
         raise Forbidden("链接已被办公室撤销，请登录系统或使用最新通知中的链接")
     return milestone, current
 
@@ -100,3 +113,23 @@ def revoke_plan_links(session: Session, actor: Actor, plan: Plan, *, now: dateti
         before={"link_version": before}, after={"link_version": row.link_version}, now=now,
     )
     return row.link_version
+
+
+def revoke_milestone_links(session: Session, actor: Actor, milestone_id: int, *, now: datetime) -> int:
+    """Invalidate every link sent so far for one milestone; returns its new link version.
+    The other links of the plan keep working."""
+    milestone = get_milestone(session, actor, milestone_id)
+    actor.require_admin_of(session.scalar(select(Plan.office_id).where(Plan.id == milestone.plan_id)))
+    row = session.get(MilestoneLink, milestone.id)
+    if row is None:
+        row = MilestoneLink(milestone_id=milestone.id, version=1)
+        session.add(row)
+    before = row.version
+    row.version = before + 1
+    row.updated_at = now
+    session.flush()
+    record(
+        session, actor, "milestone.links_revoke", "milestone", milestone.id,
+        before={"link_version": before}, after={"link_version": row.version}, now=now,
+    )
+    return row.version

@@ -27,6 +27,18 @@ class ReminderPolicy(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MilestoneLink(Base):
+    """A milestone's own link version, part of its signed links beside the
+    plan's: bumping it revokes the links of one milestone (a leaked one) and
+    leaves every other link of the plan working. No row means version 1."""
+
+    __tablename__ = "milestone_links"
+
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SentReminder(Base):
     """One reminder step sent to one recipient on one channel: the unique key
     keeps restarts and concurrent scans from sending it twice."""

@@ -10,14 +10,14 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text
 
 from service.delivery.models import Notification
-from service.dependencies import ActorDep, CalendarDep, NowDep, SessionDep, SettingsDep
+from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError, Forbidden
 from service.milestones import service as workflow
 from service.milestones.models import Milestone
 from service.plans.models import Plan
 from service.plans.service import get_plan
 from service.reminders import service
-from service.reminders.links import link_actor, open_link, revoke_plan_links
+from service.reminders.links import link_actor, open_link, revoke_milestone_links, revoke_plan_links
 from service.reminders.models import WorkflowEvent
 from service.resources import resource_dir
 
@@ -58,6 +58,14 @@ def put_reminder_policy(plan_id: int, body: PolicyIn, actor: ActorDep, session: 
 def revoke_links(plan_id: int, actor: ActorDep, session: SessionDep, now: NowDep):
     """Invalidate every milestone link sent so far for the plan."""
     return {"plan_id": plan_id, "link_version": revoke_plan_links(session, actor, get_plan(session, actor, plan_id), now=now)}
+
+
+@router.post("/milestones/{milestone_id}/links/revoke")
+def revoke_milestone_link(milestone_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
+    """Invalidate every link sent so far for one milestone (a leaked one); the
+    plan's other links keep working."""
+    return {"milestone_id": milestone_id,
+            "link_version": revoke_milestone_links(session, actor, milestone_id, now=now)}
 
 
 @router.get("/health")

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,8 +28,8 @@ from service.departments.models import Department
 from service.messages import render
 from service.milestones.models import OPEN_STATES, Milestone
 from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
-from service.reminders.links import link_settings, milestone_link
-from service.reminders.models import SentReminder, WorkflowEvent
+from service.reminders.links import LinkSettings, link_settings, milestone_link
+from service.reminders.models import MilestoneLink, SentReminder, WorkflowEvent
 from service.reminders.policy import (
     AUDIENCE_DEPARTMENT,
     AUDIENCE_HEAD,
@@ -63,26 +63,44 @@ class Recipient:
 
 @dataclass
 class Row:
-    """A due milestone with what its messages show."""
+    """A milestone with what its messages show (the columns `_with_context` adds)."""
 
     milestone: Milestone
-    plan_title: str
-    office_id: int
+    plan: Plan
     department: Department
     measure_text: str
     role: str
     phase_name: str | None
+    own_link_version: int | None  # None until one of the milestone's links was revoked
     link: str = ""
+
+    def sign_link(self, links: dict[int, LinkSettings], settings: Settings, now: datetime) -> None:
+        self.link = milestone_link(
+            settings, self.milestone, links[self.plan.id].version, now, self.own_link_version or 1
+        )
 
 
 @dataclass
 class Digest:
+    """Everything one recipient hears about on one channel in one scan."""
+
     recipient: Recipient
     office_id: int
     items: list[dict] = field(default_factory=list)
     milestones: list[dict] = field(default_factory=list)
     mentions: set[str] = field(default_factory=set)
     departments: set[int] = field(default_factory=set)
+
+    def add(self, row: Row, item: dict, mentions: set[str], **about) -> None:
+        m = row.milestone
+        self.items.append(item)
+        self.milestones.append({"id": m.id, "due_version": m.due_version, **about})
+        self.mentions |= mentions
+        self.departments.add(m.department_id)
+
+
+def _digest_for(digests: dict[Recipient, Digest], recipient: Recipient, row: Row) -> Digest:
+    return digests.setdefault(recipient, Digest(recipient, row.plan.office_id))
 
 
 class Directory:
@@ -193,31 +211,37 @@ def _phase_starts(session: Session, plan_ids: set[int]) -> dict[int, list[date]]
     return deadlines
 
 
-def _facts(row: Row, issued_at: datetime, phase_deadlines: list[date], settings: Settings) -> MilestoneFacts:
+def _facts(row: Row, phase_deadlines: list[date], settings: Settings) -> MilestoneFacts:
     m = row.milestone
+    issued_at = row.plan.activated_at or m.created_at
     earlier = [d for d in phase_deadlines if d < m.due_date]
     start = earlier[-1] if earlier else issued_at.astimezone(settings.tz).date()
     return MilestoneFacts(m.due_date, m.state, issued_at, start, m.submitted_at is not None)
 
 
-def _load_due(session: Session, now: datetime, limit: int) -> list[tuple[Row, Plan]]:
-    query = (
-        select(Milestone, Plan, Department, Measure.text, Assignment.role, Phase.name)
+def _with_context(query: Select) -> Select:
+    """Add to a query over Milestone the columns of a Row after the milestone."""
+    return (
+        query.add_columns(Plan, Department, Measure.text, Assignment.role, Phase.name, MilestoneLink.version)
         .join(Plan, Plan.id == Milestone.plan_id)
         .join(Department, Department.id == Milestone.department_id)
         .join(Assignment, Assignment.id == Milestone.assignment_id)
         .join(Measure, Measure.id == Assignment.measure_id)
         .outerjoin(Phase, Phase.id == Milestone.phase_id)
+        .outerjoin(MilestoneLink, MilestoneLink.milestone_id == Milestone.id)
+    )
+
+
+def _load_due(session: Session, now: datetime, limit: int) -> list[Row]:
+    query = (
+        _with_context(select(Milestone))
         .where(Milestone.next_reminder_at <= now)
         .order_by(Milestone.next_reminder_at)
         .limit(limit)
         # Replicas scanning at once split the due milestones instead of waiting.
         .with_for_update(of=Milestone, skip_locked=True)
     )
-    return [
-        (Row(m, plan.title, plan.office_id, dept, text, role, phase), plan)
-        for m, plan, dept, text, role, phase in session.execute(query)
-    ]
+    return [Row(*columns) for columns in session.execute(query)]
 
 
 def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, **extra) -> dict:
@@ -232,7 +256,7 @@ def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, **ext
         "step": occurrence.step if occurrence else None,
         "report_by": occurrence.day.isoformat() if occurrence else None,
         "rank": LEVEL_RANK.get(level, 0),
-        "plan_title": row.plan_title,
+        "plan_title": row.plan.title,
         "department_name": row.department.name,
         "measure_text": row.measure_text,
         "role_label": ROLE_LABELS.get(row.role, row.role),
@@ -345,96 +369,118 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
     return count
 
 
+@dataclass
+class Decisions:
+    """What the ladder rule says about the due milestones of one scan."""
+
+    planned: list[tuple[Row, Occurrence]] = field(default_factory=list)
+    next_times: dict[int, datetime | None] = field(default_factory=dict)
+    # Per department: (row, request, the policy's weekly cap), before the cap is applied.
+    progress: dict[int, list[tuple[Row, Occurrence, int]]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _decide(session: Session, rows: list[Row], settings: Settings, calendar: WorkdayCalendar, now: datetime) -> Decisions:
+    """Evaluate every due milestone; sign a link for each that gets a message."""
+    plan_ids = {row.plan.id for row in rows}
+    policies = policies_for(session, plan_ids)
+    links = link_settings(session, plan_ids)
+    phases = _phase_starts(session, plan_ids)
+    decided = Decisions()
+    for row in rows:
+        m, plan = row.milestone, row.plan
+        if plan.status != PLAN_ACTIVE or m.state not in OPEN_STATES:
+            decided.next_times[m.id] = None
+            continue
+        policy = policies[plan.id]
+        result = evaluate(_facts(row, phases[plan.id], settings), policy, calendar, settings.tz, settings.send_hour, now)
+        decided.next_times[m.id] = result.next_at
+        if result.due is None and result.progress is None:
+            continue
+        row.sign_link(links, settings, now)
+        if result.due:
+            decided.planned.append((row, result.due))
+        if result.progress:
+            decided.progress[m.department_id].append((row, result.progress, policy.progress.weekly_cap))
+    return decided
+
+
+def _apply_weekly_cap(session: Session, decided: Decisions, settings: Settings, now: datetime) -> int:
+    """基层减负: a department gets progress requests in at most `weekly_cap` scans a
+    week. Requests over the cap wait for next week's send hour; returns how many."""
+    already = _progress_scans_this_week(session, set(decided.progress), now, settings)
+    next_week = send_instant(_week_start(now, settings).astimezone(settings.tz).date() + timedelta(days=7),
+                             settings.tz, settings.send_hour)
+    capped = 0
+    for department_id, entries in decided.progress.items():
+        for row, occurrence, cap in entries:
+            if already.get(department_id, 0) < cap:
+                decided.planned.append((row, occurrence))
+                continue
+            capped += 1
+            mid = row.milestone.id
+            decided.next_times[mid] = min(filter(None, (decided.next_times[mid], next_week)), default=next_week)
+    return capped
+
+
+def _addressed(planned: list[tuple[Row, Occurrence]], directory: Directory) -> list[tuple[Row, Occurrence, Recipient, set[str]]]:
+    """Every (milestone, occurrence) with each of its recipients and the mobiles to @ there."""
+    return [
+        (row, occurrence, recipient, mentions)
+        for row, occurrence in planned
+        for recipient, mentions in directory.recipients(
+            row.department, row.plan.office_id, occurrence.audiences, occurrence.channels
+        ).items()
+    ]
+
+
+def _record_in_ledger(session: Session, targets, now: datetime) -> set[tuple]:
+    """Ledger keys of the targets this scan is the first to send."""
+    return _insert_ignoring_duplicates(session, [
+        {"milestone_id": row.milestone.id, "due_version": row.milestone.due_version, "step": occurrence.step,
+         "recipient": recipient.key, "channel": recipient.channel_type,
+         "department_id": row.milestone.department_id, "kind": occurrence.kind, "created_at": now}
+        for row, occurrence, recipient, _mentions in targets
+    ])
+
+
+def _save_next_times(session: Session, rows: list[Row], next_times: dict[int, datetime | None]) -> None:
+    if rows:
+        # updated_at stays: a scan is not a change anyone made to the milestone.
+        session.execute(
+            update(Milestone),
+            [{"id": row.milestone.id, "next_reminder_at": next_times[row.milestone.id],
+              "updated_at": row.milestone.updated_at} for row in rows],
+        )
+
+
 def scan(
     session: Session, settings: Settings, calendar: WorkdayCalendar, now: datetime, *, limit: int = MAX_MILESTONES_PER_SCAN
 ) -> dict:
     """One reminder scan in the caller's transaction; returns its summary."""
     summary = {"now": now.isoformat(), "milestones": 0, "reminders": 0, "progress_requests": 0,
                "duplicates_skipped": 0, "capped": 0, "events": 0, "notifications": 0}
-    loaded = _load_due(session, now, limit)
-    summary["milestones"] = len(loaded)
+    rows = _load_due(session, now, limit)
+    summary["milestones"] = len(rows)
+    decided = _decide(session, rows, settings, calendar, now)
+    summary["capped"] = _apply_weekly_cap(session, decided, settings, now)
+
+    directory = Directory(session, {row.milestone.department_id for row in rows}, {row.plan.office_id for row in rows})
+    targets = _addressed(decided.planned, directory)
+    inserted = _record_in_ledger(session, targets, now)
     today = now.astimezone(settings.tz).date()
-    plans = {plan.id: plan for _, plan in loaded}
-    policies = policies_for(session, set(plans))
-    links = link_settings(session, set(plans))
-    phases = _phase_starts(session, set(plans))
-    directory = Directory(
-        session, {row.milestone.department_id for row, _ in loaded}, {plan.office_id for plan in plans.values()}
-    )
-
-    planned: list[tuple[Row, Occurrence]] = []
-    next_times: dict[int, datetime | None] = {}
-    progress_rows: dict[int, list[tuple[Row, Occurrence, int]]] = defaultdict(list)
-    for row, plan in loaded:
-        m = row.milestone
-        if plan.status != PLAN_ACTIVE or m.state not in OPEN_STATES:
-            next_times[m.id] = None
-            continue
-        policy = policies[plan.id]
-        issued_at = plan.activated_at or m.created_at
-        result = evaluate(_facts(row, issued_at, phases[plan.id], settings), policy, calendar, settings.tz,
-                          settings.send_hour, now)
-        next_times[m.id] = result.next_at
-        if result.due is None and result.progress is None:
-            continue
-        row.link = milestone_link(settings, m, links[plan.id].version, now)
-        if result.due:
-            planned.append((row, result.due))
-        if result.progress:
-            progress_rows[m.department_id].append((row, result.progress, policy.progress.weekly_cap))
-
-    # 基层减负: a department gets progress requests in at most `weekly_cap` scans a week.
-    already = _progress_scans_this_week(session, set(progress_rows), now, settings)
-    next_week = send_instant(_week_start(now, settings).astimezone(settings.tz).date() + timedelta(days=7),
-                             settings.tz, settings.send_hour)
-    for department_id, entries in progress_rows.items():
-        for row, occurrence, cap in entries:
-            if already.get(department_id, 0) < cap:
-                planned.append((row, occurrence))
-            else:
-                summary["capped"] += 1
-                mid = row.milestone.id
-                next_times[mid] = min(filter(None, (next_times[mid], next_week)), default=next_week)
-
-    ledger, targets = [], []
-    for row, occurrence in planned:
-        m = row.milestone
-        recipients = directory.recipients(row.department, row.office_id, occurrence.audiences, occurrence.channels)
-        for recipient, mentions in recipients.items():
-            ledger.append({
-                "milestone_id": m.id, "due_version": m.due_version, "step": occurrence.step,
-                "recipient": recipient.key, "channel": recipient.channel_type,
-                "department_id": m.department_id, "kind": occurrence.kind, "created_at": now,
-            })
-            targets.append((row, occurrence, recipient, mentions))
-    inserted = _insert_ignoring_duplicates(session, ledger)
-
-    digests: dict[tuple[str, str], Digest] = {}
+    digests: dict[Recipient, Digest] = {}
     for row, occurrence, recipient, mentions in targets:
-        m = row.milestone
-        if (m.id, occurrence.step, recipient.key, recipient.channel_type) not in inserted:
+        if (row.milestone.id, occurrence.step, recipient.key, recipient.channel_type) not in inserted:
             summary["duplicates_skipped"] += 1
             continue
-        digest = digests.setdefault((recipient.key, recipient.channel_type), Digest(recipient, row.office_id))
-        digest.items.append(_item(row, occurrence, occurrence.kind, today))
-        digest.milestones.append({"id": m.id, "due_version": m.due_version, "step": occurrence.step})
-        digest.mentions |= mentions
-        digest.departments.add(m.department_id)
-        summary["progress_requests" if occurrence.kind == KIND_PROGRESS else "reminders"] += 1
-
-    summary["notifications"] += _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
-    if loaded:
-        # updated_at stays: a scan is not a change anyone made to the milestone.
-        session.execute(
-            update(Milestone),
-            [
-                {"id": row.milestone.id, "next_reminder_at": next_times[row.milestone.id],
-                 "updated_at": row.milestone.updated_at}
-                for row, _ in loaded
-            ],
+        _digest_for(digests, recipient, row).add(
+            row, _item(row, occurrence, occurrence.kind, today), mentions, step=occurrence.step
         )
-    events, notices = process_events(session, settings, now)
-    summary["events"] = events
+        summary["progress_requests" if occurrence.kind == KIND_PROGRESS else "reminders"] += 1
+    summary["notifications"] += _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
+
+    _save_next_times(session, rows, decided.next_times)
+    summary["events"], notices = process_events(session, settings, now)
     summary["notifications"] += notices
     return summary
 
@@ -456,37 +502,27 @@ EVENT_LIMIT = 20_000
 
 def process_events(session: Session, settings: Settings, now: datetime) -> tuple[int, int]:
     """Turn queued workflow events into notices: per kind, one message per recipient."""
-    events = session.execute(
-        select(WorkflowEvent, Milestone, Plan, Department, Measure.text, Assignment.role, Phase.name)
-        .join(Milestone, Milestone.id == WorkflowEvent.milestone_id)
-        .join(Plan, Plan.id == Milestone.plan_id)
-        .join(Department, Department.id == Milestone.department_id)
-        .join(Assignment, Assignment.id == Milestone.assignment_id)
-        .join(Measure, Measure.id == Assignment.measure_id)
-        .outerjoin(Phase, Phase.id == Milestone.phase_id)
+    found = session.execute(
+        _with_context(select(WorkflowEvent, Milestone).join(Milestone, Milestone.id == WorkflowEvent.milestone_id))
         .order_by(WorkflowEvent.id)
         .limit(EVENT_LIMIT)
         .with_for_update(of=WorkflowEvent, skip_locked=True)
     ).all()
-    if not events:
+    if not found:
         return 0, 0
+    events = [(event, Row(*columns)) for event, *columns in found]
     today = now.astimezone(settings.tz).date()
-    links = link_settings(session, {plan.id for _, _, plan, *_ in events})
-    directory = Directory(session, {department.id for _, _, _, department, *_ in events}, set())
-    by_kind: dict[str, dict] = defaultdict(dict)
-    for event, m, plan, department, text, role, phase in events:
-        row = Row(m, plan.title, plan.office_id, department, text, role, phase,
-                  milestone_link(settings, m, links[plan.id].version, now))
+    links = link_settings(session, {row.plan.id for _, row in events})
+    directory = Directory(session, {row.department.id for _, row in events}, set())
+    by_kind: dict[str, dict[Recipient, Digest]] = defaultdict(dict)
+    for event, row in events:
+        row.sign_link(links, settings, now)
         item = _item(row, None, event.kind, today, **event.payload)
-        for recipient, mentions in directory.recipients(department, plan.office_id, (AUDIENCE_DEPARTMENT,), None).items():
-            digest = by_kind[event.kind].setdefault(recipient, Digest(recipient, plan.office_id))
-            digest.items.append(item)
-            digest.milestones.append({"id": m.id, "due_version": m.due_version})
-            digest.mentions |= mentions
-            digest.departments.add(department.id)
+        for recipient, mentions in directory.recipients(row.department, row.plan.office_id, (AUDIENCE_DEPARTMENT,), None).items():
+            _digest_for(by_kind[event.kind], recipient, row).add(row, item, mentions)
     count = sum(
         _enqueue_digests(session, digests, lambda _items, k=kind: k, kind, settings, now)
         for kind, digests in by_kind.items()
     )
-    session.execute(WorkflowEvent.__table__.delete().where(WorkflowEvent.id.in_([e[0].id for e in events])))
+    session.execute(WorkflowEvent.__table__.delete().where(WorkflowEvent.id.in_([event.id for event, _ in events])))
     return len(events), count

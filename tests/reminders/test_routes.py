@@ -1,6 +1,7 @@
 """HTTP: reminder policy, signed links (签收, revocation, link reporting), health, `duban tick`."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from service.app import create_app
+from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.auth.passwords import hash_password
 from service.auth.service import issue_token
@@ -15,6 +17,8 @@ from service.cli import app as cli
 from service.clock import FixedClock
 from service.delivery.models import Notification
 from service.milestones.models import Milestone
+from service.offices.models import Office
+from service.reminders.models import MilestoneLink
 from service.reminders.scan import run_scan
 from tests.reminders.conftest import ACTIVATED, CALENDAR, utc
 
@@ -107,3 +111,59 @@ def test_duban_tick_prints_the_scan_summary(world, settings, monkeypatch):
         assert bad.exit_code == 2
     finally:
         get_settings.cache_clear()
+
+
+def test_revoking_one_milestones_links_leaves_the_plans_other_links_working(client, world, session_factory, settings):
+    run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=1))
+    lead_path, support_path = first_link(session_factory), first_link(session_factory, "dev@example.cn")
+    anonymous = TestClient(client.app)
+    url = f"/api/v1/milestones/{world['milestone_id']}/links/revoke"
+
+    revoked = client.post(url)
+    assert revoked.status_code == 200 and revoked.json() == {"milestone_id": world["milestone_id"], "link_version": 2}
+    refused = anonymous.get(lead_path)
+    assert refused.status_code == 403 and "撤销" in refused.text
+    assert anonymous.get(support_path).status_code == 200
+    with session_factory() as session:
+        assert session.get(Milestone, world["milestone_id"]).state == "pending"  # the leaked link did nothing
+        audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "milestone.links_revoke")).one()
+        assert (audit.before, audit.after) == ({"link_version": 1}, {"link_version": 2})
+
+    # The next reminder carries a link signed with the new version, which works.
+    run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 3, 1))
+    with session_factory() as session:
+        ack = session.scalars(
+            select(Notification.body_text).where(Notification.target == "lead-key", Notification.kind == "reminder")
+        ).one()
+    fresh = next(w for w in ack.split() if "/m/" in w).split("duban.example.cn")[1]
+    assert fresh != lead_path and anonymous.get(fresh).status_code == 200
+    assert client.post(url).json()["link_version"] == 3 and anonymous.get(fresh).status_code == 403
+
+
+def test_only_the_offices_admin_revokes_a_milestones_links(client, world, session_factory):
+    with session_factory.begin() as session:
+        department_user = User(office_id=world["office_id"], username="ip", password_hash=hash_password("x" * 12),
+                               role="department", department_id=world["lead_id"], created_at=ACTIVATED)
+        other_office = Office(name="深圳市知识产权工作领导小组办公室")
+        session.add_all([department_user, other_office])
+        session.flush()
+        stranger = User(office_id=other_office.id, username="sz", password_hash=hash_password("x" * 12),
+                        role="admin", created_at=ACTIVATED)
+        session.add(stranger)
+        session.flush()
+        tokens = {user.username: issue_token(session, user, now=NOW) for user in (department_user, stranger)}
+    url = f"/api/v1/milestones/{world['milestone_id']}/links/revoke"
+    assert client.post(url, headers={"Authorization": f"Bearer {tokens['ip']}"}).status_code == 403
+    assert client.post(url, headers={"Authorization": f"Bearer {tokens['sz']}"}).status_code == 404
+    assert client.post("/api/v1/milestones/999999/links/revoke").status_code == 404
+    with session_factory() as session:
+        assert session.scalars(select(MilestoneLink)).all() == []
+
+
+def test_links_signed_before_milestone_versions_existed_still_open(client, world, settings):
+    from service.reminders.links import _serializer
+
+    expires = int((NOW + timedelta(days=30)).timestamp())
+    old = _serializer(settings).dumps({"m": world["milestone_id"], "v": 1, "e": expires})
+    page = TestClient(client.app).get(f"/m/{old}")
+    assert page.status_code == 200 and "已签收" in page.text
