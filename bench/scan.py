@@ -94,7 +94,7 @@ def main() -> None:
         fraction = args.due / args.milestones if args.due is not None else args.due_fraction
         data = build(url, args.milestones, fraction, departments=args.departments)
         print(f"built {data.milestones} milestones, {data.due} due, in {data.seconds:.1f} s ({args.db})")
-        settings = Settings(database_url=url)
+        settings = Settings(database_url=url, secret_key="bench-secret-key")
         calendar = calendar_from_settings(settings.holidays_file)
         engine = make_engine(url)
         factory = make_session_factory(engine)

@@ -51,7 +51,7 @@ def _next_reminders(session_factory):
 
 def test_connection_lost_mid_scan_loses_and_duplicates_nothing(database_url, session_factory, engine, robot_receiver):
     keys = scenario.build(session_factory, robot_receiver, departments=4, measures_per_deadline=3)
-    settings = Settings(database_url=database_url, webhook_allowed_hosts=["127.0.0.1"])
+    settings = Settings(database_url=database_url, webhook_allowed_hosts=["127.0.0.1"], secret_key="test-secret")
     calendar = WorkdayCalendar()
     before, schedule = row_counts(engine), _next_reminders(session_factory)
 
