@@ -5,6 +5,7 @@ from service.auth.models import ApiToken, InstanceSecret, LoginAttempt, User
 from service.database import Base
 from service.delivery.models import Channel, DeliveryAttempt, Notification, SendSlot
 from service.departments.models import Department, DepartmentGroupMember
+from service.indicators.models import Indicator, IndicatorReading
 from service.milestones.models import (
     Attachment,
     ExtensionRequest,
@@ -28,6 +29,8 @@ __all__ = [
     "Department",
     "DepartmentGroupMember",
     "ExtensionRequest",
+    "Indicator",
+    "IndicatorReading",
     "InstanceSecret",
     "LoginAttempt",
     "Measure",

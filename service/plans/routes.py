@@ -11,6 +11,7 @@ from starlette.formparsers import MultiPartParser
 
 from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError, Invalid
+from service.indicators.routes import ParsedIndicator
 from service.plans import importing, service
 from service.plans.models import Measure, Plan
 
@@ -47,6 +48,7 @@ class PlanIn(BaseModel):
     phases: list[ParsedPhase] = Field(default_factory=list, max_length=100)
     tasks: list[ParsedTask] = Field(default_factory=list, max_length=2000)
     measures_outside_tasks: list[ParsedMeasure] = Field(default_factory=list, max_length=2000)
+    indicators: list[ParsedIndicator] = Field(default_factory=list, max_length=2000)
 
 
 class PlanSummary(BaseModel):

@@ -11,6 +11,7 @@ from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department
 from service.departments.service import group_member_ids, name_index, normalize_name
 from service.errors import Conflict, Invalid, NotFound
+from service.indicators.service import add_parsed_indicators
 from service.milestones.models import Milestone
 from service.plans.models import (
     PLAN_ACTIVE,
@@ -161,6 +162,7 @@ def create_plan_from_parsed(
         add_measure(raw_measure, None, "任务之外")
 
     session.flush()
+    add_parsed_indicators(session, plan, data.get("indicators"))
     record(
         session, actor, "plan.create", "plan", plan.id,
         after={"title": plan.title, "measures": measure_position, "unmatched_departments": resolver.unmatched},
