@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.audit.service import record
@@ -86,6 +86,57 @@ def create_user(
         session, actor, "user.create", "user", user.id,
         after={"username": username, "role": role, "department_id": department_id}, now=now,
     )
+    return user
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    """The users of the admin's own office."""
+    actor.require_admin()
+    return list(session.scalars(select(User).where(User.office_id == actor.office_id).order_by(User.id)))
+
+
+def _managed_user(session: Session, actor: Actor, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.office_id not in actor.readable_office_ids:
+        raise NotFound(f"用户 {user_id} 不存在")
+    actor.require_admin_of(user.office_id)
+    return user
+
+
+def revoke_user_tokens(session: Session, user_id: int, *, now: datetime) -> int:
+    """End every session and API token of a user; returns how many were live."""
+    result = session.execute(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return result.rowcount
+
+
+def set_user_active(session: Session, actor: Actor, user_id: int, active: bool, *, now: datetime) -> User:
+    """Deactivate (revoking the user's sessions and tokens) or reactivate a user."""
+    user = _managed_user(session, actor, user_id)
+    if not active and user.id == actor.user_id:
+        raise Invalid("不能停用自己的账号")
+    before = user.active
+    user.active = active
+    revoked = 0 if active else revoke_user_tokens(session, user.id, now=now)
+    session.flush()
+    record(
+        session, actor, "user.activate" if active else "user.deactivate", "user", user.id,
+        before={"active": before}, after={"active": active, "tokens_revoked": revoked}, now=now,
+    )
+    return user
+
+
+def reset_password(session: Session, actor: Actor, user_id: int, password: str, *, now: datetime) -> User:
+    """Set a new password; the old one's sessions and tokens stop working."""
+    user = _managed_user(session, actor, user_id)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    user.password_hash = hash_password(password)
+    revoked = revoke_user_tokens(session, user.id, now=now)
+    session.flush()
+    # The password itself never reaches the audit log.
+    record(session, actor, "user.reset_password", "user", user.id, after={"tokens_revoked": revoked}, now=now)
     return user
 
 

@@ -6,7 +6,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from service.errors import DomainError, NotFound
+from service.errors import DomainError, Forbidden, NotFound
 from service.web.render import redirect
 
 
@@ -15,12 +15,13 @@ def run_action(
 ) -> RedirectResponse:
     """Refusals (wrong state, bad input) come back as a message on the form's page.
 
-    A NotFound propagates so another department's object looks like none at all.
+    A NotFound propagates so another department's object looks like none at all,
+    and a Forbidden as the 403 page: the form was never shown to this user.
     """
     try:
         action()
         session.flush()
-    except NotFound:
+    except (NotFound, Forbidden):
         raise
     except DomainError as exc:
         session.rollback()

@@ -1,15 +1,39 @@
-"""The department directory with contacts and channels; notifications outbox with retry."""
+"""The department directory (contacts, heads, groups, channels), editable by the
+office admin; the notifications outbox with retry."""
+
+import re
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from service.delivery.dispatcher import send_test_message
-from service.delivery.models import STATUSES
-from service.delivery.service import attempts_of, list_channels, list_notifications, retry_notification
-from service.departments.models import DepartmentGroupMember
-from service.departments.service import list_departments
+from service.delivery.models import AUDIENCE_DEPARTMENT, CHANNEL_TYPES, STATUSES
+from service.delivery.service import (
+    EMAIL_ADDRESS,
+    MOBILE,
+    attempts_of,
+    create_channel,
+    delete_channel,
+    get_channel,
+    list_channels,
+    list_notifications,
+    notifier_config,
+    retry_notification,
+    set_channel_enabled,
+)
+from service.departments.models import KIND_GROUP, KIND_UNIT, DepartmentGroupMember
+from service.departments.service import (
+    create_department,
+    get_department,
+    group_member_ids,
+    list_departments,
+    set_group_members,
+    update_department,
+)
 from service.dependencies import NowDep, SessionDep, SettingsDep
-from service.web.actions import run_action
+from service.errors import Conflict, Invalid
+from service.web.actions import form_int, run_action
 from service.web.lookups import department_names
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
@@ -21,6 +45,69 @@ STATUS_LABELS = {
 CHANNEL_LABELS = {"email": "邮件", "webhook": "Webhook", "wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
 
 
+AUDIENCE_LABELS = {"office": "办公室", "leader": "领导"}
+KIND_LABELS = {KIND_UNIT: "单位", KIND_GROUP: "分组（如各区政府）"}
+# Lists in a textarea: one per line, or separated by commas / 、 / semicolons.
+LIST_SEPARATORS = re.compile(r"[\s,，、;；]+")
+ROBOT_TYPES = ("wecom", "dingtalk", "feishu")
+
+
+def masked_target(channel_type: str, target: str) -> str:
+    """What a page shows of a target: a robot key and a webhook path are credentials."""
+    if channel_type in ROBOT_TYPES:
+        return f"key …{target[-4:]}" if len(target) > 8 else "key ……"
+    if channel_type == "webhook":
+        parts = urlsplit(target)
+        return f"{parts.scheme}://{parts.netloc}/…" if parts.path.strip("/") else target
+    return target
+
+
+def _list(value: object) -> list[str]:
+    return list(dict.fromkeys(item for item in LIST_SEPARATORS.split(str(value or "")) if item))
+
+
+def _department_values(form) -> dict:
+    """The edit form's fields, checked the way the channels check theirs."""
+    emails, mobiles = _list(form.get("emails")), _list(form.get("mobiles"))
+    head_email = str(form.get("head_email") or "").strip() or None
+    head_mobile = str(form.get("head_mobile") or "").strip() or None
+    for address in emails + ([head_email] if head_email else []):
+        if not EMAIL_ADDRESS.match(address):
+            raise Invalid(f"邮箱地址格式不正确：{address}")
+    for mobile in mobiles + ([head_mobile] if head_mobile else []):
+        if not MOBILE.match(mobile):
+            raise Invalid(f"手机号格式不正确：{mobile}")
+    return {
+        "name": str(form.get("name") or ""),
+        "aliases": _list(form.get("aliases")),
+        "kind": str(form.get("kind") or KIND_UNIT),
+        "emails": emails,
+        "mobiles": mobiles,
+        "head_name": str(form.get("head_name") or "").strip() or None,
+        "head_email": head_email,
+        "head_mobile": head_mobile,
+    }
+
+
+def _members(session, actor) -> dict[int, list[int]]:
+    members: dict[int, list[int]] = {}
+    rows = session.execute(
+        select(DepartmentGroupMember.group_id, DepartmentGroupMember.member_id).order_by(DepartmentGroupMember.member_id)
+    )
+    readable = department_names(session, actor)
+    for group_id, member_id in rows:
+        if group_id in readable:
+            members.setdefault(group_id, []).append(member_id)
+    return members
+
+
+def _channel_context() -> dict:
+    return {
+        "channel_labels": CHANNEL_LABELS, "channel_types": CHANNEL_TYPES, "audience_labels": AUDIENCE_LABELS,
+        "masked_target": masked_target,
+    }
+
+
 @router.get("/departments")
 def departments_page(request: Request, actor: PageActorDep, session: SessionDep):
     departments = list_departments(session, actor)
@@ -29,29 +116,146 @@ def departments_page(request: Request, actor: PageActorDep, session: SessionDep)
     channels: dict[int | None, list] = {}
     for channel in list_channels(session, actor):
         channels.setdefault(channel.department_id, []).append(channel)
-    members: dict[int, list[int]] = {}
-    for group_id, member_id in session.execute(select(DepartmentGroupMember.group_id, DepartmentGroupMember.member_id)):
-        members.setdefault(group_id, []).append(member_id)
     return render(
         request,
         "departments.html",
         {
             "departments": departments,
             "channels": channels,
-            "members": members,
+            "members": _members(session, actor),
             "names": department_names(session, actor),
-            "channel_labels": CHANNEL_LABELS,
-        },
+            "unconfirmed": sum(1 for d in departments if not d.confirmed),
+            "kind_labels": KIND_LABELS,
+        } | _channel_context(),
+    )
+
+
+@router.post("/departments")
+def add_department(request: Request, actor: PageActorDep, session: SessionDep, now: NowDep):
+    actor.require_admin()
+    try:
+        department = create_department(session, actor, _department_values(request.state.form), now=now)
+    except (Invalid, Conflict) as exc:
+        return redirect(request, "/departments#new-department", exc.message, kind="error")
+    return redirect(request, f"/departments/{department.id}", "单位已添加，可继续填写联系人和通知渠道")
+
+
+@router.get("/departments/{department_id}")
+def department_page(request: Request, department_id: int, actor: PageActorDep, session: SessionDep):
+    department = get_department(session, actor, department_id)
+    names = department_names(session, actor)
+    return render(
+        request,
+        "department.html",
+        {
+            "d": department,
+            "channels": list_channels(session, actor, department_id=department.id),
+            "member_ids": group_member_ids(session, department.id),
+            # Members come from the group's own office, never a child office's directory.
+            "candidates": [x for x in list_departments(session, actor)
+                           if x.office_id == department.office_id and x.id != department.id],
+            "names": names,
+            "can_edit": actor.is_admin and actor.office_id == department.office_id,
+            "kind_labels": KIND_LABELS,
+        } | _channel_context(),
+    )
+
+
+@router.post("/departments/{department_id}")
+def edit_department(request: Request, department_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    form = request.state.form
+
+    def update():
+        actor.require_admin_of(get_department(session, actor, department_id).office_id)
+        update_department(session, actor, department_id, _department_values(form), now=now)
+
+    return run_action(request, session, update, ok="单位信息已保存", back=f"/departments/{department_id}")
+
+
+@router.post("/departments/{department_id}/confirm")
+def confirm_department(request: Request, department_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    back = "/departments" if request.state.form.get("back") == "list" else f"/departments/{department_id}"
+    return run_action(
+        request, session, lambda: update_department(session, actor, department_id, {"confirmed": True}, now=now),
+        ok="已确认该单位", back=back,
+    )
+
+
+@router.post("/departments/{department_id}/members")
+def set_members(request: Request, department_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    ids = [i for i in (form_int(v) for v in request.state.form.getlist("member")) if i is not None]
+    return run_action(
+        request, session, lambda: set_group_members(session, actor, department_id, ids, now=now),
+        ok=f"分组成员已保存（{len(ids)} 个单位）", back=f"/departments/{department_id}#members",
+    )
+
+
+def _add_channel(request: Request, actor, session, settings, now, *, audience: str, department_id: int | None, back: str):
+    form = request.state.form
+    return run_action(
+        request, session,
+        lambda: create_channel(
+            session, actor, notifier_config(settings), audience=audience, department_id=department_id,
+            type=str(form.get("type") or ""), target=str(form.get("target") or ""),
+            secret=str(form.get("secret") or ""), mentions=_list(form.get("mentions")), now=now,
+        ),
+        ok="通知渠道已添加", back=back,
+    )
+
+
+@router.post("/departments/{department_id}/channels")
+def add_department_channel(
+    request: Request, department_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+):
+    get_department(session, actor, department_id)  # another office's department is a 404
+    return _add_channel(
+        request, actor, session, settings, now, audience=AUDIENCE_DEPARTMENT, department_id=department_id,
+        back=f"/departments/{department_id}#channels",
+    )
+
+
+@router.post("/channels")
+def add_office_channel(request: Request, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep):
+    actor.require_admin()
+    audience = request.state.form.get("audience")
+    if audience not in AUDIENCE_LABELS:
+        return redirect(request, "/departments#office-channels", "请选择接收对象：办公室或领导", kind="error")
+    return _add_channel(
+        request, actor, session, settings, now, audience=audience, department_id=None, back="/departments#office-channels"
+    )
+
+
+def _channel_page(channel) -> str:
+    return f"/departments/{channel.department_id}#channels" if channel.department_id else "/departments#office-channels"
+
+
+@router.post("/channels/{channel_id}/enabled")
+def enable_channel(request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    enabled = request.state.form.get("enabled") == "1"
+    back = _channel_page(get_channel(session, actor, channel_id))
+    return run_action(
+        request, session, lambda: set_channel_enabled(session, actor, channel_id, enabled, now=now),
+        ok="渠道已启用" if enabled else "渠道已停用", back=back,
+    )
+
+
+@router.post("/channels/{channel_id}/delete")
+def remove_channel(request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    back = _channel_page(get_channel(session, actor, channel_id))
+    return run_action(
+        request, session, lambda: delete_channel(session, actor, channel_id, now=now),
+        ok="渠道已删除，尚未发出的消息已取消", back=back,
     )
 
 
 @router.post("/channels/{channel_id}/test")
 def test_channel(request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep):
+    back = _channel_page(get_channel(session, actor, channel_id))
     notification, attempt = send_test_message(session, actor, settings, channel_id, now=now)
     if notification.status == "sent":
-        return redirect(request, f"/departments#channel-{channel_id}", "测试消息发送成功")
+        return redirect(request, back, "测试消息发送成功")
     detail = attempt.detail or notification.last_error or notification.status
-    return redirect(request, f"/departments#channel-{channel_id}", f"测试消息发送失败：{detail}", kind="error")
+    return redirect(request, back, f"测试消息发送失败：{detail}", kind="error")
 
 
 @router.get("/notifications")

@@ -1,20 +1,26 @@
 """A department's pages: the inbox, one milestone with its history, and its forms."""
 
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from starlette.datastructures import UploadFile
 
 from service.auth.models import User
+from service.delivery.models import KIND_DELIVERY_DEAD, KIND_TEST, Notification
+from service.delivery.service import visible_notifications
 from service.dependencies import NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid, NotFound
 from service.milestones import service as workflow
 from service.milestones.models import APPROVED, Attachment, ExtensionRequest, Report, Review
 from service.plans.models import ROLE_LEAD, Assignment
+from service.reminders.models import SentReminder
+from service.reminders.policy import COLOUR_NAMES, LEVELS
 from service.web.calendar import calendar_path
+from service.web.directory import CHANNEL_LABELS, STATUS_LABELS, masked_target
 from service.web.actions import form_int, run_action
 from service.web.lookups import department_names, load_milestones
 from service.web.render import redirect, render
@@ -70,6 +76,71 @@ def _calendar_url(request: Request, department_id: int) -> str:
     return str(request.base_url).rstrip("/") + calendar_path(request.app.state.settings, department_id)
 
 
+NOTICE_LABELS = {
+    "assignment": "交办通知", "returned": "退回通知", "extension_decided": "延期审批结果",
+    "early_warning": "进度预警", "progress_request": "进展催报",
+}
+SENT_NOTICES_SHOWN = 200
+
+
+def step_label(step: str | None, kind: str) -> str:
+    """"T-3" → 到期前 3 个工作日, "D+10" → 逾期 10 天, "ack" → 未签收提醒, …"""
+    if not step:
+        return NOTICE_LABELS.get(kind, kind)
+    if step == "ack":
+        return "未签收提醒"
+    if step == "early":
+        return "进度预警"
+    if step.startswith("progress:"):
+        return f"{step.split(':', 1)[1]} 进展催报"
+    unit = "个工作日" if step[0] == "T" else "天"
+    offset = int(step[1:])
+    if offset == 0:
+        return "到期当天"
+    return f"到期前 {-offset} {unit}" if offset < 0 else f"逾期 {offset} {unit}"
+
+
+@dataclass(frozen=True)
+class SentNotice:
+    notification: Notification
+    level: str | None
+    step: str
+    channel: str
+
+
+def sent_notices(session, actor, milestone) -> list[SentNotice]:
+    """The reminders and notices that named this milestone, newest first.
+
+    A department's own rows carry its id; digests to the office or the leader
+    cover several departments and are found through the scans that sent this
+    milestone's steps (the SentReminder ledger). `visible_notifications` keeps
+    a department user to its own department's rows.
+    """
+    scans = session.scalars(
+        select(SentReminder.created_at).where(SentReminder.milestone_id == milestone.id).distinct()
+    ).all()
+    mine = Notification.department_id == milestone.department_id
+    if scans:
+        mine = or_(mine, and_(Notification.department_id.is_(None), Notification.created_at.in_(scans)))
+    rows = session.scalars(
+        visible_notifications(actor)
+        .where(mine, Notification.created_at >= milestone.created_at,
+               Notification.kind.not_in((KIND_TEST, KIND_DELIVERY_DEAD)))
+        .order_by(Notification.id.desc())
+        .limit(SENT_NOTICES_SHOWN * 5)
+    )
+    found = []
+    for n in rows:
+        item = next((i for i in (n.event or {}).get("items", []) if i.get("milestone_id") == milestone.id), None)
+        if item is None:
+            continue
+        channel = CHANNEL_LABELS.get(n.channel_type, n.channel_type)
+        found.append(SentNotice(
+            n, item.get("level"), step_label(item.get("step"), n.kind), f"{channel} {masked_target(n.channel_type, n.target)}"
+        ))
+    return found[:SENT_NOTICES_SHOWN]
+
+
 @router.get("/milestones/{milestone_id}")
 def milestone_page(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, today: TodayDep):
     milestone = workflow.get_milestone(session, actor, milestone_id)
@@ -108,6 +179,9 @@ def milestone_page(request: Request, milestone_id: int, actor: PageActorDep, ses
             "accept": ",".join(ATTACHMENT_TYPES),
             "max_mb": request.app.state.settings.attachment_max_bytes // (1024 * 1024),
             "max_attachments": MAX_ATTACHMENTS,
+            "notices": sent_notices(session, actor, milestone),
+            "status_labels": STATUS_LABELS,
+            "level_names": {level: COLOUR_NAMES[level] + name for level, name in LEVELS.items()},
         },
     )
 

@@ -5,7 +5,10 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-from service.web import auth, bulletins, calendar, dashboard, directory, importing, milestones, plans, reviews
+from service.web import (
+    auth, bulletins, calendar, dashboard, directory, importing, indicators, milestones, plans, reminder_policy, reviews,
+    users,
+)
 from service.web.csrf import verify_csrf
 from service.web.render import redirect
 from service.web.session import LoginRequired, login_redirect_url
@@ -13,7 +16,10 @@ from service.web.session import LoginRequired, login_redirect_url
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 web_router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-for module in (auth, dashboard, importing, plans, milestones, reviews, directory, bulletins, calendar):
+for module in (
+    auth, dashboard, importing, plans, milestones, reviews, directory, bulletins, calendar, users, reminder_policy,
+    indicators,
+):
     web_router.include_router(module.router)
 
 

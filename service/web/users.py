@@ -1,0 +1,70 @@
+"""The office's user accounts: create, deactivate / reactivate, reset a password."""
+
+from fastapi import APIRouter, Request
+
+from service.auth.models import ROLE_DEPARTMENT, ROLES
+from service.auth.service import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_user_active
+from service.departments.service import list_departments
+from service.dependencies import NowDep, SessionDep
+from service.errors import Invalid
+from service.web.actions import form_int, run_action
+from service.web.render import render
+from service.web.session import PageActorDep
+
+router = APIRouter()
+USER_ROLE_LABELS = {"admin": "办公室管理员", "leader": "领导（只读）", "department": "单位用户"}
+
+
+@router.get("/users")
+def users_page(request: Request, actor: PageActorDep, session: SessionDep):
+    users = list_users(session, actor)
+    departments = [d for d in list_departments(session, actor) if d.office_id == actor.office_id]
+    return render(
+        request,
+        "users.html",
+        {
+            "users": users,
+            "departments": departments,
+            "names": {d.id: d.name for d in departments},
+            "role_labels": USER_ROLE_LABELS,
+            "roles": ROLES,
+            "min_password": MIN_PASSWORD_LENGTH,
+        },
+    )
+
+
+@router.post("/users")
+def add_user(request: Request, actor: PageActorDep, session: SessionDep, now: NowDep):
+    form = request.state.form
+    role = str(form.get("role") or "")
+    username = str(form.get("username") or "").strip()
+    department_id = form_int(form.get("department_id")) if role == ROLE_DEPARTMENT else None
+
+    def create():
+        actor.require_admin()
+        if role == ROLE_DEPARTMENT and department_id is None:
+            raise Invalid("单位用户必须选择所属单位")
+        create_user(
+            session, actor, username=username, password=str(form.get("password") or ""), role=role,
+            department_id=department_id, display_name=str(form.get("display_name") or "").strip() or None, now=now,
+        )
+
+    return run_action(request, session, create, ok=f"已创建用户 {username}", back="/users")
+
+
+@router.post("/users/{user_id}/active")
+def change_active(request: Request, user_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    active = request.state.form.get("active") == "1"
+    return run_action(
+        request, session, lambda: set_user_active(session, actor, user_id, active, now=now),
+        ok="已启用该用户" if active else "已停用该用户，其登录已全部失效", back=f"/users#user-{user_id}",
+    )
+
+
+@router.post("/users/{user_id}/password")
+def change_password(request: Request, user_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    password = str(request.state.form.get("password") or "")
+    return run_action(
+        request, session, lambda: reset_password(session, actor, user_id, password, now=now),
+        ok="密码已重置，该用户需用新密码重新登录", back=f"/users#user-{user_id}",
+    )
