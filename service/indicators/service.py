@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from service.audit.service import record, snapshot
 from service.auth.actor import Actor
@@ -187,21 +187,19 @@ def latest_readings(session: Session, indicator_ids: list[int]) -> dict[int, Ind
     """Each indicator's reading with the latest as-of date (the last filed on a tie)."""
     if not indicator_ids:
         return {}
-    ranked = (
-        select(
-            IndicatorReading.id,
-            func.row_number()
-            .over(
-                partition_by=IndicatorReading.indicator_id,
-                order_by=(IndicatorReading.as_of.desc(), IndicatorReading.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(IndicatorReading.indicator_id.in_(indicator_ids))
-        .subquery()
+    newer = aliased(IndicatorReading)
+    # One index probe per indicator (indicator_id, as_of, id), not a pass over every reading.
+    latest_id = (
+        select(newer.id)
+        .where(newer.indicator_id == Indicator.id)
+        .order_by(newer.as_of.desc(), newer.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
     rows = session.scalars(
-        select(IndicatorReading).join(ranked, ranked.c.id == IndicatorReading.id).where(ranked.c.rank == 1)
+        select(IndicatorReading)
+        .join(Indicator, IndicatorReading.id == latest_id)
+        .where(Indicator.id.in_(indicator_ids))
     )
     return {reading.indicator_id: reading for reading in rows}
 
