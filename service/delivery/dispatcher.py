@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import httpx
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifiers import (
@@ -113,6 +113,17 @@ class Claimed:
     attempts: int
     secret: str | None = None
     channel_mentions: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, row, channel: Channel | None) -> Claimed:
+        """From a notification (row or object) and its channel, if it has one."""
+        return cls(
+            id=row.id, office_id=row.office_id, channel_type=row.channel_type, target=row.target, kind=row.kind,
+            subject=row.subject, body_text=row.body_text, body_markdown=row.body_markdown,
+            body_html=row.body_html, event=row.event, mentions=row.mentions, attempts=row.attempts,
+            secret=channel.secret if channel else None,
+            channel_mentions=list(channel.mentions or []) if channel else [],
+        )
 
     def message(self) -> Message:
         return Message(
@@ -244,89 +255,105 @@ def claim_batch(
 ) -> tuple[list[Claimed], dict[str, int]]:
     """Claim up to batch_size due rows; returns the rows to send now and counts
     of what was settled without sending (cancelled, deferred)."""
-    lease_until = now + timedelta(seconds=options.lease_seconds)
     counts = {"cancelled": 0, "deferred": 0, "lease_expired": 0}
     with transaction(session_factory) as session:
-        due = (
-            select(Notification.id, Notification.status, Notification.leased_by)
-            .where(
-                Notification.status.in_((PENDING, RETRY, SENDING)),
-                Notification.next_attempt_at <= now,
-            )
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(options.batch_size)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        picked = session.execute(due).all()
+        picked = _pick_due(session, now, options.batch_size)
         if not picked:
             return [], counts
-        ids = [row.id for row in picked]
-        rows = session.execute(
-            update(Notification)
-            .where(Notification.id.in_(ids))
-            .values(status=SENDING, lease_until=lease_until, leased_by=worker, next_attempt_at=lease_until)
-            .returning(
-                Notification.id, Notification.office_id, Notification.channel_id,
-                Notification.channel_type, Notification.target, Notification.kind,
-                Notification.subject, Notification.body_text, Notification.body_markdown,
-                Notification.body_html, Notification.event, Notification.mentions,
-                Notification.attempts,
-            )
-            .execution_options(synchronize_session=False)
-        ).all()
-
-        # A row still "sending" was leased by a worker that never reported back.
-        expired = [row for row in picked if row.status == SENDING]
-        if expired:
-            counts["lease_expired"] = len(expired)
-            session.execute(
-                insert(DeliveryAttempt),
-                [
-                    {"notification_id": row.id, "started_at": now, "finished_at": now, "outcome": RETRY,
-                     "detail": f"租约过期：工作进程 {row.leased_by} 未报告发送结果，重新发送", "worker": worker}
-                    for row in expired
-                ],
-            )
-
-        channel_ids = {row.channel_id for row in rows if row.channel_id is not None}
-        channels = {
-            channel.id: channel
-            for channel in session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
-        } if channel_ids else {}
-        claimed: list[Claimed] = []
-        cancelled: list[tuple[int, str]] = []
-        for row in rows:
-            channel = channels.get(row.channel_id) if row.channel_id is not None else None
-            if channel is not None and not channel.enabled:
-                cancelled.append((row.id, "渠道已停用"))
-                continue
-            if not (row.body_text or "").strip():
-                cancelled.append((row.id, "消息内容为空，不发送"))
-                continue
-            claimed.append(Claimed(
-                id=row.id, office_id=row.office_id, channel_type=row.channel_type, target=row.target,
-                kind=row.kind, subject=row.subject, body_text=row.body_text,
-                body_markdown=row.body_markdown, body_html=row.body_html, event=row.event,
-                mentions=row.mentions, attempts=row.attempts,
-                secret=channel.secret if channel else None,
-                channel_mentions=list(channel.mentions or []) if channel else [],
-            ))
-        open_versions = _open_versions(session, claimed)
-        holding = []
-        for row in claimed:
-            if row.kind in MILESTONE_KINDS and not _still_holds(row.event, open_versions):
-                cancelled.append((row.id, "相关节点已报送或已办结，提醒取消"))
-            else:
-                holding.append(row)
+        leased = _lease(session, [row.id for row in picked], worker, now + timedelta(seconds=options.lease_seconds))
+        counts["lease_expired"] = _note_expired_leases(session, picked, worker=worker, now=now)
+        claimed, cancelled = _sendable(session, leased)
         if cancelled:
             _settle_cancelled(session, cancelled, worker=worker, now=now)
             counts["cancelled"] = len(cancelled)
-        admitted, deferred = _admit_by_rate_limit(session, holding, now)
+        admitted, deferred = _admit_by_rate_limit(session, claimed, now)
         if deferred:
             counts["deferred"] = len(deferred)
-            _defer(session, deferred, {row.id: row.attempts for row in holding})
+            _defer(session, deferred, {row.id: row.attempts for row in claimed})
     return admitted, counts
+
+
+def _pick_due(session: Session, now: datetime, limit: int) -> list:
+    """(id, status, leased_by) of the due rows, oldest first; other claimers' rows skipped."""
+    due = (
+        select(Notification.id, Notification.status, Notification.leased_by)
+        .where(
+            Notification.status.in_((PENDING, RETRY, SENDING)),
+            Notification.next_attempt_at <= now,
+        )
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return session.execute(due).all()
+
+
+def _lease(session: Session, ids: list[int], worker: str, lease_until: datetime) -> list:
+    """Mark the rows as ours until lease_until; returns what sending them needs."""
+    return session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(status=SENDING, lease_until=lease_until, leased_by=worker, next_attempt_at=lease_until)
+        .returning(
+            Notification.id, Notification.office_id, Notification.channel_id,
+            Notification.channel_type, Notification.target, Notification.kind,
+            Notification.subject, Notification.body_text, Notification.body_markdown,
+            Notification.body_html, Notification.event, Notification.mentions,
+            Notification.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+
+
+def _attempt_rows(settled: list[tuple[int, str]], outcome: str, *, worker: str, now: datetime) -> list[dict]:
+    """Attempt history for rows settled at claim time, without a send."""
+    return [
+        {"notification_id": notification_id, "started_at": now, "finished_at": now, "outcome": outcome,
+         "detail": detail, "worker": worker}
+        for notification_id, detail in settled
+    ]
+
+
+def _note_expired_leases(session: Session, picked: list, *, worker: str, now: datetime) -> int:
+    """A row still "sending" was leased by a worker that never reported back:
+    its history says so before it is sent again."""
+    expired = [
+        (row.id, f"租约过期：工作进程 {row.leased_by} 未报告发送结果，重新发送")
+        for row in picked
+        if row.status == SENDING
+    ]
+    if expired:
+        session.execute(insert(DeliveryAttempt), _attempt_rows(expired, RETRY, worker=worker, now=now))
+    return len(expired)
+
+
+def _sendable(session: Session, leased: list) -> tuple[list[Claimed], list[tuple[int, str]]]:
+    """Split the leased rows into those still worth sending and (id, reason)
+    of those to cancel: disabled channel, empty body, reminder already answered."""
+    channel_ids = {row.channel_id for row in leased if row.channel_id is not None}
+    channels = {
+        channel.id: channel
+        for channel in session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
+    } if channel_ids else {}
+    claimed: list[Claimed] = []
+    cancelled: list[tuple[int, str]] = []
+    for row in leased:
+        channel = channels.get(row.channel_id) if row.channel_id is not None else None
+        if channel is not None and not channel.enabled:
+            cancelled.append((row.id, "渠道已停用"))
+        elif not (row.body_text or "").strip():
+            cancelled.append((row.id, "消息内容为空，不发送"))
+        else:
+            claimed.append(Claimed.of(row, channel))
+    open_versions = _open_versions(session, claimed)
+    holding = []
+    for row in claimed:
+        if row.kind in MILESTONE_KINDS and not _still_holds(row.event, open_versions):
+            cancelled.append((row.id, "相关节点已报送或已办结，提醒取消"))
+        else:
+            holding.append(row)
+    return holding, cancelled
 
 
 def _settle_cancelled(session: Session, cancelled: list[tuple[int, str]], *, worker: str, now: datetime) -> None:
@@ -336,14 +363,7 @@ def _settle_cancelled(session: Session, cancelled: list[tuple[int, str]], *, wor
         .values(status=CANCELLED, lease_until=None, leased_by=None, last_error=bindparam("b_detail")),
         [{"b_id": notification_id, "b_detail": detail} for notification_id, detail in cancelled],
     )
-    session.execute(
-        insert(DeliveryAttempt),
-        [
-            {"notification_id": notification_id, "started_at": now, "finished_at": now,
-             "outcome": CANCELLED, "detail": detail, "worker": worker}
-            for notification_id, detail in cancelled
-        ],
-    )
+    session.execute(insert(DeliveryAttempt), _attempt_rows(cancelled, CANCELLED, worker=worker, now=now))
 
 
 def _defer(session: Session, deferred: dict[int, datetime], attempts: dict[int, int]) -> None:
@@ -389,6 +409,8 @@ def record_outcomes(
     options: DispatchOptions,
     rng: random.Random,
 ) -> dict[str, int]:
+    """Write the attempts and the rows' new states, in one transaction, for the
+    rows whose lease is still ours."""
     counts = {SENT: 0, RETRY: 0, DEAD: 0, "lost_lease": 0}
     if not outcomes:
         return counts
@@ -397,30 +419,29 @@ def record_outcomes(
         NOTIFICATIONS.c.leased_by == worker,
         NOTIFICATIONS.c.status == SENDING,
     )
+    routine: list[dict] = []
+    dead: list[tuple[Outcome, str]] = []
+    attempts: list[dict] = []
+    for outcome in outcomes:
+        status, detail, next_at = _classify(outcome, options, rng)
+        attempts.append({
+            "notification_id": outcome.claimed.id, "started_at": outcome.started_at,
+            "finished_at": outcome.finished_at, "outcome": status, "detail": detail[:2000], "worker": worker,
+        })
+        if status == DEAD:
+            dead.append((outcome, detail))
+            continue
+        routine.append({
+            "b_id": outcome.claimed.id,
+            "b_status": status,
+            "b_attempts": outcome.claimed.attempts + 1,
+            # A sent row is never due again; keep the column non-null.
+            "b_next": next_at or outcome.finished_at,
+            "b_sent_at": outcome.finished_at if status == SENT else None,
+            "b_error": None if status == SENT else detail[:2000],
+        })
+        counts[status] += 1
     with transaction(session_factory) as session:
-        routine: list[dict] = []
-        dead: list[tuple[Outcome, str]] = []
-        attempts: list[dict] = []
-        for outcome in outcomes:
-            status, detail, next_at = _classify(outcome, options, rng)
-            attempts.append({
-                "notification_id": outcome.claimed.id, "started_at": outcome.started_at,
-                "finished_at": outcome.finished_at, "outcome": status, "detail": detail[:2000],
-                "worker": worker,
-            })
-            if status == DEAD:
-                dead.append((outcome, detail))
-                continue
-            routine.append({
-                "b_id": outcome.claimed.id,
-                "b_status": status,
-                "b_attempts": outcome.claimed.attempts + 1,
-                # A sent row is never due again; keep the column non-null.
-                "b_next": next_at or outcome.finished_at,
-                "b_sent_at": outcome.finished_at if status == SENT else None,
-                "b_error": None if status == SENT else detail[:2000],
-            })
-            counts[status] += 1
         if routine:
             session.execute(
                 update(NOTIFICATIONS).where(*ours).values(
@@ -432,21 +453,24 @@ def record_outcomes(
             )
         session.execute(insert(DeliveryAttempt), attempts)
         for outcome, detail in dead:
-            # One by one, to alert only for rows this worker really settled.
-            changed = session.execute(
-                update(NOTIFICATIONS).where(*ours).values(
-                    status=DEAD, attempts=outcome.claimed.attempts + 1, last_error=detail[:2000],
-                    next_attempt_at=outcome.finished_at, lease_until=None, leased_by=None,
-                ),
-                {"b_id": outcome.claimed.id},
-            ).rowcount
-            if changed:
-                counts[DEAD] += 1
-                notification = session.get(Notification, outcome.claimed.id)
-                alert_office(session, notification, detail, now=outcome.finished_at)
-            else:
-                counts["lost_lease"] += 1
+            settled = _settle_dead(session, ours, outcome, detail)
+            counts[DEAD if settled else "lost_lease"] += 1
     return counts
+
+
+def _settle_dead(session: Session, ours: tuple, outcome: Outcome, detail: str) -> bool:
+    """Mark one row dead and alert its office, if the row is still ours; row by
+    row, so only rows this worker really settled raise an alert."""
+    changed = session.execute(
+        update(NOTIFICATIONS).where(*ours).values(
+            status=DEAD, attempts=outcome.claimed.attempts + 1, last_error=detail[:2000],
+            next_attempt_at=outcome.finished_at, lease_until=None, leased_by=None,
+        ),
+        {"b_id": outcome.claimed.id},
+    ).rowcount
+    if changed:
+        alert_office(session, session.get(Notification, outcome.claimed.id), detail, now=outcome.finished_at)
+    return bool(changed)
 
 
 # --- run -----------------------------------------------------------------------
@@ -463,6 +487,73 @@ async def send_one(notifiers: dict[str, Notifier], claimed: Claimed) -> Delivery
         return RetryAfter(None, f"internal error: {type(exc).__name__}")
 
 
+class _DispatchRun:
+    """One run of the pipeline: a claimer feeds a queue, senders drain it,
+    finished outcomes are recorded a batch per transaction."""
+
+    def __init__(self, session_factory, notifiers, *, worker, clock, options, rng):
+        self.session_factory, self.notifiers = session_factory, notifiers
+        self.worker, self.clock, self.options, self.rng = worker, clock, options, rng
+        self.summary = {"worker": worker, "claimed": 0, SENT: 0, RETRY: 0, DEAD: 0,
+                        "cancelled": 0, "deferred": 0, "lease_expired": 0, "lost_lease": 0}
+        self.queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=options.batch_size)
+        self.finished: list[Outcome] = []
+        self.record_lock = asyncio.Lock()
+        self.recorded_since_claim = 0
+
+    def count(self, counts: dict[str, int]) -> None:
+        for key, value in counts.items():
+            self.summary[key] += value
+
+    async def record(self, force: bool = False) -> None:
+        """Record the finished outcomes once a batch is full (or now, when forced)."""
+        async with self.record_lock:
+            if not self.finished or (not force and len(self.finished) < self.options.batch_size):
+                return
+            batch = self.finished[:]
+            self.finished.clear()
+            self.count(await asyncio.to_thread(
+                record_outcomes, self.session_factory, batch,
+                worker=self.worker, options=self.options, rng=self.rng,
+            ))
+            self.recorded_since_claim += len(batch)
+
+    async def claim_until_done(self) -> None:
+        """Claim batches until nothing is due and recording the last sends added nothing."""
+        try:
+            while True:
+                self.recorded_since_claim = 0
+                claimed, counts = await asyncio.to_thread(
+                    claim_batch, self.session_factory, worker=self.worker, now=self.clock(), options=self.options
+                )
+                self.count(counts)
+                if claimed or any(counts.values()):
+                    self.summary["claimed"] += len(claimed)
+                    for row in claimed:
+                        await self.queue.put(row)
+                    continue
+                # Recording what is still in flight can enqueue more (office
+                # alerts about dead rows); those go out in this same run.
+                await self.queue.join()
+                await self.record(force=True)
+                if not self.recorded_since_claim:
+                    return
+        finally:
+            for _ in range(self.options.concurrency):
+                await self.queue.put(None)
+
+    async def send_until_stopped(self) -> None:
+        while (claimed := await self.queue.get()) is not None:
+            try:
+                started = self.clock()
+                result = await send_one(self.notifiers, claimed)
+                self.finished.append(Outcome(claimed, result, started, self.clock()))
+                if len(self.finished) >= self.options.batch_size:
+                    await self.record()
+            finally:
+                self.queue.task_done()
+
+
 async def dispatch(
     session_factory: sessionmaker[Session],
     notifiers: dict[str, Notifier],
@@ -473,75 +564,17 @@ async def dispatch(
     rng: random.Random | None = None,
 ) -> dict:
     """Deliver everything that is due, then return a summary."""
-    rng = rng or random.Random()
-    summary = {"worker": worker, "claimed": 0, SENT: 0, RETRY: 0, DEAD: 0,
-               "cancelled": 0, "deferred": 0, "lease_expired": 0, "lost_lease": 0}
-    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=options.batch_size)
-    finished: list[Outcome] = []
-    record_lock = asyncio.Lock()
-
-    def add(counts: dict[str, int]) -> None:
-        for key, value in counts.items():
-            summary[key] += value
-
-    recorded_since_claim = 0
-
-    async def flush(force: bool = False) -> None:
-        nonlocal recorded_since_claim
-        async with record_lock:
-            if not finished or (not force and len(finished) < options.batch_size):
-                return
-            batch = finished[:]
-            finished.clear()
-            add(await asyncio.to_thread(
-                record_outcomes, session_factory, batch, worker=worker, options=options, rng=rng
-            ))
-            recorded_since_claim += len(batch)
-
-    async def produce() -> None:
-        nonlocal recorded_since_claim
-        try:
-            while True:
-                recorded_since_claim = 0
-                claimed, counts = await asyncio.to_thread(
-                    claim_batch, session_factory, worker=worker, now=clock(), options=options
-                )
-                add(counts)
-                if claimed or any(counts.values()):
-                    summary["claimed"] += len(claimed)
-                    for row in claimed:
-                        await queue.put(row)
-                    continue
-                # Recording what is still in flight can enqueue more (office
-                # alerts about dead rows); those go out in this same run.
-                await queue.join()
-                await flush(force=True)
-                if not recorded_since_claim:
-                    return
-        finally:
-            for _ in range(options.concurrency):
-                await queue.put(None)
-
-    async def send() -> None:
-        while (claimed := await queue.get()) is not None:
-            try:
-                started = clock()
-                result = await send_one(notifiers, claimed)
-                finished.append(Outcome(claimed, result, started, clock()))
-                if len(finished) >= options.batch_size:
-                    await flush()
-            finally:
-                queue.task_done()
-
-    senders = [asyncio.create_task(send()) for _ in range(options.concurrency)]
+    run = _DispatchRun(session_factory, notifiers, worker=worker, clock=clock, options=options,
+                       rng=rng or random.Random())
+    senders = [asyncio.create_task(run.send_until_stopped()) for _ in range(options.concurrency)]
     try:
-        await produce()
+        await run.claim_until_done()
         await asyncio.gather(*senders)
     finally:
         for task in senders:
             task.cancel()
-        await flush(force=True)
-    return summary
+        await run.record(force=True)
+    return run.summary
 
 
 def dispatch_once(
@@ -617,12 +650,7 @@ def _lease_test_message(
     notification.leased_by = worker
     notification.lease_until = notification.next_attempt_at = now + TEST_MESSAGE_LEASE
     session.flush()
-    claimed = Claimed(
-        id=notification.id, office_id=channel.office_id, channel_type=channel.type, target=channel.target,
-        kind=KIND_TEST, subject=rendered.subject, body_text=rendered.text, body_markdown=rendered.markdown,
-        body_html=rendered.html, event=notification.event, mentions=[], attempts=0,
-        secret=channel.secret, channel_mentions=list(channel.mentions or []),
-    )
+    claimed = Claimed.of(notification, channel)
     admitted, _ = _admit_by_rate_limit(session, [claimed], now)
     if not admitted:
         raise RateLimited(

@@ -104,15 +104,7 @@ def revoke_plan_links(session: Session, actor: Actor, plan: Plan, *, now: dateti
     """Invalidate every link sent so far for the plan; returns the new link version."""
     actor.require_admin_of(plan.office_id)
     row = policy_row(session, plan.id, now)
-    before = row.link_version or 1
-    row.link_version = before + 1
-    row.updated_at = now
-    session.flush()
-    record(
-        session, actor, "plan.links_revoke", "plan", plan.id,
-        before={"link_version": before}, after={"link_version": row.link_version}, now=now,
-    )
-    return row.link_version
+    return _bump(session, actor, row, "link_version", "plan", plan.id, now=now)
 
 
 def revoke_milestone_links(session: Session, actor: Actor, milestone_id: int, *, now: datetime) -> int:
@@ -124,12 +116,17 @@ def revoke_milestone_links(session: Session, actor: Actor, milestone_id: int, *,
     if row is None:
         row = MilestoneLink(milestone_id=milestone.id, version=1)
         session.add(row)
-    before = row.version
-    row.version = before + 1
+    return _bump(session, actor, row, "version", "milestone", milestone.id, now=now)
+
+
+def _bump(session: Session, actor: Actor, row, column: str, entity: str, entity_id: int, *, now: datetime) -> int:
+    """Move a link version on by one (every link signed with the old one stops working), audited."""
+    before = getattr(row, column) or 1
+    setattr(row, column, before + 1)
     row.updated_at = now
     session.flush()
     record(
-        session, actor, "milestone.links_revoke", "milestone", milestone.id,
-        before={"link_version": before}, after={"link_version": row.version}, now=now,
+        session, actor, f"{entity}.links_revoke", entity, entity_id,
+        before={"link_version": before}, after={"link_version": before + 1}, now=now,
     )
-    return row.version
+    return before + 1
