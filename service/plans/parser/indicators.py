@@ -29,6 +29,8 @@ from .outline import Line, first_sentence
 
 _UNITS = "人次|家次|个百分点|件|家|人|项|个|元|所|次|部|篇|户|名|台|套|座|条|场|批|亩|吨"
 _VALUE = re.compile(rf"(?<![\d.])(\d+(?:\.\d+)?)\s*((?:[万亿千百])?(?:{_UNITS})|[%％])")
+_DIGIT = re.compile(r"\d")
+_STRIVE = ("力争", "力爭")
 _SENTENCES = re.compile(r"[。；;！!？?]")
 _CLAUSES = re.compile(r"[，,：:]")
 # Dates that set a horizon: "到2025年", "截至2019年底" anywhere; "2025年", "2015年度",
@@ -177,12 +179,16 @@ def extract_indicators(lines: Iterable[Line]) -> list[Indicator]:
     for line in lines:
         if line.level:
             block_target, block_date = _is_target_heading(line), None
+        if not _DIGIT.search(line.rest if line.level else line.text):
+            continue  # no figure and no date (most of a plan's lines): nothing to read or to carry
         date, target = block_date, block_target
         for sentence in _SENTENCES.split(line.text):
-            if "同比" in to_simplified(sentence):
+            if "同比" in sentence:  # written alike in both scripts
                 continue
             for clause in _CLAUSES.split(sentence):
-                if not clause.strip():
+                # Converting is most of the cost; a clause without digits can only say 力争.
+                if not _DIGIT.search(clause):
+                    target = target or any(word in clause for word in _STRIVE)
                     continue
                 simple = to_simplified(clause)
                 horizon = _horizon(simple)
