@@ -1,0 +1,173 @@
+"""The office's editing forms (directory, channels, reminder policy, links, notices):
+what an admin changes, and that department users, leaders and other offices cannot."""
+
+import pytest
+from sqlalchemy import func, select
+
+from service.audit.models import AuditEvent
+from service.delivery.models import Channel
+from service.departments.models import Department
+from service.reminders.models import ReminderPolicy
+from service.reminders.scan import scan
+from service.workdays import WorkdayCalendar
+from tests.factories import NOW, build_world, milestones_of
+from tests.web.test_users import audit_count
+
+
+def _channel(session, world, key: str | None, audience: str = "department") -> int:
+    office = world.offices["other" if key == "sz_ip" else "city"]
+    channel = Channel(
+        office_id=office.id, department_id=world.departments[key].id if key else None, audience=audience,
+        type="wecom", target="robot-key-0001", secret="s3cret-value", mentions=[], enabled=True, created_at=NOW,
+    )
+    session.add(channel)
+    session.commit()
+    return channel.id
+
+
+# (path template, form) for every new state-changing form; {d} a department, {m} another of its office,
+# {c} a channel, {p} a plan.
+FORMS = [
+    ("/departments/{d}", {"name": "改名", "kind": "unit"}),
+    ("/departments/{d}/confirm", {}),
+    ("/departments/{d}/members", {"member": "{m}"}),
+    ("/departments/{d}/channels", {"type": "wecom", "target": "abc123"}),
+    ("/channels/{c}/enabled", {"enabled": "0"}),
+    ("/channels/{c}/delete", {}),
+    ("/plans/{p}/reminder-policy", {"action": "default"}),
+    ("/plans/{p}/links/revoke", {}),
+]
+
+
+def _fill(form: dict, ids: dict) -> dict:
+    return {key: value.format(**ids) for key, value in form.items()}
+
+
+@pytest.mark.parametrize("path, form", FORMS)
+@pytest.mark.parametrize("username, target, status", [
+    ("ip_user", "ip", 403),  # its own department: read-only
+    ("city_leader", "ip", 403),
+    ("city_admin", "sz_ip", 404),  # another office's object
+])
+def test_refused_forms_change_nothing(session, client_factory, path, form, username, target, status):
+    world = build_world(session)
+    plan = world.plans["other" if target == "sz_ip" else "city"]
+    ids = {"d": world.departments[target].id, "c": _channel(session, world, target), "p": plan,
+           "m": world.departments["dev"].id}
+    before = audit_count(session)
+    response = client_factory().login(username).submit(path.format(**ids), _fill(form, ids))
+    assert response.status_code == status, response.text[:300]
+    assert audit_count(session) == before
+
+
+@pytest.mark.parametrize("path, form", FORMS)
+def test_the_admin_changes_and_the_audit_log_grows(session, client_factory, path, form):
+    world = build_world(session)
+    ids = {"d": world.departments["ip"].id, "c": _channel(session, world, "ip"), "p": world.plans["city"],
+           "m": world.departments["dev"].id}
+    before = audit_count(session)
+    response = client_factory().login("city_admin").submit(path.format(**ids), _fill(form, ids))
+    assert response.status_code == 200 and "flash-ok" in response.text, response.text[:500]
+    assert audit_count(session) > before
+
+
+def test_office_and_leader_channels_and_create_department_refusals(session, client_factory):
+    world = build_world(session)
+    before = audit_count(session)
+    for username in ("ip_user", "city_leader"):
+        client = client_factory().login(username)
+        assert client.submit("/departments", {"name": "新单位"}).status_code == 403
+        assert client.submit("/channels", {"audience": "office", "type": "email", "target": "a@b.cn"}).status_code == 403
+        assert client.submit(f"/channels/{_channel(session, world, None, 'office')}/test").status_code in (403, 404)
+    assert audit_count(session) == before
+    admin = client_factory().login("city_admin")
+    response = admin.submit("/channels", {"audience": "leader", "type": "email", "target": "leader@gz.gov.cn"}, page="/departments")
+    assert "通知渠道已添加" in response.text and "leader@gz.gov.cn" in response.text
+    response = admin.submit("/departments", {"name": "市 教育局", "aliases": "教育局、市教委", "emails": "jy@gz.gov.cn"}, page="/departments")
+    assert "单位已添加" in response.text and response.url.path.startswith("/departments/")
+    session.expire_all()
+    created = session.scalars(select(Department).where(Department.name == "市教育局")).one()
+    assert created.aliases == ["市教委", "教育局"] and created.emails == ["jy@gz.gov.cn"]
+    session.commit()
+    response = admin.submit("/departments", {"name": "市教育局"}, page="/departments")
+    assert "已存在" in response.text
+
+
+def test_editing_a_department_checks_contacts_and_keeps_the_secret_hidden(session, client_factory):
+    world = build_world(session)
+    ip = world.departments["ip"].id
+    page = f"/departments/{ip}"
+    admin = client_factory().login("city_admin")
+    response = admin.submit(page, {"name": "市知识产权局", "kind": "unit", "emails": "bad-address"}, page=page)
+    assert "邮箱地址格式不正确" in response.text
+    response = admin.submit(page, {
+        "name": "市知识产权局", "kind": "unit", "emails": "a@gz.gov.cn\nb@gz.gov.cn", "mobiles": "13800000000",
+        "head_name": "李四", "head_email": "li@gz.gov.cn", "head_mobile": "13900000000", "aliases": "知识产权局",
+    }, page=page)
+    assert "单位信息已保存" in response.text
+    response = admin.submit(f"{page}/channels", {"type": "webhook", "target": "http://evil.example/x"}, page=page)
+    assert "不在允许列表" in response.text
+    response = admin.submit(f"{page}/channels", {"type": "wecom", "target": "key-abcdef123456", "secret": "top-secret-1", "mentions": "13800000000"}, page=page)
+    assert "密钥：已设置" in response.text and "top-secret-1" not in response.text and "key-abcdef123456" not in response.text
+    session.expire_all()
+    department = session.get(Department, ip)
+    assert department.emails == ["a@gz.gov.cn", "b@gz.gov.cn"] and department.head_mobile == "13900000000"
+    session.commit()
+    # A department user sees its own department read-only, another department not at all.
+    user = client_factory().login("ip_user")
+    text = user.get(page).text
+    assert "李四" in text and f'action="/departments/{ip}"' not in text and "添加通知渠道" not in text
+    assert user.get(f"/departments/{world.departments['dev'].id}").status_code == 404
+
+
+def test_policy_form_saves_explains_errors_restores_default_and_revokes_links(session, client_factory):
+    world = build_world(session)
+    plan = world.plans["city"]
+    page = f"/plans/{plan}/reminder-policy"
+    admin = client_factory().login("city_admin")
+    form = {
+        "step-0-side": "before", "step-0-count": "5", "step-0-unit": "workdays", "step-0-level": "blue",
+        "step-0-audience": "department",
+        "step-1-side": "after", "step-1-count": "2", "step-1-unit": "days", "step-1-level": "red",
+        "step-1-audience": ["department", "leader"], "step-1-channel": "wecom", "step-1-repeat": "3",
+        "early-on": "1", "early-share": "25", "early-audience": "department", "link_reporting": "1",
+    }
+    response = admin.submit(page, form, page=page)
+    assert "催办规则已保存" in response.text and "本计划自定义规则" in response.text
+    session.expire_all()
+    row = session.get(ReminderPolicy, plan)
+    assert [s["offset"] for s in row.policy["steps"]] == [-5, 2] and row.policy["steps"][1]["channels"] == ["wecom"]
+    assert row.policy["early_warning"]["share"] == 0.25 and row.policy["unacknowledged"] is None and row.link_reporting
+    session.commit()
+    for bad, message in [
+        ({"step-0-count": "五"}, "第 1 步的天数必须是整数"),
+        ({"step-0-repeat": "2"}, "只有最后一步"),
+        ({"step-1-side": "before", "step-1-count": "5", "step-1-unit": "workdays"}, "同一天"),
+        ({"step-0-audience": []}, "第 1 步的发送对象 至少要选择一个"),
+        ({"step-0-side": "", "step-1-side": ""}, "至少需要一步"),
+        ({"early-share": "150"}, "1% 到 99%"),
+    ]:
+        response = admin.submit(page, form | bad, page=page)
+        assert message in response.text, (bad, response.text[:2000])
+    response = admin.submit(page, {"action": "default"}, page=page)
+    assert "已恢复默认催办规则" in response.text and "使用默认规则" in response.text
+    session.expire_all()
+    assert session.get(ReminderPolicy, plan).policy is None and session.get(ReminderPolicy, plan).link_reporting
+    session.commit()
+    response = admin.submit(f"/plans/{plan}/links/revoke", page=page)
+    assert "当前第 2 版" in response.text
+
+
+def test_milestone_page_lists_the_notices_of_that_milestone_only(session, client_factory, web_settings):
+    world = build_world(session)
+    milestone = milestones_of(session, world, "ip")[0]
+    support = milestones_of(session, world, "dev")[0]
+    scan(session, web_settings.model_copy(update={"secret_key": "x"}), WorkdayCalendar(), NOW)
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) > 0
+    own = client_factory().login("ip_user").get(f"/milestones/{milestone.id}").text
+    assert "催办与通知记录" in own and "交办通知" in own and "ip@example.cn" in own and "dev@example.cn" not in own
+    other = client_factory().login("dev_user").get(f"/milestones/{support.id}").text
+    assert "dev@example.cn" in other and "ip@example.cn" not in other
+    office = client_factory().login("city_admin").get(f"/milestones/{milestone.id}").text
+    assert "交办通知" in office and "dev@example.cn" not in office
