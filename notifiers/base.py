@@ -40,6 +40,9 @@ class Sent:
 class RetryAfter:
     seconds: float | None  # None: the caller picks its own backoff
     reason: str
+    # The receiver is healthy but asks us to slow down (a rate-limit answer):
+    # no fault of the message, so it does not use up its failed attempts.
+    throttled: bool = False
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ async def post(
         return response
     reason = f"HTTP {status}: {response.text[:200]}"
     if status >= 500 or status in RETRYABLE_STATUSES:
-        return RetryAfter(retry_after_seconds(response), reason)
+        return RetryAfter(retry_after_seconds(response), reason, throttled=status == 429)
     return PermanentFailure(reason)
 
 
@@ -95,7 +95,7 @@ def result_for_code(
     if code == 0:
         return Sent(description)
     if code in throttled:
-        return RetryAfter(throttled[code], f"rate limited: {code} {description}")
+        return RetryAfter(throttled[code], f"rate limited: {code} {description}", throttled=True)
     if code == -1:
         return RetryAfter(None, f"robot busy: {code} {description}")
     return PermanentFailure(f"robot refused: {code} {description}")

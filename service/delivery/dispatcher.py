@@ -91,6 +91,9 @@ class DispatchOptions:
     concurrency: int = 50
     lease_seconds: float = 120.0
     max_attempts: int = 8
+    # A receiver that keeps answering "rate limited" is retried as it asks, for
+    # up to this long after the notification was written.
+    max_throttled_seconds: float = 24 * 3600.0
     backoff_base_seconds: float = 30.0
     backoff_cap_seconds: float = 6 * 3600.0
 
@@ -111,6 +114,7 @@ class Claimed:
     event: dict
     mentions: list[str]
     attempts: int
+    created_at: datetime
     secret: str | None = None
     channel_mentions: list[str] = field(default_factory=list)
 
@@ -121,6 +125,7 @@ class Claimed:
             id=row.id, office_id=row.office_id, channel_type=row.channel_type, target=row.target, kind=row.kind,
             subject=row.subject, body_text=row.body_text, body_markdown=row.body_markdown,
             body_html=row.body_html, event=row.event, mentions=row.mentions, attempts=row.attempts,
+            created_at=row.created_at,
             secret=channel.secret if channel else None,
             channel_mentions=list(channel.mentions or []) if channel else [],
         )
@@ -300,7 +305,7 @@ def _lease(session: Session, ids: list[int], worker: str, lease_until: datetime)
             Notification.channel_type, Notification.target, Notification.kind,
             Notification.subject, Notification.body_text, Notification.body_markdown,
             Notification.body_html, Notification.event, Notification.mentions,
-            Notification.attempts,
+            Notification.attempts, Notification.created_at,
         )
         .execution_options(synchronize_session=False)
     ).all()
@@ -390,15 +395,26 @@ def _classify(
 ) -> tuple[str, str, datetime | None]:
     """(status, detail, next_attempt_at) for one finished attempt."""
     result = outcome.result
-    attempts = outcome.claimed.attempts + 1
+    attempts = _counted_attempts(outcome)
     if isinstance(result, Sent):
         return SENT, result.detail or "sent", None
     if isinstance(result, PermanentFailure):
         return DEAD, result.reason, None
-    if attempts >= options.max_attempts:
+    if result.throttled:
+        waited = outcome.finished_at - outcome.claimed.created_at
+        if waited.total_seconds() > options.max_throttled_seconds:
+            hours = options.max_throttled_seconds / 3600
+            return DEAD, f"接收方持续限流超过 {hours:g} 小时：{result.reason}", None
+    elif attempts >= options.max_attempts:
         return DEAD, f"已重试 {attempts} 次仍失败：{result.reason}", None
     delay = result.seconds if result.seconds is not None else backoff_seconds(attempts, options, rng)
     return RETRY, result.reason, outcome.finished_at + timedelta(seconds=delay)
+
+
+def _counted_attempts(outcome: Outcome) -> int:
+    """Attempts toward max_attempts: a throttled answer is not a failure."""
+    throttled = isinstance(outcome.result, RetryAfter) and outcome.result.throttled
+    return outcome.claimed.attempts + (0 if throttled else 1)
 
 
 def record_outcomes(
@@ -434,7 +450,7 @@ def record_outcomes(
         routine.append({
             "b_id": outcome.claimed.id,
             "b_status": status,
-            "b_attempts": outcome.claimed.attempts + 1,
+            "b_attempts": _counted_attempts(outcome),
             # A sent row is never due again; keep the column non-null.
             "b_next": next_at or outcome.finished_at,
             "b_sent_at": outcome.finished_at if status == SENT else None,
@@ -463,7 +479,7 @@ def _settle_dead(session: Session, ours: tuple, outcome: Outcome, detail: str) -
     row, so only rows this worker really settled raise an alert."""
     changed = session.execute(
         update(NOTIFICATIONS).where(*ours).values(
-            status=DEAD, attempts=outcome.claimed.attempts + 1, last_error=detail[:2000],
+            status=DEAD, attempts=_counted_attempts(outcome), last_error=detail[:2000],
             next_attempt_at=outcome.finished_at, lease_until=None, leased_by=None,
         ),
         {"b_id": outcome.claimed.id},

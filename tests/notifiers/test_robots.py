@@ -104,6 +104,7 @@ def test_rate_limit_code_means_retry_after_the_block(kind, robot_receiver, notif
 
     assert [type(r) for r in results] == [Sent, Sent, RetryAfter]
     assert results[2].seconds == THROTTLE_SECONDS[kind]
+    assert results[2].throttled  # a busy robot, not a failed message
     assert len(robot_receiver.received(kind=kind)) == 2
 
 
@@ -207,7 +208,7 @@ def test_feishu_too_many_request_is_a_rate_limit_but_other_bad_requests_are_not(
     throttled = read_feishu_reply({"code": 9499, "msg": "too many request"})
     malformed = read_feishu_reply({"code": 9499, "msg": "Bad Request: fail to parse content"})
 
-    assert isinstance(throttled, RetryAfter)
+    assert isinstance(throttled, RetryAfter) and throttled.throttled
     assert isinstance(malformed, PermanentFailure)
     assert isinstance(read_feishu_reply({"StatusCode": 0, "StatusMessage": "success"}), Sent)
 
