@@ -88,18 +88,3 @@ def test_department_pages_on_the_demo(demo):
     assert "交办通知" in page
     assert client.get(f"/milestones/{foreign}").status_code == 404
     assert client.get("/users").status_code == 403
-
-
-@pytest.mark.parametrize("path", ["/users", "/departments", "/notifications", "/plans"])
-def test_new_pages_render_on_an_empty_database(path, session, client_factory):
-    from service.auth.models import ROLE_ADMIN, User
-    from service.auth.passwords import hash_password
-    from service.offices.models import Office
-
-    office = Office(name="空办公室")
-    session.add(office)
-    session.flush()
-    session.add(User(office_id=office.id, username="empty_admin", password_hash=hash_password("empty-pass-1"), role=ROLE_ADMIN))
-    session.commit()
-    client = client_factory().login("empty_admin", "empty-pass-1")
-    _ok(client, path)

@@ -70,7 +70,10 @@ def test_unknown_path_renders_the_html_404_page_but_the_api_answers_json(client_
     assert client.get("/api/v1/no-such").json() == {"detail": "Not Found"}
 
 
-OFFICE_PAGES = ["/", "/plans", "/plans/import", "/reviews", "/inbox", "/departments", "/notifications", "/notifications?status=dead"]
+OFFICE_PAGES = [
+    "/", "/plans", "/plans/import", "/reviews", "/inbox", "/departments", "/users", "/notifications",
+    "/notifications?status=dead",
+]
 
 
 def test_every_page_renders_on_an_empty_database(session, client_factory):
