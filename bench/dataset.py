@@ -306,6 +306,20 @@ def issue_tokens(url: str, department_ids: list[int], *, now: datetime = BENCH_N
 
 
 @contextmanager
+def scratch_session() -> Iterator:
+    """A session on a freshly migrated temporary SQLite database, for benches
+    that time service functions rather than a data set."""
+    with fresh_database("sqlite") as url:
+        upgrade_database(url)
+        engine = make_engine(url)
+        try:
+            with make_session_factory(engine)() as session:
+                yield session
+        finally:
+            engine.dispose()
+
+
+@contextmanager
 def fresh_database(kind: str, *, keep: bool = False) -> Iterator[str]:
     """An empty database for one bench run: a temporary SQLite file, or a new
     PostgreSQL database on the server of DUBAN_BENCH_POSTGRES_URL (falling back

@@ -6,17 +6,18 @@ The last line is one JSON object.
 """
 
 import json
-import tempfile
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from service.auth.actor import Actor
-from service.database import make_engine, make_session_factory
-from service.departments.models import Department
-from service.migrate import upgrade_database
-from service.offices.service import ensure_default_office
-from service.plans.importing import import_plan, preview_for
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.dataset import scratch_session  # noqa: E402
+from service.auth.actor import Actor  # noqa: E402
+from service.departments.models import Department  # noqa: E402
+from service.offices.service import ensure_default_office  # noqa: E402
+from service.plans.importing import import_plan, preview_for  # noqa: E402
 
 SEED = Path(__file__).resolve().parent.parent / "tests" / "data" / "seeds" / "003_36280e565d71b47e.txt"
 DIRECTORY_SIZE = 1000
@@ -25,25 +26,20 @@ NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
 
 def main() -> None:
     data = SEED.read_bytes()
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite:///{directory}/bench.db"
-        upgrade_database(url)
-        engine = make_engine(url)
-        with make_session_factory(engine)() as session:
-            office = ensure_default_office(session)
-            session.add_all(
-                Department(office_id=office.id, name=f"市第{n}工作委员会", aliases=[f"第{n}委"], created_at=NOW)
-                for n in range(DIRECTORY_SIZE)
-            )
-            session.commit()
-            actor = Actor.system(office.id)
-            started = time.perf_counter()
-            result = import_plan(session, actor, data=data, filename=SEED.name, now=NOW)
-            imported = time.perf_counter() - started
-            started = time.perf_counter()
-            preview_for(session, actor, result.plan.id)
-            previewed = time.perf_counter() - started
-        engine.dispose()
+    with scratch_session() as session:
+        office = ensure_default_office(session)
+        session.add_all(
+            Department(office_id=office.id, name=f"市第{n}工作委员会", aliases=[f"第{n}委"], created_at=NOW)
+            for n in range(DIRECTORY_SIZE)
+        )
+        session.commit()
+        actor = Actor.system(office.id)
+        started = time.perf_counter()
+        result = import_plan(session, actor, data=data, filename=SEED.name, now=NOW)
+        imported = time.perf_counter() - started
+        started = time.perf_counter()
+        preview_for(session, actor, result.plan.id)
+        previewed = time.perf_counter() - started
     names = len(result.preview.unmatched) + len(result.preview.matched)
     print(f"imported {len(data)} bytes, {result.preview.measures} measures, {names} names "
           f"against {DIRECTORY_SIZE} departments in {imported:.3f} s; preview again in {previewed:.3f} s")

@@ -7,19 +7,20 @@ The last line is one JSON object.
 """
 
 import json
-import tempfile
+import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from service.auth.actor import Actor
-from service.database import make_engine, make_session_factory
-from service.indicators import service
-from service.indicators.models import Indicator, IndicatorReading
-from service.migrate import upgrade_database
-from service.offices.service import ensure_default_office
-from service.plans.parser import parse_plan_text
-from service.plans.service import create_plan_from_parsed
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.dataset import scratch_session  # noqa: E402
+from service.auth.actor import Actor  # noqa: E402
+from service.indicators import service  # noqa: E402
+from service.indicators.models import Indicator, IndicatorReading  # noqa: E402
+from service.offices.service import ensure_default_office  # noqa: E402
+from service.plans.parser import parse_plan_text  # noqa: E402
+from service.plans.service import create_plan_from_parsed  # noqa: E402
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "tests" / "data" / "seeds").glob("*.txt"))
 INDICATORS, READINGS, ROUNDS = 200, 50, 20
@@ -35,36 +36,31 @@ def parse_seeds() -> tuple[int, float]:
 
 
 def plan_page_query() -> float:
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite:///{directory}/bench.db"
-        upgrade_database(url)
-        engine = make_engine(url)
-        with make_session_factory(engine)() as session:
-            office = ensure_default_office(session)
-            actor = Actor.system(office.id)
-            plan = create_plan_from_parsed(
-                session, actor, {"title": "指标测试计划", "phases": [{"name": "完成", "deadline": "2030-12-31"}]}, now=NOW
-            ).plan
-            rows = [
-                Indicator(plan_id=plan.id, position=n, name=f"指标{n}", unit="件", comparison="at_least",
-                          target_value=1000, text=f"指标{n}达到1000件")
-                for n in range(INDICATORS)
-            ]
-            session.add_all(rows)
-            session.flush()
-            session.add_all(
-                IndicatorReading(indicator_id=row.id, value=10 * r, as_of=date(2027, 1, 1) + timedelta(days=7 * r),
-                                 created_at=NOW)
-                for row in rows for r in range(READINGS)
-            )
-            session.commit()
-            started = time.perf_counter()
-            for _ in range(ROUNDS):
-                plan, indicators = service.list_indicators(session, actor, plan.id)
-                statuses = service.statuses(session, plan, indicators)
-            elapsed = (time.perf_counter() - started) / ROUNDS
-            assert len(statuses) == INDICATORS and statuses[0].latest.value == 10 * (READINGS - 1)
-        engine.dispose()
+    with scratch_session() as session:
+        office = ensure_default_office(session)
+        actor = Actor.system(office.id)
+        plan = create_plan_from_parsed(
+            session, actor, {"title": "指标测试计划", "phases": [{"name": "完成", "deadline": "2030-12-31"}]}, now=NOW
+        ).plan
+        rows = [
+            Indicator(plan_id=plan.id, position=n, name=f"指标{n}", unit="件", comparison="at_least",
+                      target_value=1000, text=f"指标{n}达到1000件")
+            for n in range(INDICATORS)
+        ]
+        session.add_all(rows)
+        session.flush()
+        session.add_all(
+            IndicatorReading(indicator_id=row.id, value=10 * r, as_of=date(2027, 1, 1) + timedelta(days=7 * r),
+                             created_at=NOW)
+            for row in rows for r in range(READINGS)
+        )
+        session.commit()
+        started = time.perf_counter()
+        for _ in range(ROUNDS):
+            plan, indicators = service.list_indicators(session, actor, plan.id)
+            statuses = service.statuses(session, plan, indicators)
+        elapsed = (time.perf_counter() - started) / ROUNDS
+        assert len(statuses) == INDICATORS and statuses[0].latest.value == 10 * (READINGS - 1)
     return elapsed
 
 
