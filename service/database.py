@@ -7,6 +7,7 @@ datetimes, so SQLite and PostgreSQL behave alike.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -78,6 +79,32 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class ReadOnlySession(Session):
+    """A session for read-only requests: on SQLite its transactions begin
+    DEFERRED, so readers run beside a writer instead of queueing on the write
+    lock, and it refuses to flush changes (upgrading a deferred transaction to a
+    writer can fail with SQLITE_BUSY where IMMEDIATE would have waited)."""
+
+
+class WriteInReadOnlySession(RuntimeError):
+    pass
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_writes(session: Session, _flush_context, _instances) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise WriteInReadOnlySession("只读事务不能写入：写入的 GET 路由须使用 WriteSessionDep")
+
+
+@lru_cache(maxsize=32)
+def read_only_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The read-only twin of `factory`: same engine and pool, DEFERRED begin on SQLite."""
+    engine: Engine = factory.kw["bind"]
+    return sessionmaker(
+        engine.execution_options(sqlite_begin="DEFERRED"), class_=ReadOnlySession, expire_on_commit=False
+    )
 
 
 @contextmanager

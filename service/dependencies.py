@@ -5,15 +5,17 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.auth.actor import Actor
 from service.auth.service import actor_for_user, user_for_token
 from service.config import Settings
+from service.database import read_only_factory
 from service.errors import DomainError
 from service.workdays import WorkdayCalendar
 
 SESSION_COOKIE = "duban_session"
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 class NotAuthenticated(DomainError):
@@ -24,9 +26,9 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns normally."""
-    session = request.app.state.session_factory()
+def _request_session(request: Request, *, read_only: bool) -> Iterator[Session]:
+    factory = request.app.state.session_factory
+    session = (read_only_factory(factory) if read_only else factory)()
     try:
         yield session
         session.commit()
@@ -38,6 +40,31 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def reads_only(request: Request) -> bool:
+    return request.method in READ_METHODS
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns normally.
+
+    GET and HEAD read in a read-only session (DEFERRED on SQLite), so they do not
+    queue behind writers; every other method takes the write lock up front.
+    """
+    yield from _request_session(request, read_only=reads_only(request))
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """For the few GET routes that write (opening a signed link acknowledges it)."""
+    yield from _request_session(request, read_only=False)
+
+
+def token_use_recorder(request: Request) -> sessionmaker[Session] | None:
+    """Where user_for_token records a token's use: its own transaction when the
+    request's session may not write, else the request's session itself (a second
+    writer beside an IMMEDIATE transaction would wait for its lock)."""
+    return request.app.state.session_factory if reads_only(request) else None
 
 
 def get_now(request: Request) -> datetime:
@@ -67,13 +94,14 @@ def get_actor(
     now: Annotated[datetime, Depends(get_now)],
 ) -> Actor:
     raw = _credential(request)
-    user = user_for_token(session, raw, now=now) if raw else None
+    user = user_for_token(session, raw, now=now, record_use=token_use_recorder(request)) if raw else None
     if user is None:
         raise NotAuthenticated("未登录或登录已失效")
     return actor_for_user(session, user)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 NowDep = Annotated[datetime, Depends(get_now)]
 TodayDep = Annotated[date, Depends(get_today)]

@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.audit.service import record
 from service.auth.actor import Actor
@@ -18,12 +18,14 @@ from service.auth.models import (
     User,
 )
 from service.auth.passwords import hash_password, verify_password
+from service.database import transaction
 from service.departments.models import Department
 from service.errors import Conflict, Invalid, NotFound, RateLimited
 from service.offices.service import descendant_office_ids
 
 MIN_PASSWORD_LENGTH = 8
 LOGIN_WINDOW = timedelta(minutes=1)
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 class LoginFailed(Invalid):
@@ -187,7 +189,16 @@ def issue_token(
     return raw
 
 
-def user_for_token(session: Session, raw: str, *, now: datetime) -> User | None:
+def user_for_token(
+    session: Session, raw: str, *, now: datetime, record_use: sessionmaker[Session] | None = None
+) -> User | None:
+    """The active user a valid token belongs to, or None.
+
+    When the token was last used is written at most once a minute; with
+    `record_use` in a short transaction of its own from that factory, so that a
+    read-only request's transaction never writes (on SQLite it would otherwise
+    need the write lock it did not take).
+    """
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw))).first()
     if token is None or token.revoked_at is not None:
         return None
@@ -196,9 +207,12 @@ def user_for_token(session: Session, raw: str, *, now: datetime) -> User | None:
     user = session.get(User, token.user_id)
     if user is None or not user.active:
         return None
-    # Written at most once a minute so reads stay cheap.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
+        if record_use is None:
+            token.last_used_at = now
+        else:
+            with transaction(record_use) as writer:
+                writer.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return user
 
 

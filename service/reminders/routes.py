@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text
 
 from service.delivery.models import Notification
-from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep
+from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep, WriteSessionDep
 from service.errors import DomainError, Forbidden
 from service.milestones import service as workflow
 from service.milestones.models import Milestone
@@ -117,7 +117,7 @@ def _view(session, milestone: Milestone, reporting: bool, token: str, **extra) -
 
 
 @link_router.get("/m/{token}", response_class=HTMLResponse)
-def open_milestone_link(token: str, session: SessionDep, now: NowDep, settings: SettingsDep):
+def open_milestone_link(token: str, session: WriteSessionDep, now: NowDep, settings: SettingsDep):
     """Opening the link acknowledges the assignment (签收) and shows the milestone."""
     try:
         milestone, link = open_link(session, settings, token, now)
