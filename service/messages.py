@@ -11,7 +11,7 @@ Shared by the reminders engine and delivery.
 from dataclasses import dataclass
 from functools import lru_cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound, select_autoescape
 
 from service.resources import resource_dir
 
@@ -34,23 +34,39 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the code: checking their files' times on every render
+        # (and on every import of the macros) cost a scan thousands of stat calls.
+        auto_reload=False,
     )
 
 
-def _render(kind: str, family: str, context: dict, required: bool) -> str | None:
+@lru_cache(maxsize=None)
+def _template(kind: str, family: str) -> Template | None:
     try:
-        template = _environment().get_template(f"{kind}.{family}.j2")
+        return _environment().get_template(f"{kind}.{family}.j2")
     except TemplateNotFound:
+        return None
+
+
+def _render(kind: str, family: str, context: dict, required: bool) -> str | None:
+    template = _template(kind, family)
+    if template is None:
         if required:
-            raise
+            raise TemplateNotFound(f"{kind}.{family}.j2")
         return None
     return template.render(**context).strip()
 
 
+def render_bodies(kind: str, context: dict) -> tuple[str, str | None]:
+    """The text and markdown bodies alone: what a channel's size limit applies to."""
+    return _render(kind, "text", context, True), _render(kind, "markdown", context, False)
+
+
 def render(kind: str, context: dict) -> RenderedMessage:
+    text, markdown = render_bodies(kind, context)
     return RenderedMessage(
         subject=" ".join(_render(kind, "subject", context, True).split()),
-        text=_render(kind, "text", context, True),
-        markdown=_render(kind, "markdown", context, False),
+        text=text,
+        markdown=markdown,
         html=_render(kind, "html", context, False),
     )

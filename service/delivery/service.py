@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from notifiers import NOTIFIER_CLASSES, NotifierConfig
@@ -78,8 +78,7 @@ def channel_label(channel_type: str) -> str:
 # --- outbox -----------------------------------------------------------------
 
 
-def enqueue(
-    session: Session,
+def _outbox_row(
     *,
     office_id: int,
     department_id: int | None,
@@ -95,35 +94,49 @@ def enqueue(
     event: dict,
     mentions: list[str],
     now: datetime,
-) -> Notification:
-    """Add a pending notification in the caller's transaction."""
+) -> dict:
+    """The columns of a pending notification, checked."""
     if channel_type not in CHANNEL_TYPES:
         raise ValueError(f"unknown channel type {channel_type!r}")
     # An empty digest is a bug upstream; refusing it here keeps it off every channel.
     if not body_text.strip():
         raise ValueError("refusing to enqueue a notification with an empty body")
-    notification = Notification(
-        office_id=office_id,
-        department_id=department_id,
-        channel_id=channel_id,
-        channel_type=channel_type,
-        target=target,
-        kind=kind,
-        level=level,
-        subject=subject,
-        body_text=body_text,
-        body_markdown=body_markdown,
-        body_html=body_html,
-        event=event,
-        mentions=list(mentions),
-        status=PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    return {
+        "office_id": office_id,
+        "department_id": department_id,
+        "channel_id": channel_id,
+        "channel_type": channel_type,
+        "target": target,
+        "kind": kind,
+        "level": level,
+        "subject": subject,
+        "body_text": body_text,
+        "body_markdown": body_markdown,
+        "body_html": body_html,
+        "event": event,
+        "mentions": list(mentions),
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def enqueue(session: Session, **fields) -> Notification:
+    """Add a pending notification in the caller's transaction (the fields of `_outbox_row`)."""
+    notification = Notification(**_outbox_row(**fields))
     session.add(notification)
     session.flush()
     return notification
+
+
+def enqueue_many(session: Session, notifications: list[dict]) -> int:
+    """Add many pending notifications (each the keyword fields of `enqueue`) in one
+    executemany, in order: a scan's digests, without a flush per row."""
+    rows = [_outbox_row(**fields) for fields in notifications]
+    if rows:
+        session.execute(insert(Notification), rows)
+    return len(rows)
 
 
 def channels_for(

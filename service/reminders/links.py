@@ -10,6 +10,7 @@ milestone (a leaked one) by bumping the second.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -41,7 +42,13 @@ class LinkSettings:
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(settings.secret_key, salt=SALT)
+    return _serializer_for(settings.secret_key)
+
+
+@lru_cache(maxsize=8)
+def _serializer_for(secret_key: str) -> URLSafeSerializer:
+    # A scan signs thousands of links with one key: build the serializer once.
+    return URLSafeSerializer(secret_key, salt=SALT)
 
 
 def make_token(settings: Settings, milestone_id: int, version: int, expires: datetime, milestone_version: int = 1) -> str:

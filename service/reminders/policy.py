@@ -292,12 +292,12 @@ class _Timeline:
         return send_instant(day, self.tz, self.send_hour)
 
 
-def _ladder(facts: MilestoneFacts, policy: Policy, tl: _Timeline, now: datetime) -> list[Occurrence]:
-    """Every ladder occurrence up to now, plus the first one after it."""
+def _steps(due_date: date, steps: tuple[Step, ...], tl: _Timeline, now: datetime) -> list[Occurrence]:
+    """The ladder's steps for one due date: every occurrence up to now, plus the first one after it."""
     found = []
-    for step in policy.steps:
+    for step in steps:
         offset = step.offset
-        day = step_day(facts.due_date, offset, step.unit, tl.calendar)
+        day = step_day(due_date, offset, step.unit, tl.calendar)
         while True:
             found.append(
                 Occurrence(
@@ -312,7 +312,13 @@ def _ladder(facts: MilestoneFacts, policy: Policy, tl: _Timeline, now: datetime)
             if step.unit == WORKDAYS:
                 day = tl.calendar.add_workdays(day, step.repeat_every)
             else:
-                day = step_day(facts.due_date, offset, DAYS, tl.calendar)
+                day = step_day(due_date, offset, DAYS, tl.calendar)
+    return found
+
+
+def _ladder(facts: MilestoneFacts, policy: Policy, tl: _Timeline, now: datetime, steps: list[Occurrence]) -> list[Occurrence]:
+    """Every ladder occurrence up to now, plus the first one after it: the steps, then the nudges."""
+    found = list(steps)
     if policy.unacknowledged and facts.state == PENDING:
         u = policy.unacknowledged
         issued = facts.issued_at.astimezone(tl.tz).date()
@@ -360,6 +366,48 @@ def _progress(facts: MilestoneFacts, p: ProgressRequests, tl: _Timeline, now: da
     return due_now, next_at
 
 
+class Evaluator:
+    """`evaluate` for many milestones at one instant, remembering what they share.
+
+    A scan's due milestones fall on a few dozen due dates under a few policies:
+    the ladder's step days are worked out once per (due date, policy), and a
+    milestone whose facts equal another's gets the same answer. The policies
+    passed in must outlive the evaluator (they are remembered by identity).
+    """
+
+    def __init__(self, calendar: WorkdayCalendar, tz: ZoneInfo, send_hour: int, now: datetime):
+        self.timeline = _Timeline(calendar, tz, send_hour)
+        self.now = now
+        self._steps: dict[tuple[date, int], list[Occurrence]] = {}
+        self._answers: dict[tuple[MilestoneFacts, int], Evaluation] = {}
+
+    def evaluate(self, facts: MilestoneFacts, policy: Policy) -> Evaluation:
+        key = (facts, id(policy))
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = self._evaluate(facts, policy)
+        return answer
+
+    def _evaluate(self, facts: MilestoneFacts, policy: Policy) -> Evaluation:
+        if facts.state not in OPEN_STATES:
+            return Evaluation(None, None, None)
+        tl, now = self.timeline, self.now
+        steps_key = (facts.due_date, id(policy))
+        steps = self._steps.get(steps_key)
+        if steps is None:
+            steps = self._steps[steps_key] = _steps(facts.due_date, policy.steps, tl, now)
+        ladder = _ladder(facts, policy, tl, now, steps)
+        fired = [o for o in ladder if facts.issued_at <= o.fire_at <= now]
+        later = [o.fire_at for o in ladder if o.fire_at > now]
+        due = max(fired, key=lambda o: o.rank) if fired else None
+        progress = None
+        if policy.progress:
+            progress, progress_next = _progress(facts, policy.progress, tl, now)
+            if progress_next:
+                later.append(progress_next)
+        return Evaluation(due, progress, min(later, default=None))
+
+
 def evaluate(
     facts: MilestoneFacts,
     policy: Policy,
@@ -375,16 +423,4 @@ def evaluate(
     timed before the assignment was issued never fire. Closed milestones
     (submitted, approved) get nothing.
     """
-    if facts.state not in OPEN_STATES:
-        return Evaluation(None, None, None)
-    tl = _Timeline(calendar, tz, send_hour)
-    ladder = _ladder(facts, policy, tl, now)
-    fired = [o for o in ladder if facts.issued_at <= o.fire_at <= now]
-    later = [o.fire_at for o in ladder if o.fire_at > now]
-    due = max(fired, key=lambda o: o.rank) if fired else None
-    progress = None
-    if policy.progress:
-        progress, progress_next = _progress(facts, policy.progress, tl, now)
-        if progress_next:
-            later.append(progress_next)
-    return Evaluation(due, progress, min(later, default=None))
+    return Evaluator(calendar, tz, send_hour, now).evaluate(facts, policy)

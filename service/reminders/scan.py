@@ -23,14 +23,15 @@ from service.clock import SystemClock
 from service.config import Settings
 from service.database import transaction
 from service.delivery.models import Channel
-from service.delivery.service import channel_limits, enqueue
+from service.delivery.service import channel_limits, enqueue_many
 from service.departments.models import Department
-from service.messages import render
+from service.messages import render, render_bodies
 from service.milestones.models import OPEN_STATES, Milestone
 from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
 from service.reminders.links import LinkSettings, link_settings, milestone_link
 from service.reminders.models import MilestoneLink, SentReminder, WorkflowEvent
 from service.reminders.policy import (
+    Evaluator,
     AUDIENCE_DEPARTMENT,
     AUDIENCE_HEAD,
     COLOUR_NAMES,
@@ -41,7 +42,6 @@ from service.reminders.policy import (
     LEVELS,
     MilestoneFacts,
     Occurrence,
-    evaluate,
     send_instant,
 )
 from service.reminders.service import policies_for
@@ -63,20 +63,21 @@ class Recipient:
 
 @dataclass
 class Row:
-    """A milestone with what its messages show (the columns `_with_context` adds)."""
+    """A due milestone with what its messages show.
 
-    milestone: Milestone
-    plan: Plan
-    department: Department
-    measure_text: str
-    role: str
-    phase_name: str | None
-    own_link_version: int | None  # None until one of the milestone's links was revoked
+    `milestone`, `plan` and `department` are plain result rows of the columns
+    below, not ORM entities: a scan only reads them, and thousands of entities
+    in the identity map cost ten times the query.
+    """
+
+    milestone: object  # the columns of MILESTONE_COLUMNS and CONTEXT_COLUMNS
+    plan: object  # PLAN_COLUMNS
+    department: object  # DEPARTMENT_COLUMNS
     link: str = ""
 
     def sign_link(self, links: dict[int, LinkSettings], settings: Settings, now: datetime) -> None:
         self.link = milestone_link(
-            settings, self.milestone, links[self.plan.id].version, now, self.own_link_version or 1
+            settings, self.milestone, links[self.plan.id].version, now, self.milestone.own_link_version or 1
         )
 
 
@@ -219,12 +220,23 @@ def _facts(row: Row, phase_deadlines: list[date], settings: Settings) -> Milesto
     return MilestoneFacts(m.due_date, m.state, issued_at, start, m.submitted_at is not None)
 
 
+MILESTONE_COLUMNS = (
+    Milestone.id, Milestone.plan_id, Milestone.department_id, Milestone.due_date, Milestone.due_version,
+    Milestone.state, Milestone.created_at, Milestone.submitted_at,
+)
+CONTEXT_COLUMNS = (
+    Measure.text.label("measure_text"), Assignment.role, Phase.name.label("phase_name"),
+    MilestoneLink.version.label("own_link_version"),
+)
+PLAN_COLUMNS = (Plan.id, Plan.office_id, Plan.title, Plan.status, Plan.activated_at)
+DEPARTMENT_COLUMNS = (Department.id, Department.name, Department.emails, Department.head_email, Department.head_mobile)
+
+
 def _with_context(query: Select) -> Select:
-    """Add to a query over Milestone the columns of a Row after the milestone."""
+    """Add to a query over Milestone the columns of a Row's milestone (plans and
+    departments, shared by many rows, are read once each by `_rows`)."""
     return (
-        query.add_columns(Plan, Department, Measure.text, Assignment.role, Phase.name, MilestoneLink.version)
-        .join(Plan, Plan.id == Milestone.plan_id)
-        .join(Department, Department.id == Milestone.department_id)
+        query.add_columns(*MILESTONE_COLUMNS, *CONTEXT_COLUMNS)
         .join(Assignment, Assignment.id == Milestone.assignment_id)
         .join(Measure, Measure.id == Assignment.measure_id)
         .outerjoin(Phase, Phase.id == Milestone.phase_id)
@@ -232,16 +244,28 @@ def _with_context(query: Select) -> Select:
     )
 
 
+def _rows(session: Session, found) -> list[Row]:
+    """Rows for milestone result rows, with their plans and departments in two queries."""
+    plan_ids = {r.plan_id for r in found}
+    department_ids = {r.department_id for r in found}
+    plans = {p.id: p for p in session.execute(select(*PLAN_COLUMNS).where(Plan.id.in_(plan_ids)))} if found else {}
+    departments = (
+        {d.id: d for d in session.execute(select(*DEPARTMENT_COLUMNS).where(Department.id.in_(department_ids)))}
+        if found else {}
+    )
+    return [Row(r, plans[r.plan_id], departments[r.department_id]) for r in found]
+
+
 def _load_due(session: Session, now: datetime, limit: int) -> list[Row]:
     query = (
-        _with_context(select(Milestone))
+        _with_context(select().select_from(Milestone))
         .where(Milestone.next_reminder_at <= now)
         .order_by(Milestone.next_reminder_at)
         .limit(limit)
         # Replicas scanning at once split the due milestones instead of waiting.
         .with_for_update(of=Milestone, skip_locked=True)
     )
-    return [Row(*columns) for columns in session.execute(query)]
+    return _rows(session, session.execute(query).all())
 
 
 def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, **extra) -> dict:
@@ -258,9 +282,9 @@ def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, **ext
         "rank": LEVEL_RANK.get(level, 0),
         "plan_title": row.plan.title,
         "department_name": row.department.name,
-        "measure_text": row.measure_text,
-        "role_label": ROLE_LABELS.get(row.role, row.role),
-        "phase_name": row.phase_name,
+        "measure_text": m.measure_text,
+        "role_label": ROLE_LABELS.get(m.role, m.role),
+        "phase_name": m.phase_name,
         "due_date": m.due_date.isoformat(),
         "days_left": (m.due_date - today).days,
         "state": m.state,
@@ -291,28 +315,26 @@ def _context(items: list[dict], base_url: str) -> dict:
     }
 
 
-def _fits(message, max_bytes: int | None) -> bool:
-    if max_bytes is None:
-        return True
-    return all(len(body.encode()) <= max_bytes for body in (message.text, message.markdown) if body)
-
-
 def _split(template: str, items: list[dict], base_url: str, max_bytes: int | None) -> list[tuple[list[dict], object]]:
-    """Render the digest, split into as few parts as the channel's size limit allows."""
-    message = render(template, _context(items, base_url))
-    if _fits(message, max_bytes) or len(items) == 1:
-        return [(items, message)]
+    """Render the digest, split into as few parts as the channel's size limit allows.
+
+    Sizes are measured on the text and markdown bodies alone (the ones the limit
+    applies to); subject and HTML are rendered only for the parts that are sent.
+    """
+    if max_bytes is None:
+        return [(items, render(template, _context(items, base_url)))]
+
+    def measured(part: list[dict]) -> int:
+        text, markdown = render_bodies(template, _context(part, base_url))
+        return max(len(text.encode()), len((markdown or "").encode()))
+
+    if len(items) == 1 or measured(items) <= max_bytes:
+        return [(items, render(template, _context(items, base_url)))]
     # Pack items by their measured size, then re-check each part (halving if the estimate was off).
-    empty = render(template, _context([], base_url))
-    overhead = max(len(empty.text.encode()), len((empty.markdown or "").encode()))
-
-    def size(item: dict) -> int:
-        one = render(template, _context([item], base_url))
-        return max(len(one.text.encode()), len((one.markdown or "").encode())) - overhead
-
+    overhead = measured([])
     parts, current, used = [], [], overhead
     for item in items:
-        s = size(item)
+        s = measured([item]) - overhead
         if current and used + s > max_bytes:
             parts.append(current)
             current, used = [], overhead
@@ -321,9 +343,8 @@ def _split(template: str, items: list[dict], base_url: str, max_bytes: int | Non
     parts.append(current)
     result = []
     for part in parts:
-        rendered = render(template, _context(part, base_url))
-        if _fits(rendered, max_bytes) or len(part) == 1:
-            result.append((part, rendered))
+        if len(part) == 1 or measured(part) <= max_bytes:
+            result.append((part, render(template, _context(part, base_url))))
         else:
             half = len(part) // 2
             result += _split(template, part[:half], base_url, max_bytes)
@@ -332,7 +353,7 @@ def _split(template: str, items: list[dict], base_url: str, max_bytes: int | Non
 
 
 def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, settings: Settings, now: datetime) -> int:
-    count = 0
+    outbox = []
     for digest in digests.values():
         digest.items.sort(key=lambda i: (-i["rank"], i["due_date"], i["milestone_id"]))
         max_bytes, _rate = channel_limits(digest.recipient.channel_type)
@@ -342,8 +363,7 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
             kind = kind_of(items)
             subject = message.subject if len(parts) == 1 else f"{message.subject}（{n}/{len(parts)}）"
             level = _context(items, settings.base_url)["level"]
-            enqueue(
-                session,
+            outbox.append(dict(
                 office_id=digest.office_id,
                 department_id=next(iter(digest.departments)) if len(digest.departments) == 1 else None,
                 channel_id=digest.recipient.channel_id,
@@ -364,9 +384,8 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
                 },
                 mentions=sorted(digest.mentions),
                 now=now,
-            )
-            count += 1
-    return count
+            ))
+    return enqueue_many(session, outbox)
 
 
 @dataclass
@@ -386,13 +405,14 @@ def _decide(session: Session, rows: list[Row], settings: Settings, calendar: Wor
     links = link_settings(session, plan_ids)
     phases = _phase_starts(session, plan_ids)
     decided = Decisions()
+    evaluator = Evaluator(calendar, settings.tz, settings.send_hour, now)
     for row in rows:
         m, plan = row.milestone, row.plan
         if plan.status != PLAN_ACTIVE or m.state not in OPEN_STATES:
             decided.next_times[m.id] = None
             continue
         policy = policies[plan.id]
-        result = evaluate(_facts(row, phases[plan.id], settings), policy, calendar, settings.tz, settings.send_hour, now)
+        result = evaluator.evaluate(_facts(row, phases[plan.id], settings), policy)
         decided.next_times[m.id] = result.next_at
         if result.due is None and result.progress is None:
             continue
@@ -444,13 +464,19 @@ def _record_in_ledger(session: Session, targets, now: datetime) -> set[tuple]:
 
 
 def _save_next_times(session: Session, rows: list[Row], next_times: dict[int, datetime | None]) -> None:
-    if rows:
-        # updated_at stays: a scan is not a change anyone made to the milestone.
-        session.execute(
-            update(Milestone),
-            [{"id": row.milestone.id, "next_reminder_at": next_times[row.milestone.id],
-              "updated_at": row.milestone.updated_at} for row in rows],
-        )
+    """One UPDATE per distinct next time: due milestones mostly share the next send hour."""
+    by_time: dict[datetime | None, list[int]] = defaultdict(list)
+    for row in rows:
+        by_time[next_times[row.milestone.id]].append(row.milestone.id)
+    table = Milestone.__table__
+    for next_at, ids in by_time.items():
+        for start in range(0, len(ids), 5000):
+            # updated_at stays: a scan is not a change anyone made to the milestone.
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(ids[start : start + 5000]))
+                .values(next_reminder_at=next_at, updated_at=table.c.updated_at)
+            )
 
 
 def scan(
@@ -469,13 +495,16 @@ def scan(
     inserted = _record_in_ledger(session, targets, now)
     today = now.astimezone(settings.tz).date()
     digests: dict[Recipient, Digest] = {}
+    # One item per milestone and occurrence, shared by the digests of its recipients.
+    items: dict[tuple[int, str], dict] = {}
     for row, occurrence, recipient, mentions in targets:
         if (row.milestone.id, occurrence.step, recipient.key, recipient.channel_type) not in inserted:
             summary["duplicates_skipped"] += 1
             continue
-        _digest_for(digests, recipient, row).add(
-            row, _item(row, occurrence, occurrence.kind, today), mentions, step=occurrence.step
-        )
+        key = (row.milestone.id, occurrence.step)
+        if key not in items:
+            items[key] = _item(row, occurrence, occurrence.kind, today)
+        _digest_for(digests, recipient, row).add(row, items[key], mentions, step=occurrence.step)
         summary["progress_requests" if occurrence.kind == KIND_PROGRESS else "reminders"] += 1
     summary["notifications"] += _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
 
@@ -503,14 +532,14 @@ EVENT_LIMIT = 20_000
 def process_events(session: Session, settings: Settings, now: datetime) -> tuple[int, int]:
     """Turn queued workflow events into notices: per kind, one message per recipient."""
     found = session.execute(
-        _with_context(select(WorkflowEvent, Milestone).join(Milestone, Milestone.id == WorkflowEvent.milestone_id))
+        _with_context(select(WorkflowEvent).join(Milestone, Milestone.id == WorkflowEvent.milestone_id))
         .order_by(WorkflowEvent.id)
         .limit(EVENT_LIMIT)
         .with_for_update(of=WorkflowEvent, skip_locked=True)
     ).all()
     if not found:
         return 0, 0
-    events = [(event, Row(*columns)) for event, *columns in found]
+    events = list(zip((r.WorkflowEvent for r in found), _rows(session, found)))
     today = now.astimezone(settings.tz).date()
     links = link_settings(session, {row.plan.id for _, row in events})
     directory = Directory(session, {row.department.id for _, row in events}, set())
