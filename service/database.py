@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
+from weakref import WeakKeyDictionary
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Date, DateTime, Engine, MetaData, create_engine, event, literal
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names keep Alembic autogenerate free of drift on both backends.
@@ -58,6 +62,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function("duban_local_date", 2, _sqlite_local_date, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -67,6 +72,39 @@ def _configure_sqlite(engine: Engine) -> None:
         # `engine.execution_options(sqlite_begin="DEFERRED")`.
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class local_date(FunctionElement):
+    """SQL: the local calendar date, in the IANA time zone `tz`, of a UTCDateTime column."""
+
+    type = Date()
+    inherit_cache = True
+
+    def __init__(self, column, tz: ZoneInfo):
+        super().__init__(column, literal(tz.key))
+
+
+@compiles(local_date, "postgresql")
+def _pg_local_date(element, compiler, **kw):
+    column, tz = element.clauses
+    return f"CAST(timezone({compiler.process(tz, **kw)}, timezone('UTC', {compiler.process(column, **kw)})) AS DATE)"
+
+
+@compiles(local_date, "sqlite")
+def _sqlite_local_date_sql(element, compiler, **kw):
+    return f"duban_local_date({compiler.process(element.clauses, **kw)})"
+
+
+@lru_cache(maxsize=65536)
+def _sqlite_local_date_of_minute(minute: str, tz_key: str) -> str:
+    instant = datetime.fromisoformat(minute).replace(tzinfo=timezone.utc)
+    return instant.astimezone(ZoneInfo(tz_key)).date().isoformat()
+
+
+def _sqlite_local_date(stored: str | None, tz_key: str) -> str | None:
+    # UTCDateTime is stored as "YYYY-MM-DD HH:MM:SS.ffffff"; every zone's offset
+    # is whole minutes, so the minute decides the local date (and caches well).
+    return None if stored is None else _sqlite_local_date_of_minute(stored[:16], tz_key)
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -98,13 +136,19 @@ def _refuse_writes(session: Session, _flush_context, _instances) -> None:
         raise WriteInReadOnlySession("只读事务不能写入：写入的 GET 路由须使用 WriteSessionDep")
 
 
-@lru_cache(maxsize=32)
+# Weak keys: an app's engine (and its pooled connections) goes with its factory.
+_read_only_factories: WeakKeyDictionary[sessionmaker[Session], sessionmaker[Session]] = WeakKeyDictionary()
+
+
 def read_only_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """The read-only twin of `factory`: same engine and pool, DEFERRED begin on SQLite."""
-    engine: Engine = factory.kw["bind"]
-    return sessionmaker(
-        engine.execution_options(sqlite_begin="DEFERRED"), class_=ReadOnlySession, expire_on_commit=False
-    )
+    twin = _read_only_factories.get(factory)
+    if twin is None:
+        engine: Engine = factory.kw["bind"]
+        twin = _read_only_factories[factory] = sessionmaker(
+            engine.execution_options(sqlite_begin="DEFERRED"), class_=ReadOnlySession, expire_on_commit=False
+        )
+    return twin
 
 
 @contextmanager
