@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record, snapshot
 from service.auth.actor import Actor
@@ -106,8 +106,15 @@ def list_milestones(
         query = query.where((Milestone.state == APPROVED) | (Milestone.due_date >= today))
     if due_before is not None:
         query = query.where(Milestone.due_date < due_before)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    items = session.scalars(query.order_by(Milestone.due_date, Milestone.id).limit(limit).offset(offset))
+    total = session.scalar(query.with_only_columns(func.count()))
+    # The assignment and phase each row shows, loaded for the page by primary key
+    # (no lazy load per row; a join would be made for every row before the limit).
+    items = session.scalars(
+        query.options(selectinload(Milestone.assignment), selectinload(Milestone.phase))
+        .order_by(Milestone.due_date, Milestone.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return list(items), total
 
 
