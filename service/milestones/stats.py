@@ -1,20 +1,24 @@
 """Progress figures for the dashboard, the plan view and the bulletin (督办通报).
 
-Everything here works on `MilestoneFact` rows (a few columns per milestone, no
-ORM objects), so one query feeds every figure and the functions stay pure.
+One plan's figures (plan page, bulletin) work on `MilestoneFact` rows (a few
+columns per milestone, no ORM objects), so one query feeds every figure and the
+functions stay pure. The dashboard covers every active plan of an office (and
+its districts), so `dashboard_figures` computes the same figures with grouped
+SQL queries instead, by the same rules.
 """
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.milestones.models import APPROVED, RETURNED, SUBMITTED
+from service.database import local_date
+from service.milestones.models import APPROVED, RETURNED, SUBMITTED, Milestone
 from service.milestones.service import visible_milestones
 from service.plans.models import Assignment
 
@@ -163,10 +167,13 @@ def department_ranking(facts: Iterable[MilestoneFact], today: date, tz: ZoneInfo
             row["on_time"] += 1
         if not approved and fact.due_date < today:
             row["overdue"] += 1
-    ranks = [
+    return ranked(
         DepartmentRank(dep, r["total"], r["approved"], r["judged"], r["on_time"], r["overdue"])
         for dep, r in rows.items()
-    ]
+    )
+
+
+def ranked(ranks: Iterable[DepartmentRank]) -> list[DepartmentRank]:
     return sorted(
         ranks,
         key=lambda r: (r.on_time_rate is None, -(r.on_time_rate or 0), r.overdue, -r.approved, r.department_id),
@@ -197,18 +204,25 @@ def progress_over_time(
 ) -> list[ProgressPoint]:
     """Planned versus actual completion at `points` evenly spaced days from start to end."""
     facts = list(facts)
-    if not facts or end < start:
+    due = Counter(f.due_date for f in facts)
+    approved = Counter(d for f in facts if (d := _local_date(f.approved_at, tz)) is not None)
+    return progress_series(due, approved, len(facts), start, end, points)
+
+
+def progress_series(
+    due: Counter, approved: Counter, total: int, start: date, end: date, points: int = 12
+) -> list[ProgressPoint]:
+    """The same from counts: milestones per due date and per (local) approval date."""
+    if not total or end < start:
         return []
-    due_days = sorted(f.due_date for f in facts)
-    approved_days = sorted(d for f in facts if (d := _local_date(f.approved_at, tz)) is not None)
     span = (end - start).days
     steps = max(1, min(points - 1, span))
     series = []
     for i in range(steps + 1):
         day = start + timedelta(days=round(span * i / steps))
-        planned = sum(1 for d in due_days if d <= day)
-        actual = sum(1 for d in approved_days if d <= day)
-        series.append(ProgressPoint(day, round(100 * planned / len(facts)), round(100 * actual / len(facts))))
+        planned = sum(n for d, n in due.items() if d <= day)
+        actual = sum(n for d, n in approved.items() if d <= day)
+        series.append(ProgressPoint(day, round(100 * planned / total), round(100 * actual / total)))
     return series
 
 
@@ -224,3 +238,137 @@ def as_of(facts: Iterable[MilestoneFact], day: date, tz: ZoneInfo) -> list[Miles
             fact = replace(fact, state=SUBMITTED, approved_at=None)
         rewound.append(fact)
     return rewound
+
+
+# --- the dashboard, in SQL ------------------------------------------------------
+# The same rules as status_light, department_ranking, overdue_list and
+# progress_over_time above, as grouped queries over the milestones table.
+
+
+def _severity(today: date):
+    """status_light as a CASE giving the light's place in LIGHT_SEVERITY (worst = lowest)."""
+    return case(
+        (Milestone.state == APPROVED, LIGHT_SEVERITY.index(GREEN)),
+        (Milestone.due_date < today, LIGHT_SEVERITY.index(RED)),
+        (
+            or_(Milestone.state == RETURNED, Milestone.due_date <= today + timedelta(days=DUE_SOON_DAYS)),
+            LIGHT_SEVERITY.index(YELLOW),
+        ),
+        else_=LIGHT_SEVERITY.index(GREY),
+    )
+
+
+def _is_overdue(today: date):
+    return (Milestone.state != APPROVED) & (Milestone.due_date < today)
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+@dataclass
+class PlanFigures:
+    """One plan's share of the dashboard; empty (all grey) for a plan without milestones."""
+
+    completion: Completion = Completion(0, 0)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LIGHT_SEVERITY, 0))
+    phase_lights: dict[int | None, str] = field(default_factory=dict)
+    first_due: date | None = None
+    due: Counter = field(default_factory=Counter)  # milestones per due date
+    approved: Counter = field(default_factory=Counter)  # milestones per local approval date
+
+
+@dataclass
+class DashboardFigures:
+    plans: dict[int, PlanFigures]
+    measure_lights: dict[int, str]
+    ranking: list[DepartmentRank]
+    overdue: list[Overdue]  # the first `overdue_shown`, latest first
+    overdue_total: int
+
+
+def dashboard_figures(
+    session: Session, actor: Actor, plan_ids: list[int], today: date, tz: ZoneInfo, *, overdue_shown: int = 20
+) -> DashboardFigures:
+    """Lights, completion, ranking, overdue list and progress counts of the given
+    plans' milestones the actor may read, in a few grouped queries."""
+    visible = visible_milestones(actor).where(Milestone.plan_id.in_(plan_ids))
+    severity = _severity(today)
+
+    plans: dict[int, PlanFigures] = {}
+    worst_phase: dict[tuple[int, int | None], int] = {}
+    for plan_id, phase_id, light_rank, due_date, count in session.execute(
+        visible.with_only_columns(Milestone.plan_id, Milestone.phase_id, severity, Milestone.due_date, func.count())
+        .group_by(Milestone.plan_id, Milestone.phase_id, severity, Milestone.due_date)
+    ):
+        figures = plans.setdefault(plan_id, PlanFigures())
+        figures.counts[LIGHT_SEVERITY[light_rank]] += count
+        figures.due[due_date] += count
+        figures.first_due = min(due_date, figures.first_due or due_date)
+        key = (plan_id, phase_id)
+        worst_phase[key] = min(light_rank, worst_phase.get(key, light_rank))
+    for (plan_id, phase_id), light_rank in worst_phase.items():
+        plans[plan_id].phase_lights[phase_id] = LIGHT_SEVERITY[light_rank]
+    for figures in plans.values():
+        figures.completion = Completion(sum(figures.counts.values()), figures.counts[GREEN])
+
+    approved_day = local_date(Milestone.approved_at, tz)
+    for plan_id, day, count in session.execute(
+        visible.with_only_columns(Milestone.plan_id, approved_day, func.count())
+        .where(Milestone.approved_at.is_not(None))
+        .group_by(Milestone.plan_id, approved_day)
+    ):
+        plans[plan_id].approved[day] = count
+
+    measure_lights = {
+        measure_id: LIGHT_SEVERITY[light_rank]
+        for measure_id, light_rank in session.execute(
+            visible.with_only_columns(Assignment.measure_id, func.min(severity))
+            .join(Assignment, Assignment.id == Milestone.assignment_id)
+            .group_by(Assignment.measure_id)
+        )
+    }
+
+    approved = Milestone.state == APPROVED
+    overdue = _is_overdue(today)
+    ranking = ranked(
+        DepartmentRank(*row)
+        for row in session.execute(
+            visible.with_only_columns(
+                Milestone.department_id,
+                func.count(),
+                _count_if(approved),
+                _count_if(approved | (Milestone.due_date < today)),
+                _count_if(approved & (local_date(Milestone.submitted_at, tz) <= Milestone.due_date)),
+                _count_if(overdue),
+            ).group_by(Milestone.department_id)
+        )
+    )
+
+    late = session.execute(
+        visible.with_only_columns(
+            Milestone.id, Milestone.plan_id, Milestone.department_id, Assignment.measure_id, Milestone.phase_id,
+            Assignment.role, Milestone.due_date, Milestone.state, Milestone.submitted_at, Milestone.approved_at,
+        )
+        .join(Assignment, Assignment.id == Milestone.assignment_id)
+        .where(overdue)
+        .order_by(Milestone.due_date, Milestone.id)
+        .limit(overdue_shown)
+    )
+    return DashboardFigures(
+        plans=plans,
+        measure_lights=measure_lights,
+        ranking=ranking,
+        overdue=[Overdue(MilestoneFact(*row), (today - row.due_date).days) for row in late],
+        overdue_total=sum(f.counts[RED] for f in plans.values()),
+    )
+
+
+def completion_by_plan(session: Session, actor: Actor) -> dict[int, Completion]:
+    """Per plan the actor may read: approved milestones out of all (the plan list)."""
+    rows = session.execute(
+        visible_milestones(actor)
+        .with_only_columns(Milestone.plan_id, func.count(), _count_if(Milestone.state == APPROVED))
+        .group_by(Milestone.plan_id)
+    )
+    return {plan_id: Completion(total, done) for plan_id, total, done in rows}

@@ -5,7 +5,7 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from service.auth.actor import Actor
 from service.delivery.models import DEAD, Notification
@@ -14,7 +14,7 @@ from service.milestones import stats
 from service.milestones.models import SUBMITTED
 from service.milestones.service import list_extension_requests, list_milestones
 from service.plans.models import PLAN_ACTIVE, Plan
-from service.plans.service import get_plan, list_plans
+from service.plans.service import list_plans
 from service.web.lookups import department_names, load_milestones
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
@@ -33,28 +33,26 @@ class PlanPanel:
     progress: list[stats.ProgressPoint]
 
 
-def plan_panel(session: Session, actor: Actor, plan: Plan, facts: list[stats.MilestoneFact], today: date, tz) -> PlanPanel:
-    plan = get_plan(session, actor, plan.id)
-    by_phase = stats.lights_by(facts, today, lambda f: f.phase_id)
-    by_measure = stats.lights_by(facts, today, lambda f: f.measure_id)
+def plan_panel(plan: Plan, figures: stats.DashboardFigures, today: date, tz) -> PlanPanel:
+    own = figures.plans.get(plan.id) or stats.PlanFigures()
     task_numbers = {t.id: t.number for t in plan.tasks}
     measure_lights = [
-        (measure.id, label, by_measure.get(measure.id, stats.GREY))
+        (measure.id, label, figures.measure_lights.get(measure.id, stats.GREY))
         for measure, label in measure_labels(plan, task_numbers)
     ]
     # From the first due date or activation, whichever is earlier: a plan imported
     # late (its phases already past) still shows its whole course.
     starts = [plan.activated_at.astimezone(tz).date() if plan.activated_at else today]
-    starts += [min(f.due_date for f in facts)] if facts else []
+    starts += [own.first_due] if own.first_due else []
     start = min(starts)
     end = max(today, start)
     return PlanPanel(
         plan=plan,
-        completion=stats.plan_completion(facts).get(plan.id, stats.Completion(0, 0)),
-        counts=stats.light_counts(facts, today),
-        phase_lights=[(p.name, p.deadline, by_phase.get(p.id, stats.GREY)) for p in plan.phases],
+        completion=own.completion,
+        counts=own.counts,
+        phase_lights=[(p.name, p.deadline, own.phase_lights.get(p.id, stats.GREY)) for p in plan.phases],
         measure_lights=measure_lights,
-        progress=stats.progress_over_time(facts, start, end, tz),
+        progress=stats.progress_series(own.due, own.approved, own.completion.total, start, end),
     )
 
 
@@ -67,6 +65,18 @@ def measure_labels(plan: Plan, task_numbers: dict[int, str]) -> list[tuple]:
         prefix = task_numbers.get(measure.task_id, "保障") if measure.task_id else "保障"
         labels.append((measure, f"{prefix}.{seen[measure.task_id]}"))
     return labels
+
+
+def active_plans(session: Session, actor: Actor) -> list[Plan]:
+    """The active plans the actor may read, newest first, with what their panels show."""
+    ids = [p.id for p in list_plans(session, actor) if p.status == PLAN_ACTIVE]
+    plans = session.scalars(
+        select(Plan)
+        .where(Plan.id.in_(ids))
+        .options(selectinload(Plan.phases), selectinload(Plan.tasks), selectinload(Plan.measures))
+        .order_by(Plan.id.desc())
+    )
+    return list(plans)
 
 
 def failed_deliveries(session: Session, actor: Actor, limit: int = 10) -> tuple[list[Notification], int]:
@@ -82,16 +92,15 @@ def dashboard(request: Request, actor: PageActorDep, session: SessionDep, today:
     if actor.is_department:
         return redirect(request, "/inbox")
     tz = settings.tz
-    plans = [p for p in list_plans(session, actor) if p.status == PLAN_ACTIVE]
-    facts = [f for f in stats.milestone_facts(session, actor) if f.plan_id in {p.id for p in plans}]
-    panels = [plan_panel(session, actor, p, [f for f in facts if f.plan_id == p.id], today, tz) for p in plans]
-    overdue = stats.overdue_list(facts, today)
+    plans = active_plans(session, actor)
+    figures = stats.dashboard_figures(session, actor, [p.id for p in plans], today, tz, overdue_shown=OVERDUE_SHOWN)
+    panels = [plan_panel(p, figures, today, tz) for p in plans]
     review_queue, review_total = list_milestones(session, actor, today=today, state=SUBMITTED, limit=10)
     extensions = list_extension_requests(session, actor)
     shown = load_milestones(
-        session, [o.fact.id for o in overdue[:OVERDUE_SHOWN]] + [m.id for m in review_queue] + [e.milestone_id for e in extensions]
+        session, [o.fact.id for o in figures.overdue] + [m.id for m in review_queue] + [e.milestone_id for e in extensions]
     )
-    ranking = stats.department_ranking(facts, today, tz)
+    ranking = figures.ranking
     names = department_names(session, actor)
     dead, dead_total = failed_deliveries(session, actor)
     return render(
@@ -99,8 +108,8 @@ def dashboard(request: Request, actor: PageActorDep, session: SessionDep, today:
         "dashboard.html",
         {
             "panels": panels,
-            "overdue": overdue[:OVERDUE_SHOWN],
-            "overdue_total": len(overdue),
+            "overdue": figures.overdue,
+            "overdue_total": figures.overdue_total,
             "review_queue": review_queue,
             "review_total": review_total,
             "extensions": extensions,

@@ -20,7 +20,7 @@ PLAN_STATUS_LABELS = {"draft": "草稿", "active": "推进中", "archived": "已
 @router.get("/plans")
 def plans_page(request: Request, actor: PageActorDep, session: SessionDep):
     plans = list_plans(session, actor)
-    completion = stats.plan_completion(stats.milestone_facts(session, actor))
+    completion = stats.completion_by_plan(session, actor)
     return render(
         request, "plans.html", {"plans": plans, "completion": completion, "status_labels": PLAN_STATUS_LABELS}
     )
