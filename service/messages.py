@@ -48,6 +48,21 @@ def _template(kind: str, family: str) -> Template | None:
         return None
 
 
+@lru_cache
+def _macros():
+    return _environment().get_template("_macros.j2").module
+
+
+def item_labels(item: dict) -> dict:
+    """A digest item's `badge` and `status` line, worded in _macros.j2.
+
+    Worked out once per item rather than in each family of each digest that
+    lists it: Jinja macro calls were half of a scan's rendering.
+    """
+    macros = _macros()
+    return {"badge": str(macros.badge(item)), "status": str(macros.status(item))}
+
+
 def _render(kind: str, family: str, context: dict, required: bool) -> str | None:
     template = _template(kind, family)
     if template is None:

@@ -25,7 +25,7 @@ from service.database import transaction
 from service.delivery.models import Channel
 from service.delivery.service import channel_limits, enqueue_many
 from service.departments.models import Department
-from service.messages import render, render_bodies
+from service.messages import item_labels, render, render_bodies
 from service.milestones.models import OPEN_STATES, Milestone
 from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
 from service.reminders.links import LinkSettings, link_settings, milestone_link
@@ -51,6 +51,8 @@ ROBOT_TYPES = ("wecom", "dingtalk", "feishu")
 # Enough for any real office in one minute; the rest waits for the next scan.
 MAX_MILESTONES_PER_SCAN = 50_000
 ROLE_LABELS = {"lead": "牵头", "support": "配合"}
+# Item keys for sorting and the templates only, kept out of the outbox event.
+NOT_IN_EVENT = ("rank", "badge", "status")
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,7 @@ def _load_due(session: Session, now: datetime, limit: int) -> list[Row]:
 def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, **extra) -> dict:
     m = row.milestone
     level = occurrence.level if occurrence else None
-    return {
+    item = {
         "milestone_id": m.id,
         "kind": kind,
         "level": level,
@@ -292,6 +294,7 @@ def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, **ext
         "link": row.link,
         **extra,
     }
+    return item | item_labels(item)
 
 
 def _digest_kind(items: list[dict]) -> str:
@@ -380,7 +383,7 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
                     "level": level,
                     "level_name": LEVELS.get(level),
                     "milestones": [m for m in digest.milestones if m["id"] in ids],
-                    "items": [{k: v for k, v in i.items() if k != "rank"} for i in items],
+                    "items": [{k: v for k, v in i.items() if k not in NOT_IN_EVENT} for i in items],
                 },
                 mentions=sorted(digest.mentions),
                 now=now,
