@@ -4,7 +4,7 @@ Times are stored as naive UTC in the database and handed out as aware UTC
 datetimes, so SQLite and PostgreSQL behave alike.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -134,6 +134,18 @@ class WriteInReadOnlySession(RuntimeError):
 def _refuse_writes(session: Session, _flush_context, _instances) -> None:
     if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
         raise WriteInReadOnlySession("只读事务不能写入：写入的 GET 路由须使用 WriteSessionDep")
+
+
+def defer_write(session: ReadOnlySession, write: Callable[[Session], object]) -> None:
+    """A small write a read-only session needs (a token's last use): made by
+    `run_deferred_writes` in a transaction of its own once the session is closed."""
+    session.info.setdefault("deferred_writes", []).append(write)
+
+
+def run_deferred_writes(session: Session, factory: sessionmaker[Session]) -> None:
+    for write in session.info.pop("deferred_writes", []):
+        with transaction(factory) as writer:
+            write(writer)
 
 
 # Weak keys: an app's engine (and its pooled connections) goes with its factory.

@@ -5,12 +5,12 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
 from service.auth.service import actor_for_user, user_for_token
 from service.config import Settings
-from service.database import read_only_factory
+from service.database import read_only_factory, run_deferred_writes
 from service.errors import DomainError
 from service.workdays import WorkdayCalendar
 
@@ -40,6 +40,8 @@ def _request_session(request: Request, *, read_only: bool) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        # After close: the request's connection is back in the pool first.
+        run_deferred_writes(session, factory)
 
 
 def reads_only(request: Request) -> bool:
@@ -58,13 +60,6 @@ def get_session(request: Request) -> Iterator[Session]:
 def get_write_session(request: Request) -> Iterator[Session]:
     """For the few GET routes that write (opening a signed link acknowledges it)."""
     yield from _request_session(request, read_only=False)
-
-
-def token_use_recorder(request: Request) -> sessionmaker[Session] | None:
-    """Where user_for_token records a token's use: its own transaction when the
-    request's session may not write, else the request's session itself (a second
-    writer beside an IMMEDIATE transaction would wait for its lock)."""
-    return request.app.state.session_factory if reads_only(request) else None
 
 
 def get_now(request: Request) -> datetime:
@@ -94,7 +89,7 @@ def get_actor(
     now: Annotated[datetime, Depends(get_now)],
 ) -> Actor:
     raw = _credential(request)
-    user = user_for_token(session, raw, now=now, record_use=token_use_recorder(request)) if raw else None
+    user = user_for_token(session, raw, now=now) if raw else None
     if user is None:
         raise NotAuthenticated("未登录或登录已失效")
     return actor_for_user(session, user)

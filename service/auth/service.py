@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from service.audit.service import record
 from service.auth.actor import Actor
@@ -18,7 +18,7 @@ from service.auth.models import (
     User,
 )
 from service.auth.passwords import hash_password, verify_password
-from service.database import transaction
+from service.database import ReadOnlySession, defer_write
 from service.departments.models import Department
 from service.errors import Conflict, Invalid, NotFound, RateLimited
 from service.offices.service import descendant_office_ids
@@ -189,15 +189,13 @@ def issue_token(
     return raw
 
 
-def user_for_token(
-    session: Session, raw: str, *, now: datetime, record_use: sessionmaker[Session] | None = None
-) -> User | None:
+def user_for_token(session: Session, raw: str, *, now: datetime) -> User | None:
     """The active user a valid token belongs to, or None.
 
-    When the token was last used is written at most once a minute; with
-    `record_use` in a short transaction of its own from that factory, so that a
-    read-only request's transaction never writes (on SQLite it would otherwise
-    need the write lock it did not take).
+    When the token was last used is written at most once a minute; from a
+    read-only request's session in a short transaction of its own once that
+    session is closed (it may not write, and holding two connections at once
+    would exhaust the pool under load).
     """
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw))).first()
     if token is None or token.revoked_at is not None:
@@ -208,11 +206,13 @@ def user_for_token(
     if user is None or not user.active:
         return None
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
-        if record_use is None:
-            token.last_used_at = now
+        if isinstance(session, ReadOnlySession):
+            token_id = token.id
+            defer_write(session, lambda writer: writer.execute(
+                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+            ))
         else:
-            with transaction(record_use) as writer:
-                writer.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+            token.last_used_at = now
     return user
 
 

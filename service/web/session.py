@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.auth.models import TOKEN_KIND_SESSION, User
 from service.auth.service import actor_for_user, issue_token, revoke_token, user_for_token
-from service.dependencies import SESSION_COOKIE, get_now, get_session, token_use_recorder
+from service.dependencies import SESSION_COOKIE, get_now, get_session
 
 SESSION_LIFETIME = timedelta(hours=12)
 
@@ -55,7 +55,7 @@ def optional_page_actor(
     now: Annotated[datetime, Depends(get_now)],
 ) -> Actor | None:
     raw = request.cookies.get(SESSION_COOKIE)
-    user = user_for_token(session, raw, now=now, record_use=token_use_recorder(request)) if raw else None
+    user = user_for_token(session, raw, now=now) if raw else None
     actor = actor_for_user(session, user) if user else None
     request.state.actor = actor
     # A plain string: error pages render after the session has closed.

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from service.auth.models import ApiToken
 from service.database import ReadOnlySession, WriteInReadOnlySession, read_only_factory
@@ -116,3 +116,27 @@ def test_a_read_only_session_refuses_to_write(session_factory, world):
         reader.rollback()
         # Reading and touching nothing is fine.
         assert reader.get(Department, world.departments["ip"].id).name == "市知识产权局"
+
+
+def test_a_get_recording_a_token_use_holds_one_connection_at_a_time(session, world, app):
+    # Two at once per request would exhaust the pool (and wait for its timeout)
+    # once as many requests as connections run together.
+    held, most = 0, 0
+
+    def checkout(*_):
+        nonlocal held, most
+        held += 1
+        most = max(most, held)
+
+    def checkin(*_):
+        nonlocal held
+        held -= 1
+
+    event.listen(app.state.engine, "checkout", checkout)
+    event.listen(app.state.engine, "checkin", checkin)
+    with TestClient(app) as client:
+        response = client.get("/api/v1/milestones", headers=_bearer(world, "dev_user"))
+    assert response.status_code == 200 and most == 1
+    session.rollback()
+    dev_token = session.scalars(select(ApiToken).where(ApiToken.user_id == world.users["dev_user"].id)).one()
+    assert dev_token.last_used_at == NOW
