@@ -1,6 +1,6 @@
 """API latency and throughput of a running `duban serve` on the bench data set.
 
-    python bench/api.py --milestones 100000 --clients 20 --seconds 10 [--db sqlite|postgres]
+    python bench/api.py --milestones 100000 --clients 20 --seconds 20 [--db sqlite|postgres]
 
 Builds the data set (bench/dataset.py), issues an office web session and API
 tokens for --token-departments departments, starts `duban serve --no-scheduler`
