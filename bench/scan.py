@@ -7,9 +7,13 @@ Builds the data set (bench/dataset.py) into a fresh database, then times
 `service.reminders.scan.scan` as of the bench's "now" (each run in its own
 transaction, rolled back so that every run sees the same due rows), and the
 hand-written SQL that selects the same due rows with what the messages need
-(the same joins, fetched in full). Medians of --repeat runs. The last line is
-{"milestones", "due", "scan_s", "sql_s", "ratio"}; ratio = scan_s / sql_s.
---profile prints where the scan's time goes (cProfile, top functions).
+(the same joins, fetched in full), and that SELECT followed by the scan's own
+writes done by hand: the very ledger and outbox rows the scan wrote (captured
+before its rollback) in one executemany each, and the due milestones' next
+time in one UPDATE. Medians of --repeat runs. The last line is {"milestones",
+"due", "scan_s", "sql_s", "ratio", "sql_writes_s", "ratio_writes"}; ratio =
+scan_s / sql_s (the reminders issue's yardstick), ratio_writes = scan_s /
+sql_writes_s. --profile prints where the scan's time goes (cProfile).
 
 PostgreSQL needs DUBAN_BENCH_POSTGRES_URL (or DUBAN_TEST_POSTGRES_URL): the
 bench creates and drops its own database on that server.
@@ -25,15 +29,19 @@ import pstats
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, insert, select, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dataset import build, fresh_database  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.database import UTCDateTime, make_engine, make_session_factory  # noqa: E402
+from service.delivery.models import Notification  # noqa: E402
+from service.milestones.models import Milestone  # noqa: E402
+from service.reminders.models import SentReminder  # noqa: E402
 from service.reminders.scan import MAX_MILESTONES_PER_SCAN, scan  # noqa: E402
 from service.workdays import calendar_from_settings  # noqa: E402
 
@@ -65,7 +73,37 @@ def time_sql(engine, now) -> tuple[float, int]:
     return elapsed, len(rows)
 
 
-def time_scan(factory, settings, calendar, now, profiler: cProfile.Profile | None = None) -> tuple[float, dict]:
+def time_sql_with_writes(engine, now, written: dict) -> float:
+    """The SELECT, then the scan's writes by hand: its ledger and outbox rows as
+    they were, one executemany each, and one UPDATE of the due rows' next time."""
+    ledger, outbox = SentReminder.__table__, Notification.__table__
+    milestones = Milestone.__table__
+    with engine.connect() as conn:
+        started = time.perf_counter()
+        rows = conn.execute(DUE_ROWS, {"now": now, "limit": MAX_MILESTONES_PER_SCAN}).all()
+        if written["ledger"]:
+            conn.execute(insert(ledger), written["ledger"])
+        if written["outbox"]:
+            conn.execute(insert(outbox), written["outbox"])
+        ids = [row[0] for row in rows]
+        for start in range(0, len(ids), 5000):
+            conn.execute(update(milestones).where(milestones.c.id.in_(ids[start : start + 5000]))
+                         .values(next_reminder_at=now + timedelta(days=1)))
+        elapsed = time.perf_counter() - started
+        conn.rollback()
+    return elapsed
+
+
+def _written(session) -> dict:
+    """The ledger and outbox rows a scan wrote (in its uncommitted transaction), without ids."""
+    def rows(table):
+        return [{k: v for k, v in row._mapping.items() if k != "id"}
+                for row in session.execute(select(table).order_by(table.c.id))]
+
+    return {"ledger": rows(SentReminder.__table__), "outbox": rows(Notification.__table__)}
+
+
+def time_scan(factory, settings, calendar, now, profiler: cProfile.Profile | None = None) -> tuple[float, dict, dict]:
     with factory() as session:
         started = time.perf_counter()
         if profiler:
@@ -75,8 +113,9 @@ def time_scan(factory, settings, calendar, now, profiler: cProfile.Profile | Non
         if profiler:
             profiler.disable()
         elapsed = time.perf_counter() - started
+        written = _written(session)
         session.rollback()
-    return elapsed, summary
+    return elapsed, summary, written
 
 
 def main() -> None:
@@ -99,15 +138,16 @@ def main() -> None:
         engine = make_engine(url)
         factory = make_session_factory(engine)
         try:
-            sql_times, scan_times = [], []
+            sql_times, scan_times, write_times = [], [], []
             for run in range(args.repeat):
                 elapsed, fetched = time_sql(engine, data.now)
                 sql_times.append(elapsed)
                 profiler = cProfile.Profile() if args.profile and run == args.repeat - 1 else None
-                scanned, summary = time_scan(factory, settings, calendar, data.now, profiler)
+                scanned, summary, written = time_scan(factory, settings, calendar, data.now, profiler)
                 scan_times.append(scanned)
-                print(f"run {run + 1}: sql {elapsed:.3f} s ({fetched} rows), scan {scanned:.3f} s "
-                      f"({summary['milestones']} milestones, {summary['reminders']} reminders, "
+                write_times.append(time_sql_with_writes(engine, data.now, written))
+                print(f"run {run + 1}: sql {elapsed:.3f} s ({fetched} rows), sql + writes {write_times[-1]:.3f} s, "
+                      f"scan {scanned:.3f} s ({summary['milestones']} milestones, {summary['reminders']} reminders, "
                       f"{summary['notifications']} notifications)")
                 if profiler:
                     out = io.StringIO()
@@ -116,9 +156,11 @@ def main() -> None:
         finally:
             engine.dispose()
     sql_s, scan_s = statistics.median(sql_times), statistics.median(scan_times)
+    writes_s = statistics.median(write_times)
     print(json.dumps({"milestones": data.milestones, "due": data.due, "scan_s": round(scan_s, 4),
-                      "sql_s": round(sql_s, 4), "ratio": round(scan_s / sql_s, 2), "db": args.db,
-                      "build_s": round(data.seconds, 1)}))
+                      "sql_s": round(sql_s, 4), "ratio": round(scan_s / sql_s, 2),
+                      "sql_writes_s": round(writes_s, 4), "ratio_writes": round(scan_s / writes_s, 2),
+                      "db": args.db, "build_s": round(data.seconds, 1)}))
 
 
 if __name__ == "__main__":

@@ -24,9 +24,24 @@ class RenderedMessage:
     html: str | None
 
 
+class _MessageEnvironment(Environment):
+    """Message contexts are dicts of plain values, so `item.level` looks the key up
+    first (as `item["level"]` does) and an attribute only when there is no such
+    key: Jinja's attribute-first lookup raised and caught an AttributeError for
+    every field of every item, most of the cost of rendering a digest."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @lru_cache
 def _environment() -> Environment:
-    return Environment(
+    return _MessageEnvironment(
         loader=FileSystemLoader(resource_dir("templates") / "messages"),
         # Only the HTML family is escaped: markdown and text go out as written.
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
