@@ -21,6 +21,9 @@ from service.web.session import PageActorDep
 
 router = APIRouter()
 OVERDUE_SHOWN = 20
+# Detailed panels for the most urgent plans; the rest get one line each, so an
+# office (or a city reading all its districts) with many plans keeps a page it can read.
+PANELS_SHOWN = 6
 
 
 @dataclass
@@ -79,6 +82,14 @@ def active_plans(session: Session, actor: Actor) -> list[Plan]:
     return list(plans)
 
 
+def most_urgent_first(plans: list[Plan], figures: stats.DashboardFigures) -> list[tuple[Plan, stats.PlanFigures]]:
+    """Most red lights first, then most yellow, then the newest plan."""
+    with_figures = [(plan, figures.plans.get(plan.id) or stats.PlanFigures()) for plan in plans]
+    return sorted(
+        with_figures, key=lambda pf: (-pf[1].counts[stats.RED], -pf[1].counts[stats.YELLOW], -pf[0].id)
+    )
+
+
 def failed_deliveries(session: Session, actor: Actor, limit: int = 10) -> tuple[list[Notification], int]:
     query = select(Notification).where(
         Notification.office_id.in_(actor.readable_office_ids), Notification.status == DEAD
@@ -94,7 +105,8 @@ def dashboard(request: Request, actor: PageActorDep, session: SessionDep, today:
     tz = settings.tz
     plans = active_plans(session, actor)
     figures = stats.dashboard_figures(session, actor, [p.id for p in plans], today, tz, overdue_shown=OVERDUE_SHOWN)
-    panels = [plan_panel(p, figures, today, tz) for p in plans]
+    ranked_plans = most_urgent_first(plans, figures)
+    panels = [plan_panel(p, figures, today, tz) for p, _ in ranked_plans[:PANELS_SHOWN]]
     review_queue, review_total = list_milestones(session, actor, today=today, state=SUBMITTED, limit=10)
     extensions = list_extension_requests(session, actor)
     shown = load_milestones(
@@ -108,6 +120,7 @@ def dashboard(request: Request, actor: PageActorDep, session: SessionDep, today:
         "dashboard.html",
         {
             "panels": panels,
+            "other_plans": ranked_plans[PANELS_SHOWN:],
             "overdue": figures.overdue,
             "overdue_total": figures.overdue_total,
             "review_queue": review_queue,

@@ -1,0 +1,36 @@
+"""With many active plans, the dashboard details the most urgent and lists the rest."""
+
+import re
+from datetime import date
+
+from sqlalchemy import update
+
+from service.auth.actor import Actor
+from service.milestones.models import Milestone
+from service.plans.service import activate_plan, create_plan_from_parsed
+from service.web.dashboard import PANELS_SHOWN
+from service.workdays import WorkdayCalendar
+from tests.factories import NOW, build_world, simple_plan
+
+
+def test_most_urgent_plans_get_panels_and_the_rest_one_line(session_factory, client_factory):
+    with session_factory() as session:
+        world = build_world(session)
+        actor = Actor.system(world.offices["city"].id)
+        plan_ids = [world.plans["city"]]
+        for n in range(PANELS_SHOWN + 2):
+            created = create_plan_from_parsed(session, actor, simple_plan("市知识产权局", []) | {"title": f"第{n}号计划"}, now=NOW)
+            activate_plan(session, actor, created.plan.id, now=NOW, calendar=WorkdayCalendar(), support_lead_workdays=5)
+            plan_ids.append(created.plan.id)
+        # The oldest plan is the only one with overdue work: it must lead the page.
+        session.execute(update(Milestone).where(Milestone.plan_id == plan_ids[0]).values(due_date=date(2026, 10, 1)))
+        session.commit()
+
+    page = client_factory().login("city_admin").get("/").text
+
+    panels = [int(p) for p in re.findall(r'class="card plan-panel" data-plan="(\d+)"', page)]
+    assert len(panels) == PANELS_SHOWN
+    assert panels[0] == plan_ids[0]
+    listed = page.split("其他计划", 1)[1]
+    # The district plan is readable by the city office too: 10 active plans in all.
+    assert len(re.findall(r'<tr>\s*<td><a href="/plans/\d+">', listed)) == 10 - PANELS_SHOWN
