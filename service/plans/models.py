@@ -25,7 +25,8 @@ class Plan(Base):
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=PLAN_DRAFT)
-    source_text: Mapped[str | None] = mapped_column(Text)
+    # The whole document: loaded only when asked for, not with every plan list.
+    source_text: Mapped[str | None] = mapped_column(Text, deferred=True)
     # None: use the configured default (DUBAN_SUPPORT_LEAD_WORKDAYS).
     support_lead_workdays: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,8 @@
 """`/`: the dashboard for the office and leaders; a department lands in its inbox."""
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 
@@ -7,6 +10,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from service.audit.models import AuditEvent
 from service.auth.actor import Actor
 from service.delivery.models import DEAD, Notification
 from service.dependencies import SessionDep, SettingsDep, TodayDep
@@ -71,15 +75,65 @@ def measure_labels(plan: Plan, task_numbers: dict[int, str]) -> list[tuple]:
 
 
 def active_plans(session: Session, actor: Actor) -> list[Plan]:
-    """The active plans the actor may read, newest first, with what their panels show."""
-    ids = [p.id for p in list_plans(session, actor) if p.status == PLAN_ACTIVE]
-    plans = session.scalars(
+    """The active plans the actor may read, newest first."""
+    return [p for p in list_plans(session, actor) if p.status == PLAN_ACTIVE]
+
+
+def with_panel_details(session: Session, plans: list[Plan]) -> list[Plan]:
+    """The same plans, in the same order, with the phases, tasks and measures their panels show."""
+    loaded = session.scalars(
         select(Plan)
-        .where(Plan.id.in_(ids))
+        .where(Plan.id.in_([p.id for p in plans]))
         .options(selectinload(Plan.phases), selectinload(Plan.tasks), selectinload(Plan.measures))
-        .order_by(Plan.id.desc())
+        .execution_options(populate_existing=True)
     )
-    return list(plans)
+    by_id = {plan.id: plan for plan in loaded}
+    return [by_id[p.id] for p in plans]
+
+
+class FiguresCache:
+    """The dashboard's figures, shared by everyone who opens it until something changes.
+
+    Keyed by what the figures depend on: who reads (their offices), which plans,
+    the business date, and the office's latest audit event. Every change to a
+    milestone writes an audit event, so a new one means fresh figures; until then
+    twenty people opening the dashboard at once cost one computation.
+    """
+
+    def __init__(self, size: int = 64):
+        self._figures: OrderedDict[Hashable, stats.DashboardFigures] = OrderedDict()
+        self._computing: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: Hashable, compute: Callable[[], stats.DashboardFigures]) -> stats.DashboardFigures:
+        with self._lock:
+            if key in self._figures:
+                self._figures.move_to_end(key)
+                return self._figures[key]
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:  # the first request computes; the others wait and reuse it
+            with self._lock:
+                if key in self._figures:
+                    return self._figures[key]
+            figures = compute()
+            with self._lock:
+                self._figures[key] = figures
+                while len(self._figures) > self._size:
+                    self._figures.popitem(last=False)
+                self._computing.pop(key, None)
+            return figures
+
+
+def figures_cache(request: Request) -> FiguresCache:
+    state = request.app.state
+    if not hasattr(state, "dashboard_figures"):
+        state.dashboard_figures = FiguresCache()
+    return state.dashboard_figures
+
+
+def latest_change(session: Session, actor: Actor) -> int | None:
+    return session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.office_id.in_(actor.readable_office_ids)))
 
 
 def most_urgent_first(plans: list[Plan], figures: stats.DashboardFigures) -> list[tuple[Plan, stats.PlanFigures]]:
@@ -104,9 +158,14 @@ def dashboard(request: Request, actor: PageActorDep, session: SessionDep, today:
         return redirect(request, "/inbox")
     tz = settings.tz
     plans = active_plans(session, actor)
-    figures = stats.dashboard_figures(session, actor, [p.id for p in plans], today, tz, overdue_shown=OVERDUE_SHOWN)
+    plan_ids = [p.id for p in plans]
+    key = (actor.readable_office_ids, actor.department_id, tuple(plan_ids), today, latest_change(session, actor))
+    figures = figures_cache(request).get(
+        key, lambda: stats.dashboard_figures(session, actor, plan_ids, today, tz, overdue_shown=OVERDUE_SHOWN)
+    )
     ranked_plans = most_urgent_first(plans, figures)
-    panels = [plan_panel(p, figures, today, tz) for p, _ in ranked_plans[:PANELS_SHOWN]]
+    detailed = with_panel_details(session, [p for p, _ in ranked_plans[:PANELS_SHOWN]])
+    panels = [plan_panel(p, figures, today, tz) for p in detailed]
     review_queue, review_total = list_milestones(session, actor, today=today, state=SUBMITTED, limit=10)
     extensions = list_extension_requests(session, actor)
     shown = load_milestones(

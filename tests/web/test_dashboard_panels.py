@@ -34,3 +34,45 @@ def test_most_urgent_plans_get_panels_and_the_rest_one_line(session_factory, cli
     listed = page.split("其他计划", 1)[1]
     # The district plan is readable by the city office too: 10 active plans in all.
     assert len(re.findall(r'<tr>\s*<td><a href="/plans/\d+">', listed)) == 10 - PANELS_SHOWN
+
+
+def test_figures_follow_a_change_at_once(session_factory, client_factory):
+    from service.milestones import service as workflow
+    from tests.factories import milestones_of
+
+    with session_factory() as session:
+        world = build_world(session)
+    client = client_factory().login("city_admin")
+    before = client.get("/").text
+    assert "已办结 0 /" in before
+
+    with session_factory() as session:
+        milestone = milestones_of(session, world, "ip")[0]
+        workflow.submit_report(session, world.actor(session, "ip_user"), milestone.id, text="完成", percent=100, now=NOW)
+        workflow.review(session, world.actor(session, "city_admin"), milestone.id, decision="approve", comment=None, now=NOW)
+        session.commit()
+
+    # The approval wrote an audit event: the cached figures are not reused.
+    assert "已办结 1 /" in client.get("/").text
+
+
+def test_concurrent_readers_share_one_computation():
+    import threading
+    import time
+
+    from service.web.dashboard import FiguresCache
+
+    cache, calls, results = FiguresCache(), [], []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)
+        return "figures"
+
+    readers = [threading.Thread(target=lambda: results.append(cache.get("key", compute))) for _ in range(10)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert len(calls) == 1 and results == ["figures"] * 10
+    assert cache.get("other", lambda: "fresh") == "fresh"
