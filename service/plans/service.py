@@ -171,20 +171,24 @@ def create_plan_from_parsed(
     return CreatedPlan(plan, resolver.matched, resolver.unmatched)
 
 
-def list_plans(session: Session, actor: Actor) -> list[Plan]:
+def visible_plans(actor: Actor):
+    """Plans the actor may read: the office's (and its children's); a department, those it has work in."""
     query = select(Plan).where(Plan.office_id.in_(actor.readable_office_ids))
     if actor.department_id is not None:
-        # A department sees the plans it has work in.
         query = query.where(
             Plan.id.in_(select(Milestone.plan_id).where(Milestone.department_id == actor.department_id))
         )
-    return list(session.scalars(query.order_by(Plan.id.desc())))
+    return query
+
+
+def list_plans(session: Session, actor: Actor) -> list[Plan]:
+    return list(session.scalars(visible_plans(actor).order_by(Plan.id.desc())))
 
 
 def get_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
     plan = session.scalars(
-        select(Plan)
-        .where(Plan.id == plan_id, Plan.office_id.in_(actor.readable_office_ids))
+        visible_plans(actor)
+        .where(Plan.id == plan_id)
         .options(
             selectinload(Plan.phases),
             selectinload(Plan.sections),
@@ -192,7 +196,7 @@ def get_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
             selectinload(Plan.measures).selectinload(Measure.assignments),
         )
     ).first()
-    if plan is None or (actor.department_id is not None and plan not in list_plans(session, actor)):
+    if plan is None:
         raise NotFound(f"计划 {plan_id} 不存在")
     return plan
 
