@@ -18,7 +18,7 @@ from service.milestones import stats
 from service.milestones.models import SUBMITTED
 from service.milestones.service import list_extension_requests, list_milestones
 from service.plans.models import PLAN_ACTIVE, Plan
-from service.plans.service import list_plans
+from service.plans.service import visible_plans
 from service.web.lookups import department_names, load_milestones
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
@@ -76,7 +76,7 @@ def measure_labels(plan: Plan, task_numbers: dict[int, str]) -> list[tuple]:
 
 def active_plans(session: Session, actor: Actor) -> list[Plan]:
     """The active plans the actor may read, newest first."""
-    return [p for p in list_plans(session, actor) if p.status == PLAN_ACTIVE]
+    return list(session.scalars(visible_plans(actor).where(Plan.status == PLAN_ACTIVE).order_by(Plan.id.desc())))
 
 
 def with_panel_details(session: Session, plans: list[Plan]) -> list[Plan]:
