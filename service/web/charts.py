@@ -28,13 +28,12 @@ def progress_chart(points: list[ProgressPoint], width: int = 640, height: int = 
             f'<line x1="{left}" x2="{width - right}" y1="{y(percent):.1f}" y2="{y(percent):.1f}" stroke="{GRID}"/>'
             f'<text x="{left - 6}" y="{y(percent) + 4:.1f}" text-anchor="end" font-size="11" fill="{MUTED}">{percent}%</text>'
         )
-    label_every = max(1, len(points) // 6)
-    for i, point in enumerate(points):
-        if i % label_every == 0 or i == len(points) - 1:
-            parts.append(
-                f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle" font-size="11" fill="{MUTED}">'
-                f"{point.day:%Y-%m}</text>"
-            )
+    for i, label in _axis_labels(points):
+        anchor = "start" if i == 0 else "end" if i == len(points) - 1 else "middle"
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="11" fill="{MUTED}">'
+            f"{label}</text>"
+        )
     for colour, attr, dash in ((MUTED, "planned_percent", ' stroke-dasharray="5 4"'), (BLUE, "actual_percent", "")):
         path = " ".join(f"{x(i):.1f},{y(getattr(p, attr)):.1f}" for i, p in enumerate(points))
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>')
@@ -46,6 +45,20 @@ def progress_chart(points: list[ProgressPoint], width: int = 640, height: int = 
         "</svg>"
     )
     return Markup("".join(parts))
+
+
+def _axis_labels(points: list[ProgressPoint]) -> list[tuple[int, str]]:
+    """About six date labels, in months for a long course and in days for a short
+    one (a plan activated this week would show the same month three times)."""
+    fmt = "%Y-%m" if (points[-1].day - points[0].day).days > 120 else "%m-%d"
+    every = max(1, len(points) // 6)
+    labels, previous = [], None
+    for i, point in enumerate(points):
+        label = point.day.strftime(fmt)
+        if (i % every == 0 or i == len(points) - 1) and label != previous:
+            labels.append((i, label))
+            previous = label
+    return labels
 
 
 def department_bars(rows: list[tuple[str, float | None, int]], width: int = 640) -> Markup:
