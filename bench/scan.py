@@ -40,10 +40,10 @@ from bench.dataset import build, fresh_database  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.database import UTCDateTime, make_engine, make_session_factory  # noqa: E402
 from service.delivery.models import Notification  # noqa: E402
+from service.holidays.source import load_calendar  # noqa: E402
 from service.milestones.models import Milestone  # noqa: E402
 from service.reminders.models import SentReminder  # noqa: E402
 from service.reminders.scan import MAX_MILESTONES_PER_SCAN, scan  # noqa: E402
-from service.workdays import calendar_from_settings  # noqa: E402
 
 # What the scan's _load_due asks for, written by hand: due milestones with
 # plan, department, measure text, role and phase name, oldest first.
@@ -134,9 +134,10 @@ def main() -> None:
         data = build(url, args.milestones, fraction, departments=args.departments)
         print(f"built {data.milestones} milestones, {data.due} due, in {data.seconds:.1f} s ({args.db})")
         settings = Settings(database_url=url, secret_key="bench-secret-key")
-        calendar = calendar_from_settings(settings.holidays_file)
         engine = make_engine(url)
         factory = make_session_factory(engine)
+        with factory() as session:
+            calendar = load_calendar(session, settings)
         try:
             sql_times, scan_times, write_times = [], [], []
             for run in range(args.repeat):

@@ -16,8 +16,8 @@ from service.auth.secrets import with_signing_key
 from service.config import Settings, get_settings
 from service.database import make_engine, make_session_factory
 from service.errors import DomainError
+from service.holidays.source import CalendarSource
 from service.web.errors import error_page, wants_html
-from service.workdays import calendar_from_settings
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -119,7 +119,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from service.scheduler import build_scheduler
 
     scheduler = build_scheduler(
-        app.state.settings, app.state.session_factory, app.state.calendar, app.state.clock
+        app.state.settings, app.state.session_factory, app.state.calendar_source, app.state.clock
     )
     scheduler.start()
     app.state.scheduler = scheduler
@@ -147,7 +147,7 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.settings = settings = with_signing_key(settings, app.state.session_factory)
     app.state.clock = clock or SystemClock()
-    app.state.calendar = calendar_from_settings(settings.holidays_file)
+    app.state.calendar_source = CalendarSource(app.state.session_factory, settings)
     _install_error_handlers(app)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
 

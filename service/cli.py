@@ -141,8 +141,8 @@ def tick(
     from datetime import datetime, timezone
 
     from service.bootstrap import service_database
+    from service.holidays.source import load_calendar
     from service.reminders.scan import run_scan
-    from service.workdays import calendar_from_settings
 
     instant = None
     if now is not None:
@@ -154,7 +154,9 @@ def tick(
             fail("--now needs a UTC offset, e.g. 2026-10-09T09:00:00+08:00")
         instant = instant.astimezone(timezone.utc)
     with service_database(get_settings()) as (session_factory, settings):
-        summary = run_scan(session_factory, settings, calendar_from_settings(settings.holidays_file), instant)
+        with session_factory() as session:
+            calendar = load_calendar(session, settings)
+        summary = run_scan(session_factory, settings, calendar, instant)
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 

@@ -16,13 +16,13 @@ from service.bootstrap import open_database
 from service.clock import Clock, SystemClock
 from service.config import Settings
 from service.departments.models import Department
+from service.holidays.source import load_calendar
 from service.milestones import service as workflow
 from service.milestones.models import Milestone
 from service.offices.service import ensure_default_office
 from service.plans.importing import apply_department_mapping, import_plan
 from service.plans.models import ROLE_LEAD, Assignment, Plan
 from service.plans.service import activate_plan
-from service.workdays import calendar_from_settings
 
 DEMO_PASSWORD = "duban-demo-2026"
 ADMIN_USERNAME = "office"
@@ -120,7 +120,7 @@ def load_demo(settings: Settings, clock: Clock | None = None) -> list[str]:
         apply_department_mapping(session, system, plan.id, {u.name: None for u in result.preview.unmatched}, now=now)
         _shift_phases(session, system, plan, today, now)
         milestones = activate_plan(
-            session, system, plan.id, now=now, calendar=calendar_from_settings(settings.holidays_file),
+            session, system, plan.id, now=now, calendar=load_calendar(session, settings),
             support_lead_workdays=settings.support_lead_workdays,
         )
         admin = create_user(session, system, username=ADMIN_USERNAME, password=DEMO_PASSWORD, role=ROLE_ADMIN, now=now)

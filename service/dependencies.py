@@ -12,6 +12,7 @@ from service.auth.service import actor_for_user, user_for_token
 from service.config import Settings
 from service.database import read_only_factory, run_deferred_writes
 from service.errors import DomainError
+from service.holidays.source import CalendarSource
 from service.workdays import WorkdayCalendar
 
 SESSION_COOKIE = "duban_session"
@@ -71,8 +72,13 @@ def get_today(request: Request) -> date:
     return request.app.state.clock.now().astimezone(settings.tz).date()
 
 
+def get_calendar_source(request: Request) -> CalendarSource:
+    return request.app.state.calendar_source
+
+
 def get_calendar(request: Request) -> WorkdayCalendar:
-    return request.app.state.calendar
+    """The process's calendar, rechecked against the database at most once a minute."""
+    return request.app.state.calendar_source.current(request.app.state.clock.now())
 
 
 def _credential(request: Request) -> str | None:
@@ -102,6 +108,7 @@ NowDep = Annotated[datetime, Depends(get_now)]
 TodayDep = Annotated[date, Depends(get_today)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CalendarDep = Annotated[WorkdayCalendar, Depends(get_calendar)]
+CalendarSourceDep = Annotated[CalendarSource, Depends(get_calendar_source)]
 
 # Database ids are 32-bit on PostgreSQL; a larger number is a 422, not a 500.
 MAX_ID = 2_147_483_647

@@ -5,6 +5,7 @@ from service.auth.models import ApiToken, InstanceSecret, LoginAttempt, User
 from service.database import Base
 from service.delivery.models import Channel, DeliveryAttempt, Notification, SendSlot
 from service.departments.models import Department, DepartmentGroupMember
+from service.holidays.models import CalendarDay
 from service.indicators.models import Indicator, IndicatorReading
 from service.milestones.models import (
     Attachment,
@@ -24,6 +25,7 @@ __all__ = [
     "AuditEvent",
     "BulletinRun",
     "Base",
+    "CalendarDay",
     "Channel",
     "DeliveryAttempt",
     "Department",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.clock import Clock
 from service.config import Settings
 from service.delivery.dispatcher import default_worker_name, dispatch_once
-from service.workdays import WorkdayCalendar
+from service.holidays.source import CalendarSource
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ DISPATCH_INTERVAL_SECONDS = 5
 def build_scheduler(
     settings: Settings,
     session_factory: sessionmaker[Session],
-    calendar: WorkdayCalendar,
+    calendars: CalendarSource,
     clock: Clock,
 ) -> BackgroundScheduler:
     """A scheduler with the three jobs, not yet started."""
@@ -36,7 +36,8 @@ def build_scheduler(
     def scan() -> None:
         from service.reminders.scan import run_scan
 
-        summary = run_scan(session_factory, settings, calendar, clock.now())
+        now = clock.now()
+        summary = run_scan(session_factory, settings, calendars.current(now), now)
         log.info("reminder scan: %s", summary)
 
     def dispatch() -> None:
@@ -47,7 +48,8 @@ def build_scheduler(
     def bulletin() -> None:
         from service.reminders.bulletin import send_weekly_bulletins
 
-        send_weekly_bulletins(session_factory, settings, calendar, clock.now())
+        now = clock.now()
+        send_weekly_bulletins(session_factory, settings, calendars.current(now), now)
 
     scheduler = BackgroundScheduler(timezone=settings.tz)
     # A run that overlaps the next tick is skipped, not queued: the next run

@@ -1,9 +1,10 @@
 """The workday calendar of mainland China: weekends, public holidays and 调休
-make-up workdays from `chinesecalendar`, plus an optional override file for
+make-up workdays from `chinesecalendar`, overridden by the days an office
+entered on the 节假日安排 page (service/holidays) and by an optional file, for
 years the package does not cover yet and for local days off.
 
-Override file (DUBAN_HOLIDAYS_FILE), CSV or YAML rows of `date, kind, name`
-where kind is `holiday` or `workday`:
+Override file (DUBAN_HOLIDAYS_FILE) and the page's text: CSV or YAML rows of
+`date, kind, name` where kind is `holiday` or `workday`:
 
     2027-01-01,holiday,元旦
     2027-02-07,workday,春节调休
@@ -14,7 +15,7 @@ from __future__ import annotations
 import csv
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import chinese_calendar
@@ -30,10 +31,23 @@ class HolidayFileError(ValueError):
     pass
 
 
+# The years chinesecalendar has the State Council's schedule for (it raises outside them).
+PACKAGE_YEARS = (min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year)
+
+
+def package_covers(year: int) -> bool:
+    return PACKAGE_YEARS[0] <= year <= PACKAGE_YEARS[1]
+
+
+def uncovered_warning(year: int) -> str:
+    return f"{year}年节假日安排尚未录入，工作日暂按周末计算"
+
+
 @dataclass
 class WorkdayCalendar:
+    # Days entered in the app or the file, over the package: kind by date.
     overrides: dict[date, str] = field(default_factory=dict)
-    # Years asked about that neither the package nor the override file covers.
+    # Years asked about that neither the package nor an entered day covers.
     uncovered_years: set[int] = field(default_factory=set)
     # chinesecalendar scans its whole holiday table on every call; a scan asks
     # about the same few hundred days hundreds of thousands of times.
@@ -52,7 +66,7 @@ class WorkdayCalendar:
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:
-            if day.year not in self.uncovered_years and not self._year_in_overrides(day.year):
+            if day.year not in self.uncovered_years and not self.covers(day.year):
                 self.uncovered_years.add(day.year)
                 log.warning(
                     "no holiday data for %s: counting only weekends as days off", day.year
@@ -61,6 +75,10 @@ class WorkdayCalendar:
 
     def _year_in_overrides(self, year: int) -> bool:
         return any(d.year == year for d in self.overrides)
+
+    def covers(self, year: int) -> bool:
+        """Whether the year has holiday data: from the package, or at least one entered day."""
+        return package_covers(year) or self._year_in_overrides(year)
 
     def add_workdays(self, day: date, count: int) -> date:
         """The workday `count` workdays after `day` (before it for a negative count).
@@ -89,32 +107,62 @@ class WorkdayCalendar:
         )
 
 
-def load_overrides(path: str | Path) -> dict[date, str]:
+@dataclass(frozen=True)
+class DayEntry:
+    """One line of a holiday schedule; `where` names it in error messages (第3行)."""
+
+    day: date
+    kind: str
+    name: str
+    where: str
+
+
+def parse_entry(day: object, kind: object, name: object, where: str) -> DayEntry:
+    if isinstance(day, date) and not isinstance(day, datetime):  # YAML reads ISO dates itself
+        parsed = day
+    else:
+        try:
+            parsed = date.fromisoformat(str(day or "").strip())
+        except ValueError:
+            raise HolidayFileError(f"{where}：{str(day or '')!r} 不是 YYYY-MM-DD 格式的日期") from None
+    kind_text = str(kind or "").strip().lower()
+    if kind_text not in (HOLIDAY, WORKDAY):
+        raise HolidayFileError(f"{where}：类型须为 holiday（放假）或 workday（调休上班），而不是 {str(kind or '')!r}")
+    return DayEntry(parsed, kind_text, str(name or "").strip(), where)
+
+
+def parse_days(text: str, *, yaml_format: bool | None = None) -> list[DayEntry]:
+    """CSV lines `date,kind,name` (a `date,...` header and `#` comments skipped),
+    or a YAML list of {date, kind, name}; None guesses YAML from a leading `-`."""
+    if yaml_format is None:
+        first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
+        yaml_format = first.startswith("-")
+    if yaml_format:
+        try:
+            rows = yaml.safe_load(text) or []
+        except yaml.YAMLError as exc:
+            raise HolidayFileError(f"YAML 格式不正确：{exc}") from None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise HolidayFileError("YAML 须为列表，每项含 date、kind、name")
+        return [parse_entry(r.get("date"), r.get("kind"), r.get("name"), f"第{n}项") for n, r in enumerate(rows, 1)]
+    entries = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        row = next(csv.reader([line]), [])
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#") or row[0].strip() == "date":
+            continue
+        entries.append(parse_entry(row[0], row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else "", f"第{line_no}行"))
+    return entries
+
+
+def load_holidays_file(path: str | Path) -> list[DayEntry]:
     path = Path(path)
     try:
         raw = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise HolidayFileError(f"cannot read holiday file {path}: {exc.strerror}") from exc
-    if path.suffix.lower() in (".yaml", ".yml"):
-        rows = yaml.safe_load(raw) or []
-        entries = [(str(r.get("date")), str(r.get("kind", "")), r.get("name")) for r in rows]
-    else:
-        entries = [
-            (row[0], row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else None)
-            for row in csv.reader(raw.splitlines())
-            if row and not row[0].startswith("#") and row[0].strip() != "date"
-        ]
-    overrides: dict[date, str] = {}
-    for line_no, (day, kind, _name) in enumerate(entries, start=1):
-        kind = kind.strip().lower()
-        if kind not in (HOLIDAY, WORKDAY):
-            raise HolidayFileError(f"{path} entry {line_no}: kind must be holiday or workday")
-        try:
-            overrides[date.fromisoformat(day.strip())] = kind
-        except ValueError as exc:
-            raise HolidayFileError(f"{path} entry {line_no}: {day!r} is not an ISO date") from exc
-    return overrides
+    try:
+        return parse_days(raw, yaml_format=path.suffix.lower() in (".yaml", ".yml"))
+    except HolidayFileError as exc:
+        raise HolidayFileError(f"holiday file {path}: {exc}") from None
 
 
-def calendar_from_settings(holidays_file: str | None) -> WorkdayCalendar:
-    return WorkdayCalendar(overrides=load_overrides(holidays_file) if holidays_file else {})

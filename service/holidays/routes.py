@@ -1,0 +1,67 @@
+"""节假日安排 over the API: read a year's schedule, replace its entered days."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+
+from service.dependencies import ActorDep, CalendarSourceDep, NowDep, SessionDep
+from service.holidays import service
+from service.holidays.source import CalendarSource
+
+router = APIRouter(tags=["calendar"])
+YearPath = Annotated[int, Path(ge=service.YEAR_MIN, le=service.YEAR_MAX)]
+
+
+class DayIn(BaseModel):
+    # Plain strings: the service checks them as it checks pasted lines and says
+    # in Chinese which item is wrong.
+    date: str = Field(max_length=40)
+    kind: str = Field(max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+
+
+class YearIn(BaseModel):
+    days: list[DayIn] = Field(max_length=400)
+
+
+class DayOut(BaseModel):
+    date: date
+    weekday: int  # ISO: 1 Monday … 7 Sunday
+    kind: str  # holiday (放假) or workday (调休上班)
+    name: str
+    source: str  # database, file or package
+
+
+class YearOut(BaseModel):
+    year: int
+    covered: bool
+    editable: bool  # the caller may replace the year's entered days
+    days: list[DayOut]
+
+
+def _year_out(session, actor, year: int, source: CalendarSource) -> YearOut:
+    schedule = service.year_schedule(session, year, source.file_entries)
+    return YearOut(
+        year=year, covered=schedule.covered, editable=service.may_edit(session, actor),
+        days=[DayOut(date=d.day, weekday=d.day.isoweekday(), kind=d.kind, name=d.name, source=d.source)
+              for d in schedule.days],
+    )
+
+
+@router.get("/calendar/years/{year}", response_model=YearOut)
+def get_year(year: YearPath, actor: ActorDep, session: SessionDep, source: CalendarSourceDep):
+    """The year's holidays and make-up workdays from every source, the one that counts per date."""
+    return _year_out(session, actor, year, source)
+
+
+@router.put("/calendar/years/{year}", response_model=YearOut)
+def put_year(year: YearPath, body: YearIn, actor: ActorDep, session: SessionDep, now: NowDep,
+             source: CalendarSourceDep):
+    """Replace the year's entered days (an empty list clears them); top-level office admins only."""
+    entries = service.entries_from_items([d.model_dump() for d in body.days])
+    service.replace_year(session, actor, year, entries, now=now)
+    session.commit()
+    source.changed()
+    return _year_out(session, actor, year, source)

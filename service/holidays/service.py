@@ -1,0 +1,253 @@
+"""节假日安排: the deployment-wide holiday schedule an office enters in the app.
+
+The State Council publishes next year's schedule in November or December,
+after the last `chinesecalendar` release may have been cut; without it every
+workday count of that year falls back to weekends only. A top-level office's
+admin pastes the schedule (`2027-01-01,holiday,元旦` lines, the holiday file's
+format) and every process picks it up (service/holidays/source.py).
+
+Precedence for one date: entered here > DUBAN_HOLIDAYS_FILE > chinesecalendar
+> weekends. A year counts as covered when the package covers it or the file or
+the database has at least one day in it.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import chinese_calendar
+from chinese_calendar.constants import Holiday
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.audit.models import AuditEvent
+from service.audit.service import record
+from service.auth.actor import Actor
+from service.errors import Conflict, Forbidden, Invalid
+from service.holidays.models import NAME_MAX_LENGTH, CalendarDay
+from service.milestones.models import OPEN_STATES, Milestone
+from service.offices.models import Office
+from service.workdays import DayEntry, HolidayFileError, WorkdayCalendar, package_covers, parse_days, parse_entry
+
+SOURCE_DATABASE, SOURCE_FILE, SOURCE_PACKAGE = "database", "file", "package"
+# Audit events of this entity type are the schedule's version (see calendar_version).
+AUDIT_ENTITY = "calendar_year"
+YEAR_MIN, YEAR_MAX = 2000, 2100
+# Milestones re-timed around the changed dates. The default ladder spans T-7 to
+# T+7 workdays (three to four weeks with a Spring Festival week in between);
+# 60 days leaves room for longer custom ladders without working out every
+# plan's policy. Repeating escalations, early warnings and progress requests are
+# caught by their next reminder time falling in the same window.
+RETIME_MARGIN = timedelta(days=60)
+# How far ahead the dashboard looks for a year without holiday data.
+LOOKAHEAD = timedelta(days=60)
+ERRORS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class ScheduledDay:
+    day: date
+    kind: str
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    year: int
+    covered: bool
+    days: list[ScheduledDay]  # every source, the winning one per date, by date
+    entered: list[CalendarDay]  # the database's own days of the year, by date
+
+
+def package_days(year: int) -> list[ScheduledDay]:
+    """chinesecalendar's holidays and make-up workdays of a year it covers, named in Chinese."""
+    if not package_covers(year):
+        return []
+    found = [
+        ScheduledDay(day, kind, _chinese_name(name), SOURCE_PACKAGE)
+        for kind, table in (("holiday", chinese_calendar.holidays), ("workday", chinese_calendar.workdays))
+        for day, name in table.items()
+        if day.year == year
+    ]
+    return sorted(found, key=lambda d: d.day)
+
+
+def _chinese_name(english: str) -> str:
+    try:
+        return Holiday(english).chinese
+    except ValueError:
+        return english
+
+
+def _year_bounds(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def entered_days(session: Session, year: int) -> list[CalendarDay]:
+    first, last = _year_bounds(year)
+    return list(
+        session.scalars(select(CalendarDay).where(CalendarDay.day.between(first, last)).order_by(CalendarDay.day))
+    )
+
+
+def is_covered(session: Session, year: int, file_entries: list[DayEntry]) -> bool:
+    if package_covers(year) or any(e.day.year == year for e in file_entries):
+        return True
+    first, last = _year_bounds(year)
+    return session.scalar(select(CalendarDay.day).where(CalendarDay.day.between(first, last)).limit(1)) is not None
+
+
+def year_schedule(session: Session, year: int, file_entries: list[DayEntry]) -> YearSchedule:
+    """The year's holidays and make-up workdays with where each comes from."""
+    check_year(year)
+    entered = entered_days(session, year)
+    by_day = {d.day: d for d in package_days(year)}
+    by_day.update(
+        (e.day, ScheduledDay(e.day, e.kind, e.name, SOURCE_FILE)) for e in file_entries if e.day.year == year
+    )
+    by_day.update((d.day, ScheduledDay(d.day, d.kind, d.name, SOURCE_DATABASE)) for d in entered)
+    covered = package_covers(year) or bool(by_day)
+    return YearSchedule(year, covered, [by_day[d] for d in sorted(by_day)], entered)
+
+
+def uncovered_years_ahead(calendar: WorkdayCalendar, today: date) -> list[int]:
+    """Years the next LOOKAHEAD days reach into that have no holiday data."""
+    return [y for y in range(today.year, (today + LOOKAHEAD).year + 1) if not calendar.covers(y)]
+
+
+# --- changing the schedule ---------------------------------------------------
+
+
+def may_edit(session: Session, actor: Actor) -> bool:
+    """The schedule is the whole deployment's: only a top-level office's admin changes it."""
+    if not actor.is_admin:
+        return False
+    office = session.get(Office, actor.office_id)
+    return office is not None and office.parent_id is None
+
+
+def require_editor(session: Session, actor: Actor) -> None:
+    actor.require_admin()
+    if not may_edit(session, actor):
+        raise Forbidden("节假日安排对全部办公室生效，只能由最上级办公室的管理员修改")
+
+
+def check_year(year: int) -> None:
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise Invalid(f"年份须在 {YEAR_MIN} 至 {YEAR_MAX} 之间")
+
+
+def entries_from_text(text: str) -> list[DayEntry]:
+    """The pasted schedule: the holiday file's CSV lines (or YAML list)."""
+    try:
+        return parse_days(text)
+    except HolidayFileError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def entries_from_items(items: list[dict]) -> list[DayEntry]:
+    """The API's `days` list: {date, kind, name} objects, checked like pasted lines."""
+    try:
+        return [
+            parse_entry(item.get("date"), item.get("kind"), item.get("name"), f"第{n}项")
+            for n, item in enumerate(items, start=1)
+        ]
+    except HolidayFileError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def _check_entries(year: int, entries: list[DayEntry]) -> None:
+    """Every date inside the year, once; names short enough. A Saturday marked
+    workday (调休) and a weekday marked holiday are what a schedule is for."""
+    errors, seen = [], {}
+    for entry in entries:
+        if entry.day.year != year:
+            errors.append(f"{entry.where}：{entry.day.isoformat()} 不在 {year} 年内")
+        elif entry.day in seen:
+            errors.append(f"{entry.where}：{entry.day.isoformat()} 与{seen[entry.day]}重复")
+        else:
+            seen[entry.day] = entry.where
+        if len(entry.name) > NAME_MAX_LENGTH:
+            errors.append(f"{entry.where}：名称不能超过 {NAME_MAX_LENGTH} 个字")
+    if errors:
+        more = f"；另有 {len(errors) - ERRORS_SHOWN} 处错误" if len(errors) > ERRORS_SHOWN else ""
+        raise Invalid("；".join(errors[:ERRORS_SHOWN]) + more)
+
+
+@dataclass(frozen=True)
+class Replaced:
+    year: int
+    days: int  # entered days of the year now
+    changed: int  # dates added, removed or changed
+    retimed: int  # open milestones marked for the next scan
+
+
+def replace_year(session: Session, actor: Actor, year: int, entries: list[DayEntry], *, now: datetime) -> Replaced:
+    """Make the entered days of `year` exactly `entries` (none: clear the year)."""
+    require_editor(session, actor)
+    check_year(year)
+    _check_entries(year, entries)
+    rows = {row.day: row for row in entered_days(session, year)}
+    before = {day: (row.kind, row.name) for day, row in rows.items()}
+    after = {e.day: (e.kind, e.name) for e in entries}
+    changed = {day for day in before.keys() | after.keys() if before.get(day) != after.get(day)}
+    if not changed:
+        return Replaced(year, len(after), 0, 0)
+    try:
+        with session.begin_nested():
+            for day in changed:
+                row = rows.get(day)
+                if day not in after:
+                    session.delete(row)
+                elif row is None:
+                    kind, name = after[day]
+                    session.add(CalendarDay(day=day, kind=kind, name=name, updated_at=now, updated_by=actor.user_id))
+                else:
+                    row.kind, row.name = after[day]
+                    row.updated_at, row.updated_by = now, actor.user_id
+    except IntegrityError:
+        # Two admins saving the same year at once on PostgreSQL: the later insert loses.
+        raise Conflict(f"{year}年节假日安排刚被他人修改，请刷新页面后重试") from None
+    kind_changed = {day for day in changed if (before.get(day) or (None,))[0] != (after.get(day) or (None,))[0]}
+    retimed = retime_milestones(session, kind_changed, now=now) if kind_changed else 0
+    record(
+        session, actor, "calendar.replace_year", AUDIT_ENTITY, year,
+        before={"days": _audit_days(before)}, after={"days": _audit_days(after)}, now=now,
+    )
+    return Replaced(year, len(after), len(changed), retimed)
+
+
+def _audit_days(days: dict[date, tuple[str, str]]) -> list[list[str]]:
+    return [[day.isoformat(), kind, name] for day, (kind, name) in sorted(days.items())]
+
+
+def retime_milestones(session: Session, changed: set[date], *, now: datetime) -> int:
+    """Mark the open milestones whose reminders the changed days could move for
+    the next scan, which works out their next reminder on the new calendar
+    (deployment-wide: every office shares the schedule)."""
+    first, last = min(changed) - RETIME_MARGIN, max(changed) + RETIME_MARGIN
+    first_at = datetime.combine(first, time(), timezone.utc)
+    last_at = datetime.combine(last + timedelta(days=1), time(), timezone.utc)
+    result = session.execute(
+        update(Milestone)
+        .where(
+            Milestone.state.in_(OPEN_STATES),
+            or_(Milestone.due_date.between(first, last), Milestone.next_reminder_at.between(first_at, last_at)),
+        )
+        # Not a change of the milestone itself: its updated_at stays.
+        .values(next_reminder_at=now, updated_at=Milestone.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def calendar_version(session: Session) -> tuple[int, int | None]:
+    """Changes when any process changed the schedule: every change writes an
+    audit event in its own transaction. The count as well as the newest id,
+    since on PostgreSQL a lower id can commit after a higher one was seen."""
+    return tuple(
+        session.execute(
+            select(func.count(), func.max(AuditEvent.id)).where(AuditEvent.entity_type == AUDIT_ENTITY)
+        ).one()
+    )
