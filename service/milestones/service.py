@@ -6,11 +6,13 @@ writes an audit event, and leaves committing to the caller.
 """
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from service.audit.service import record, snapshot
 from service.auth.actor import Actor
@@ -90,7 +92,10 @@ def list_milestones(
     due_before: date | None = None,
     limit: int = 50,
     offset: int = 0,
+    load: Sequence[ORMOption] = (),
 ) -> tuple[list[Milestone], int]:
+    """A page of milestones and how many match; `load` adds loader options for
+    what the caller shows of each row, so the rows are selected once."""
     if state is not None and state not in STATES:
         raise Invalid(f"state 必须是 {', '.join(STATES)} 之一")
     query = visible_milestones(actor)
@@ -110,7 +115,7 @@ def list_milestones(
     # The assignment and phase each row shows, loaded for the page by primary key
     # (no lazy load per row; a join would be made for every row before the limit).
     items = session.scalars(
-        query.options(selectinload(Milestone.assignment), selectinload(Milestone.phase))
+        query.options(selectinload(Milestone.assignment), selectinload(Milestone.phase), *load)
         .order_by(Milestone.due_date, Milestone.id)
         .limit(limit)
         .offset(offset)

@@ -16,19 +16,19 @@ def department_names(session: Session, actor: Actor) -> dict[int, str]:
     return dict(rows.all())
 
 
+# What a list row shows of a milestone: its measure with task and plan, and its phase.
+MILESTONE_ROW = (
+    selectinload(Milestone.assignment).selectinload(Assignment.measure).selectinload(Measure.task),
+    selectinload(Milestone.assignment).selectinload(Assignment.measure).selectinload(Measure.plan),
+    selectinload(Milestone.phase),
+)
+
+
 def load_milestones(session: Session, ids: list[int]) -> dict[int, Milestone]:
     """Milestones with their measure, plan and phase, for list rows."""
     if not ids:
         return {}
-    rows = session.scalars(
-        select(Milestone)
-        .where(Milestone.id.in_(ids))
-        .options(
-            selectinload(Milestone.assignment).selectinload(Assignment.measure).selectinload(Measure.task),
-            selectinload(Milestone.assignment).selectinload(Assignment.measure).selectinload(Measure.plan),
-            selectinload(Milestone.phase),
-        )
-    )
+    rows = session.scalars(select(Milestone).where(Milestone.id.in_(ids)).options(*MILESTONE_ROW))
     return {m.id: m for m in rows}
 
 

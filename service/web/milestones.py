@@ -22,7 +22,7 @@ from service.reminders.policy import COLOUR_NAMES, LEVELS
 from service.web.calendar import calendar_path
 from service.web.directory import CHANNEL_LABELS, STATUS_LABELS, masked_target
 from service.web.actions import form_int, run_action
-from service.web.lookups import department_names, load_milestones
+from service.web.lookups import MILESTONE_ROW, department_names, load_milestones
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
@@ -54,15 +54,13 @@ ATTACHMENT_TYPES = {
 def inbox(request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep, show: str = "open"):
     if not actor.is_department:
         return redirect(request, "/reviews")
-    items, total = workflow.list_milestones(session, actor, today=today, limit=500)
+    items, total = workflow.list_milestones(session, actor, today=today, limit=500, load=MILESTONE_ROW)
     open_items = [m for m in items if m.state != APPROVED]
-    shown = open_items if show == "open" else items
-    milestones = load_milestones(session, [m.id for m in shown])
     return render(
         request,
         "inbox.html",
         {
-            "items": [milestones[m.id] for m in shown],
+            "items": open_items if show == "open" else items,
             "show": show,
             "open_count": len(open_items),
             "total": total,

@@ -1,0 +1,56 @@
+"""A department's inbox: what it lists, in which order, and that its rows are selected once."""
+
+import re
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from service.milestones.models import APPROVED
+from tests.factories import build_world, milestones_of
+
+ROW = re.compile(r'data-milestone="(\d+)"')
+
+
+@contextmanager
+def milestone_selects():
+    """The SELECTs of milestone rows (not counts) every engine runs inside the block."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        flat = " ".join(statement.split()).lower()
+        if flat.startswith("select") and "from milestones" in flat and "count(" not in flat:
+            seen.append(flat)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+
+
+def test_inbox_lists_the_departments_milestones_by_due_date_selecting_them_once(session, client_factory):
+    world = build_world(session, measures=3)
+    milestones = milestones_of(session, world, "ip")
+    milestones[1].state = APPROVED
+    expected = [m.id for m in sorted(milestones, key=lambda m: (m.due_date, m.id))]
+    texts = {m.id: m.assignment.measure.text for m in milestones}
+    title = milestones[0].assignment.measure.plan.title
+    session.commit()
+    client = client_factory().login("ip_user")
+
+    with milestone_selects() as selects:
+        open_page = client.get("/inbox")
+    assert open_page.status_code == 200
+    assert len(selects) == 1, selects
+    assert [int(i) for i in ROW.findall(open_page.text)] == [i for i in expected if i != milestones[1].id]
+    assert "未办结 2 项 · 共 3 项" in open_page.text and title in open_page.text
+
+    with milestone_selects() as selects:
+        everything = client.get("/inbox?show=all")
+    assert len(selects) == 1, selects
+    assert [int(i) for i in ROW.findall(everything.text)] == expected
+    for milestone_id in expected:
+        assert f'href="/milestones/{milestone_id}">{texts[milestone_id]}</a>' in everything.text
+    # Another department's milestones never show.
+    assert not {m.id for m in milestones_of(session, world, "dev")} & {int(i) for i in ROW.findall(everything.text)}
