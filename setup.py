@@ -10,5 +10,6 @@ setup(
         "service.templates": ["**/*"],
         "service.migrations": ["**/*"],
         "service.plans": ["demo/*.txt"],  # the plan `duban demo` imports
+        "service.web": ["static/*"],  # the stylesheet and icon the pages link
     },
 )
