@@ -24,6 +24,8 @@ from service.errors import DomainError, Invalid
 from service.milestones.models import Milestone
 from service.plans.models import ROLE_LEAD, Assignment, Measure, Plan
 from service.plans.parser import PlanParseError, parse_plan_file, parse_plan_text
+from service.plans.parser import model as parsed_model
+from service.plans.parser.checks import MEASURE_CODES, measure_checks, snippet
 from service.plans.parser.reading import decode_text, read_docx, zip_kind
 from service.plans.service import create_plan_from_parsed, get_editable_draft, get_plan
 from service.plans.spreadsheet import write_task_table
@@ -63,6 +65,7 @@ class ImportPreview:
     plan_id: int
     matched: list[MatchedName]
     unmatched: list[UnmatchedName]
+    # {"code", "message", "measure", "measure_id"}: see `current_warnings`.
     warnings: list[dict]
     tasks: int
     measures: int
@@ -148,7 +151,38 @@ def _recorded_warnings(session: Session, plan_id: int) -> list[dict]:
     return list((event.after or {}).get("warnings", [])) if event else []
 
 
-def _preview(session: Session, plan: Plan, warnings: list[dict]) -> ImportPreview:
+def _link_to_measures(warnings: list[dict], plan: Plan) -> list[dict]:
+    """The parser's warnings, each with the id of the measure it quotes (or None)."""
+    first_by_quote: dict[str, int] = {}
+    for measure in plan.measures:
+        first_by_quote.setdefault(snippet(measure.text), measure.id)
+    return [w | {"measure_id": first_by_quote.get(w["measure"]) if w.get("measure") else None} for w in warnings]
+
+
+def current_warnings(session: Session, plan: Plan) -> list[dict]:
+    """The plan's warnings as they stand now.
+
+    What only the document could tell (an unreadable phase date, a bad 指标
+    row) comes from the import record; a measure's time limit that could not be
+    read stops counting once the measure has a deadline. Everything about the
+    tasks and measures is checked again on the current rows, so an edit that
+    fixes a measure clears its warning and one that breaks a measure raises one.
+    """
+    parsed, measures = rows_as_parsed(session, plan)
+    dated = {m.id for m in measures if m.deadline}
+    kept = [
+        {"measure_id": None} | w
+        for w in _recorded_warnings(session, plan.id)
+        if w["code"] not in MEASURE_CODES and w.get("measure_id") not in dated
+    ]
+    checked = [
+        asdict(warning) | {"measure_id": None if index is None else measures[index].id}
+        for index, warning in measure_checks(parsed)
+    ]
+    return kept + checked
+
+
+def _departments(session: Session, plan: Plan) -> tuple[list[MatchedName], list[UnmatchedName]]:
     # In order of first mention, as the office reads the document.
     department_ids = list(dict.fromkeys(a.department_id for m in plan.measures for a in m.assignments))
     departments = {
@@ -163,11 +197,16 @@ def _preview(session: Session, plan: Plan, warnings: list[dict]) -> ImportPrevie
             directory = directory if directory is not None else _directory(session, plan.office_id)
             suggestions = _rank(department.name, directory, SUGGESTIONS)
             unmatched.append(UnmatchedName(department.name, suggestions, department.id, department.kind))
+    return matched, unmatched
+
+
+def _preview(session: Session, plan: Plan) -> ImportPreview:
+    matched, unmatched = _departments(session, plan)
     return ImportPreview(
         plan_id=plan.id,
         matched=matched,
         unmatched=unmatched,
-        warnings=warnings,
+        warnings=current_warnings(session, plan),
         tasks=len(plan.tasks),
         measures=len(plan.measures),
         phases=len(plan.phases),
@@ -226,15 +265,19 @@ def import_plan(
     created = create_plan_from_parsed(session, actor, plan_data, now=now, source_text=source_text)
     record(
         session, actor, IMPORT_ACTION, "plan", created.plan.id,
-        after={"filename": filename, "warnings": warnings, "unmatched_departments": created.unmatched_departments},
+        after={
+            "filename": filename,
+            "warnings": _link_to_measures(warnings, created.plan),
+            "unmatched_departments": created.unmatched_departments,
+        },
         now=now,
     )
-    return ImportResult(created.plan, _preview(session, created.plan, warnings))
+    return ImportResult(created.plan, _preview(session, created.plan))
 
 
 def preview_for(session: Session, actor: Actor, plan_id: int) -> ImportPreview:
     plan = get_plan(session, actor, plan_id)
-    return _preview(session, plan, _recorded_warnings(session, plan.id))
+    return _preview(session, plan)
 
 
 def _in_use(session: Session, department_id: int) -> bool:
@@ -292,8 +335,7 @@ def apply_department_mapping(
     """Settle unmatched names: an id maps the name to that department (and teaches
     it the name as an alias), None confirms the name as a new department."""
     plan = get_editable_draft(session, actor, plan_id)
-    preview = _preview(session, plan, [])
-    placeholders = {u.name: session.get(Department, u.department_id) for u in preview.unmatched}
+    placeholders = {u.name: session.get(Department, u.department_id) for u in _departments(session, plan)[1]}
     unknown = [name for name in mapping if name not in placeholders]
     if unknown:
         raise Invalid(f"这些名称不是本计划待匹配的单位：{'、'.join(unknown)}")
@@ -323,35 +365,46 @@ def apply_department_mapping(
     return preview_for(session, actor, plan.id)
 
 
-def plan_as_parsed(session: Session, plan: Plan) -> dict:
-    """The plan in the parser's JSON shape, with the directory's department names."""
+def rows_as_parsed(session: Session, plan: Plan) -> tuple[parsed_model.ParsedPlan, list[Measure]]:
+    """The plan's rows as the parser's model, with the directory's department names,
+    and its measures in the order of `ParsedPlan.all_measures()`."""
     department_ids = {a.department_id for m in plan.measures for a in m.assignments}
     names = dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(department_ids))).all())
+    in_order: list[Measure] = []
 
-    def measure(m: Measure) -> dict:
-        return {
-            "text": m.text,
-            "lead": [names[a.department_id] for a in m.assignments if a.role == ROLE_LEAD],
-            "support": [names[a.department_id] for a in m.assignments if a.role != ROLE_LEAD],
-            "deadline": m.deadline.isoformat() if m.deadline else None,
-        }
+    def measures(rows: list[Measure]) -> list[parsed_model.Measure]:
+        in_order.extend(rows)
+        return [
+            parsed_model.Measure(
+                m.text,
+                [names[a.department_id] for a in m.assignments if a.role == ROLE_LEAD],
+                [names[a.department_id] for a in m.assignments if a.role != ROLE_LEAD],
+                m.deadline.isoformat() if m.deadline else None,
+            )
+            for m in rows
+        ]
 
-    return {
-        "title": plan.title,
-        "doc_number": plan.doc_number,
-        "phases": [{"name": p.name, "deadline": p.deadline.isoformat()} for p in plan.phases],
-        "tasks": [
-            {
-                "number": t.number,
-                "title": t.title,
-                "section": t.section.title if t.section else None,
-                "mandatory": t.mandatory,
-                "measures": [measure(m) for m in plan.measures if m.task_id == t.id],
-            }
+    by_task: dict[int | None, list[Measure]] = {}
+    for m in plan.measures:
+        by_task.setdefault(m.task_id, []).append(m)
+    parsed = parsed_model.ParsedPlan(
+        title=plan.title,
+        doc_number=plan.doc_number,
+        phases=[parsed_model.Phase(p.name, p.deadline.isoformat()) for p in plan.phases],
+        tasks=[
+            parsed_model.Task(
+                t.number, t.title, t.section.title if t.section else None, t.mandatory, measures(by_task.get(t.id, []))
+            )
             for t in plan.tasks
         ],
-        "measures_outside_tasks": [measure(m) for m in plan.measures if m.task_id is None],
-    }
+    )
+    parsed.measures_outside_tasks = measures(by_task.get(None, []))
+    return parsed, in_order
+
+
+def plan_as_parsed(session: Session, plan: Plan) -> dict:
+    """The plan in the parser's JSON shape, with the directory's department names."""
+    return rows_as_parsed(session, plan)[0].to_dict()
 
 
 def export_task_table(session: Session, actor: Actor, plan_id: int) -> tuple[Plan, bytes]:

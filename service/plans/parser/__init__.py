@@ -16,10 +16,12 @@ with the shared 市/省/区/县 prefix expanded; dates are ISO. A task's
 `mandatory` is true/false only where the document says 必做/选做, else null.
 
 Warnings are objects `{"code", "message", "measure"}`: `code` is one of
-`no_annotation` (a measure names no department), `no_measures` (a task with
-nothing to assign), `single_mention` (a department named only once in the
-whole plan — often a typo), `bad_date` (a phase or time limit that could not
-be read), `bad_indicator` (a 指标 sheet row whose target is not a number);
+`no_annotation` (a measure names no department), `no_lead` (only support
+departments), `no_measures` (a task with nothing to assign), `single_mention`
+(a department named only once in the whole plan — often a typo),
+`no_deadline` (no dated phase, and measures without a time limit: nothing says
+when they are due), `bad_date` (a phase or time limit that could not be read),
+`bad_indicator` (a 指标 sheet row whose target is not a number);
 `message` is Simplified Chinese; `measure` quotes the start of the
 measure or line concerned, or is null.
 """
@@ -62,8 +64,7 @@ def parse_plan_text(text: str) -> ParsedPlan:
     return _checked(parse_text(text))
 
 
-def _from_tables(tables: list) -> ParsedPlan | None:
-    plan = parse_tables(tables)
+def _with_checks(plan: ParsedPlan | None) -> ParsedPlan | None:
     if plan is not None:
         plan.warnings += check_measures(plan)
     return plan
@@ -71,7 +72,7 @@ def _from_tables(tables: list) -> ParsedPlan | None:
 
 def _from_docx(data: bytes) -> ParsedPlan:
     text, tables = read_docx(data)
-    table_plan = _from_tables(tables)
+    table_plan = parse_tables(tables)
     if table_plan is None or table_plan.is_empty():
         return parse_plan_text(text)
     text_plan = parse_text(text)
@@ -79,7 +80,8 @@ def _from_docx(data: bytes) -> ParsedPlan:
     table_plan.doc_number = table_plan.doc_number or text_plan.doc_number
     table_plan.phases = table_plan.phases or text_plan.phases
     table_plan.indicators = table_plan.indicators or text_plan.indicators
-    return table_plan
+    # Checked after the merge: the text's phases date the table's measures.
+    return _with_checks(table_plan)
 
 
 def parse_plan_file(data: bytes, filename: str) -> ParsedPlan:
@@ -90,9 +92,9 @@ def parse_plan_file(data: bytes, filename: str) -> ParsedPlan:
     if kind == "docx":
         return _checked(_from_docx(data))
     if kind == "xlsx":
-        return _checked(_from_tables(list(read_xlsx(data).values())))
+        return _checked(_with_checks(parse_tables(list(read_xlsx(data).values()))))
     if suffix in (".docx", ".xlsx", ".xls", ".doc"):
         raise PlanParseError(f"无法读取 {suffix} 文件 (unreadable {suffix} file)")
     if suffix in (".csv", ".tsv"):
-        return _checked(_from_tables([read_csv(data)]))
+        return _checked(_with_checks(parse_tables([read_csv(data)])))
     return parse_plan_text(decode_text(data))
