@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import chinese_calendar
@@ -118,13 +118,10 @@ class DayEntry:
 
 
 def parse_entry(day: object, kind: object, name: object, where: str) -> DayEntry:
-    if isinstance(day, date) and not isinstance(day, datetime):  # YAML reads ISO dates itself
-        parsed = day
-    else:
-        try:
-            parsed = date.fromisoformat(str(day or "").strip())
-        except ValueError:
-            raise HolidayFileError(f"{where}：{str(day or '')!r} 不是 YYYY-MM-DD 格式的日期") from None
+    try:
+        parsed = date.fromisoformat(str(day or "").strip())
+    except ValueError:
+        raise HolidayFileError(f"{where}：{str(day or '')!r} 不是 YYYY-MM-DD 格式的日期") from None
     kind_text = str(kind or "").strip().lower()
     if kind_text not in (HOLIDAY, WORKDAY):
         raise HolidayFileError(f"{where}：类型须为 holiday（放假）或 workday（调休上班），而不是 {str(kind or '')!r}")
@@ -139,7 +136,8 @@ def parse_days(text: str, *, yaml_format: bool | None = None) -> list[DayEntry]:
         yaml_format = first.startswith("-")
     if yaml_format:
         try:
-            rows = yaml.safe_load(text) or []
+            # Every value as a string: dates are checked (and named by item) like CSV's.
+            rows = yaml.load(text, Loader=yaml.BaseLoader) or []
         except yaml.YAMLError as exc:
             raise HolidayFileError(f"YAML 格式不正确：{exc}") from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):

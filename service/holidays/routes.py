@@ -9,17 +9,18 @@ from pydantic import BaseModel, Field
 from service.dependencies import ActorDep, CalendarSourceDep, NowDep, SessionDep
 from service.holidays import service
 from service.holidays.source import CalendarSource
+from service.text import Line
 
 router = APIRouter(tags=["calendar"])
 YearPath = Annotated[int, Path(ge=service.YEAR_MIN, le=service.YEAR_MAX)]
 
 
 class DayIn(BaseModel):
-    # Plain strings: the service checks them as it checks pasted lines and says
-    # in Chinese which item is wrong.
-    date: str = Field(max_length=40)
-    kind: str = Field(max_length=40)
-    name: str | None = Field(default=None, max_length=200)
+    # Strings, not a date and a Literal: the service checks them as it checks
+    # pasted lines and says in Chinese which item is wrong.
+    date: Line = Field(max_length=40)
+    kind: Line = Field(max_length=40)
+    name: Line | None = Field(default=None, max_length=200)
 
 
 class YearIn(BaseModel):
@@ -60,6 +61,7 @@ def get_year(year: YearPath, actor: ActorDep, session: SessionDep, source: Calen
 def put_year(year: YearPath, body: YearIn, actor: ActorDep, session: SessionDep, now: NowDep,
              source: CalendarSourceDep):
     """Replace the year's entered days (an empty list clears them); top-level office admins only."""
+    service.require_editor(session, actor)  # before the body is checked: a refusal says nothing about it
     entries = service.entries_from_items([d.model_dump() for d in body.days])
     service.replace_year(session, actor, year, entries, now=now)
     session.commit()

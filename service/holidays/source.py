@@ -28,7 +28,7 @@ def file_entries(settings: Settings) -> list[DayEntry]:
 
 def build_calendar(session: Session, from_file: list[DayEntry]) -> WorkdayCalendar:
     overrides = {e.day: e.kind for e in from_file}
-    overrides.update(session.execute(select(CalendarDay.day, CalendarDay.kind)).tuples().all())
+    overrides.update(session.execute(select(CalendarDay.day, CalendarDay.kind)).all())
     return WorkdayCalendar(overrides=overrides)
 
 

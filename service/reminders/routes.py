@@ -20,6 +20,7 @@ from service.reminders import service
 from service.reminders.links import link_actor, open_link, revoke_milestone_links, revoke_plan_links
 from service.reminders.models import WorkflowEvent
 from service.resources import resource_dir
+from service.workdays import uncovered_warning
 
 router = APIRouter(tags=["reminders"])
 link_router = APIRouter(tags=["links"])
@@ -88,7 +89,10 @@ def health(session: SessionDep, calendar: CalendarDep, now: NowDep, settings: Se
         "database": "ok",
         "calendar": {
             "uncovered_years": uncovered,
-            "warnings": [f"{y}年没有节假日数据，仅按周末计算工作日；请在 DUBAN_HOLIDAYS_FILE 中补充" for y in uncovered],
+            "warnings": [
+                f"{uncovered_warning(y)}；请在“节假日安排”页面（/holidays）录入，或在 DUBAN_HOLIDAYS_FILE 中补充"
+                for y in uncovered
+            ],
         },
         "scheduler": {
             "milestones_due": session.scalar(select(func.count()).where(Milestone.next_reminder_at <= now)),

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 from service.audit.models import AuditEvent
 from service.auth.actor import Actor
 from service.delivery.models import DEAD, Notification
-from service.dependencies import SessionDep, SettingsDep, TodayDep
+from service.dependencies import CalendarDep, SessionDep, SettingsDep, TodayDep
+from service.holidays.service import uncovered_years_ahead
+from service.workdays import uncovered_warning
 from service.milestones import stats
 from service.milestones.models import SUBMITTED
 from service.milestones.service import list_extension_requests, list_milestones
@@ -153,7 +155,10 @@ def failed_deliveries(session: Session, actor: Actor, limit: int = 10) -> tuple[
 
 
 @router.get("/")
-def dashboard(request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep):
+def dashboard(
+    request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep,
+    calendar: CalendarDep,
+):
     if actor.is_department:
         return redirect(request, "/inbox")
     tz = settings.tz
@@ -191,5 +196,7 @@ def dashboard(request: Request, actor: PageActorDep, session: SessionDep, today:
             "names": names,
             "dead": dead,
             "dead_total": dead_total,
+            "calendar_warnings": [(y, uncovered_warning(y)) for y in uncovered_years_ahead(calendar, today)]
+            if actor.is_admin else [],
         },
     )

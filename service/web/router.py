@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from service.web import (
-    auth, bulletins, calendar, dashboard, directory, importing, indicators, milestones, plans, reminder_policy, reviews,
-    users,
+    auth, bulletins, calendar, dashboard, directory, holidays, importing, indicators, milestones, plans, reminder_policy,
+    reviews, users,
 )
 from service.web.csrf import verify_csrf
 from service.web.render import redirect
@@ -18,7 +18,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 web_router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 for module in (
     auth, dashboard, importing, plans, milestones, reviews, directory, bulletins, calendar, users, reminder_policy,
-    indicators,
+    indicators, holidays,
 ):
     web_router.include_router(module.router)
 
