@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.delivery import service
 from service.delivery.dispatcher import send_test_message
@@ -26,7 +26,16 @@ class OfficeChannelIn(ChannelIn):
 
 
 class ChannelPatch(BaseModel):
-    enabled: bool
+    """Only the fields sent change; a null or empty secret clears it. The type never changes."""
+
+    # Other fields (such as type) reach the service, which refuses them by name
+    # rather than ignoring them.
+    model_config = ConfigDict(extra="allow")
+
+    enabled: bool | None = None
+    target: str | None = Field(default=None, max_length=1000)
+    secret: str | None = Field(default=None, max_length=500)
+    mentions: list[str] | None = Field(default=None, max_length=50)
 
 
 class ChannelOut(BaseModel):
@@ -148,8 +157,13 @@ def get_channel(channel_id: int, actor: ActorDep, session: SessionDep):
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelOut)
-def update_channel(channel_id: int, body: ChannelPatch, actor: ActorDep, session: SessionDep, now: NowDep):
-    return channel_out(service.set_channel_enabled(session, actor, channel_id, body.enabled, now=now))
+def update_channel(
+    channel_id: int, body: ChannelPatch, actor: ActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+):
+    channel = service.update_channel(
+        session, actor, service.notifier_config(settings), channel_id, body.model_dump(exclude_unset=True), now=now
+    )
+    return channel_out(channel)
 
 
 @router.delete("/channels/{channel_id}", status_code=204)

@@ -1,10 +1,12 @@
 """Channels, the outbox (enqueue) and the notifications the office can inspect and retry."""
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from notifiers import NOTIFIER_CLASSES, NotifierConfig
@@ -23,6 +25,7 @@ from service.delivery.models import (
     KIND_DELIVERY_DEAD,
     PENDING,
     RETRY,
+    SENDING,
     STATUSES,
     Channel,
     DeliveryAttempt,
@@ -317,14 +320,62 @@ def list_channels(
     return list(session.scalars(query.order_by(Channel.id)))
 
 
-def set_channel_enabled(session: Session, actor: Actor, channel_id: int, enabled: bool, *, now: datetime) -> Channel:
+CHANNEL_CHANGES = ("enabled", "target", "secret", "mentions")
+
+
+def update_channel(
+    session: Session,
+    actor: Actor,
+    config: NotifierConfig,
+    channel_id: int,
+    changes: Mapping[str, Any],
+    *,
+    now: datetime,
+) -> Channel:
+    """Change what `changes` names of a channel: enabled, target, secret (None or
+    "" clears it) or mentions. The type stays; an office rotating a robot key keeps
+    the channel's id and history. The result is checked as creating it would be."""
+    unknown = [name for name in changes if name not in CHANNEL_CHANGES]
+    if "type" in unknown:
+        raise Invalid("渠道类型不能修改：请添加一个新渠道，再删除这个")
+    if unknown:
+        raise Invalid(f"只能修改 {', '.join(CHANNEL_CHANGES)}，不认识：{', '.join(unknown)}")
+    if not changes:
+        raise Invalid(f"请至少修改一项：{', '.join(CHANNEL_CHANGES)}")
+    if "enabled" in changes and not isinstance(changes["enabled"], bool):
+        raise Invalid("enabled 必须是 true 或 false")
     channel = get_channel(session, actor, channel_id)
     actor.require_admin_of(channel.office_id)
-    before = channel.enabled
-    channel.enabled = enabled
+    values = {"enabled": changes.get("enabled", channel.enabled)}
+    if changes.keys() & {"target", "secret", "mentions"}:
+        values["target"], values["secret"], values["mentions"] = validate_channel_input(
+            config, type=channel.type,
+            target=changes.get("target", channel.target),
+            secret=changes["secret"] if "secret" in changes else channel.secret,
+            mentions=changes.get("mentions", channel.mentions) or [],
+        )
+    changed = [name for name, value in values.items() if value != getattr(channel, name)]
+    if not changed:
+        return channel
+    # The secret stays out of the audit log: only that it changed and whether one is set.
+    shown = [name for name in changed if name != "secret"]
+    before = {name: getattr(channel, name) for name in shown}
+    after = {name: values[name] for name in shown}
+    if "secret" in changed:
+        before["has_secret"] = channel.secret is not None
+        after |= {"has_secret": values["secret"] is not None, "secret_changed": True}
+    for name in changed:
+        setattr(channel, name, values[name])
+    if "target" in changed:
+        # What is still queued goes to the new target: the old robot key may be revoked
+        # already, and the secret is read from the channel when a message is sent.
+        session.execute(
+            update(Notification)
+            .where(Notification.channel_id == channel.id, Notification.status.in_((PENDING, RETRY, SENDING)))
+            .values(target=channel.target)
+        )
     session.flush()
-    record(session, actor, "channel.update", "channel", channel.id,
-           before={"enabled": before}, after={"enabled": enabled}, now=now)
+    record(session, actor, "channel.update", "channel", channel.id, before=before, after=after, now=now)
     return channel
 
 
@@ -412,6 +463,10 @@ def retry_notification(session: Session, actor: Actor, notification_id: int, *, 
         raise Conflict(f"只有发送失败或等待重试的通知可以重发（当前状态：{notification.status}）")
     before = notification.status
     notification.status = PENDING
+    channel = session.get(Channel, notification.channel_id) if notification.channel_id else None
+    if channel is not None:
+        # The office may have replaced a revoked robot key since the last attempt.
+        notification.target = channel.target
     # A fresh budget of attempts; the earlier ones stay in the attempt history.
     notification.attempts = 0
     notification.next_attempt_at = now

@@ -20,7 +20,7 @@ from service.delivery.service import (
     list_notifications,
     notifier_config,
     retry_notification,
-    set_channel_enabled,
+    update_channel,
 )
 from service.departments.models import KIND_GROUP, KIND_UNIT, DepartmentGroupMember
 from service.departments.service import (
@@ -229,12 +229,36 @@ def _channel_page(channel) -> str:
     return f"/departments/{channel.department_id}#channels" if channel.department_id else "/departments#office-channels"
 
 
+@router.post("/channels/{channel_id}")
+def edit_channel(
+    request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+):
+    form = request.state.form
+    # Blank target and secret fields keep what is stored: the page never shows them.
+    changes: dict = {"mentions": _list(form.get("mentions"))}
+    if target := str(form.get("target") or "").strip():
+        changes["target"] = target
+    if form.get("clear_secret"):
+        changes["secret"] = None
+    elif secret := str(form.get("secret") or "").strip():
+        changes["secret"] = secret
+    back = _channel_page(get_channel(session, actor, channel_id))
+    return run_action(
+        request, session,
+        lambda: update_channel(session, actor, notifier_config(settings), channel_id, changes, now=now),
+        ok="渠道已保存", back=back,
+    )
+
+
 @router.post("/channels/{channel_id}/enabled")
-def enable_channel(request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def enable_channel(
+    request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+):
     enabled = request.state.form.get("enabled") == "1"
     back = _channel_page(get_channel(session, actor, channel_id))
     return run_action(
-        request, session, lambda: set_channel_enabled(session, actor, channel_id, enabled, now=now),
+        request, session,
+        lambda: update_channel(session, actor, notifier_config(settings), channel_id, {"enabled": enabled}, now=now),
         ok="渠道已启用" if enabled else "渠道已停用", back=back,
     )
 

@@ -4,7 +4,10 @@ local receivers, and a way to put notifications in the outbox."""
 from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 
+from service.app import create_app
+from service.clock import FixedClock
 from service.config import Settings
 from service.delivery.models import Channel, Notification
 from service.delivery.service import enqueue
@@ -32,6 +35,13 @@ def settings(database_url, robot_receiver, smtp_receiver) -> Settings:
         dingtalk_base_url=robot_receiver.base_url,
         feishu_base_url=robot_receiver.base_url,
     )
+
+
+@pytest.fixture
+def client(settings, world):
+    """The API on the test database, its clock fixed at NOW."""
+    with TestClient(create_app(settings, clock=FixedClock(NOW))) as client:
+        yield client
 
 
 @pytest.fixture

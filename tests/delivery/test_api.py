@@ -18,12 +18,6 @@ from tests.factories import NOW
 SECRET = "whsec_c2VjcmV0LWtleS0xMjM0NTY3OA=="
 
 
-@pytest.fixture
-def client(settings, world):
-    with TestClient(create_app(settings, clock=FixedClock(NOW))) as client:
-        yield client
-
-
 def _create(client, world, user="city_admin", department="ip", **body):
     payload = {"type": "wecom", "target": "room-key", "mentions": []} | body
     return client.post(f"/api/v1/departments/{world.departments[department].id}/channels",

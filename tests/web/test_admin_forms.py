@@ -32,6 +32,7 @@ FORMS = [
     ("/departments/{d}/confirm", {}),
     ("/departments/{d}/members", {"member": "{m}"}),
     ("/departments/{d}/channels", {"type": "wecom", "target": "abc123"}),
+    ("/channels/{c}", {"target": "robot-key-0002", "secret": "new-secret", "mentions": ""}),
     ("/channels/{c}/enabled", {"enabled": "0"}),
     ("/channels/{c}/delete", {}),
     ("/plans/{p}/reminder-policy", {"action": "default"}),
@@ -118,6 +119,57 @@ def test_editing_a_department_checks_contacts_and_keeps_the_secret_hidden(sessio
     text = user.get(page).text
     assert "李四" in text and f'action="/departments/{ip}"' not in text and "添加通知渠道" not in text
     assert user.get(f"/departments/{world.departments['dev'].id}").status_code == 404
+
+
+def test_editing_a_channel_keeps_blank_fields_and_never_shows_the_secret(session, client_factory):
+    world = build_world(session)
+    ip = world.departments["ip"].id
+    channel_id = _channel(session, world, "ip")
+    page = f"/departments/{ip}"
+    admin = client_factory().login("city_admin")
+
+    def stored():
+        session.expire_all()
+        channel = session.get(Channel, channel_id)
+        values = (channel.target, channel.secret, channel.mentions)
+        session.commit()
+        return values
+
+    text = admin.get(page).text
+    assert f'action="/channels/{channel_id}"' in text and "key …0001（留空则不变）" in text
+    assert "robot-key-0001" not in text and "s3cret-value" not in text
+    before, audits = stored(), audit_count(session)
+    for bad, message in [
+        ({"target": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"}, "只填写 key"),
+        ({"mentions": "13800000000，call-me"}, "手机号格式不正确"),
+    ]:
+        response = admin.submit(f"/channels/{channel_id}", bad, page=page)
+        assert response.status_code == 200 and "flash-error" in response.text and message in response.text
+        assert stored() == before and audit_count(session) == audits
+
+    response = admin.submit(f"/channels/{channel_id}", {"target": "robot-key-0002", "secret": "rotated-secret",
+                                                        "mentions": "13800000000、13900000000"}, page=page)
+    assert "渠道已保存" in response.text and "key …0002" in response.text and "密钥：已设置" in response.text
+    assert "robot-key-0002" not in response.text and "rotated-secret" not in response.text
+    assert stored() == ("robot-key-0002", "rotated-secret", ["13800000000", "13900000000"])
+    # Blank target and secret keep what is stored; the mentions field holds the current ones.
+    assert 'value="13800000000，13900000000"' in response.text
+    admin.submit(f"/channels/{channel_id}", {"target": "", "secret": "", "mentions": "13800000000"}, page=page)
+    assert stored() == ("robot-key-0002", "rotated-secret", ["13800000000"])
+    response = admin.submit(f"/channels/{channel_id}", {"mentions": "13800000000", "clear_secret": "1"}, page=page)
+    assert "密钥：已设置" not in response.text and stored() == ("robot-key-0002", None, ["13800000000"])
+    trail = session.scalars(select(AuditEvent).where(AuditEvent.action == "channel.update").order_by(AuditEvent.id)).all()
+    assert [e.after for e in trail] == [
+        {"target": "robot-key-0002", "mentions": ["13800000000", "13900000000"], "has_secret": True, "secret_changed": True},
+        {"mentions": ["13800000000"]},
+        {"has_secret": False, "secret_changed": True},
+    ]
+    assert not any(s in str(e.before) + str(e.after) for e in trail for s in ("s3cret-value", "rotated-secret"))
+    session.commit()
+
+    # The department sees its channel but no form to change it.
+    text = client_factory().login("ip_user").get(page).text
+    assert "key …0002" in text and f'action="/channels/{channel_id}"' not in text
 
 
 def test_policy_form_saves_explains_errors_restores_default_and_revokes_links(session, client_factory):
