@@ -7,6 +7,7 @@ The owning office's admin creates and edits indicators; readings come from the
 responsible department or the office admin.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -103,9 +104,17 @@ def _apply(session: Session, indicator: Indicator, plan: Plan, values: dict) -> 
         indicator.text = (values["text"] or "").strip() or indicator.name
 
 
-def add_parsed_indicators(session: Session, plan: Plan, items: object) -> list[Indicator]:
+def add_parsed_indicators(
+    session: Session,
+    plan: Plan,
+    items: object,
+    *,
+    department_of: Callable[[str], Department | None] = lambda name: None,
+) -> list[Indicator]:
     """The parser's `indicators` (`{"name", "target_value", "unit", "comparison",
-    "target_date", "text"}`) as rows of a plan being created; audited with the plan."""
+    "target_date", "text", "department"}`) as rows of a plan being created;
+    audited with the plan. `department_of` finds the responsible unit by name;
+    a name it does not know leaves the indicator to the office to assign."""
     if items in (None, []):
         return []
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -113,8 +122,13 @@ def add_parsed_indicators(session: Session, plan: Plan, items: object) -> list[I
     created = []
     for position, item in enumerate(items, start=1):
         indicator = Indicator(plan_id=plan.id, position=position, unit="", comparison=AT_LEAST)
+        values = {"comparison": AT_LEAST, "text": ""} | item
+        name = values.pop("department", None)
+        department = department_of(name) if isinstance(name, str) and name.strip() else None
+        if department is not None:
+            values["department_id"] = department.id
         try:
-            _apply(session, indicator, plan, {"comparison": AT_LEAST, "text": ""} | item)
+            _apply(session, indicator, plan, values)
             if indicator.target_value is None:
                 raise Invalid("目标值不能为空")
         except Invalid as error:

@@ -10,7 +10,7 @@ from datetime import datetime
 from difflib import SequenceMatcher
 from pathlib import PurePath
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
@@ -21,6 +21,7 @@ from service.delivery.models import Channel
 from service.departments.models import Department
 from service.departments.service import normalize_name
 from service.errors import DomainError, Invalid
+from service.indicators.models import Indicator
 from service.milestones.models import Milestone
 from service.plans.models import ROLE_LEAD, Assignment, Measure, Plan
 from service.plans.parser import PlanParseError, parse_plan_file, parse_plan_text
@@ -283,7 +284,10 @@ def preview_for(session: Session, actor: Actor, plan_id: int) -> ImportPreview:
 def _in_use(session: Session, department_id: int) -> bool:
     return any(
         session.scalar(select(exists().where(column == department_id)))
-        for column in (Assignment.department_id, Milestone.department_id, User.department_id, Channel.department_id)
+        for column in (
+            Assignment.department_id, Milestone.department_id, User.department_id, Channel.department_id,
+            Indicator.department_id,
+        )
     )
 
 
@@ -304,6 +308,12 @@ def _map_to(
                 existing.role = ROLE_LEAD
             measure.assignments.remove(mine)
             merged += 1
+    # An indicator follows the lead it was given at import.
+    session.execute(
+        update(Indicator)
+        .where(Indicator.plan_id == plan.id, Indicator.department_id == placeholder.id)
+        .values(department_id=target.id)
+    )
     session.flush()
     aliases_before = list(target.aliases or [])
     if placeholder.name not in aliases_before and placeholder.name != target.name:

@@ -89,6 +89,14 @@ class _DepartmentResolver:
         self.by_name[name] = department
         return department
 
+    def known(self, raw_name: str) -> Department | None:
+        """A department this plan already names, or a confirmed one of the directory; never a new one."""
+        name = normalize_name(raw_name)
+        if name in self.by_name:
+            return self.by_name[name]
+        department = self.directory.get(name)
+        return department if department is not None and department.confirmed else None
+
 
 def create_plan_from_parsed(
     session: Session, actor: Actor, data: dict, *, now: datetime, source_text: str | None = None
@@ -162,7 +170,7 @@ def create_plan_from_parsed(
         add_measure(raw_measure, None, "任务之外")
 
     session.flush()
-    add_parsed_indicators(session, plan, data.get("indicators"))
+    add_parsed_indicators(session, plan, data.get("indicators"), department_of=resolver.known)
     record(
         session, actor, "plan.create", "plan", plan.id,
         after={"title": plan.title, "measures": measure_position, "unmatched_departments": resolver.unmatched},

@@ -95,12 +95,13 @@ def _phase_sheet(sheet: Worksheet, phases: list[dict]) -> None:
 
 def _indicator_sheet(sheet: Worksheet, indicators: list[dict]) -> None:
     sheet.append(list(INDICATOR_HEADERS))
-    for column, width in zip("ABCDEF", (36, 10, 8, 14, 12, 60)):
+    for column, width in zip("ABCDEFG", (36, 10, 8, 14, 12, 60, 16)):
         sheet.column_dimensions[column].width = width
     for item in indicators:
         sheet.append([item["name"], item["target_value"], item["unit"], COMPARISON_LABELS[item["comparison"]]])
         _date_cell(sheet, sheet.max_row, 5, item["target_date"])
         sheet.cell(sheet.max_row, 6, item["text"]).alignment = _WRAP
+        sheet.cell(sheet.max_row, 7, item.get("department"))
 
 
 def write_task_table(plan: dict) -> bytes:

@@ -89,6 +89,8 @@ def test_guangzhou_targets():
         "comparison": AT_LEAST,
         "target_date": "2020-12-31",
         "text": "全市通過知識產權管理規范國家標準認證的單位達到1600家以上",
+        # the headline names no unit; task 13, which restates it, is led by 市知识产权局
+        "department": "市知识产权局",
     }
     assert (by_name["发明专利申请量"]["target_value"], by_name["发明专利申请量"]["comparison"]) == (18, GROWTH)
     assert (by_name["年专利交易额"]["target_value"], by_name["年专利交易额"]["unit"]) == (10, "亿元")
@@ -96,6 +98,35 @@ def test_guangzhou_targets():
     # task 13 repeats the 1600 and 50 targets without a date: kept once, dated
     assert [i["target_value"] for i in plan["indicators"]].count(1600) == 1
     assert sum(1 for i in plan["indicators"] if i["target_date"] == "2020-12-31") == 17
+
+
+def test_guangzhou_targets_take_the_lead_of_the_measure_that_states_them():
+    """4 of the 18: one written inside an annotated measure (task 1), three headline
+    targets restated in task 13; the rest stand in 建设目标 or in measures without figures."""
+    plan = parse_plan_file(seed_path("003").read_bytes(), "003.txt")
+    assert {i.name: i.department for i in plan.indicators if i.department} == {
+        "重大经济和科技项目知识产权评议率": "市知识产权局",
+        "全市通过知识产权管理规范国家标准认证的单位": "市知识产权局",
+        "培育市知识产权强企": "市知识产权局",
+        "市知识产权示范单位": "市知识产权局",
+    }
+
+
+@pytest.mark.parametrize(
+    ("line", "department"),
+    [
+        ("加强评议，评议率达到80%（市科技局牵头，市财政局配合）。", "市科技局"),
+        ("加强评议，评议率达到80%（责任单位：市科技局、市财政局）。", "市科技局"),
+        ("加强评议，评议率达到80%（市財政局配合）。", None),
+        # the figure belongs to the second measure: the first annotation closes the first
+        ("完善制度（市财政局牵头）。提升质量，评议率达到80%（市科技局、財政局牽頭）。", "市科技局"),
+        ("完善制度（市财政局牵头）。提升质量，评议率达到80%。", None),
+        ("评议率达到80%。", None),
+    ],
+)
+def test_an_indicator_takes_the_first_lead_of_its_measure(line, department):
+    [indicator] = extract_indicators([read_line(line)])
+    assert indicator.department == department
 
 
 def test_xiaogan_2025_targets():

@@ -61,7 +61,57 @@ def test_importing_the_guangzhou_seed_finds_its_targets(session, world):
     assert by_name["年专利交易额"].target_value == Decimal("10") and by_name["年专利交易额"].unit == "亿元"
     assert by_name["知识产权服务从业人员"].target_value == Decimal("4000")
     assert by_name["发明专利申请量"].comparison == "growth_rate_at_least"
-    assert all(r.department_id is None for r in rows)  # the office names the responsible units
+    # The four stated in (or restated by) a measure led by 市知识产权局 are its; the office names the rest.
+    ip = world.departments["ip"].id
+    assert {r.name for r in rows if r.department_id == ip} == {
+        "重大经济和科技项目知识产权评议率", "全市通过知识产权管理规范国家标准认证的单位", "培育市知识产权强企", "市知识产权示范单位",
+    }
+    assert sum(1 for r in rows if r.department_id is None) == 14
+
+
+PLAN_WITH_TARGET = "某市工作方案\n一、重点任务\n1.加强评议。评议率达到80%（{}牵头）。\n2.加强保护。加强执法（{}负责）。\n"
+
+
+def _imported_indicator(session, admin, lead: str) -> Indicator:
+    plan = import_plan(session, admin, text=PLAN_WITH_TARGET.format(lead, lead), now=NOW).plan
+    return session.scalars(select(Indicator).where(Indicator.plan_id == plan.id)).one()
+
+
+def test_an_indicator_follows_its_lead_through_the_department_mapping(session, world):
+    from service.departments.models import Department
+    from service.plans.importing import apply_department_mapping
+
+    admin = world.actor(session, "city_admin")
+    indicator = _imported_indicator(session, admin, "市科技局")
+    placeholder = session.get(Department, indicator.department_id)
+    assert (placeholder.name, placeholder.confirmed) == ("市科技局", False)
+
+    dev = world.departments["dev"]
+    apply_department_mapping(session, admin, indicator.plan_id, {"市科技局": dev.id}, now=NOW)
+    session.refresh(indicator)
+    assert indicator.department_id == dev.id
+    assert session.get(Department, placeholder.id) is None  # nothing refers to the placeholder any more
+
+    confirmed = _imported_indicator(session, admin, "市统计局")
+    apply_department_mapping(session, admin, confirmed.plan_id, {"市统计局": None}, now=NOW)
+    session.refresh(confirmed)
+    assert session.get(Department, confirmed.department_id).name == "市统计局"
+
+
+def test_a_parsed_indicator_names_only_departments_the_plan_or_directory_knows(session, world):
+    from service.departments.models import Department
+
+    actor = Actor.system(world.offices["city"].id)
+    item = {"name": "评议率", "target_value": 80, "unit": "%"}
+    data = simple_plan("市新设单位", []) | {
+        "indicators": [item | {"department": "市新设单位"}, item | {"department": "市发展改革委"},
+                       item | {"department": "市无此单位"}, item | {"department": None}],
+    }
+    plan = create_plan_from_parsed(session, actor, data, now=NOW).plan
+    rows = session.scalars(select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.position)).all()
+    new = session.scalars(select(Department).where(Department.name == "市新设单位")).one()
+    assert [r.department_id for r in rows] == [new.id, world.departments["dev"].id, None, None]
+    assert session.scalars(select(Department).where(Department.name == "市无此单位")).first() is None
 
 
 def test_reading_latest_progress_and_audit(session, world, indicators):

@@ -7,7 +7,7 @@ Public API:
   the content (Office packages) and the extension.
 - `ParsedPlan.to_dict()` — the `duban plan parse` JSON shape plus `warnings`
   and `indicators` (指标: `{"name", "target_value", "unit", "comparison",
-  "target_date", "text"}`, see `indicators.py`).
+  "target_date", "text", "department"}`, see `indicators.py`).
 - `PlanParseError(ValueError)` — unreadable, empty, binary, or no plan found.
 
 Output conventions: `text`, titles, sections, phase names and the doc number

@@ -12,6 +12,10 @@ A date phrase dates the clauses after it in its paragraph; under a 目标
 heading it dates the rest of that heading's block, since plans state the
 horizon once ("到2020年底，…") and list the figures in the paragraphs below.
 
+An indicator written inside an annotated measure belongs to that measure's
+lead department ("…评议率达到80%(市知識產權局牽頭,…配合)" → 市知识产权局); a
+headline target without one takes the lead of the measure that restates it.
+
 Reported actuals are not targets: a sentence with 同比 is skipped, and so is a
 value with two or more decimals (91.02%, 3.29件): targets are round figures,
 statistics are not. The caller passes only the plan body, so a cover letter
@@ -22,6 +26,7 @@ import re
 from collections.abc import Iterable
 from difflib import SequenceMatcher
 
+from .annotations import Annotation, find_annotations
 from .chinese import to_simplified
 from .dates import period_end
 from .model import Indicator
@@ -172,6 +177,28 @@ def _restates(later: Indicator, earlier: Indicator) -> bool:
     )
 
 
+def _pieces(separators: re.Pattern, text: str, start: int = 0) -> Iterable[tuple[int, str]]:
+    """The parts of `text` between one-character separators, each with its offset."""
+    for part in separators.split(text):
+        yield start, part
+        start += len(part) + 1
+
+
+class _Leads:
+    """Who leads the measure around a place in one line: the first lead of the
+    first annotation that ends after it, since an annotation closes its measure."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.annotations: list[Annotation] | None = None
+
+    def at(self, position: int) -> str | None:
+        if self.annotations is None:  # read only for the few lines that hold an indicator
+            self.annotations = find_annotations(self.text)
+        closing = next((a for a in self.annotations if a.end > position), None)
+        return closing.assignment.lead[0] if closing and closing.assignment.lead else None
+
+
 def extract_indicators(lines: Iterable[Line]) -> list[Indicator]:
     """Every indicator in the plan body's lines, in document order, each target once."""
     found: list[Indicator] = []
@@ -182,10 +209,11 @@ def extract_indicators(lines: Iterable[Line]) -> list[Indicator]:
         if not _DIGIT.search(line.rest if line.level else line.text):
             continue  # no figure and no date (most of a plan's lines): nothing to read or to carry
         date, target = block_date, block_target
-        for sentence in _SENTENCES.split(line.text):
+        leads = _Leads(line.text)
+        for sentence_start, sentence in _pieces(_SENTENCES, line.text):
             if "同比" in sentence:  # written alike in both scripts
                 continue
-            for clause in _CLAUSES.split(sentence):
+            for start, clause in _pieces(_CLAUSES, sentence, sentence_start):
                 # Converting is most of the cost; a clause without digits can only say 力争.
                 if not _DIGIT.search(clause):
                     target = target or any(word in clause for word in _STRIVE)
@@ -196,8 +224,12 @@ def extract_indicators(lines: Iterable[Line]) -> list[Indicator]:
                     date, target = horizon, True
                 target = target or "力争" in simple
                 for indicator in read_clause(clause.strip(), simple.strip(), date=date, target=target):
-                    if not any(_restates(indicator, earlier) for earlier in found):
+                    indicator.department = leads.at(start)
+                    earlier = next((e for e in found if _restates(indicator, e)), None)
+                    if earlier is None:
                         found.append(indicator)
+                    elif earlier.department is None:
+                        earlier.department = indicator.department
         if block_target:
             block_date = date
     return found

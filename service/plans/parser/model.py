@@ -34,7 +34,9 @@ class Indicator:
 
     `comparison` is one of COMPARISONS; `unit` keeps its multiplier (亿元, 万件)
     so `target_value` stays the number the document wrote; `text` is the
-    original fragment the indicator was read from.
+    original fragment the indicator was read from; `department` is the
+    responsible unit's name (the lead of the measure that states the target)
+    or None.
     """
 
     name: str
@@ -43,6 +45,7 @@ class Indicator:
     comparison: str
     target_date: str | None = None
     text: str = ""
+    department: str | None = None
 
 
 COMPARISONS = ("at_least", "at_most", "growth_rate_at_least", "equal")

@@ -164,7 +164,7 @@ def _read_phases(plan: ParsedPlan, rows: list[list[str]]) -> bool:
     return True
 
 
-INDICATOR_HEADERS = ("指标", "目标值", "单位", "比较", "目标日期", "原文")
+INDICATOR_HEADERS = ("指标", "目标值", "单位", "比较", "目标日期", "原文", "责任单位")
 _COMPARISON_OF = {label: key for key, label in COMPARISON_LABELS.items()} | {key: key for key in COMPARISONS}
 
 
@@ -172,7 +172,9 @@ def _read_indicators(plan: ParsedPlan, rows: list[list[str]]) -> bool:
     if not rows or tuple(strip_spaces(to_simplified(text)) for text in rows[0][:2]) != INDICATOR_HEADERS[:2]:
         return False
     for row in rows[1:]:
-        name, value, unit, comparison, when, text = (row + [""] * len(INDICATOR_HEADERS))[: len(INDICATOR_HEADERS)]
+        name, value, unit, comparison, when, text, department = (row + [""] * len(INDICATOR_HEADERS))[
+            : len(INDICATOR_HEADERS)
+        ]
         if not name:
             continue
         try:
@@ -182,7 +184,8 @@ def _read_indicators(plan: ParsedPlan, rows: list[list[str]]) -> bool:
             continue
         comparison = _COMPARISON_OF.get(comparison, "at_least")
         target_date = period_end(when) if when else None
-        plan.indicators.append(Indicator(name, number, unit, comparison, target_date, text or name))
+        department = strip_spaces(to_simplified(department)) or None
+        plan.indicators.append(Indicator(name, number, unit, comparison, target_date, text or name, department))
     return True
 
 
