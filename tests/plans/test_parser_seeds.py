@@ -22,11 +22,16 @@ def test_000_nine_tasks_first_four_mandatory():
     assert [t["mandatory"] for t in plan["tasks"]] == [True] * 4 + [False] * 5
     assert plan["tasks"][0]["title"] == "研究制定城市知识产权工作“十三五”规划"
     assert {t["section"] for t in plan["tasks"]} == {"具体任务"}
-    # 工作目标 / 工作要求 / 工作支持 of each task; "2015年底之前" in two 工作要求
+    # 工作目标 / 工作要求 / 工作支持 of each task; "2015年底之前" in the 工作要求 of tasks 1 and 5,
+    # "年内出台政策措施" (the plan's year) in task 4's, "2015年完成…的运营业务" in task 7's
     assert [len(t["measures"]) for t in plan["tasks"]] == [3] * 9
-    deadlines = [m["deadline"] for t in plan["tasks"] for m in t["measures"] if m["deadline"]]
-    assert deadlines == ["2015-12-31", "2015-12-31"]
+    dated = [(t["number"], m["deadline"]) for t in plan["tasks"] for m in t["measures"] if m["deadline"]]
+    assert dated == [("1", "2015-12-31"), ("4", "2015-12-31"), ("5", "2015-12-31"), ("7", "2015-12-31")]
+    assert all(m["text"].startswith("工作要求") for t in plan["tasks"] for m in t["measures"] if m["deadline"])
     assert codes(plan).count("no_annotation") == 27
+    # No phases: the other 23 measures say nothing about when they are due.
+    [no_deadline] = [w for w in plan["warnings"] if w["code"] == "no_deadline"]
+    assert "23 条措施" in no_deadline["message"]
 
 
 def test_002_five_areas_twenty_one_measures():

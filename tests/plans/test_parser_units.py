@@ -3,7 +3,8 @@
 import pytest
 
 from service.plans.parser.annotations import find_annotations, parse_assignment
-from service.plans.parser.dates import measure_deadline, period_end
+from service.plans.parser import parse_plan_text
+from service.plans.parser.dates import measure_deadline, period_end, plan_year, within_the_year
 from service.plans.parser.names import department_list
 
 
@@ -99,7 +100,51 @@ def test_period_end(text, expected):
         ("2015年度专利权质押融资金额增长20%", None),
         ("于2015年12月8日在长沙成立", None),
         ("持续推进", None),
+        # seed 000, task 7: the work to be done by then
+        ("培养一支专业人才队伍。2015年完成一定数量专利(或专利组合)的运营业务", "2015-12-31"),
+        ("2018年底完成评估", "2018-12-31"),
+        ("2015年內完成", "2015-12-31"),
+        ("2014年有668件重点发明专利实施", None),
+        ("3年内完成对管理人员的轮训", None),
     ],
 )
 def test_measure_deadline(text, expected):
     assert measure_deadline(text) == expected
+
+
+@pytest.mark.parametrize(
+    "title, year",
+    [
+        ("2015年国家知识产权示范城市工作计划", 2015),
+        ("2016年全省知识产权工作要点", 2016),
+        ("廣州市創建國家知識產權強市行動計劃(2017—2020年)", None),
+        ("浦东新区国家知识产权示范城市(城区)培育工作方案(2017-2019)", None),
+        ("某市工作方案", None),
+        (None, None),
+    ],
+)
+def test_plan_year(title, year):
+    assert plan_year(title) == year
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("要启动相关工作,年内出台政策措施", "2015-12-31"),
+        ("年內出臺政策措施", "2015-12-31"),
+        ("3年内完成轮训", None),
+        ("三年内建成", None),
+        ("持续推进", None),
+    ],
+)
+def test_within_the_year(text, expected):
+    assert within_the_year(text, 2015) == expected
+    assert within_the_year(text, None) is None
+
+
+def test_within_the_year_dates_a_measure_of_a_one_year_plan_only():
+    body = "\n一、重点任务\n1.出台政策。年内出台政策措施(市知识产权局负责)。\n2.建设平台。建设平台(市知识产权局负责)。\n"
+    one_year = parse_plan_text("2015年知识产权工作计划" + body)
+    assert [m.deadline for m in one_year.all_measures()] == ["2015-12-31", None]
+    span = parse_plan_text("知识产权行动计划(2017—2020年)" + body)
+    assert [m.deadline for m in span.all_measures()] == [None, None]

@@ -3,7 +3,7 @@
 import re
 
 from .chinese import chinese_number, to_simplified
-from .dates import period_end
+from .dates import period_end, plan_year, within_the_year
 from .indicators import extract_indicators
 from .checks import check_measures, snippet
 from .measures import measures_outside_tasks, split_task
@@ -64,5 +64,8 @@ def parse_text(text: str) -> ParsedPlan:
         measures_outside_tasks=measures_outside_tasks(outline.loose_lines),
         indicators=extract_indicators(outline.body),
     )
+    year = plan_year(outline.title)
+    for measure in plan.all_measures():
+        measure.deadline = measure.deadline or within_the_year(measure.text, year)
     plan.warnings = warnings + check_measures(plan)
     return plan
