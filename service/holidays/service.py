@@ -209,7 +209,8 @@ def replace_year(session: Session, actor: Actor, year: int, entries: list[DayEnt
     except IntegrityError:
         # Two admins saving the same year at once on PostgreSQL: the later insert loses.
         raise Conflict(f"{year}年节假日安排刚被他人修改，请刷新页面后重试") from None
-    kind_changed = {day for day in changed if (before.get(day) or (None,))[0] != (after.get(day) or (None,))[0]}
+    # A new name alone moves no reminder.
+    kind_changed = {day for day in changed if before.get(day, (None,))[0] != after.get(day, (None,))[0]}
     retimed = retime_milestones(session, kind_changed, now=now) if kind_changed else 0
     record(
         session, actor, "calendar.replace_year", AUDIT_ENTITY, year,
