@@ -95,10 +95,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIDataError)
     async def _unstorable(request: Request, exc: DBAPIDataError):
-        # The database refused a value the request carried (a NUL character,
-        # an integer beyond its column on PostgreSQL): the client's error, not ours.
+        # The database refused a value the request carried (an integer beyond
+        # its column on PostgreSQL): the client's error, not ours. Control
+        # characters in text never get this far (service.text).
         log.info("database refused request data on %s %s: %s", request.method, request.url.path, exc.orig)
-        message = "请求包含无法保存的数据（如空字符或超出范围的数值）"
+        message = "请求包含无法保存的数据（如超出范围的数值）"
         if wants_html(request):
             return error_page(request, 422, message)
         return JSONResponse({"detail": message}, status_code=422)

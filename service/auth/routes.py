@@ -6,13 +6,14 @@ from pydantic import BaseModel, Field
 from service.auth.models import ROLES
 from service.auth.service import authenticate, create_user, issue_token, revoke_token
 from service.dependencies import ActorDep, NowDep, SessionDep, SettingsDep
+from service.text import Line
 
 router = APIRouter(tags=["auth"])
 
 
 class TokenRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
+    username: Line = Field(min_length=1, max_length=100)
+    password: Line = Field(min_length=1, max_length=200)
 
 
 class TokenResponse(BaseModel):
@@ -21,11 +22,11 @@ class TokenResponse(BaseModel):
 
 
 class UserCreate(BaseModel):
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
-    role: Annotated[str, Field(description=f"one of {', '.join(ROLES)}")]
+    username: Line = Field(min_length=1, max_length=100)
+    password: Line = Field(min_length=1, max_length=200)
+    role: Annotated[Line, Field(description=f"one of {', '.join(ROLES)}")]
     department_id: int | None = None
-    display_name: str | None = Field(default=None, max_length=100)
+    display_name: Line | None = Field(default=None, max_length=100)
 
 
 class UserOut(BaseModel):

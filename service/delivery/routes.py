@@ -8,6 +8,7 @@ from service.delivery import service
 from service.delivery.dispatcher import send_test_message
 from service.delivery.models import Channel, DeliveryAttempt, Notification
 from service.dependencies import ActorDep, NowDep, SessionDep, SettingsDep
+from service.text import Line
 
 router = APIRouter(tags=["delivery"])
 
@@ -16,9 +17,9 @@ ChannelType = Literal["email", "webhook", "wecom", "dingtalk", "feishu"]
 
 class ChannelIn(BaseModel):
     type: ChannelType
-    target: str = Field(max_length=1000)
-    secret: str | None = Field(default=None, max_length=500)
-    mentions: list[str] = Field(default_factory=list, max_length=50)
+    target: Line = Field(max_length=1000)
+    secret: Line | None = Field(default=None, max_length=500)
+    mentions: list[Line] = Field(default_factory=list, max_length=50)
 
 
 class OfficeChannelIn(ChannelIn):
@@ -33,9 +34,9 @@ class ChannelPatch(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     enabled: bool | None = None
-    target: str | None = Field(default=None, max_length=1000)
-    secret: str | None = Field(default=None, max_length=500)
-    mentions: list[str] | None = Field(default=None, max_length=50)
+    target: Line | None = Field(default=None, max_length=1000)
+    secret: Line | None = Field(default=None, max_length=500)
+    mentions: list[Line] | None = Field(default=None, max_length=50)
 
 
 class ChannelOut(BaseModel):

@@ -4,31 +4,32 @@ from pydantic import BaseModel, Field
 from service.departments import service
 from service.departments.models import Department
 from service.dependencies import ActorDep, IdPath, NowDep, SessionDep
+from service.text import Line
 
 router = APIRouter(tags=["departments"])
 
 
 class Head(BaseModel):
-    name: str | None = Field(default=None, max_length=100)
-    email: str | None = Field(default=None, max_length=200)
-    mobile: str | None = Field(default=None, max_length=40)
+    name: Line | None = Field(default=None, max_length=100)
+    email: Line | None = Field(default=None, max_length=200)
+    mobile: Line | None = Field(default=None, max_length=40)
 
 
 class DepartmentIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    aliases: list[str] = Field(default_factory=list, max_length=100)
-    kind: str = "unit"
-    emails: list[str] = Field(default_factory=list, max_length=50)
-    mobiles: list[str] = Field(default_factory=list, max_length=50)
+    name: Line = Field(min_length=1, max_length=200)
+    aliases: list[Line] = Field(default_factory=list, max_length=100)
+    kind: Line = "unit"
+    emails: list[Line] = Field(default_factory=list, max_length=50)
+    mobiles: list[Line] = Field(default_factory=list, max_length=50)
     head: Head = Field(default_factory=Head)
 
 
 class DepartmentPatch(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    aliases: list[str] | None = Field(default=None, max_length=100)
-    kind: str | None = None
-    emails: list[str] | None = Field(default=None, max_length=50)
-    mobiles: list[str] | None = Field(default=None, max_length=50)
+    name: Line | None = Field(default=None, min_length=1, max_length=200)
+    aliases: list[Line] | None = Field(default=None, max_length=100)
+    kind: Line | None = None
+    emails: list[Line] | None = Field(default=None, max_length=50)
+    mobiles: list[Line] | None = Field(default=None, max_length=50)
     head: Head | None = None
     confirmed: bool | None = None
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from service.dependencies import MAX_ID, ActorDep, IdPath, NowDep, SessionDep
 from service.indicators import service
 from service.indicators.models import IndicatorReading
+from service.text import Line, Text
 
 router = APIRouter(tags=["indicators"])
 
@@ -18,12 +19,12 @@ LIMIT = 1e14
 class ParsedIndicator(BaseModel):
     """An indicator as `duban plan parse` prints it."""
 
-    name: str = Field(min_length=1, max_length=500)
+    name: Text = Field(min_length=1, max_length=500)
     target_value: float = Field(gt=-LIMIT, lt=LIMIT)
-    unit: str = Field(default="", max_length=20)
+    unit: Line = Field(default="", max_length=20)
     comparison: Comparison = "at_least"
     target_date: date | None = None
-    text: str = Field(default="", max_length=20000)
+    text: Text = Field(default="", max_length=20000)
 
 
 class IndicatorIn(ParsedIndicator):
@@ -32,20 +33,20 @@ class IndicatorIn(ParsedIndicator):
 
 
 class IndicatorUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=500)
+    name: Text | None = Field(default=None, min_length=1, max_length=500)
     target_value: float | None = Field(default=None, gt=-LIMIT, lt=LIMIT)
-    unit: str | None = Field(default=None, max_length=20)
+    unit: Line | None = Field(default=None, max_length=20)
     comparison: Comparison | None = None
     target_date: date | None = None
     baseline_value: float | None = Field(default=None, gt=-LIMIT, lt=LIMIT)
     department_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    text: str | None = Field(default=None, max_length=20000)
+    text: Text | None = Field(default=None, max_length=20000)
 
 
 class ReadingIn(BaseModel):
     value: float = Field(gt=-LIMIT, lt=LIMIT)
     as_of: date
-    note: str | None = Field(default=None, max_length=5000)
+    note: Text | None = Field(default=None, max_length=5000)
 
 
 class ReadingOut(BaseModel):

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from service.dependencies import ActorDep, IdPath, IdQuery, NowDep, SessionDep, SettingsDep, TodayDep
 from service.milestones import service
 from service.milestones.models import ExtensionRequest, Milestone, Review
+from service.text import Text
 
 router = APIRouter(tags=["milestones"])
 
@@ -35,7 +36,7 @@ class MilestonePage(BaseModel):
 
 
 class ReportIn(BaseModel):
-    text: str = Field(min_length=1, max_length=20000)
+    text: Text = Field(min_length=1, max_length=20000)
     percent: int = Field(ge=0, le=100)
 
 
@@ -50,7 +51,7 @@ class ReportOut(BaseModel):
 
 class ReviewIn(BaseModel):
     decision: Literal["approve", "return"]
-    comment: str | None = Field(default=None, max_length=5000)
+    comment: Text | None = Field(default=None, max_length=5000)
 
 
 class ReviewOut(BaseModel):
@@ -63,12 +64,12 @@ class ReviewOut(BaseModel):
 
 class ExtensionIn(BaseModel):
     new_due_date: date
-    reason: str = Field(min_length=1, max_length=5000)
+    reason: Text = Field(min_length=1, max_length=5000)
 
 
 class ExtensionDecisionIn(BaseModel):
     approve: bool
-    comment: str | None = Field(default=None, max_length=5000)
+    comment: Text | None = Field(default=None, max_length=5000)
 
 
 class ExtensionOut(BaseModel):
@@ -83,7 +84,7 @@ class ExtensionOut(BaseModel):
 
 
 class ReopenIn(BaseModel):
-    comment: str = Field(min_length=1, max_length=5000)
+    comment: Text = Field(min_length=1, max_length=5000)
 
 
 class MilestoneDetail(MilestoneOut):

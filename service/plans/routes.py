@@ -14,36 +14,37 @@ from service.errors import DomainError, Invalid
 from service.indicators.routes import ParsedIndicator
 from service.plans import importing, service
 from service.plans.models import Measure, Plan
+from service.text import TEXT_PATTERN, Line, Text, check_form, refuse_control_characters
 
 router = APIRouter(tags=["plans"])
 
 
 class ParsedMeasure(BaseModel):
-    text: str = Field(min_length=1, max_length=20000)
-    lead: list[str] = Field(default_factory=list, max_length=200)
-    support: list[str] = Field(default_factory=list, max_length=200)
+    text: Text = Field(min_length=1, max_length=20000)
+    lead: list[Line] = Field(default_factory=list, max_length=200)
+    support: list[Line] = Field(default_factory=list, max_length=200)
     deadline: date | None = None
 
 
 class ParsedTask(BaseModel):
-    number: str | int | None = None
-    title: str = Field(min_length=1, max_length=20000)
-    section: str | None = Field(default=None, max_length=2000)
+    number: Line | int | None = None
+    title: Text = Field(min_length=1, max_length=20000)
+    section: Text | None = Field(default=None, max_length=2000)
     mandatory: bool | None = None
     measures: list[ParsedMeasure] = Field(default_factory=list, max_length=2000)
 
 
 class ParsedPhase(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     deadline: date
 
 
 class PlanIn(BaseModel):
     """The shape `duban plan parse` prints."""
 
-    title: str = Field(min_length=1, max_length=500)
-    doc_number: str | None = Field(default=None, max_length=100)
-    issuer: str | None = Field(default=None, max_length=200)
+    title: Text = Field(min_length=1, max_length=500)
+    doc_number: Line | None = Field(default=None, max_length=100)
+    issuer: Line | None = Field(default=None, max_length=200)
     issued_date: date | None = None
     phases: list[ParsedPhase] = Field(default_factory=list, max_length=100)
     tasks: list[ParsedTask] = Field(default_factory=list, max_length=2000)
@@ -181,6 +182,7 @@ async def read_import_upload(request: Request, settings: SettingsDep) -> ImportU
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise Invalid("请在表单字段 file 中上传计划文件")
+        check_form([("file", upload)])
         return ImportUpload(data=await upload.read(), filename=upload.filename or "upload.txt")
     if content_type.startswith("application/json"):
         body = b"".join([chunk async for chunk in _capped_body(request, limit)])
@@ -190,6 +192,7 @@ async def read_import_upload(request: Request, settings: SettingsDep) -> ImportU
             raise Invalid("请求体不是合法的 JSON") from None
         if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
             raise Invalid("JSON 请求体必须是 {\"text\": \"计划正文\"}")
+        refuse_control_characters("text", payload["text"])
         return ImportUpload(text=payload["text"])
     raise UnsupportedMediaType("请用 multipart/form-data 上传文件，或用 application/json 提交 {\"text\"}")
 
@@ -200,11 +203,11 @@ class ImportOut(BaseModel):
 
 
 class MappingIn(BaseModel):
-    mapping: dict[str, int | None] = Field(max_length=1000)
+    mapping: dict[Line, int | None] = Field(max_length=1000)
 
 
 class MeasureUpdate(BaseModel):
-    text: str | None = Field(default=None, min_length=1, max_length=20000)
+    text: Text | None = Field(default=None, min_length=1, max_length=20000)
     deadline: date | None = None
     lead: list[int] | None = Field(default=None, max_length=200)
     support: list[int] | None = Field(default=None, max_length=200)
@@ -220,7 +223,9 @@ class MeasureUpdate(BaseModel):
                 "multipart/form-data": {
                     "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
                 },
-                "application/json": {"schema": {"type": "object", "properties": {"text": {"type": "string"}}}},
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"text": {"type": "string", "pattern": TEXT_PATTERN}}}
+                },
             }
         }
     },

@@ -2,6 +2,7 @@
 link page (`/m/{token}`, outside /api/v1)."""
 
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
@@ -21,6 +22,7 @@ from service.reminders.links import link_actor, open_link, revoke_milestone_link
 from service.reminders.models import WorkflowEvent
 from service.resources import resource_dir
 from service.workdays import uncovered_warning
+from service.text import Text
 
 router = APIRouter(tags=["reminders"])
 link_router = APIRouter(tags=["links"])
@@ -137,7 +139,7 @@ def open_milestone_link(token: str, session: WriteSessionDep, now: NowDep, setti
 @link_router.post("/m/{token}/report", response_class=HTMLResponse)
 def report_by_link(
     token: str, session: SessionDep, now: NowDep, settings: SettingsDep,
-    text: str = Form(..., max_length=20000), percent: int = Form(..., ge=0, le=100),
+    text: Annotated[Text, Form(max_length=20000)], percent: Annotated[int, Form(ge=0, le=100)],
 ):
     """Only when the office turned on link reporting for the plan."""
     try:

@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
+from service.text import check_form
 from service.web import (
     auth, bulletins, calendar, dashboard, directory, holidays, importing, indicators, milestones, plans, reminder_policy,
     reviews, users,
@@ -15,7 +16,15 @@ from service.web.session import LoginRequired, login_redirect_url
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-web_router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+
+async def _check_form_text(request: Request) -> None:
+    """After the CSRF check has read the form: no control characters reach a handler."""
+    form = getattr(request.state, "form", None)
+    if form is not None:
+        check_form(form.multi_items())
+
+
+web_router = APIRouter(dependencies=[Depends(verify_csrf), Depends(_check_form_text)], include_in_schema=False)
 for module in (
     auth, dashboard, importing, plans, milestones, reviews, directory, bulletins, calendar, users, reminder_policy,
     indicators, holidays,

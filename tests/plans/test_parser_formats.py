@@ -100,3 +100,19 @@ def test_inputs_that_are_not_plans_raise_a_one_line_error(data, filename):
     with pytest.raises(PlanParseError) as error:
         parse_plan_file(data, filename)
     assert "\n" not in str(error.value) and str(error.value)
+
+
+def test_control_characters_in_a_text_file_are_dropped_and_page_breaks_end_a_line(guangzhou_text):
+    clean = parse_plan_file(guangzhou_text.encode(), "plan.txt").to_dict()
+    # Noise a converted document carries: NUL and BEL inside a measure, a form
+    # feed (pdftotext's page break) where a line ended.
+    noisy = guangzhou_text.replace("探索推進知識產權", "探索\x00推進知識\x07產權").replace("\n", "\x0c")
+    parsed = parse_plan_file(noisy.encode(), "plan.txt").to_dict()
+    assert parsed == clean
+    assert parsed["tasks"][0]["measures"][0]["text"].startswith("按照國家和省有關文件精神,探索推進知識產權")
+    assert not any(char in str(parsed) for char in "\x00\x07\x0c")
+
+
+def test_a_text_file_made_mostly_of_control_characters_is_not_text():
+    with pytest.raises(PlanParseError, match="binary"):
+        parse_plan_file(("广州市行动计划\x00\x01\x02\x03" * 50).encode(), "plan.txt")
