@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.errors import Invalid
 from service.plans.models import Plan
-from service.reminders.policy import Policy
+from service.reminders.policy import EarlyWarning, Nudge, Policy, ProgressRequests, Step, Unacknowledged
 from service.reminders.service import set_policy
 
 SIDES = {"before": -1, "on": 0, "after": 1}
@@ -58,15 +58,19 @@ def _targets(fields: Fields, prefix: str) -> dict:
     }
 
 
-def _step_rows(fields: Fields) -> list[int]:
-    numbers = {int(m.group(1)) for key in fields if (m := re.fullmatch(r"step-(\d+)-side", key))}
-    return sorted(n for n in numbers if _one(fields, f"step-{n}-side"))
+def step_rows(fields: Fields) -> list[int]:
+    """The ladder's row numbers in a form, used or not, in order."""
+    return sorted({int(m.group(1)) for key in fields if (m := re.fullmatch(r"step-(\d+)-side", key))})
+
+
+def _used_rows(fields: Fields) -> list[int]:
+    return [n for n in step_rows(fields) if _one(fields, f"step-{n}-side")]
 
 
 def policy_from_form(fields: Fields) -> dict:
     """The policy's JSON form; Invalid for input that is not even a number."""
     steps = []
-    for position, n in enumerate(_step_rows(fields), start=1):
+    for position, n in enumerate(_used_rows(fields), start=1):
         side = _one(fields, f"step-{n}-side")
         if side not in SIDES:
             raise Invalid(f"第 {position} 步：请选择到期前、到期当天或逾期后")
@@ -100,6 +104,46 @@ def policy_from_form(fields: Fields) -> dict:
             **_targets(fields, "progress"),
         }
     return data
+
+
+def _nudge_fields(prefix: str, nudge: Nudge) -> dict[str, list[str]]:
+    return {f"{prefix}-audience": list(nudge.audiences), f"{prefix}-channel": list(nudge.channels or [])}
+
+
+def form_from_policy(policy: Policy, link_reporting: bool, *, blank_steps: int) -> dict[str, list[str]]:
+    """The form's fields showing a policy, with `blank_steps` unused rows under its
+    ladder: what `policy_from_form` reads back as the same policy. A nudge that is
+    off shows its defaults, ready to be switched on."""
+    fields: dict[str, list[str]] = {}
+    blank = Step(offset=0)
+    rows = [(step, "before" if step.offset < 0 else "on" if step.offset == 0 else "after") for step in policy.steps]
+    for n, (step, side) in enumerate(rows + [(blank, "")] * blank_steps):
+        fields |= {
+            f"step-{n}-side": [side],
+            f"step-{n}-count": [str(abs(step.offset)) if side in ("before", "after") else ""],
+            f"step-{n}-unit": [step.unit],
+            f"step-{n}-level": [step.level],
+            f"step-{n}-repeat": [str(step.repeat_every) if step.repeat_every else ""],
+            f"step-{n}-audience": list(step.audiences),
+            f"step-{n}-channel": list(step.channels or []),
+        }
+    unack = policy.unacknowledged or Unacknowledged()
+    early = policy.early_warning or EarlyWarning()
+    progress = policy.progress or ProgressRequests()
+    return fields | {
+        "unack-on": ["1"] if policy.unacknowledged else [],
+        "unack-after_workdays": [str(unack.after_workdays)],
+        **_nudge_fields("unack", unack),
+        "early-on": ["1"] if policy.early_warning else [],
+        "early-share": [str(round(early.share * 100))],
+        **_nudge_fields("early", early),
+        "progress-on": ["1"] if policy.progress else [],
+        "progress-day_of_month": [str(progress.day_of_month)],
+        "progress-workdays_before": [str(progress.workdays_before)],
+        "progress-weekly_cap": [str(progress.weekly_cap)],
+        **_nudge_fields("progress", progress),
+        "link_reporting": ["1"] if link_reporting else [],
+    }
 
 
 def explain(message: str) -> str:

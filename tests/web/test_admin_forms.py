@@ -1,6 +1,8 @@
 """The office's editing forms (directory, channels, reminder policy, links, notices):
 what an admin changes, and that department users, leaders and other offices cannot."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -208,6 +210,60 @@ def test_policy_form_saves_explains_errors_restores_default_and_revokes_links(se
     session.commit()
     response = admin.submit(f"/plans/{plan}/links/revoke", page=page)
     assert "当前第 2 版" in response.text
+
+
+def _field(html: str, name: str) -> str | list[str]:
+    """What the browser would submit for one field of a page: an input's value,
+    a select's chosen option, or the ticked values of a checkbox group."""
+    if select := re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.findall(r'<option value="([^"]*)"\s*selected', select.group(1))
+        return chosen[0] if chosen else re.search(r'<option value="([^"]*)"', select.group(1)).group(1)
+    boxes = re.findall(rf'<input type="checkbox" name="{name}" value="([^"]*)"\s*(checked)?', html)
+    if boxes:
+        return [value for value, checked in boxes if checked]
+    return re.search(rf'<input name="{name}"[^>]*value="([^"]*)"', html).group(1)
+
+
+def test_a_refused_policy_form_comes_back_with_the_users_edits(session, client_factory):
+    world = build_world(session)
+    plan = world.plans["city"]
+    page = f"/plans/{plan}/reminder-policy"
+    admin = client_factory().login("city_admin")
+    stored = client_factory().login("city_admin").get(page).text
+    before = audit_count(session)
+    # Edits all over the form, and one slip: a count in words. Checkbox groups are lists.
+    form = {
+        "step-0-side": "before", "step-0-count": "五", "step-0-unit": "days", "step-0-level": "yellow",
+        "step-0-audience": ["department", "head"], "step-0-channel": ["email", "wecom"],
+        "step-1-side": "", "step-1-count": "3", "step-1-unit": "workdays", "step-1-level": "blue",
+        "step-1-audience": ["department"],
+        "step-7-side": "after", "step-7-count": "12", "step-7-unit": "workdays", "step-7-level": "red",
+        "step-7-audience": ["office", "leader"], "step-7-repeat": "6",
+        "unack-after_workdays": "4", "unack-audience": ["head"],
+        "early-on": ["1"], "early-share": "40", "early-audience": ["department"], "early-channel": ["feishu"],
+        "link_reporting": ["1"],
+    }
+    response = admin.submit(page, form, page=page)
+    assert response.status_code == 422
+    assert 'id="policy-error"' in response.text and "第 1 步的天数必须是整数，而不是“五”" in response.text
+    assert [int(n) for n in re.findall(r'data-step="(\d+)"', response.text)] == [0, 1, 7]
+    for name, value in form.items():
+        assert _field(response.text, name) == value, name
+    for name in ("unack-on", "progress-on", "step-1-channel", "step-7-channel"):
+        assert _field(response.text, name) == [], name
+    # Nothing was saved.
+    assert audit_count(session) == before and session.get(ReminderPolicy, plan) is None
+    session.commit()
+    assert re.sub(r'value="[^"]{20,}"', "", admin.get(page).text) == re.sub(r'value="[^"]{20,}"', "", stored)
+
+    # Corrected, the same form saves what it showed.
+    response = admin.submit(page, form | {"step-0-count": "5"}, page=page)
+    assert response.status_code == 200 and "催办规则已保存" in response.text
+    session.expire_all()
+    saved = session.get(ReminderPolicy, plan).policy
+    assert [(s["offset"], s["unit"], s["level"], s["repeat_every"]) for s in saved["steps"]] == [
+        (-5, "days", "yellow", None), (12, "workdays", "red", 6)]
+    assert saved["unacknowledged"] is None and saved["early_warning"]["share"] == 0.4
 
 
 def test_milestone_page_lists_the_notices_of_that_milestone_only(session, client_factory, web_settings):
