@@ -117,12 +117,17 @@ class DayEntry:
     where: str
 
 
+# What offices write in the type column instead of the file's English words.
+KIND_WORDS = {"放假": HOLIDAY, "休息": HOLIDAY, "上班": WORKDAY, "调休上班": WORKDAY, "补班": WORKDAY}
+
+
 def parse_entry(day: object, kind: object, name: object, where: str) -> DayEntry:
     try:
         parsed = date.fromisoformat(str(day or "").strip())
     except ValueError:
         raise HolidayFileError(f"{where}：{str(day or '')!r} 不是 YYYY-MM-DD 格式的日期") from None
     kind_text = str(kind or "").strip().lower()
+    kind_text = KIND_WORDS.get(kind_text, kind_text)
     if kind_text not in (HOLIDAY, WORKDAY):
         raise HolidayFileError(f"{where}：类型须为 holiday（放假）或 workday（调休上班），而不是 {str(kind or '')!r}")
     return DayEntry(parsed, kind_text, str(name or "").strip(), where)
@@ -145,7 +150,8 @@ def parse_days(text: str, *, yaml_format: bool | None = None) -> list[DayEntry]:
         return [parse_entry(r.get("date"), r.get("kind"), r.get("name"), f"第{n}项") for n, r in enumerate(rows, 1)]
     entries = []
     for line_no, line in enumerate(text.splitlines(), start=1):
-        row = next(csv.reader([line]), [])
+        # Typed in Chinese, the separators are often the full-width comma.
+        row = next(csv.reader([line.replace("，", ",")]), [])
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#") or row[0].strip() == "date":
             continue
         entries.append(parse_entry(row[0], row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else "", f"第{line_no}行"))

@@ -67,7 +67,7 @@ def save_year(request: Request, year: int, actor: PageActorDep, session: Session
     service.require_editor(session, actor)  # before the text is read: a refusal says nothing about it
     text = str(request.state.form.get("text") or "")
     try:
-        replaced = service.replace_year(session, actor, year, service.entries_from_text(text), now=now)
+        replaced = service.replace_year(session, actor, year, service.entries_from_text(text, year), now=now)
     except DomainError as exc:
         session.rollback()
         return _page(request, session, actor, year, source, today, text=text, error=exc.message,

@@ -36,7 +36,7 @@ def entered(session_factory, year: int = 2027) -> list[tuple[str, str, str]]:
 
 def replace(session_factory, actor: Actor, year: int, text: str, now=NOW) -> service.Replaced:
     with session_factory.begin() as session:
-        return service.replace_year(session, actor, year, service.entries_from_text(text), now=now)
+        return service.replace_year(session, actor, year, service.entries_from_text(text, year), now=now)
 
 
 @pytest.fixture

@@ -82,3 +82,17 @@ def test_the_dashboard_warns_admins_when_the_next_60_days_reach_an_uncovered_yea
     assert warning not in leader.get("/").text
     admin.submit("/holidays/2027", {"text": PASTED}, page="/holidays")
     assert warning not in admin.get("/").text
+
+
+def test_the_admin_pastes_the_state_councils_notice(session, session_factory, client_factory):
+    build_world(session)
+    notice = ("国务院办公厅关于2027年部分节假日安排的通知\n"
+              "一、元旦：1月1日（周五）至3日（周日）放假，共3天。\n"
+              "二、春节：2月6日（农历除夕、周六）至12日（农历正月初六、周五）放假调休，共7天。2月20日（周六）上班。")
+    admin = client_factory().login("city_admin")
+    response = admin.submit("/holidays/2027", {"text": notice}, page="/holidays?year=2027")
+    assert "已保存2027年节假日安排（共 11 天）" in response.text
+    days = state(session_factory)[0]
+    assert ("2027-02-06", "holiday", "春节") in days and ("2027-02-20", "workday", "春节调休上班") in days
+    # The textarea then holds the entered days as lines, ready for the next edit.
+    assert "2027-02-20,workday,春节调休上班" in response.text
