@@ -16,9 +16,7 @@ Comparison = Literal["at_least", "at_most", "growth_rate_at_least", "equal"]
 LIMIT = 1e14
 
 
-class ParsedIndicator(BaseModel):
-    """An indicator as `duban plan parse` prints it."""
-
+class IndicatorFields(BaseModel):
     name: Text = Field(min_length=1, max_length=500)
     target_value: float = Field(gt=-LIMIT, lt=LIMIT)
     unit: Line = Field(default="", max_length=20)
@@ -27,7 +25,14 @@ class ParsedIndicator(BaseModel):
     text: Text = Field(default="", max_length=20000)
 
 
-class IndicatorIn(ParsedIndicator):
+class ParsedIndicator(IndicatorFields):
+    """An indicator as `duban plan parse` prints it."""
+
+    # The responsible unit's name as the plan writes it, resolved like the measures' departments.
+    department: Line | None = Field(default=None, max_length=100)
+
+
+class IndicatorIn(IndicatorFields):
     baseline_value: float | None = Field(default=None, gt=-LIMIT, lt=LIMIT)
     department_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 

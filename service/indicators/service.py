@@ -21,7 +21,7 @@ from service.departments.models import Department
 from service.errors import Forbidden, Invalid, NotFound
 from service.indicators.models import Indicator, IndicatorReading
 from service.milestones.models import Milestone
-from service.plans.models import Plan
+from service.plans.models import PLAN_DRAFT, Plan
 from service.plans.parser import COMPARISONS
 
 AT_LEAST, AT_MOST, GROWTH, EQUAL = "at_least", "at_most", "growth_rate_at_least", "equal"
@@ -158,7 +158,11 @@ def readable_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
     plan = session.scalars(
         select(Plan).where(Plan.id == plan_id, Plan.office_id.in_(actor.readable_office_ids))
     ).first()
-    if plan is None or (actor.department_id is not None and not _department_sees_plan(session, actor, plan_id)):
+    # A draft is the office's until it is issued, whatever units its indicators name.
+    if plan is None or (
+        actor.department_id is not None
+        and (plan.status == PLAN_DRAFT or not _department_sees_plan(session, actor, plan_id))
+    ):
         raise NotFound(f"计划 {plan_id} 不存在")
     return plan
 

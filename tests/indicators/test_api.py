@@ -5,7 +5,8 @@ A refused call changes nothing (the audit log does not grow)."""
 import pytest
 
 from service.auth.actor import Actor
-from service.plans.service import create_plan_from_parsed
+from service.plans.service import activate_plan, create_plan_from_parsed
+from service.workdays import WorkdayCalendar
 from tests.factories import NOW, simple_plan
 
 from .conftest import audit_count
@@ -107,9 +108,8 @@ def test_the_parent_office_reads_its_childs_indicators(client, world, indicators
 
 def test_a_department_reaches_a_plan_through_its_indicator_alone(client, session_factory, world):
     with session_factory() as session:
-        plan = create_plan_from_parsed(
-            session, Actor.system(world.offices["city"].id), simple_plan("市发展改革委", []), now=NOW
-        ).plan
+        actor = Actor.system(world.offices["city"].id)
+        plan = create_plan_from_parsed(session, actor, simple_plan("市发展改革委", []), now=NOW).plan
         session.commit()
         plan_id = plan.id
     headers = world.headers("ip_user")
@@ -117,6 +117,11 @@ def test_a_department_reaches_a_plan_through_its_indicator_alone(client, session
     created = client.post(f"/api/v1/plans/{plan_id}/indicators", headers=world.headers("city_admin"),
                           json=NEW | {"department_id": world.departments["ip"].id})
     assert created.status_code == 201
+    # Not while the plan is a draft: the office has not issued it yet.
+    assert client.get(f"/api/v1/plans/{plan_id}/indicators", headers=headers).status_code == 404
+    with session_factory() as session:
+        activate_plan(session, actor, plan_id, now=NOW, calendar=WorkdayCalendar(), support_lead_workdays=0)
+        session.commit()
     assert [row["id"] for row in client.get(f"/api/v1/plans/{plan_id}/indicators", headers=headers).json()] == [
         created.json()["id"]
     ]
@@ -127,11 +132,14 @@ def test_plan_creation_api_takes_indicators(client, world):
         "indicators": [{"name": "年专利交易额", "target_value": 10, "unit": "亿元", "target_date": "2020-12-31",
                         "text": "年專利交易額達到10億元以上"}]
     }
+    body["indicators"].append({"name": "专利质押融资额", "target_value": 5, "unit": "亿元", "department": "市知识产权局"})
     plan = client.post("/api/v1/plans", json=body, headers=world.headers("city_admin")).json()
-    [row] = client.get(f"/api/v1/plans/{plan['id']}/indicators", headers=world.headers("city_admin")).json()
-    assert (row["name"], row["unit"], row["comparison"], row["target_date"], row["latest"]) == (
-        "年专利交易额", "亿元", "at_least", "2020-12-31", None
-    )
+    rows = client.get(f"/api/v1/plans/{plan['id']}/indicators", headers=world.headers("city_admin")).json()
+    assert [(row["name"], row["unit"], row["comparison"], row["target_date"], row["latest"]) for row in rows] == [
+        ("年专利交易额", "亿元", "at_least", "2020-12-31", None), ("专利质押融资额", "亿元", "at_least", None, None)
+    ]
+    # The responsible unit named as `duban plan parse` prints it is resolved like the measures' departments.
+    assert [row["department_id"] for row in rows] == [None, world.departments["ip"].id]
 
 
 @pytest.mark.parametrize(
