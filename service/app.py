@@ -161,4 +161,26 @@ def create_app(
     from service.web.router import install_web
 
     install_web(app)
+    _document_error_shape(app)
     return app
+
+
+def _document_error_shape(app: FastAPI) -> None:
+    """Every refusal answers `{"detail": "<message>"}` (the handlers above turn
+    validation errors into one sentence too), so the OpenAPI document says so
+    instead of FastAPI's default list of validation errors."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
+            schemas.pop("ValidationError", None)
+            schemas["HTTPValidationError"] = {
+                "title": "Error",
+                "type": "object",
+                "properties": {"detail": {"type": "string", "title": "Detail", "description": "说明请求哪里不对"}},
+                "required": ["detail"],
+            }
+        return app.openapi_schema
+
+    app.openapi = openapi
