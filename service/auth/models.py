@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.database import Base, UTCDateTime, utcnow
@@ -23,6 +23,11 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when someone else chose the password (an admin creating the account or
+    # resetting it): it is temporary and must be changed before any other work.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the password was last set, by anyone; None for accounts older than this column.
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 TOKEN_KIND_API = "api"
