@@ -124,12 +124,14 @@ def list_milestones(
     state: str | None = None,
     overdue: bool | None = None,
     due_before: date | None = None,
+    include_archived: bool = False,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ):
+    """Archived plans' milestones only with `include_archived` or their `plan_id`."""
     items, total = service.list_milestones(
         session, actor, today=today, department_id=department_id, plan_id=plan_id, state=state,
-        overdue=overdue, due_before=due_before, limit=limit, offset=offset,
+        overdue=overdue, due_before=due_before, include_archived=include_archived, limit=limit, offset=offset,
     )
     return MilestonePage(items=[milestone_out(m, today) for m in items], total=total, limit=limit, offset=offset)
 
@@ -182,8 +184,11 @@ def request_extension(milestone_id: IdPath, body: ExtensionIn, actor: ActorDep, 
 
 
 @router.get("/extension-requests", response_model=list[ExtensionOut])
-def list_extension_requests(actor: ActorDep, session: SessionDep, status: str | None = "pending"):
-    return [_out(ExtensionOut, r) for r in service.list_extension_requests(session, actor, status=status)]
+def list_extension_requests(
+    actor: ActorDep, session: SessionDep, status: str | None = "pending", include_archived: bool = False
+):
+    requests = service.list_extension_requests(session, actor, status=status, include_archived=include_archived)
+    return [_out(ExtensionOut, r) for r in requests]
 
 
 @router.post("/extension-requests/{request_id}/decision", response_model=ExtensionOut)

@@ -36,7 +36,7 @@ from service.milestones.models import (
     Report,
     Review,
 )
-from service.plans.models import ROLE_LEAD, ROLE_SUPPORT, Assignment, Plan
+from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, ROLE_SUPPORT, Assignment, Plan
 from service.reminders import service as reminders
 
 STATE_LABELS = {
@@ -87,6 +87,7 @@ def list_milestones(
     today: date,
     department_id: int | None = None,
     plan_id: int | None = None,
+    include_archived: bool = False,
     state: str | None = None,
     overdue: bool | None = None,
     due_before: date | None = None,
@@ -95,7 +96,10 @@ def list_milestones(
     load: Sequence[ORMOption] = (),
 ) -> tuple[list[Milestone], int]:
     """A page of milestones and how many match; `load` adds loader options for
-    what the caller shows of each row, so the rows are selected once."""
+    what the caller shows of each row, so the rows are selected once.
+
+    Archived plans' milestones are left out (inboxes, review queues) unless
+    `include_archived` or `plan_id` asks for them."""
     if state is not None and state not in STATES:
         raise Invalid(f"state 必须是 {', '.join(STATES)} 之一")
     query = visible_milestones(actor)
@@ -103,6 +107,8 @@ def list_milestones(
         query = query.where(Milestone.department_id == department_id)
     if plan_id is not None:
         query = query.where(Milestone.plan_id == plan_id)
+    elif not include_archived:
+        query = query.where(Plan.status != PLAN_ARCHIVED)
     if state is not None:
         query = query.where(Milestone.state == state)
     if overdue is True:
@@ -157,6 +163,16 @@ def _require_own_department(actor: Actor, milestone: Milestone) -> None:
         raise Forbidden("只有承办单位本身可以签收、报送或申请延期")
 
 
+def plan_archived(session: Session, milestone: Milestone) -> bool:
+    return session.get(Plan, milestone.plan_id).status == PLAN_ARCHIVED
+
+
+def _require_plan_not_archived(session: Session, milestone: Milestone) -> None:
+    """An archived plan's milestones are a record: read, never worked on."""
+    if plan_archived(session, milestone):
+        raise Conflict("计划已归档，其节点不能再签收、报送、审核或延期；如需继续办理，请办公室先恢复计划")
+
+
 def _refuse(milestone: Milestone, action: str) -> Conflict:
     label = STATE_LABELS[milestone.state]
     return Conflict(f"节点当前状态为“{label}”({milestone.state})，不能{action}")
@@ -170,6 +186,7 @@ def _audit(session, actor, action, milestone, before, now, **extra) -> None:
 def acknowledge(session: Session, actor: Actor, milestone_id: int, *, now: datetime) -> Milestone:
     milestone = get_milestone(session, actor, milestone_id)
     _require_own_department(actor, milestone)
+    _require_plan_not_archived(session, milestone)
     if milestone.state != PENDING:
         raise _refuse(milestone, "签收")
     before = snapshot(milestone, *MILESTONE_FIELDS)
@@ -193,6 +210,7 @@ def submit_report(
 ) -> Report:
     milestone = get_milestone(session, actor, milestone_id)
     _require_own_department(actor, milestone)
+    _require_plan_not_archived(session, milestone)
     if not text.strip():
         raise Invalid("进展内容不能为空")
     if not 0 <= percent <= 100:
@@ -238,6 +256,7 @@ def review(
 ) -> Review:
     milestone = get_milestone(session, actor, milestone_id)
     actor.require_admin_of(milestone.assignment.measure.plan.office_id)
+    _require_plan_not_archived(session, milestone)
     if decision not in (REVIEW_APPROVE, REVIEW_RETURN):
         raise Invalid("decision 必须是 approve 或 return")
     if decision == REVIEW_RETURN and not (comment or "").strip():
@@ -265,6 +284,7 @@ def review(
 def reopen(session: Session, actor: Actor, milestone_id: int, *, comment: str, now: datetime) -> Milestone:
     milestone = get_milestone(session, actor, milestone_id)
     actor.require_admin_of(milestone.assignment.measure.plan.office_id)
+    _require_plan_not_archived(session, milestone)
     if milestone.state != APPROVED:
         raise _refuse(milestone, "重新打开")
     if not comment.strip():
@@ -288,6 +308,7 @@ def request_extension(
 ) -> ExtensionRequest:
     milestone = get_milestone(session, actor, milestone_id)
     _require_own_department(actor, milestone)
+    _require_plan_not_archived(session, milestone)
     if milestone.state not in OPEN_STATES:
         raise _refuse(milestone, "申请延期")
     if not reason.strip():
@@ -328,9 +349,13 @@ def get_extension_request(session: Session, actor: Actor, request_id: int) -> Ex
 
 
 def list_extension_requests(
-    session: Session, actor: Actor, *, status: str | None = EXTENSION_PENDING
+    session: Session, actor: Actor, *, status: str | None = EXTENSION_PENDING, include_archived: bool = False
 ) -> list[ExtensionRequest]:
-    visible = visible_milestones(actor).with_only_columns(Milestone.id).subquery()
+    """Extension requests on milestones the actor may read; an archived plan's left out unless asked for."""
+    visible = visible_milestones(actor)
+    if not include_archived:
+        visible = visible.where(Plan.status != PLAN_ARCHIVED)
+    visible = visible.with_only_columns(Milestone.id).subquery()
     query = select(ExtensionRequest).where(ExtensionRequest.milestone_id.in_(select(visible.c.id)))
     if status is not None:
         query = query.where(ExtensionRequest.status == status)
@@ -349,6 +374,7 @@ def decide_extension(
     request = get_extension_request(session, actor, request_id)
     milestone = session.get(Milestone, request.milestone_id)
     actor.require_admin_of(milestone.assignment.measure.plan.office_id)
+    _require_plan_not_archived(session, milestone)
     if request.status != EXTENSION_PENDING:
         raise Conflict(f"延期申请已处理（{request.status}），不能再次审批")
     before = snapshot(milestone, *MILESTONE_FIELDS)

@@ -8,6 +8,7 @@ from service.database import Base, UTCDateTime, utcnow
 PLAN_DRAFT = "draft"
 PLAN_ACTIVE = "active"
 PLAN_ARCHIVED = "archived"
+PLAN_STATUS_LABELS = {PLAN_DRAFT: "草稿", PLAN_ACTIVE: "推进中", PLAN_ARCHIVED: "已归档"}
 
 ROLE_LEAD = "lead"  # 牵头 / 负责
 ROLE_SUPPORT = "support"  # 配合 / 参与 / 协办

@@ -1,14 +1,16 @@
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
 
+from service.auth.actor import Actor
 from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError, Invalid
 from service.indicators.routes import ParsedIndicator
@@ -75,6 +77,11 @@ class ActivateOut(BaseModel):
     milestones_created: int
 
 
+class ArchiveOut(PlanSummary):
+    # Not yet approved: archiving leaves them as they are, without reminders.
+    unfinished_milestones: int
+
+
 def plan_summary(plan: Plan) -> dict[str, Any]:
     return PlanSummary.model_validate(plan, from_attributes=True).model_dump()
 
@@ -108,8 +115,9 @@ def plan_tree(plan: Plan) -> dict[str, Any]:
 
 
 @router.get("/plans", response_model=list[PlanSummary])
-def list_plans(actor: ActorDep, session: SessionDep):
-    return [plan_summary(p) for p in service.list_plans(session, actor)]
+def list_plans(actor: ActorDep, session: SessionDep, status: Literal["draft", "active", "archived"] | None = None):
+    statuses = None if status is None else [status]
+    return [plan_summary(p) for p in service.list_plans(session, actor, statuses=statuses)]
 
 
 @router.post("/plans", response_model=PlanCreated, status_code=201)
@@ -146,6 +154,20 @@ def activate_plan(
         expand_groups=bool(body and body.expand_groups),
     )
     return ActivateOut(milestones_created=created)
+
+
+@router.post("/plans/{plan_id}/archive", response_model=ArchiveOut)
+def archive_plan(plan_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
+    """归档: no more reminders or workflow actions; the plan stays readable."""
+    plan, unfinished = service.archive_plan(session, actor, plan_id, now=now)
+    return plan_summary(plan) | {"unfinished_milestones": unfinished}
+
+
+@router.post("/plans/{plan_id}/restore", response_model=ArchiveOut)
+def restore_plan(plan_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
+    """An archived plan back to active; the next scan resumes its reminders."""
+    plan, unfinished = service.restore_plan(session, actor, plan_id, now=now)
+    return plan_summary(plan) | {"unfinished_milestones": unfinished}
 
 
 class UnsupportedMediaType(DomainError):
@@ -262,9 +284,14 @@ def update_measure(
     return measure_out(service.update_measure(session, actor, plan_id, measure_id, values, now=now))
 
 
-@router.get("/plans/{plan_id}/task-table.xlsx", response_class=Response)
-def task_table(plan_id: IdPath, actor: ActorDep, session: SessionDep) -> Response:
+def task_table_response(session: Session, actor: Actor, plan_id: int) -> Response:
+    """The plan's 分工表 as a download, for whoever may read the plan (API and web alike)."""
     plan, data = importing.export_task_table(session, actor, plan_id)
     filename = f"{plan.title[:80]}-分工表.xlsx"
     disposition = f"attachment; filename=\"plan-{plan.id}.xlsx\"; filename*=UTF-8''{quote(filename)}"
     return Response(data, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
+
+
+@router.get("/plans/{plan_id}/task-table.xlsx", response_class=Response)
+def task_table(plan_id: IdPath, actor: ActorDep, session: SessionDep) -> Response:
+    return task_table_response(session, actor, plan_id)

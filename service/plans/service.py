@@ -1,5 +1,6 @@
 """Plans: create from the parser's JSON shape, read as a tree, activate."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -12,10 +13,12 @@ from service.departments.models import KIND_GROUP, KIND_UNIT, Department
 from service.departments.service import group_member_ids, name_index, normalize_name
 from service.errors import Conflict, Invalid, NotFound
 from service.indicators.service import add_parsed_indicators
-from service.milestones.models import Milestone
+from service.milestones.models import APPROVED, Milestone
 from service.plans.models import (
     PLAN_ACTIVE,
+    PLAN_ARCHIVED,
     PLAN_DRAFT,
+    PLAN_STATUS_LABELS,
     ROLE_LEAD,
     ROLE_SUPPORT,
     Assignment,
@@ -189,8 +192,12 @@ def visible_plans(actor: Actor):
     return query
 
 
-def list_plans(session: Session, actor: Actor) -> list[Plan]:
-    return list(session.scalars(visible_plans(actor).order_by(Plan.id.desc())))
+def list_plans(session: Session, actor: Actor, *, statuses: Collection[str] | None = None) -> list[Plan]:
+    """The plans the actor may read, newest first; `statuses` keeps those in the given states."""
+    query = visible_plans(actor)
+    if statuses is not None:
+        query = query.where(Plan.status.in_(statuses))
+    return list(session.scalars(query.order_by(Plan.id.desc())))
 
 
 def get_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
@@ -288,6 +295,57 @@ def activate_plan(
     )
     reminders.plan_activated(session, plan, now=now)
     return created
+
+
+def _plan_to_change(session: Session, actor: Actor, plan_id: int, status: str, action: str) -> Plan:
+    """A plan the actor may change, in `status`: reach first (404), then role (403), then state (409)."""
+    plan = session.scalars(visible_plans(actor).where(Plan.id == plan_id)).first()
+    if plan is None:
+        raise NotFound(f"计划 {plan_id} 不存在")
+    actor.require_admin_of(plan.office_id)
+    if plan.status != status:
+        raise Conflict(
+            f"计划当前状态为“{PLAN_STATUS_LABELS.get(plan.status, plan.status)}”，"
+            f"只有{PLAN_STATUS_LABELS[status]}的计划可以{action}"
+        )
+    return plan
+
+
+def unfinished_milestones(session: Session, plan_id: int) -> int:
+    """Milestones of the plan not yet approved (办结)."""
+    return session.scalar(
+        select(func.count()).where(Milestone.plan_id == plan_id, Milestone.state != APPROVED)
+    )
+
+
+def archive_plan(session: Session, actor: Actor, plan_id: int, *, now: datetime) -> tuple[Plan, int]:
+    """归档: the plan is finished or superseded. Its milestones stay readable, but
+    get no more reminders and no more workflow actions. Allowed with milestones
+    still unfinished (a superseded plan has them); returns how many there are."""
+    plan = _plan_to_change(session, actor, plan_id, PLAN_ACTIVE, "归档")
+    unfinished = unfinished_milestones(session, plan.id)
+    plan.status = PLAN_ARCHIVED
+    dropped = reminders.plan_archived(session, plan)
+    record(
+        session, actor, "plan.archive", "plan", plan.id,
+        before={"status": PLAN_ACTIVE},
+        after={"status": PLAN_ARCHIVED, "unfinished_milestones": unfinished, "notices_dropped": dropped},
+        now=now,
+    )
+    return plan, unfinished
+
+
+def restore_plan(session: Session, actor: Actor, plan_id: int, *, now: datetime) -> tuple[Plan, int]:
+    """Back from the archive to active: reminders and workflow resume."""
+    plan = _plan_to_change(session, actor, plan_id, PLAN_ARCHIVED, "恢复")
+    unfinished = unfinished_milestones(session, plan.id)
+    plan.status = PLAN_ACTIVE
+    reminders.plan_restored(session, plan, now=now)
+    record(
+        session, actor, "plan.restore", "plan", plan.id,
+        before={"status": PLAN_ARCHIVED}, after={"status": PLAN_ACTIVE, "unfinished_milestones": unfinished}, now=now,
+    )
+    return plan, unfinished
 
 
 def get_editable_draft(session: Session, actor: Actor, plan_id: int) -> Plan:

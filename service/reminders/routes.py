@@ -130,7 +130,8 @@ def open_milestone_link(token: str, session: WriteSessionDep, now: NowDep, setti
     except DomainError as exc:
         return _page(exc.status_code, error=exc.message)
     acknowledged = False
-    if milestone.state == "pending":
+    # An archived plan's link still shows the milestone, but acknowledges nothing.
+    if milestone.state == "pending" and not workflow.plan_archived(session, milestone):
         workflow.acknowledge(session, link_actor(session, milestone), milestone.id, now=now)
         acknowledged = True
     return _view(session, milestone, link.reporting, token, acknowledged=acknowledged)

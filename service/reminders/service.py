@@ -8,7 +8,7 @@ computes the exact next reminder time and renders the messages.
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.audit.service import record
@@ -97,3 +97,23 @@ def plan_activated(session: Session, plan: Plan, *, now: datetime) -> None:
             insert(WorkflowEvent),
             [{"kind": EVENT_ASSIGNMENT, "milestone_id": i, "payload": {}, "created_at": now} for i in ids],
         )
+
+
+def plan_archived(session: Session, plan: Plan) -> int:
+    """Take the plan's milestones off the scan: no next reminder, and the notices
+    still queued for them (交办, 退回, 延期) dropped, so the scan neither reads nor
+    sends anything for an archived plan. Returns how many notices were dropped."""
+    milestone_ids = select(Milestone.id).where(Milestone.plan_id == plan.id)
+    session.execute(update(Milestone).where(Milestone.plan_id == plan.id).values(next_reminder_at=None))
+    dropped = session.execute(delete(WorkflowEvent).where(WorkflowEvent.milestone_id.in_(milestone_ids)))
+    return dropped.rowcount
+
+
+def plan_restored(session: Session, plan: Plan, *, now: datetime) -> None:
+    """Back on the scan: the next one computes each open milestone's ladder afresh
+    (sending at most the most severe step now due, never the ones missed meanwhile)."""
+    session.execute(
+        update(Milestone)
+        .where(Milestone.plan_id == plan.id, Milestone.state.in_(OPEN_STATES))
+        .values(next_reminder_at=now)
+    )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from service.audit.models import AuditEvent
 from service.auth.actor import Actor
 from service.milestones import service as workflow
+from service.plans import service as plan_service
 from service.plans.service import create_plan_from_parsed
 from tests.factories import NOW, milestones_of, simple_plan
 
@@ -43,6 +44,11 @@ def _pending_extension(session, world):
 def _draft_plan(session, world):
     actor = Actor.system(world.offices["city"].id)
     return create_plan_from_parsed(session, actor, simple_plan("市知识产权局", []), now=NOW).plan
+
+
+def _archived_plan(session, world, key: str = "city"):
+    plan_service.archive_plan(session, Actor.system(world.offices[key].id), world.plans[key], now=NOW)
+    return world.plans[key]
 
 
 def _child_submitted(session, world):
@@ -118,6 +124,26 @@ ENDPOINTS = {
         lambda s, w: ("POST", f"/api/v1/extension-requests/{_pending_extension(s, w).id}/decision", {"approve": True}),
         {"city_admin": "ok"},
         {"ip_user": 403},
+    ),
+    "archive plan": (
+        lambda s, w: ("POST", f"/api/v1/plans/{w.plans['city']}/archive", None),
+        {"city_admin": "ok"},
+        {"ip_user": 403, "dev_user": 403},  # departments with work in the plan read it
+    ),
+    "restore plan": (
+        lambda s, w: ("POST", f"/api/v1/plans/{_archived_plan(s, w)}/restore", None),
+        {"city_admin": "ok"},
+        {"ip_user": 403, "dev_user": 403},
+    ),
+    "archive child office plan": (
+        lambda s, w: ("POST", f"/api/v1/plans/{w.plans['district']}/archive", None),
+        {"district_admin": "ok"},
+        {"city_admin": 403},
+    ),
+    "restore child office plan": (
+        lambda s, w: ("POST", f"/api/v1/plans/{_archived_plan(s, w, 'district')}/restore", None),
+        {"district_admin": "ok"},
+        {"city_admin": 403},
     ),
     "review child office work": (
         lambda s, w: ("POST", f"/api/v1/milestones/{_child_submitted(s, w).id}/review", {"decision": "approve"}),
