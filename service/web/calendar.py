@@ -18,7 +18,7 @@ from service.dependencies import NowDep, SessionDep, SettingsDep
 from service.errors import NotFound
 from service.milestones.models import Milestone
 from service.milestones.service import STATE_LABELS
-from service.plans.models import Assignment, Measure
+from service.plans.models import PLAN_ARCHIVED, Assignment, Measure, Plan
 
 router = APIRouter()
 SALT = "duban.calendar"
@@ -80,7 +80,9 @@ def calendar_feed(token: str, session: SessionDep, settings: SettingsDep, now: N
         raise NotFound("日历订阅地址无效")
     milestones = session.scalars(
         select(Milestone)
-        .where(Milestone.department_id == department.id)
+        .join(Plan, Plan.id == Milestone.plan_id)
+        # An archived plan's milestones leave the department's calendar with its inbox.
+        .where(Milestone.department_id == department.id, Plan.status != PLAN_ARCHIVED)
         .options(
             selectinload(Milestone.assignment).selectinload(Assignment.measure).selectinload(Measure.plan),
             selectinload(Milestone.phase),

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import and_, or_, select
 from starlette.datastructures import UploadFile
 
+from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.delivery.models import KIND_DELIVERY_DEAD, KIND_TEST, Notification
 from service.delivery.service import visible_notifications
@@ -16,7 +17,7 @@ from service.dependencies import NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid, NotFound
 from service.milestones import service as workflow
 from service.milestones.models import APPROVED, Attachment, ExtensionRequest, Report, Review
-from service.plans.models import ROLE_LEAD, Assignment
+from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, Assignment
 from service.reminders.models import SentReminder
 from service.reminders.policy import COLOUR_NAMES, LEVELS
 from service.web.calendar import calendar_path
@@ -151,15 +152,27 @@ def milestone_page(request: Request, milestone_id: int, actor: PageActorDep, ses
             select(ExtensionRequest).where(ExtensionRequest.milestone_id == milestone.id).order_by(ExtensionRequest.id)
         )
     )
+    # A reopening is kept in the audit log only; its reason belongs in the history too.
+    reopenings = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "milestone", AuditEvent.entity_id == milestone.id,
+                   AuditEvent.action == "milestone.reopen")
+            .order_by(AuditEvent.id)
+        )
+    )
     users = dict(session.execute(select(User.id, User.display_name)).all()) if reports or reviews else {}
     history = sorted(
         [("report", r.created_at, r) for r in reports]
         + [(f"review-{r.decision}", r.created_at, r) for r in reviews]
+        + [("reopen", e.created_at, e) for e in reopenings]
         + [("extension", e.created_at, e) for e in extensions],
         key=lambda item: item[1],
         reverse=True,
     )
     measure = milestone.assignment.measure
+    # An archived plan's milestone is shown as a record, without any form.
+    archived = measure.plan.status == PLAN_ARCHIVED
     return render(
         request,
         "milestone.html",
@@ -172,8 +185,9 @@ def milestone_page(request: Request, milestone_id: int, actor: PageActorDep, ses
             "contributions": workflow.contributions_for(session, milestone),
             "last_report": reports[-1] if reports else None,
             "pending_extension": next((e for e in extensions if e.status == "pending"), None),
-            "own": actor.department_id == milestone.department_id,
-            "can_review": actor.is_admin and actor.office_id == measure.plan.office_id,
+            "archived": archived,
+            "own": actor.department_id == milestone.department_id and not archived,
+            "can_review": actor.is_admin and actor.office_id == measure.plan.office_id and not archived,
             "accept": ",".join(ATTACHMENT_TYPES),
             "max_mb": request.app.state.settings.attachment_max_bytes // (1024 * 1024),
             "max_attachments": MAX_ATTACHMENTS,

@@ -1,12 +1,14 @@
-"""Plans: the list, one plan's tree with lights and filters, activation."""
+"""Plans: the list, one plan's tree with lights and filters, activation, archiving, the 分工表 download."""
 
 from fastapi import APIRouter, Request
 
 from service.dependencies import CalendarDep, NowDep, SessionDep, SettingsDep, TodayDep
+from service.errors import Invalid
 from service.milestones import stats
 from service.milestones.models import STATES
-from service.plans.models import PLAN_DRAFT
-from service.plans.service import activate_plan, get_plan, list_plans
+from service.plans.models import PLAN_ACTIVE, PLAN_ARCHIVED, PLAN_DRAFT, PLAN_STATUS_LABELS
+from service.plans.routes import task_table_response
+from service.plans.service import activate_plan, archive_plan, get_plan, list_plans, restore_plan, unfinished_milestones
 from service.web.actions import form_int, run_action
 from service.web.dashboard import measure_labels
 from service.web.lookups import department_names
@@ -14,15 +16,25 @@ from service.web.render import render
 from service.web.session import PageActorDep
 
 router = APIRouter()
-PLAN_STATUS_LABELS = {"draft": "草稿", "active": "推进中", "archived": "已归档"}
+# The plan list's filter: what is still being worked on (drafts too), the archive, or both.
+PLAN_FILTERS = {
+    "current": ("进行中", (PLAN_DRAFT, PLAN_ACTIVE)),
+    "archived": ("已归档", (PLAN_ARCHIVED,)),
+    "all": ("全部", None),
+}
 
 
 @router.get("/plans")
-def plans_page(request: Request, actor: PageActorDep, session: SessionDep):
-    plans = list_plans(session, actor)
+def plans_page(request: Request, actor: PageActorDep, session: SessionDep, show: str = "current"):
+    show = show if show in PLAN_FILTERS else "current"
+    plans = list_plans(session, actor, statuses=PLAN_FILTERS[show][1])
     completion = stats.completion_by_plan(session, actor)
     return render(
-        request, "plans.html", {"plans": plans, "completion": completion, "status_labels": PLAN_STATUS_LABELS}
+        request, "plans.html",
+        {
+            "plans": plans, "completion": completion, "status_labels": PLAN_STATUS_LABELS,
+            "filters": {key: label for key, (label, _) in PLAN_FILTERS.items()}, "show": show,
+        },
     )
 
 
@@ -75,6 +87,8 @@ def plan_page(
             "filters": {"department": department_id, "phase": phase_id, "state": state, "q": needle},
             "status_labels": PLAN_STATUS_LABELS,
             "is_draft": plan.status == PLAN_DRAFT,
+            "can_change": actor.is_admin and actor.office_id == plan.office_id,
+            "unfinished": unfinished_milestones(session, plan.id) if plan.status != PLAN_DRAFT else 0,
         },
     )
 
@@ -98,3 +112,37 @@ def activate(
         ),
         ok="计划已启动，已为各单位生成节点", back=f"/plans/{plan_id}",
     )
+
+
+def _confirmed(request: Request, change, what: str):
+    """The form's 确认 box ticked, checked after the service's own checks so that
+    who may not change the plan (or a plan in the wrong state) hears that first;
+    run_action rolls the change back when the box was not ticked."""
+
+    def action():
+        change()
+        if request.state.form.get("confirm") != "1":
+            raise Invalid(f"请勾选确认后再{what}")
+
+    return action
+
+
+@router.post("/plans/{plan_id}/archive")
+def archive(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    return run_action(
+        request, session, _confirmed(request, lambda: archive_plan(session, actor, plan_id, now=now), "归档"),
+        ok="计划已归档：不再催办，各单位不能再签收、报送", back=f"/plans/{plan_id}",
+    )
+
+
+@router.post("/plans/{plan_id}/restore")
+def restore(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    return run_action(
+        request, session, _confirmed(request, lambda: restore_plan(session, actor, plan_id, now=now), "恢复"),
+        ok="计划已恢复推进，未办结的节点将重新开始催办", back=f"/plans/{plan_id}",
+    )
+
+
+@router.get("/plans/{plan_id}/task-table.xlsx")
+def task_table(plan_id: int, actor: PageActorDep, session: SessionDep):
+    return task_table_response(session, actor, plan_id)

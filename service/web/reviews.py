@@ -1,4 +1,4 @@
-"""The office's review queue: approve or return reports, decide extension requests."""
+"""The office's review queue: approve or return reports, reopen approved ones, decide extension requests."""
 
 from fastapi import APIRouter, Request
 
@@ -51,6 +51,15 @@ def review(request: Request, milestone_id: int, actor: PageActorDep, session: Se
         ),
         ok="已审核通过，节点办结" if decision == "approve" else "已退回，承办单位将收到修改意见",
         back=_back(request, f"/milestones/{milestone_id}"),
+    )
+
+
+@router.post("/milestones/{milestone_id}/reopen")
+def reopen(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    comment = str(request.state.form.get("comment") or "").strip()
+    return run_action(
+        request, session, lambda: workflow.reopen(session, actor, milestone_id, comment=comment, now=now),
+        ok="已重新打开，节点退回承办单位继续办理", back=f"/milestones/{milestone_id}",
     )
 
 
