@@ -54,6 +54,11 @@ def user_create(
     username: str,
     role: str = typer.Option(..., help="admin, department or leader"),
     department: Optional[str] = typer.Option(None, help="Department name (for role department)"),
+    no_change_required: bool = typer.Option(
+        False, "--no-change-required",
+        help="The password stays valid as given (service accounts of integrations); "
+        "otherwise the user must change it at first login.",
+    ),
 ) -> None:
     """Create a user; the password comes from DUBAN_PASSWORD or a prompt."""
     from service.bootstrap import open_database
@@ -84,11 +89,13 @@ def user_create(
         try:
             user = create_user(
                 session, Actor.system(office.id), username=username, password=password, role=role,
-                department_id=department_id, now=SystemClock().now(),
+                department_id=department_id, must_change_password=not no_change_required, now=SystemClock().now(),
             )
         except DomainError as exc:
             fail(exc.message)
         typer.echo(f"created user {user.username} ({user.role})")
+        if user.must_change_password:
+            typer.echo("the password is temporary: it must be changed at first login")
 
 
 @app.command()

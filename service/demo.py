@@ -123,12 +123,14 @@ def load_demo(settings: Settings, clock: Clock | None = None) -> list[str]:
             session, system, plan.id, now=now, calendar=load_calendar(session, settings),
             support_lead_workdays=settings.support_lead_workdays,
         )
-        admin = create_user(session, system, username=ADMIN_USERNAME, password=DEMO_PASSWORD, role=ROLE_ADMIN, now=now)
-        create_user(session, system, username=LEADER_USERNAME, password=DEMO_PASSWORD, role=ROLE_LEADER, now=now)
+        # The printed demo password is used as is (README quick start): not a temporary one.
+        demo = {"password": DEMO_PASSWORD, "must_change_password": False, "now": now}
+        admin = create_user(session, system, username=ADMIN_USERNAME, role=ROLE_ADMIN, **demo)
+        create_user(session, system, username=LEADER_USERNAME, role=ROLE_LEADER, **demo)
         department_users = [
             create_user(
-                session, system, username=LOGINS[d.name], password=DEMO_PASSWORD, role=ROLE_DEPARTMENT,
-                department_id=d.id, display_name=d.name, now=now,
+                session, system, username=LOGINS[d.name], role=ROLE_DEPARTMENT, department_id=d.id,
+                display_name=d.name, **demo,
             )
             for d in [d for d in _lead_departments(session, plan) if d.name in LOGINS][:DEPARTMENT_USERS]
         ]

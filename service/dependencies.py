@@ -11,7 +11,7 @@ from service.auth.actor import Actor
 from service.auth.service import actor_for_user, user_for_token
 from service.config import Settings
 from service.database import read_only_factory, run_deferred_writes
-from service.errors import DomainError
+from service.errors import DomainError, Forbidden
 from service.holidays.source import CalendarSource
 from service.workdays import WorkdayCalendar
 
@@ -81,7 +81,8 @@ def get_calendar(request: Request) -> WorkdayCalendar:
     return request.app.state.calendar_source.current(request.app.state.clock.now())
 
 
-def _credential(request: Request) -> str | None:
+def request_credential(request: Request) -> str | None:
+    """The raw token a request authenticates with: its bearer token, else the web session cookie."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -89,21 +90,31 @@ def _credential(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def get_actor(
+def get_account_actor(
     request: Request,
     session: Annotated[Session, Depends(get_session)],
     now: Annotated[datetime, Depends(get_now)],
 ) -> Actor:
-    raw = _credential(request)
+    """The caller, even one who must still change an admin-set password: for the
+    few routes about the own account (/me, /me/password, logout)."""
+    raw = request_credential(request)
     user = user_for_token(session, raw, now=now) if raw else None
     if user is None:
         raise NotAuthenticated("未登录或登录已失效")
     return actor_for_user(session, user)
 
 
+def get_actor(actor: Annotated[Actor, Depends(get_account_actor)]) -> Actor:
+    """The caller, allowed to work: an admin-set password must be changed first."""
+    if actor.must_change_password:
+        raise Forbidden("请先修改初始密码（POST /api/v1/me/password）")
+    return actor
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+AccountActorDep = Annotated[Actor, Depends(get_account_actor)]
 NowDep = Annotated[datetime, Depends(get_now)]
 TodayDep = Annotated[date, Depends(get_today)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -15,6 +15,8 @@ class Actor:
     department_id: int | None
     # The own office plus its descendants: a city office reads its districts' work.
     readable_office_ids: frozenset[int]
+    # An admin-set password not yet replaced: only the own account may be used.
+    must_change_password: bool = False
 
     @classmethod
     def system(cls, office_id: int) -> "Actor":

@@ -20,7 +20,7 @@ from service.auth.models import (
 from service.auth.passwords import hash_password, verify_password
 from service.database import ReadOnlySession, defer_write
 from service.departments.models import Department
-from service.errors import Conflict, Invalid, NotFound, RateLimited
+from service.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from service.offices.service import descendant_office_ids
 
 MIN_PASSWORD_LENGTH = 8
@@ -33,6 +33,13 @@ class LoginFailed(Invalid):
     keep_changes = True
 
 
+class WrongPassword(Invalid):
+    """The current password given to change it is wrong; counts like a failed login."""
+
+    status_code = 403
+    keep_changes = True
+
+
 def actor_for_user(session: Session, user: User) -> Actor:
     return Actor(
         user_id=user.id,
@@ -41,7 +48,13 @@ def actor_for_user(session: Session, user: User) -> Actor:
         role=user.role,
         department_id=user.department_id if user.role == ROLE_DEPARTMENT else None,
         readable_office_ids=descendant_office_ids(session, user.office_id),
+        must_change_password=user.must_change_password,
     )
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
 
 
 def create_user(
@@ -53,16 +66,19 @@ def create_user(
     role: str,
     department_id: int | None = None,
     display_name: str | None = None,
+    must_change_password: bool = True,
     now: datetime,
 ) -> User:
+    """A new account. Its password is the admin's choice, so by default the user
+    must replace it at first login; service accounts of integrations (and the
+    demo's users) are created with must_change_password=False."""
     actor.require_admin()
     username = username.strip()
     if not username:
         raise Invalid("用户名不能为空")
     if role not in ROLES:
         raise Invalid(f"角色必须是 {', '.join(ROLES)} 之一，而不是 {role!r}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    _check_new_password(password)
     if role == ROLE_DEPARTMENT:
         if department_id is None:
             raise Invalid("单位用户必须指定 department_id")
@@ -81,12 +97,18 @@ def create_user(
         role=role,
         department_id=department_id,
         created_at=now,
+        must_change_password=must_change_password,
+        password_changed_at=now,
     )
     session.add(user)
     session.flush()
     record(
         session, actor, "user.create", "user", user.id,
-        after={"username": username, "role": role, "department_id": department_id}, now=now,
+        after={
+            "username": username, "role": role, "department_id": department_id,
+            "must_change_password": must_change_password,
+        },
+        now=now,
     )
     return user
 
@@ -105,12 +127,12 @@ def _managed_user(session: Session, actor: Actor, user_id: int) -> User:
     return user
 
 
-def revoke_user_tokens(session: Session, user_id: int, *, now: datetime) -> int:
-    """End every session and API token of a user; returns how many were live."""
-    result = session.execute(
-        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
-    )
-    return result.rowcount
+def revoke_user_tokens(session: Session, user_id: int, *, now: datetime, keep: str | None = None) -> int:
+    """End every session and API token of a user but `keep` (a raw token); returns how many were live."""
+    live = [ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)]
+    if keep is not None:
+        live.append(ApiToken.token_hash != _hash_token(keep))
+    return session.execute(update(ApiToken).where(*live).values(revoked_at=now)).rowcount
 
 
 def set_user_active(session: Session, actor: Actor, user_id: int, active: bool, *, now: datetime) -> User:
@@ -130,11 +152,17 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool, 
 
 
 def reset_password(session: Session, actor: Actor, user_id: int, password: str, *, now: datetime) -> User:
-    """Set a new password; the old one's sessions and tokens stop working."""
+    """Set a temporary password the user must change at next login; the old one's
+    sessions and tokens stop working."""
     user = _managed_user(session, actor, user_id)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    if user.id == actor.user_id:
+        # Replacing one's own password takes the current one (change_password), so a
+        # session left open is not enough to take over an admin account.
+        raise Invalid("不能在此重置自己的密码，请在“账户”页面修改")
+    _check_new_password(password)
     user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    user.must_change_password = True
     revoked = revoke_user_tokens(session, user.id, now=now)
     session.flush()
     # The password itself never reaches the audit log.
@@ -142,10 +170,51 @@ def reset_password(session: Session, actor: Actor, user_id: int, password: str, 
     return user
 
 
-def authenticate(
-    session: Session, username: str, password: str, *, now: datetime, attempts_per_minute: int
+def change_password(
+    session: Session,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    *,
+    now: datetime,
+    attempts_per_minute: int,
+    keep_token: str | None = None,
 ) -> User:
-    """The user for these credentials; failed attempts are counted per username."""
+    """The acting user replaces their own password, proving the current one.
+
+    Wrong current passwords count against the same per-username limit as failed
+    logins, so a session left open does not allow unlimited guessing. Every other
+    session and API token of the user ends (whoever knew the old password may
+    hold one); `keep_token`, the credential of this request, stays valid so the
+    user is not logged out by their own change.
+    """
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise Forbidden("只有登录用户可以修改自己的密码")
+    _check_rate_limit(session, user.username, now=now, attempts_per_minute=attempts_per_minute)
+    if not verify_password(user.password_hash, current_password):
+        _count_failure(session, user.username, now=now)
+        raise WrongPassword("当前密码不正确")
+    _check_new_password(new_password)
+    if new_password == current_password:
+        raise Invalid("新密码不能与当前密码相同")
+    if new_password.strip().casefold() == user.username.casefold():
+        raise Invalid("新密码不能与用户名相同")
+    before = user.must_change_password
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    user.must_change_password = False
+    revoked = revoke_user_tokens(session, user.id, now=now, keep=keep_token)
+    session.flush()
+    record(
+        session, actor, "user.change_password", "user", user.id,
+        before={"must_change_password": before},
+        after={"must_change_password": False, "tokens_revoked": revoked}, now=now,
+    )
+    return user
+
+
+def _check_rate_limit(session: Session, username: str, *, now: datetime, attempts_per_minute: int) -> None:
     recent_failures = session.scalar(
         select(func.count(LoginAttempt.id)).where(
             LoginAttempt.username == username, LoginAttempt.attempted_at > now - LOGIN_WINDOW
@@ -153,10 +222,21 @@ def authenticate(
     )
     if recent_failures >= attempts_per_minute:
         raise RateLimited("登录尝试过于频繁，请一分钟后再试")
+
+
+def _count_failure(session: Session, username: str, *, now: datetime) -> None:
+    session.add(LoginAttempt(username=username, attempted_at=now))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - LOGIN_WINDOW))
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, now: datetime, attempts_per_minute: int
+) -> User:
+    """The user for these credentials; failed attempts are counted per username."""
+    _check_rate_limit(session, username, now=now, attempts_per_minute=attempts_per_minute)
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None or not user.active or not verify_password(user.password_hash, password):
-        session.add(LoginAttempt(username=username, attempted_at=now))
-        session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - LOGIN_WINDOW))
+        _count_failure(session, username, now=now)
         raise LoginFailed("用户名或密码错误")
     return user
 

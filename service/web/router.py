@@ -7,12 +7,12 @@ from fastapi.staticfiles import StaticFiles
 
 from service.text import check_form
 from service.web import (
-    auth, bulletins, calendar, dashboard, directory, holidays, importing, indicators, milestones, plans, reminder_policy,
-    reviews, users,
+    account, auth, bulletins, calendar, dashboard, directory, holidays, importing, indicators, milestones, plans,
+    reminder_policy, reviews, users,
 )
 from service.web.csrf import verify_csrf
 from service.web.render import redirect
-from service.web.session import LoginRequired, login_redirect_url
+from service.web.session import ACCOUNT_PAGE, LoginRequired, PasswordChangeRequired, login_redirect_url
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -26,8 +26,8 @@ async def _check_form_text(request: Request) -> None:
 
 web_router = APIRouter(dependencies=[Depends(verify_csrf), Depends(_check_form_text)], include_in_schema=False)
 for module in (
-    auth, dashboard, importing, plans, milestones, reviews, directory, bulletins, calendar, users, reminder_policy,
-    indicators, holidays,
+    auth, account, dashboard, importing, plans, milestones, reviews, directory, bulletins, calendar, users,
+    reminder_policy, indicators, holidays,
 ):
     web_router.include_router(module.router)
 
@@ -39,3 +39,7 @@ def install_web(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired):
         return redirect(request, login_redirect_url(exc.next_path))
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password_change_required(request: Request, exc: PasswordChangeRequired):
+        return redirect(request, ACCOUNT_PAGE)

@@ -16,11 +16,19 @@ from service.dependencies import SESSION_COOKIE, get_now, get_session
 SESSION_LIFETIME = timedelta(hours=12)
 
 
+ACCOUNT_PAGE = "/account"
+
+
 class LoginRequired(Exception):
     """Raised by page dependencies; the app answers with a redirect to /login."""
 
     def __init__(self, next_path: str):
         self.next_path = next_path
+
+
+class PasswordChangeRequired(Exception):
+    """Raised by page dependencies while an admin-set password is unchanged; the app
+    answers with a redirect to the account page."""
 
 
 def login_redirect_url(next_path: str) -> str:
@@ -66,10 +74,14 @@ def optional_page_actor(
 def page_actor(
     request: Request, actor: Annotated[Actor | None, Depends(optional_page_actor)]
 ) -> Actor:
-    """Like the API's get_actor, but a browser without a session is sent to /login."""
+    """Like the API's get_actor, but a browser without a session is sent to /login,
+    and one whose password an admin set is sent to change it (only the account
+    page itself and logout, which needs no login, stay open)."""
     if actor is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
+    if actor.must_change_password and request.url.path != ACCOUNT_PAGE:
+        raise PasswordChangeRequired()
     return actor
 
 

@@ -49,7 +49,7 @@ def add_user(request: Request, actor: PageActorDep, session: SessionDep, now: No
             department_id=department_id, display_name=str(form.get("display_name") or "").strip() or None, now=now,
         )
 
-    return run_action(request, session, create, ok=f"已创建用户 {username}", back="/users")
+    return run_action(request, session, create, ok=f"已创建用户 {username}，其首次登录后须修改初始密码", back="/users")
 
 
 @router.post("/users/{user_id}/active")
@@ -66,5 +66,5 @@ def change_password(request: Request, user_id: int, actor: PageActorDep, session
     password = str(request.state.form.get("password") or "")
     return run_action(
         request, session, lambda: reset_password(session, actor, user_id, password, now=now),
-        ok="密码已重置，该用户需用新密码重新登录", back=f"/users#user-{user_id}",
+        ok="密码已重置，该用户用新密码登录后须先修改密码", back=f"/users#user-{user_id}",
     )

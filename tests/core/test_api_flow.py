@@ -63,6 +63,12 @@ def test_plan_to_approved_milestone_with_full_audit_trail(client, session_factor
     assert tree["tasks"][0]["measures"][0]["assignments"][0]["role"] == "lead"
 
     dept = _login(client, "zscqj", "dept-pass-1")
+    # The admin chose that password: it must be replaced before any work.
+    assert client.get("/api/v1/milestones", headers=dept).status_code == 403
+    changed = client.post(
+        "/api/v1/me/password", headers=dept, json={"current_password": "dept-pass-1", "new_password": "own-pass-22"}
+    )
+    assert changed.status_code == 204, changed.text
     mine = client.get("/api/v1/milestones", headers=dept).json()
     assert mine["total"] == 1
     milestone = mine["items"][0]

@@ -34,6 +34,25 @@ def test_db_upgrade_and_user_create(cli_env):
     assert again.exit_code == 2 and "已被使用" in again.stderr
 
 
+def test_user_create_makes_a_temporary_password_unless_no_change_required(cli_env):
+    from sqlalchemy import select
+
+    from service.auth.models import User
+    from service.database import make_engine
+
+    assert run("db", "upgrade").exit_code == 0
+    person = run("user", "create", "clerk", "--role", "leader", env={"DUBAN_PASSWORD": "clerk-pass-1"})
+    assert person.exit_code == 0 and "must be changed at first login" in person.output
+    robot = run("user", "create", "robot", "--role", "leader", "--no-change-required",
+                env={"DUBAN_PASSWORD": "robot-pass-1"})
+    assert robot.exit_code == 0 and "must be changed" not in robot.output
+    engine = make_engine(get_settings().database_url)
+    with engine.connect() as connection:
+        forced = dict(connection.execute(select(User.username, User.must_change_password)).all())
+    engine.dispose()
+    assert forced == {"clerk": True, "robot": False}
+
+
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
