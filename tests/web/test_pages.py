@@ -72,7 +72,7 @@ def test_unknown_path_renders_the_html_404_page_but_the_api_answers_json(client_
 
 OFFICE_PAGES = [
     "/", "/plans", "/plans/import", "/reviews", "/inbox", "/departments", "/users", "/notifications",
-    "/notifications?status=dead",
+    "/notifications?status=dead", "/audit", "/plans?show=archived",
 ]
 
 
