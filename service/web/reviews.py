@@ -6,7 +6,7 @@ from service.dependencies import NowDep, SessionDep, TodayDep
 from service.milestones import service as workflow
 from service.milestones.models import SUBMITTED
 from service.web.actions import run_action
-from service.web.lookups import department_names, load_milestones
+from service.web.lookups import MILESTONE_ROW, department_names, load_milestones
 from service.web.render import render
 from service.web.session import PageActorDep
 
@@ -16,15 +16,19 @@ QUEUE_LIMIT = 200
 
 @router.get("/reviews")
 def reviews_page(request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep):
-    queue, total = workflow.list_milestones(session, actor, today=today, state=SUBMITTED, limit=QUEUE_LIMIT)
+    queue, total = workflow.list_milestones(
+        session, actor, today=today, state=SUBMITTED, limit=QUEUE_LIMIT, load=MILESTONE_ROW
+    )
     extensions = workflow.list_extension_requests(session, actor)
-    milestones = load_milestones(session, [m.id for m in queue] + [e.milestone_id for e in extensions])
-    latest = {m.id: (workflow.reports_of(session, m) or [None])[-1] for m in queue}
+    milestones = {m.id: m for m in queue}
+    milestones |= load_milestones(session, [e.milestone_id for e in extensions if e.milestone_id not in milestones])
+    reports = workflow.latest_reports(session, [m.id for m in queue])
+    latest = {m.id: reports.get(m.id) for m in queue}
     return render(
         request,
         "reviews.html",
         {
-            "queue": [milestones[m.id] for m in queue],
+            "queue": queue,
             "total": total,
             "latest": latest,
             "extensions": extensions,

@@ -6,8 +6,9 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from service.milestones import service as workflow
 from service.milestones.models import APPROVED
-from tests.factories import build_world, milestones_of
+from tests.factories import NOW, build_world, milestones_of
 
 ROW = re.compile(r'data-milestone="(\d+)"')
 
@@ -54,3 +55,32 @@ def test_inbox_lists_the_departments_milestones_by_due_date_selecting_them_once(
         assert f'href="/milestones/{milestone_id}">{texts[milestone_id]}</a>' in everything.text
     # Another department's milestones never show.
     assert not {m.id for m in milestones_of(session, world, "dev")} & {int(i) for i in ROW.findall(everything.text)}
+
+
+
+def test_review_queue_shows_each_latest_report_selecting_milestones_and_reports_once(session, client_factory):
+    world = build_world(session, measures=3)
+    milestones = milestones_of(session, world, "ip")
+    department, office = world.actor(session, "ip_user"), world.actor(session, "city_admin")
+    for n, milestone in enumerate(milestones):
+        workflow.submit_report(session, department, milestone.id, text=f"第1稿{n}", percent=100, now=NOW)
+        workflow.review(session, office, milestone.id, decision="return", comment="请补充", now=NOW)
+        workflow.submit_report(session, department, milestone.id, text=f"第2稿{n}", percent=100, now=NOW)
+    session.commit()
+    reports: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        flat = " ".join(statement.split()).lower()
+        if flat.startswith("select") and "from reports" in flat:
+            reports.append(flat)
+
+    client = client_factory().login("city_admin")
+    with milestone_selects() as selects:
+        event.listen(Engine, "before_cursor_execute", note)
+        try:
+            page = client.get("/reviews").text
+        finally:
+            event.remove(Engine, "before_cursor_execute", note)
+    assert all(f"第2稿{n}" in page and f"第1稿{n}" not in page for n in range(len(milestones)))
+    rows = [s for s in selects if s.startswith("select milestones.id")]  # not the extension list's subquery
+    assert len(rows) == 1 and len(reports) == 1, (rows, reports)
