@@ -90,8 +90,8 @@ def login(browser, base: str, username: str, viewport: dict):
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     return page
 
 
@@ -114,17 +114,17 @@ def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
     office.goto(f"{server}/plans/import")
     shot(office, "02-import-upload")
     office.set_input_files("input[name=document]", str(SEED))
-    office.click("form[action='/plans/import'] button[type=submit]")
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        office.click("form[action='/plans/import'] button[type=submit]")
     assert "单位匹配" in office.content()
     shot(office, "03-import-preview")
     for select in office.locator("tr[data-unmatched] select").all():
         select.select_option("new")
-    office.click("form[action$='/mapping'] button[type=submit]")
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        office.click("form[action$='/mapping'] button[type=submit]")
     assert "所有单位均已匹配" in office.content()
-    office.click("form[action$='/activate'] button[type=submit]")
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        office.click("form[action$='/activate'] button[type=submit]")
     assert "计划已启动" in office.content()
     plan_url = office.url
     shot(office, "04-plan")
@@ -138,11 +138,11 @@ def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
     assert fits_phone(department)
     shot(department, "06-phone-inbox")
     item = department.locator("[data-milestone]").first
-    item.locator("a").first.click()
-    department.wait_for_load_state()
+    with department.expect_navigation():
+        item.locator("a").first.click()
     milestone_url = department.url
-    department.click("form[action$='/ack'] button[type=submit]")
-    department.wait_for_load_state()
+    with department.expect_navigation():
+        department.click("form[action$='/ack'] button[type=submit]")
     assert "已签收" in department.content()
     attachment = tmp_path / "进展材料.pdf"
     attachment.write_bytes(b"%PDF-1.4 progress")
@@ -151,8 +151,8 @@ def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
     department.set_input_files("input[name=attachments]", str(attachment))
     assert fits_phone(department)
     shot(department, "07-phone-report-form")
-    department.click("form[action$='/report'] button[type=submit]")
-    department.wait_for_load_state()
+    with department.expect_navigation():
+        department.click("form[action$='/report'] button[type=submit]")
     assert "进展已报送" in department.content() and "进展材料.pdf" in department.content()
     assert fits_phone(department)
     shot(department, "08-phone-milestone-submitted")
@@ -161,8 +161,8 @@ def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
     shot(office, "09-reviews")
     card = office.locator("[data-milestone]", has_text="已完成知识产权综合管理改革调研").first
     card.locator("textarea[name=comment]").fill("请补充改革方案的时间表")
-    card.locator("button[value=return]").click()
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        card.locator("button[value=return]").click()
     assert "已退回" in office.content()
 
     department.goto(milestone_url)
@@ -170,13 +170,13 @@ def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
     shot(department, "10-phone-returned")
     department.fill("textarea[name=text]", "已补充时间表：2017年6月前完成方案报批。")
     department.fill("input[name=percent]", "100")
-    department.click("form[action$='/report'] button[type=submit]")
-    department.wait_for_load_state()
+    with department.expect_navigation():
+        department.click("form[action$='/report'] button[type=submit]")
 
     office.goto(milestone_url)
     shot(office, "11-milestone-review")
-    office.click("#review button[value=approve]")
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        office.click("#review button[value=approve]")
     assert "节点办结" in office.content()
     office.goto(f"{server}/")
     overdue_after, done_after = ranking_row(office, "市知识产权局")

@@ -46,18 +46,18 @@ def test_office_edit_pages(server, browser):
     office.click("#new-department input[name=name]")
     office.fill("#new-department input[name=name]", "各区政府")
     office.select_option("#new-department select[name=kind]", "group")
-    office.click("#new-department button[type=submit]")
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        office.click("#new-department button[type=submit]")
     assert "单位已添加" in office.content()
     office.check("#members input[type=checkbox] >> nth=0")
-    office.click("#members button[type=submit]")
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        office.click("#members button[type=submit]")
     office.click("#channels summary")
     office.select_option("#channels select[name=type]", "wecom")
     office.fill("#channels input[name=target]", "robot-key-1234567890")
     office.fill("#channels input[name=secret]", "SEC-secret-value")
-    office.click("#channels form[action$='/channels'] button[type=submit]")
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        office.click("#channels form[action$='/channels'] button[type=submit]")
     assert "通知渠道已添加" in office.content() and "密钥：已设置" in office.content()
     assert "SEC-secret-value" not in office.content() and "robot-key-1234567890" not in office.content()
     office.click("#channels .channel-edit summary")
@@ -73,15 +73,15 @@ def test_office_edit_pages(server, browser):
     office.goto(f"{server}/users")
     shot(office, "22-users")
     office.goto(f"{server}/plans")
-    office.click("main a:has-text('市知识产权局测试行动计划')")
-    office.wait_for_load_state()
-    office.click("a[href$='/reminder-policy']")
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        office.click("main a:has-text('市知识产权局测试行动计划')")
+    with office.expect_navigation():
+        office.click("a[href$='/reminder-policy']")
     shot(office, "23-reminder-policy")
     office.select_option("select[name=step-7-side]", "before")
     office.fill("input[name=step-7-count]", "10")
-    office.click("#policy-form button.primary")
-    office.wait_for_load_state()
+    with office.expect_navigation():
+        office.click("#policy-form button.primary")
     assert "催办规则已保存" in office.content()
     assert office.locator("select[name=step-0-side]").input_value() == "before"
     assert office.locator("input[name=step-0-count]").input_value() == "10"
