@@ -102,6 +102,15 @@ def test_plan_to_approved_milestone_with_full_audit_trail(client, session_factor
     assert [e["actor_name"] for e in trail] == ["zscqj", "zscqj", "office", "zscqj", "office"]
     assert trail[2]["after"]["comment"] == "请补充经费安排"
 
+    # The 操作记录 page's filters: by department, by action, newest first, by time.
+    returns = client.get("/api/v1/audit", headers=admin, params={
+        "department_id": detail["department_id"], "action": "milestone.report", "newest_first": True}).json()
+    assert [e["id"] for e in returns] == sorted((e["id"] for e in trail if e["action"] == "milestone.report"), reverse=True)
+    later = trail[-1]["created_at"]
+    assert client.get("/api/v1/audit", headers=admin, params={"since": later, "entity": "milestone"}).json()
+    naive = client.get("/api/v1/audit", headers=admin, params={"since": "2026-11-01T00:00:00"})
+    assert naive.status_code == 422 and "since" in naive.json()["detail"]
+
 
 def test_bad_input_answers_4xx_with_a_message(client, world):
     admin = world.headers("city_admin")
