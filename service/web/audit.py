@@ -24,6 +24,7 @@ from service.web.actions import form_int
 from service.web.lookups import department_names
 from service.web.render import render
 from service.web.session import PageActorDep
+from service.web.users import USER_ROLE_LABELS
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -37,9 +38,11 @@ FIELD_LABELS = {
     "confirmed": "已确认", "enabled": "启用", "target": "目标", "active": "启用", "role": "角色",
     "unfinished_milestones": "未办结节点", "milestones_created": "生成节点", "link_version": "链接版本",
     "acknowledged_at": "签收时间", "submitted_at": "报送时间", "approved_at": "办结时间", "report_id": "报送编号",
-    "notices_dropped": "撤下待发通知",
+    "notices_dropped": "撤下待发通知", "username": "用户名", "department_id": "单位编号",
 }
 VALUE_LABELS = {**STATE_LABELS, **PLAN_STATUS_LABELS, True: "是", False: "否", None: "无"}
+# Values whose words depend on the field ("department" is a role here, an audience elsewhere).
+FIELD_VALUE_LABELS = {"role": USER_ROLE_LABELS}
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,10 @@ class Row:
     changes: str
 
 
-def _value(value, tz) -> str:
-    if isinstance(value, (bool, type(None))) or (isinstance(value, str) and value in VALUE_LABELS):
+def _value(value, tz, key: str = "") -> str:
+    if isinstance(value, str) and value in FIELD_VALUE_LABELS.get(key, {}):
+        text = FIELD_VALUE_LABELS[key][value]
+    elif isinstance(value, (bool, type(None))) or (isinstance(value, str) and value in VALUE_LABELS):
         text = VALUE_LABELS[value]
     elif isinstance(value, (dict, list)):
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -81,11 +86,11 @@ def change_summary(before: dict | None, after: dict | None, tz) -> str:
         label = FIELD_LABELS.get(key, key)
         if key in before and key in after:
             if before[key] != after[key]:
-                parts.append(f"{label}：{_value(before[key], tz)} → {_value(after[key], tz)}")
+                parts.append(f"{label}：{_value(before[key], tz, key)} → {_value(after[key], tz, key)}")
         elif key in after:
-            parts.append(f"{label}：{_value(after[key], tz)}")
+            parts.append(f"{label}：{_value(after[key], tz, key)}")
         else:
-            parts.append(f"{label}：{_value(before[key], tz)} → （删除）")
+            parts.append(f"{label}：{_value(before[key], tz, key)} → （删除）")
     shown = "；".join(parts[:CHANGES_SHOWN])
     return shown + ("；…" if len(parts) > CHANGES_SHOWN else "")
 

@@ -154,3 +154,14 @@ def test_every_recorded_action_has_a_chinese_label():
     # Built at run time: the import record, review decisions, link revocations.
     actions |= {"plan.import", "milestone.approve", "milestone.return", "plan.links_revoke", "milestone.links_revoke"}
     assert actions - set(ACTION_LABELS) == set()
+
+
+def test_a_change_summary_words_roles_in_chinese_only_where_the_field_is_a_role():
+    from zoneinfo import ZoneInfo
+
+    from service.web.audit import change_summary
+
+    tz = ZoneInfo("Asia/Shanghai")
+    assert change_summary(None, {"username": "zscqj", "role": "department"}, tz) == "用户名：zscqj；角色：单位用户"
+    assert change_summary({"role": "department"}, {"role": "admin"}, tz) == "角色：单位用户 → 办公室管理员"
+    assert change_summary(None, {"audience": "department"}, tz) == "audience：department"
