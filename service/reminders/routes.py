@@ -130,11 +130,12 @@ def open_milestone_link(token: str, session: WriteSessionDep, now: NowDep, setti
     except DomainError as exc:
         return _page(exc.status_code, error=exc.message)
     acknowledged = False
-    # An archived plan's link still shows the milestone, but acknowledges nothing.
-    if milestone.state == "pending" and not workflow.plan_archived(session, milestone):
+    # An archived plan's link still shows the milestone, but acknowledges nothing and takes no report.
+    archived = workflow.plan_archived(session, milestone)
+    if milestone.state == "pending" and not archived:
         workflow.acknowledge(session, link_actor(session, milestone), milestone.id, now=now)
         acknowledged = True
-    return _view(session, milestone, link.reporting, token, acknowledged=acknowledged)
+    return _view(session, milestone, link.reporting and not archived, token, acknowledged=acknowledged, archived=archived)
 
 
 @link_router.post("/m/{token}/report", response_class=HTMLResponse)

@@ -68,6 +68,7 @@ def test_a_link_sent_before_archiving_still_shows_the_milestone_but_acknowledges
     anonymous = TestClient(client.app)
     page = anonymous.get(path)
     assert page.status_code == 200 and "建立知识产权工作联席会议制度" in page.text
+    assert "本计划已归档" in page.text and 'name="text"' not in page.text  # no report form to fill in vain
     refused = anonymous.post(path + "/report", data={"text": "进展", "percent": "50"})
     assert refused.status_code == 409 and "计划已归档" in refused.text
     with session_factory() as session:
