@@ -221,7 +221,7 @@ def _check_rate_limit(session: Session, username: str, *, now: datetime, attempt
         )
     )
     if recent_failures >= attempts_per_minute:
-        raise RateLimited("密码错误次数过多，请一分钟后再试")
+        raise RateLimited("密码错误过于频繁，请一分钟后再试")
 
 
 def _count_failure(session: Session, username: str, *, now: datetime) -> None:
