@@ -50,7 +50,8 @@ def reads_only(request: Request) -> bool:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns normally.
+    """One transaction per request: committed when the route returns normally,
+    before the answer is sent (see SessionDep).
 
     GET and HEAD read in a read-only session (DEFERRED on SQLite), so they do not
     queue behind writers; every other method takes the write lock up front.
@@ -61,6 +62,13 @@ def get_session(request: Request) -> Iterator[Session]:
 def get_write_session(request: Request) -> Iterator[Session]:
     """For the few GET routes that write (opening a signed link acknowledges it)."""
     yield from _request_session(request, read_only=False)
+
+
+# scope="function": the session is committed and closed before the response is
+# sent. FastAPI's default ("request") runs that after sending, so a client told
+# "saved" could read the old rows, and a failing commit was answered as a success.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 
 
 def get_now(request: Request) -> datetime:
@@ -92,7 +100,7 @@ def request_credential(request: Request) -> str | None:
 
 def get_account_actor(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
     now: Annotated[datetime, Depends(get_now)],
 ) -> Actor:
     """The caller, even one who must still change an admin-set password: for the
@@ -111,8 +119,6 @@ def get_actor(actor: Annotated[Actor, Depends(get_account_actor)]) -> Actor:
     return actor
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 AccountActorDep = Annotated[Actor, Depends(get_account_actor)]
 NowDep = Annotated[datetime, Depends(get_now)]

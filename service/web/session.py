@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.auth.models import TOKEN_KIND_SESSION, User
 from service.auth.service import actor_for_user, issue_token, revoke_token, user_for_token
-from service.dependencies import SESSION_COOKIE, get_now, get_session
+from service.dependencies import SESSION_COOKIE, SessionDep, get_now
 
 SESSION_LIFETIME = timedelta(hours=12)
 
@@ -59,7 +59,7 @@ def end_session(request: Request, response: Response, session: Session, *, now: 
 
 def optional_page_actor(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
     now: Annotated[datetime, Depends(get_now)],
 ) -> Actor | None:
     raw = request.cookies.get(SESSION_COOKIE)
