@@ -75,14 +75,20 @@ Text = Annotated[str, _validator(multiline=True), _Documented(_REFUSED_IN_TEXT)]
 Line = Annotated[str, _validator(multiline=False), _Documented(_REFUSED_IN_LINE)]
 
 
-def check_form(items: Iterable[tuple[str, str | UploadFile]]) -> None:
+# A web route's `openapi_extra={DOCUMENT_FIELDS: [...]}` names its pasted-document fields.
+DOCUMENT_FIELDS = "x-document-fields"
+
+
+def check_form(items: Iterable[tuple[str, str | UploadFile]], documents: Iterable[str] = ()) -> None:
     """Every field of a web form, and the name of every file it uploads.
 
     A form cannot say which of its fields are one-line, so all of them keep
     tab and line breaks; the browser's one-line inputs cannot type those anyway.
+    `documents` name fields holding a pasted document, which its reader cleans
+    as it cleans an uploaded file (a paste from Word or a PDF carries such noise).
     """
     for name, value in items:
         if isinstance(value, UploadFile):
             refuse_control_characters(f"{name} 的文件名", value.filename or "", multiline=False)
-        else:
+        elif name not in documents:
             refuse_control_characters(name, value)

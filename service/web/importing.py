@@ -6,7 +6,9 @@ from starlette.datastructures import UploadFile
 from service.departments.service import list_departments
 from service.dependencies import NowDep, SessionDep
 from service.errors import DomainError
+from service.text import DOCUMENT_FIELDS
 from service.plans.importing import apply_department_mapping, import_plan, preview_for
+from service.plans.parser.reading import clean_text
 from service.plans.service import get_plan, update_measure
 from service.web.actions import form_int, run_action
 from service.web.dashboard import measure_labels
@@ -40,11 +42,11 @@ def import_page(request: Request, actor: PageActorDep, session: SessionDep, plan
     )
 
 
-@router.post("/plans/import")
+@router.post("/plans/import", openapi_extra={DOCUMENT_FIELDS: ["text"]})
 async def upload(request: Request, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
     document = form.get("document")
-    text = str(form.get("text") or "")
+    text = clean_text(str(form.get("text") or ""))
     try:
         if isinstance(document, UploadFile) and document.filename:
             data = await document.read(MAX_IMPORT_BYTES + 1)

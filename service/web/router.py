@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-from service.text import check_form
+from service.text import DOCUMENT_FIELDS, check_form
 from service.web import (
     account, audit, auth, bulletins, calendar, dashboard, directory, holidays, importing, indicators, milestones,
     plans, reminder_policy, reviews, users,
@@ -18,10 +18,12 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 async def _check_form_text(request: Request) -> None:
-    """After the CSRF check has read the form: no control characters reach a handler."""
+    """After the CSRF check has read the form: no control characters reach a handler
+    (but for pasted documents, which the handler cleans)."""
     form = getattr(request.state, "form", None)
     if form is not None:
-        check_form(form.multi_items())
+        route = request.scope.get("route")
+        check_form(form.multi_items(), documents=(getattr(route, "openapi_extra", None) or {}).get(DOCUMENT_FIELDS, ()))
 
 
 web_router = APIRouter(dependencies=[Depends(verify_csrf), Depends(_check_form_text)], include_in_schema=False)

@@ -1,10 +1,12 @@
 """Web forms: a control character in any field is a 422 page naming the field,
-before any handler stores anything; multi-line Chinese text still goes through."""
+before any handler stores anything; multi-line Chinese text still goes through;
+a pasted plan is cleaned of them as an uploaded one is."""
 
 import pytest
 from sqlalchemy import select
 
 from service.milestones.models import Report
+from service.plans.models import Measure, Plan
 from tests.factories import build_world, milestones_of
 from tests.plans.conftest import seed_path
 from tests.reliability.conftest import row_counts
@@ -19,7 +21,6 @@ FORMS = [
      {"new_due_date": "2027-03-31", "reason": "原因{bad}"}, "reason"),
     ("city_admin", "/users", "/users",
      {"username": "zhang{bad}", "password": "long-enough-1", "role": "leader"}, "username"),
-    ("city_admin", "/plans/import", "/plans/import", {"text": "{plan}"}, "text"),
 ]
 
 
@@ -50,3 +51,17 @@ def test_multi_line_chinese_report_text_goes_through_a_form(session, client_fact
     assert response.status_code == 200 and "flash-ok" in response.text, response.text[:300]
     session.expire_all()
     assert session.scalar(select(Report.text).where(Report.milestone_id == milestone)) == MULTI_LINE
+
+
+def test_a_pasted_plan_is_cleaned_of_control_characters_like_an_uploaded_one(session, client_factory):
+    build_world(session)
+    session.commit()
+    plan = seed_path("003").read_text(encoding="utf-8")
+    noisy = plan.replace("探索", "探\x00索", 1).replace("加强", "加\x07强", 1).replace("。\n", "。\x0c", 1)
+    response = client_factory().login("city_admin").submit("/plans/import", {"text": noisy}, page="/plans/import")
+    assert response.status_code == 200, response.text[:300]
+    session.expire_all()
+    imported = session.scalars(select(Plan).order_by(Plan.id.desc())).first()
+    texts = [imported.source_text or "", *session.scalars(select(Measure.text).where(Measure.plan_id == imported.id))]
+    assert len(texts) == 62  # the plan's text and its 61 measures, as from the clean seed
+    assert not any(ch in text for text in texts for ch in "\x00\x07\x0c")

@@ -35,6 +35,11 @@ def decode_text(data: bytes) -> str:
     text = _decode(data)
     if len(_CONTROL.findall(text)) > len(text) // 100:
         raise PlanParseError("不是文本文件 (binary file, not text)")
+    return clean_text(text)
+
+
+def clean_text(text: str) -> str:
+    """A document's text without the control characters of its conversion."""
     return _NOISE.sub("", _LINE_ENDING.sub("\n", text))
 
 
