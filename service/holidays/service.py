@@ -92,13 +92,6 @@ def entered_days(session: Session, year: int) -> list[CalendarDay]:
     )
 
 
-def is_covered(session: Session, year: int, file_entries: list[DayEntry]) -> bool:
-    if package_covers(year) or any(e.day.year == year for e in file_entries):
-        return True
-    first, last = _year_bounds(year)
-    return session.scalar(select(CalendarDay.day).where(CalendarDay.day.between(first, last)).limit(1)) is not None
-
-
 def year_schedule(session: Session, year: int, file_entries: list[DayEntry]) -> YearSchedule:
     """The year's holidays and make-up workdays with where each comes from."""
     check_year(year)

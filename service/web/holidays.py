@@ -23,10 +23,11 @@ SOURCE_LABELS = {
 WEEKDAYS = "一二三四五六日"
 
 
-def _page(request: Request, session, actor, year: int, source: CalendarSource, today, *,
+def _page(request: Request, session, actor, year: int, source: CalendarSource, now, today, *,
           text: str | None = None, error: str | None = None, status_code: int = 200) -> Response:
     schedule = service.year_schedule(session, year, source.file_entries)
-    years = [(y, service.is_covered(session, y, source.file_entries)) for y in range(today.year, today.year + YEARS_SHOWN)]
+    calendar = source.current(now)
+    years = [(y, calendar.covers(y)) for y in range(today.year, today.year + YEARS_SHOWN)]
     if text is None:
         text = "\n".join(f"{d.day.isoformat()},{d.kind},{d.name}" for d in schedule.entered)
     return render(
@@ -49,10 +50,10 @@ def _page(request: Request, session, actor, year: int, source: CalendarSource, t
 
 @router.get("/holidays")
 def holidays_page(request: Request, actor: PageActorDep, session: SessionDep, source: CalendarSourceDep,
-                  today: TodayDep):
+                  now: NowDep, today: TodayDep):
     year = form_int(request.query_params.get("year"), today.year)
     _check_year(year)
-    return _page(request, session, actor, year, source, today)
+    return _page(request, session, actor, year, source, now, today)
 
 
 def _check_year(year: int) -> None:
@@ -70,7 +71,7 @@ def save_year(request: Request, year: int, actor: PageActorDep, session: Session
         replaced = service.replace_year(session, actor, year, service.entries_from_text(text, year), now=now)
     except DomainError as exc:
         session.rollback()
-        return _page(request, session, actor, year, source, today, text=text, error=exc.message,
+        return _page(request, session, actor, year, source, now, today, text=text, error=exc.message,
                      status_code=exc.status_code)
     # Committed before the calendar is reread, so this process counts with the new days at once.
     session.commit()

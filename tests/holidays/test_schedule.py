@@ -16,7 +16,7 @@ from service.config import Settings
 from service.errors import Forbidden, Invalid
 from service.holidays import service
 from service.holidays.models import CalendarDay
-from service.holidays.source import CHECK_INTERVAL, CalendarSource
+from service.holidays.source import CHECK_INTERVAL, CalendarSource, build_calendar
 from service.milestones.models import APPROVED, Milestone
 from service.offices.service import ensure_default_office
 from service.workdays import parse_days
@@ -83,10 +83,10 @@ def test_database_over_file_over_package_over_weekends(session_factory, system, 
 def test_a_year_counts_as_covered_with_one_entered_day(session_factory, system):
     with session_factory() as session:
         assert not service.year_schedule(session, 2027, []).covered
-        assert service.is_covered(session, 2026, []) and not service.is_covered(session, 2027, [])
+        assert build_calendar(session, []).covers(2026) and not build_calendar(session, []).covers(2027)
     replace(session_factory, system, 2027, "2027-10-01,holiday,国庆节")
     with session_factory() as session:
-        assert service.year_schedule(session, 2027, []).covered and service.is_covered(session, 2027, [])
+        assert service.year_schedule(session, 2027, []).covered and build_calendar(session, []).covers(2027)
 
 
 def test_replace_a_year_then_clear_it(session_factory, world):
