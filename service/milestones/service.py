@@ -168,19 +168,30 @@ def contributions_for(session: Session, milestone: Milestone) -> list[tuple[Mile
 # --- changing ----------------------------------------------------------------
 
 
-def _require_own_department(actor: Actor, milestone: Milestone) -> None:
-    if actor.department_id != milestone.department_id:
-        raise Forbidden("只有承办单位本身可以签收、报送或申请延期")
-
-
-def plan_archived(session: Session, milestone: Milestone) -> bool:
+def in_archived_plan(session: Session, milestone: Milestone) -> bool:
     return session.get(Plan, milestone.plan_id).status == PLAN_ARCHIVED
 
 
 def _require_plan_not_archived(session: Session, milestone: Milestone) -> None:
     """An archived plan's milestones are a record: read, never worked on."""
-    if plan_archived(session, milestone):
+    if in_archived_plan(session, milestone):
         raise Conflict("计划已归档，其节点不能再签收、报送、审核或延期；如需继续办理，请办公室先恢复计划")
+
+
+def _department_work(session: Session, actor: Actor, milestone_id: int) -> Milestone:
+    """A milestone its own department acts on (签收, 报送, 申请延期): reach (404),
+    department (403), plan not archived (409)."""
+    milestone = get_milestone(session, actor, milestone_id)
+    if actor.department_id != milestone.department_id:
+        raise Forbidden("只有承办单位本身可以签收、报送或申请延期")
+    _require_plan_not_archived(session, milestone)
+    return milestone
+
+
+def _office_work(session: Session, actor: Actor, milestone: Milestone) -> None:
+    """The owning office acts on it (审核, 重新打开, 延期审批): admin (403), plan not archived (409)."""
+    actor.require_admin_of(milestone.assignment.measure.plan.office_id)
+    _require_plan_not_archived(session, milestone)
 
 
 def _refuse(milestone: Milestone, action: str) -> Conflict:
@@ -194,9 +205,7 @@ def _audit(session, actor, action, milestone, before, now, **extra) -> None:
 
 
 def acknowledge(session: Session, actor: Actor, milestone_id: int, *, now: datetime) -> Milestone:
-    milestone = get_milestone(session, actor, milestone_id)
-    _require_own_department(actor, milestone)
-    _require_plan_not_archived(session, milestone)
+    milestone = _department_work(session, actor, milestone_id)
     if milestone.state != PENDING:
         raise _refuse(milestone, "签收")
     before = snapshot(milestone, *MILESTONE_FIELDS)
@@ -218,9 +227,7 @@ def submit_report(
     now: datetime,
     max_attachment_bytes: int = 10 * 1024 * 1024,
 ) -> Report:
-    milestone = get_milestone(session, actor, milestone_id)
-    _require_own_department(actor, milestone)
-    _require_plan_not_archived(session, milestone)
+    milestone = _department_work(session, actor, milestone_id)
     if not text.strip():
         raise Invalid("进展内容不能为空")
     if not 0 <= percent <= 100:
@@ -265,8 +272,7 @@ def review(
     now: datetime,
 ) -> Review:
     milestone = get_milestone(session, actor, milestone_id)
-    actor.require_admin_of(milestone.assignment.measure.plan.office_id)
-    _require_plan_not_archived(session, milestone)
+    _office_work(session, actor, milestone)
     if decision not in (REVIEW_APPROVE, REVIEW_RETURN):
         raise Invalid("decision 必须是 approve 或 return")
     if decision == REVIEW_RETURN and not (comment or "").strip():
@@ -293,8 +299,7 @@ def review(
 
 def reopen(session: Session, actor: Actor, milestone_id: int, *, comment: str, now: datetime) -> Milestone:
     milestone = get_milestone(session, actor, milestone_id)
-    actor.require_admin_of(milestone.assignment.measure.plan.office_id)
-    _require_plan_not_archived(session, milestone)
+    _office_work(session, actor, milestone)
     if milestone.state != APPROVED:
         raise _refuse(milestone, "重新打开")
     if not comment.strip():
@@ -316,9 +321,7 @@ def request_extension(
     reason: str,
     now: datetime,
 ) -> ExtensionRequest:
-    milestone = get_milestone(session, actor, milestone_id)
-    _require_own_department(actor, milestone)
-    _require_plan_not_archived(session, milestone)
+    milestone = _department_work(session, actor, milestone_id)
     if milestone.state not in OPEN_STATES:
         raise _refuse(milestone, "申请延期")
     if not reason.strip():
@@ -383,8 +386,7 @@ def decide_extension(
 ) -> ExtensionRequest:
     request = get_extension_request(session, actor, request_id)
     milestone = session.get(Milestone, request.milestone_id)
-    actor.require_admin_of(milestone.assignment.measure.plan.office_id)
-    _require_plan_not_archived(session, milestone)
+    _office_work(session, actor, milestone)
     if request.status != EXTENSION_PENDING:
         raise Conflict(f"延期申请已处理（{request.status}），不能再次审批")
     before = snapshot(milestone, *MILESTONE_FIELDS)

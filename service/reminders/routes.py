@@ -131,7 +131,7 @@ def open_milestone_link(token: str, session: WriteSessionDep, now: NowDep, setti
         return _page(exc.status_code, error=exc.message)
     acknowledged = False
     # An archived plan's link still shows the milestone, but acknowledges nothing and takes no report.
-    archived = workflow.plan_archived(session, milestone)
+    archived = workflow.in_archived_plan(session, milestone)
     if milestone.state == "pending" and not archived:
         workflow.acknowledge(session, link_actor(session, milestone), milestone.id, now=now)
         acknowledged = True
