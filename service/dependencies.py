@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.auth.service import actor_for_user, user_for_token
 from service.config import Settings
+from service.csrf import CSRF_HEADER, SAFE_METHODS, check_cookie_request
 from service.database import read_only_factory, run_deferred_writes
 from service.errors import DomainError, Forbidden
 from service.holidays.source import CalendarSource
@@ -90,26 +91,38 @@ def get_calendar(request: Request) -> WorkdayCalendar:
 
 
 def request_credential(request: Request) -> str | None:
-    """The raw token a request authenticates with: its bearer token, else the web session cookie."""
+    """The raw token a request authenticates with: its bearer token, else the web
+    session cookie. A browser sends the cookie along with any page's request, so an
+    unsafe request the cookie authenticates must prove it comes from one of our
+    pages (the CSRF token in X-CSRF-Token, and no foreign Origin); a bearer token
+    is sent only by a client that holds it."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.cookies.get(SESSION_COOKIE)
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw and request.method not in SAFE_METHODS:
+        check_cookie_request(request, request.headers.get(CSRF_HEADER, ""))
+    return raw
 
 
-def get_account_actor(
+def get_optional_actor(
     request: Request,
     session: SessionDep,
     now: Annotated[datetime, Depends(get_now)],
-) -> Actor:
-    """The caller, even one who must still change an admin-set password: for the
-    few routes about the own account (/me, /me/password, logout)."""
+) -> Actor | None:
+    """The caller if the request is authenticated, else None (routes open to anyone)."""
     raw = request_credential(request)
     user = user_for_token(session, raw, now=now) if raw else None
-    if user is None:
+    return actor_for_user(session, user) if user else None
+
+
+def get_account_actor(actor: Annotated[Actor | None, Depends(get_optional_actor)]) -> Actor:
+    """The caller, even one who must still change an admin-set password: for the
+    few routes about the own account (/me, /me/password, logout)."""
+    if actor is None:
         raise NotAuthenticated("未登录或登录已失效")
-    return actor_for_user(session, user)
+    return actor
 
 
 def get_actor(actor: Annotated[Actor, Depends(get_account_actor)]) -> Actor:
@@ -121,6 +134,7 @@ def get_actor(actor: Annotated[Actor, Depends(get_account_actor)]) -> Actor:
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
 AccountActorDep = Annotated[Actor, Depends(get_account_actor)]
+OptionalActorDep = Annotated[Actor | None, Depends(get_optional_actor)]
 NowDep = Annotated[datetime, Depends(get_now)]
 TodayDep = Annotated[date, Depends(get_today)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

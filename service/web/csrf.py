@@ -1,25 +1,14 @@
-"""CSRF protection for every form: a signed double-submit token.
+"""CSRF protection for every form (the check itself: service.csrf).
 
-A random value lives in an HttpOnly cookie; each form carries an HMAC of it
-under the secret key. A cross-site page can make the browser send the cookie
-but can neither read it nor compute the HMAC, so its posts are refused.
+Each page mints the browser's seed cookie on its first view and puts the signed
+token in its forms; the router dependency below checks every unsafe request.
 """
 
-import hashlib
-import hmac
 import secrets
 
 from fastapi import Request
 
-from service.errors import Forbidden
-
-CSRF_COOKIE = "duban_csrf"
-CSRF_FIELD = "csrf_token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def _sign(secret_key: str, value: str) -> str:
-    return hmac.new(secret_key.encode(), f"csrf:{value}".encode(), hashlib.sha256).hexdigest()
+from service.csrf import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, check_cookie_request, sign_seed
 
 
 def csrf_seed(request: Request) -> str:
@@ -32,18 +21,14 @@ def csrf_seed(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    return _sign(request.app.state.settings.secret_key, csrf_seed(request))
+    return sign_seed(request.app.state.settings.secret_key, csrf_seed(request))
 
 
 async def verify_csrf(request: Request) -> None:
-    """Router dependency: every unsafe request must carry the token of its own cookie."""
+    """Router dependency: every unsafe request must come from a page of this site
+    and carry the token of its own cookie."""
     if request.method in SAFE_METHODS:
         return
-    seed = request.cookies.get(CSRF_COOKIE)
     form = await request.form()
     request.state.form = form  # handlers read their fields from here
-    sent = form.get(CSRF_FIELD) or request.headers.get("x-csrf-token") or ""
-    if not seed or not isinstance(sent, str) or not hmac.compare_digest(
-        sent, _sign(request.app.state.settings.secret_key, seed)
-    ):
-        raise Forbidden("表单已失效或来源不明（CSRF 校验失败），请返回刷新页面后重试")
+    check_cookie_request(request, form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")

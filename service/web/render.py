@@ -12,7 +12,8 @@ from service.milestones.models import RETURNED
 from service.milestones.stats import LIGHT_LABELS, RED, YELLOW, status_light
 from service.resources import resource_dir
 from service.web import charts
-from service.web.csrf import CSRF_COOKIE, csrf_seed, csrf_token
+from service.csrf import CSRF_COOKIE
+from service.web.csrf import csrf_seed, csrf_token
 from service.web.session import set_cookie
 
 FLASH_COOKIE = "duban_flash"
