@@ -4,9 +4,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from pathlib import Path
+
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -74,6 +78,72 @@ class RequestSizeLimit:
         )
 
 
+# Nothing the app serves loads or sends anything outside it: an office intranet
+# has no Internet, and an injected tag must not reach one. Styles may be inline:
+# the pages' bars are sized by data (style="width: 40%") and Swagger UI sets
+# styles as it renders; a style cannot run script. data: images are Swagger UI's
+# icons, drawn by its stylesheet.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    # Page addresses hold secrets (/m/<token>, calendar feeds): never sent to another site.
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every response, pages, API, files and errors alike."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# Swagger UI's files from a package (fastapi-offline ships its dist), not a CDN.
+SWAGGER_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
+DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>Duban 督办 API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/static/docs.js"></script>
+</body>
+</html>
+"""
+
+
+def _install_docs(app: FastAPI) -> None:
+    """/docs from local files, its start-up in /static/docs.js (no inline script
+    under the CSP). ReDoc is not offered: Swagger UI covers it, and ReDoc's page
+    loads its fonts from outside."""
+    app.mount("/docs/assets", StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError):
@@ -139,7 +209,8 @@ def create_app(
         title="Duban 督办",
         version=__version__,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         lifespan=_lifespan,
     )
     app.state.start_scheduler = start_scheduler
@@ -151,6 +222,8 @@ def create_app(
     app.state.calendar_source = CalendarSource(app.state.session_factory, settings)
     _install_error_handlers(app)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    # Added last, so outermost: the size limit's own 413 carries the headers too.
+    app.add_middleware(SecurityHeaders)
 
     from service.routes import api_router
 
@@ -161,6 +234,7 @@ def create_app(
     from service.web.router import install_web
 
     install_web(app)
+    _install_docs(app)
     _document_error_shape(app)
     return app
 

@@ -18,6 +18,7 @@ def test_wheel_ships_templates_migrations_static_files_and_the_demo_plan(tmp_pat
     for needed in (
         "service/web/static/duban.css",
         "service/web/static/favicon.svg",
+        "service/web/static/duban.js",
         "service/templates/web/base.html",
         "service/templates/messages/_macros.j2",
         "service/migrations/env.py",
