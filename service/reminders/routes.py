@@ -11,7 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text
 
 from service.delivery.models import Notification
-from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep, WriteSessionDep
+from service.dependencies import (
+    ActorDep, CalendarDep, IdPath, NowDep, OptionalActorDep, SessionDep, SettingsDep, WriteSessionDep,
+)
 from service.errors import DomainError, Forbidden
 from service.milestones import service as workflow
 from service.milestones.models import Milestone
@@ -72,22 +74,28 @@ def revoke_milestone_link(milestone_id: IdPath, actor: ActorDep, session: Sessio
 
 
 @router.get("/health")
-def health(session: SessionDep, calendar: CalendarDep, now: NowDep, settings: SettingsDep):
-    """Database, workday-calendar coverage, and the scan and outbox backlogs."""
+def health(session: SessionDep, calendar: CalendarDep, now: NowDep, settings: SettingsDep, actor: OptionalActorDep):
+    """The overall status, for anyone (a load balancer's probe). An admin also gets
+    the database, workday-calendar coverage, and the scan and outbox backlogs of
+    the own office and its child offices: other tenants' figures are theirs."""
     session.execute(text("SELECT 1"))
     year = now.astimezone(settings.tz).year
     for y in (year, year + 1):
         calendar.is_workday(date(y, 12, 31))  # records years without holiday data
     uncovered = sorted(calendar.uncovered_years)
+    status = {"status": "degraded" if uncovered else "ok"}
+    if actor is None or not actor.is_admin:
+        return status
+    offices = actor.readable_office_ids
     outbox = dict(
         session.execute(
             select(Notification.status, func.count())
-            .where(Notification.status.in_(("pending", "retry", "sending", "dead")))
+            .where(Notification.status.in_(("pending", "retry", "sending", "dead")), Notification.office_id.in_(offices))
             .group_by(Notification.status)
         ).all()
     )
-    return {
-        "status": "degraded" if uncovered else "ok",
+    own_milestones = select(Milestone.id).join(Plan, Plan.id == Milestone.plan_id).where(Plan.office_id.in_(offices))
+    return status | {
         "database": "ok",
         "calendar": {
             "uncovered_years": uncovered,
@@ -97,8 +105,12 @@ def health(session: SessionDep, calendar: CalendarDep, now: NowDep, settings: Se
             ],
         },
         "scheduler": {
-            "milestones_due": session.scalar(select(func.count()).where(Milestone.next_reminder_at <= now)),
-            "events_pending": session.scalar(select(func.count()).select_from(WorkflowEvent)),
+            "milestones_due": session.scalar(
+                select(func.count()).where(Milestone.next_reminder_at <= now, Milestone.id.in_(own_milestones))
+            ),
+            "events_pending": session.scalar(
+                select(func.count()).where(WorkflowEvent.milestone_id.in_(own_milestones))
+            ),
         },
         "outbox": {s: outbox.get(s, 0) for s in ("pending", "retry", "sending", "dead")},
     }

@@ -82,7 +82,7 @@ def test_an_empty_list_clears_the_year(client, session_factory, world):
 
 
 def test_health_says_where_to_enter_a_missing_year(client, world):
-    calendar = client.get("/api/v1/health").json()["calendar"]
+    calendar = client.get("/api/v1/health", headers=world.headers("city_admin")).json()["calendar"]
     assert calendar["uncovered_years"] == [2027]
     assert calendar["warnings"] == [
         "2027年节假日安排尚未录入，工作日暂按周末计算；请在“节假日安排”页面（/holidays）录入，或在 DUBAN_HOLIDAYS_FILE 中补充"

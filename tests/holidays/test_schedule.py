@@ -225,7 +225,7 @@ def test_two_apps_on_one_database(session_factory, database_url, world):
     monday = date(2027, 1, 4)
 
     def health_years(client):
-        return client.get("/api/v1/health").json()["calendar"]["uncovered_years"]
+        return client.get("/api/v1/health", headers=world.headers("city_admin")).json()["calendar"]["uncovered_years"]
 
     with TestClient(app_a) as a, TestClient(app_b) as b:
         assert health_years(a) == [2027] and health_years(b) == [2027]

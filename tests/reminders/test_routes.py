@@ -95,6 +95,30 @@ def test_health_reports_database_calendar_and_backlog(client):
     assert body["scheduler"]["events_pending"] == 2 and body["outbox"]["pending"] == 0
 
 
+def test_health_shows_backlogs_only_to_an_admin_and_only_of_the_own_offices(client, world, session_factory):
+    with session_factory.begin() as session:
+        other = Office(name="深圳市知识产权工作领导小组办公室")
+        session.add(other)
+        session.flush()
+        session.add_all(
+            Notification(office_id=office_id, channel_type="email", target="a@x.test", kind="reminder",
+                         subject="s", body_text="b", status="dead", next_attempt_at=NOW)
+            for office_id in (world["office_id"], other.id, other.id)
+        )
+    assert client.get("/api/v1/health").json()["outbox"]["dead"] == 1
+    # A probe, or anyone else: the overall status and nothing of any tenant.
+    anonymous = TestClient(client.app)
+    assert anonymous.get("/api/v1/health").json() == {"status": "degraded"}
+    with session_factory.begin() as session:
+        leader = User(office_id=world["office_id"], username="leader", password_hash="x", role="leader",
+                      created_at=ACTIVATED)
+        session.add(leader)
+        session.flush()
+        token = issue_token(session, leader, now=NOW)
+    as_leader = anonymous.get("/api/v1/health", headers={"Authorization": f"Bearer {token}"})
+    assert as_leader.json() == {"status": "degraded"}
+
+
 def test_duban_tick_prints_the_scan_summary(world, settings, monkeypatch):
     monkeypatch.setenv("DUBAN_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("DUBAN_SECRET_KEY", "test-secret")
