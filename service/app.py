@@ -228,9 +228,6 @@ def create_app(
     from service.routes import api_router
 
     app.include_router(api_router, prefix=API_PREFIX)
-    from service.reminders.routes import link_router
-
-    app.include_router(link_router)
     from service.web.router import install_web
 
     install_web(app)

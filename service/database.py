@@ -133,7 +133,7 @@ class WriteInReadOnlySession(RuntimeError):
 @event.listens_for(ReadOnlySession, "before_flush")
 def _refuse_writes(session: Session, _flush_context, _instances) -> None:
     if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
-        raise WriteInReadOnlySession("只读事务不能写入：写入的 GET 路由须使用 WriteSessionDep")
+        raise WriteInReadOnlySession("只读事务不能写入：GET 请求只读（小的记录写入用 defer_write）")
 
 
 def defer_write(session: ReadOnlySession, write: Callable[[Session], object]) -> None:

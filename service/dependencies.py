@@ -60,16 +60,10 @@ def get_session(request: Request) -> Iterator[Session]:
     yield from _request_session(request, read_only=reads_only(request))
 
 
-def get_write_session(request: Request) -> Iterator[Session]:
-    """For the few GET routes that write (opening a signed link acknowledges it)."""
-    yield from _request_session(request, read_only=False)
-
-
 # scope="function": the session is committed and closed before the response is
 # sent. FastAPI's default ("request") runs that after sending, so a client told
 # "saved" could read the old rows, and a failing commit was answered as a success.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 
 
 def get_now(request: Request) -> datetime:

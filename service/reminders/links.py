@@ -1,8 +1,12 @@
 """Signed, expiring milestone links (`{DUBAN_BASE_URL}/m/{token}`) carried by
 every reminder and assignment notice.
 
-Opening one acknowledges the assignment (签收) and shows the milestone; it
-grants nothing else. Reporting through it needs the plan's link-reporting flag.
+Opening one only shows the milestone: a mail scanner or a chat's link preview
+opens links too. A link can act (签收, and reporting if the plan allows it, by
+explicit posts from its page) only if it was minted for the milestone's own
+department: its channels and addresses. The same milestone's link in a message
+to the office, a leader or the department head only shows, so whoever finds
+one in the outbox cannot act with it.
 The token holds the plan's link version and the milestone's own, so the office
 revokes every link of a plan by bumping the first, or the links of one
 milestone (a leaked one) by bumping the second.
@@ -22,6 +26,7 @@ from service.audit.service import record
 from service.auth.actor import Actor
 from service.auth.models import ROLE_DEPARTMENT
 from service.config import Settings
+from service.departments.models import Department
 from service.errors import Forbidden, NotFound
 from service.milestones.models import Milestone
 from service.milestones.service import get_milestone
@@ -70,17 +75,21 @@ def _signer(secret_key: str) -> _LinkSigner:
     return _LinkSigner(secret_key)
 
 
-def make_token(settings: Settings, milestone_id: int, version: int, expires: datetime, milestone_version: int = 1) -> str:
-    return _signer(settings.secret_key).dumps(
-        {"m": milestone_id, "v": version, "mv": milestone_version, "e": int(expires.timestamp())}
-    )
+def make_token(
+    settings: Settings, milestone_id: int, version: int, expires: datetime, milestone_version: int = 1,
+    *, acts: bool = False,
+) -> str:
+    payload = {"m": milestone_id, "v": version, "mv": milestone_version, "e": int(expires.timestamp())}
+    return _signer(settings.secret_key).dumps({**payload, "act": 1} if acts else payload)
 
 
 def milestone_link(
-    settings: Settings, milestone: Milestone, version: int, now: datetime, milestone_version: int = 1
+    settings: Settings, milestone: Milestone, version: int, now: datetime, milestone_version: int = 1,
+    *, acts: bool = False,
 ) -> str:
+    """The link for a message; `acts` only for one to the milestone's own department."""
     due_end = datetime.combine(milestone.due_date, datetime.min.time(), timezone.utc) + VALID_AFTER
-    token = make_token(settings, milestone.id, version, max(due_end, now + VALID_AFTER), milestone_version)
+    token = make_token(settings, milestone.id, version, max(due_end, now + VALID_AFTER), milestone_version, acts=acts)
     return f"{settings.base_url.rstrip('/')}/m/{token}"
 
 
@@ -100,13 +109,23 @@ def own_link_version(session: Session, milestone_id: int) -> int:
     return session.scalar(select(MilestoneLink.version).where(MilestoneLink.milestone_id == milestone_id)) or 1
 
 
-def open_link(session: Session, settings: Settings, token: str, now: datetime) -> tuple[Milestone, LinkSettings]:
+@dataclass(frozen=True)
+class OpenedLink:
+    milestone: Milestone
+    settings: LinkSettings
+    # Minted for the department's own channels: may acknowledge (and report).
+    acts: bool
+
+
+def open_link(session: Session, settings: Settings, token: str, now: datetime) -> OpenedLink:
     """The milestone a token names, if the token is genuine, unexpired and not revoked."""
     try:
         data = _serializer(settings).loads(token)
         milestone_id, version, expires = int(data["m"]), int(data["v"]), int(data["e"])
         # Links signed before milestones had their own version carry none: version 1.
         milestone_version = int(data.get("mv", 1))
+        # Links signed before links had an audience only show: who got them is not known.
+        acts = data.get("act") == 1
     except (BadSignature, KeyError, TypeError, ValueError):
         raise NotFound("链接无效") from None
     if now.timestamp() > expires:
@@ -117,13 +136,21 @@ def open_link(session: Session, settings: Settings, token: str, now: datetime) -
     current = link_settings(session, {milestone.plan_id})[milestone.plan_id]
     if version != current.version or milestone_version != own_link_version(session, milestone.id):
         raise Forbidden("链接已被办公室撤销，请登录系统或使用最新通知中的链接")
-    return milestone, current
+    return OpenedLink(milestone, current, acts)
 
 
-def link_actor(session: Session, milestone: Milestone) -> Actor:
-    """Who acts through a link: the milestone's own department, for this milestone only."""
+def link_actor(session: Session, link: OpenedLink) -> Actor:
+    """Who acts through a link: the milestone's own department, for this milestone
+    only, named so in the audit log (a department, through its link)."""
+    if not link.acts:
+        raise Forbidden("此链接仅供查看，不能签收或报送；请登录督办系统办理")
+    milestone = link.milestone
     office_id = session.scalar(select(Plan.office_id).where(Plan.id == milestone.plan_id))
-    return Actor(None, "signed-link", office_id, ROLE_DEPARTMENT, milestone.department_id, frozenset({office_id}))
+    department = session.scalar(select(Department.name).where(Department.id == milestone.department_id))
+    # actor_name holds 100 characters; a department's name may have 200.
+    return Actor(
+        None, f"{department[:90]}（经督办链接）", office_id, ROLE_DEPARTMENT, milestone.department_id, frozenset({office_id})
+    )
 
 
 def revoke_plan_links(session: Session, actor: Actor, plan: Plan, *, now: datetime) -> int:

@@ -1,33 +1,25 @@
-"""Reminder policy per plan, link revocation, health; and the signed milestone
-link page (`/m/{token}`, outside /api/v1)."""
+"""Reminder policy per plan, link revocation, health (the signed link page is
+service.web.links)."""
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Form
-from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import func, select, text
 
 from service.delivery.models import Notification
 from service.dependencies import (
-    ActorDep, CalendarDep, IdPath, NowDep, OptionalActorDep, SessionDep, SettingsDep, WriteSessionDep,
+    ActorDep, CalendarDep, IdPath, NowDep, OptionalActorDep, SessionDep, SettingsDep,
 )
-from service.errors import DomainError, Forbidden
-from service.milestones import service as workflow
 from service.milestones.models import Milestone
 from service.plans.models import Plan
 from service.plans.service import get_plan
 from service.reminders import service
-from service.reminders.links import link_actor, open_link, revoke_milestone_links, revoke_plan_links
+from service.reminders.links import revoke_milestone_links, revoke_plan_links
 from service.reminders.models import WorkflowEvent
-from service.resources import resource_dir
 from service.workdays import uncovered_warning
-from service.text import Text
 
 router = APIRouter(tags=["reminders"])
-link_router = APIRouter(tags=["links"])
 
 
 class PolicyOut(BaseModel):
@@ -114,56 +106,3 @@ def health(session: SessionDep, calendar: CalendarDep, now: NowDep, settings: Se
         },
         "outbox": {s: outbox.get(s, 0) for s in ("pending", "retry", "sending", "dead")},
     }
-
-
-_pages = Environment(
-    loader=FileSystemLoader(resource_dir("templates") / "web"), autoescape=select_autoescape(("html",))
-)
-
-
-def _page(status: int = 200, **context) -> HTMLResponse:
-    return HTMLResponse(_pages.get_template("milestone_link.html").render(**context), status_code=status)
-
-
-def _view(session, milestone: Milestone, reporting: bool, token: str, **extra) -> HTMLResponse:
-    plan = session.get(Plan, milestone.plan_id)
-    return _page(
-        milestone=milestone, plan=plan, measure=milestone.assignment.measure, role=milestone.assignment.role,
-        state_label=workflow.STATE_LABELS[milestone.state], reporting=reporting, token=token,
-        reports=workflow.reports_of(session, milestone), **extra,
-    )
-
-
-@link_router.get("/m/{token}", response_class=HTMLResponse)
-def open_milestone_link(token: str, session: WriteSessionDep, now: NowDep, settings: SettingsDep):
-    """Opening the link acknowledges the assignment (签收) and shows the milestone."""
-    try:
-        milestone, link = open_link(session, settings, token, now)
-    except DomainError as exc:
-        return _page(exc.status_code, error=exc.message)
-    acknowledged = False
-    # An archived plan's link still shows the milestone, but acknowledges nothing and takes no report.
-    archived = workflow.in_archived_plan(session, milestone)
-    if milestone.state == "pending" and not archived:
-        workflow.acknowledge(session, link_actor(session, milestone), milestone.id, now=now)
-        acknowledged = True
-    return _view(session, milestone, link.reporting and not archived, token, acknowledged=acknowledged, archived=archived)
-
-
-@link_router.post("/m/{token}/report", response_class=HTMLResponse)
-def report_by_link(
-    token: str, session: SessionDep, now: NowDep, settings: SettingsDep,
-    text: Annotated[Text, Form(max_length=20000)], percent: Annotated[int, Form(ge=0, le=100)],
-):
-    """Only when the office turned on link reporting for the plan."""
-    try:
-        milestone, link = open_link(session, settings, token, now)
-        if not link.reporting:
-            raise Forbidden("本计划未开放链接报送，请登录督办系统报送进展")
-        workflow.submit_report(
-            session, link_actor(session, milestone), milestone.id, text=text, percent=percent, now=now,
-            max_attachment_bytes=settings.attachment_max_bytes,
-        )
-    except DomainError as exc:
-        return _page(exc.status_code, error=exc.message)
-    return _view(session, milestone, link.reporting, token, reported=True)

@@ -75,12 +75,13 @@ class Row:
     milestone: object  # the columns of MILESTONE_COLUMNS and CONTEXT_COLUMNS
     plan: object  # PLAN_COLUMNS
     department: object  # DEPARTMENT_COLUMNS
-    link: str = ""
+    link: str = ""  # shows the milestone: for the office, leaders, the department head
+    acting_link: str = ""  # may also acknowledge: for the department's own channels
 
     def sign_link(self, links: dict[int, LinkSettings], settings: Settings, now: datetime) -> None:
-        self.link = milestone_link(
-            settings, self.milestone, links[self.plan.id].version, now, self.milestone.own_link_version or 1
-        )
+        version, own = links[self.plan.id].version, self.milestone.own_link_version or 1
+        self.link = milestone_link(settings, self.milestone, version, now, own)
+        self.acting_link = milestone_link(settings, self.milestone, version, now, own, acts=True)
 
 
 @dataclass
@@ -165,6 +166,13 @@ class Directory:
                 for c in self.office[(office_id, audience)]:
                     channel(c, c.mentions or ())
         return found
+
+    def is_own(self, recipient: Recipient, department: Department) -> bool:
+        """Whether a recipient is the department's own channel or address (where its
+        messages may carry a link that acts), not a head's, an office's or a leader's."""
+        if recipient.channel_id is not None:
+            return any(c.id == recipient.channel_id for c in self.department[department.id])
+        return recipient.key in {a.strip().lower() for a in department.emails or ()}
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> set[tuple]:
@@ -270,7 +278,7 @@ def _load_due(session: Session, now: datetime, limit: int) -> list[Row]:
     return _rows(session, session.execute(query).all())
 
 
-def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, **extra) -> dict:
+def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, acts: bool, **extra) -> dict:
     m = row.milestone
     level = occurrence.level if occurrence else None
     item = {
@@ -291,7 +299,8 @@ def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, **ext
         "days_left": (m.due_date - today).days,
         "state": m.state,
         "unacknowledged": m.state == "pending",
-        "link": row.link,
+        "link": row.acting_link if acts else row.link,
+        "link_acts": acts,
         **extra,
     }
     return item | item_labels(item)
@@ -498,15 +507,16 @@ def scan(
     inserted = _record_in_ledger(session, targets, now)
     today = now.astimezone(settings.tz).date()
     digests: dict[Recipient, Digest] = {}
-    # One item per milestone and occurrence, shared by the digests of its recipients.
-    items: dict[tuple[int, str], dict] = {}
+    # One item per milestone, occurrence and kind of link, shared by the digests of its recipients.
+    items: dict[tuple[int, str, bool], dict] = {}
     for row, occurrence, recipient, mentions in targets:
         if (row.milestone.id, occurrence.step, recipient.key, recipient.channel_type) not in inserted:
             summary["duplicates_skipped"] += 1
             continue
-        key = (row.milestone.id, occurrence.step)
+        acts = directory.is_own(recipient, row.department)
+        key = (row.milestone.id, occurrence.step, acts)
         if key not in items:
-            items[key] = _item(row, occurrence, occurrence.kind, today)
+            items[key] = _item(row, occurrence, occurrence.kind, today, acts)
         _digest_for(digests, recipient, row).add(row, items[key], mentions, step=occurrence.step)
         summary["progress_requests" if occurrence.kind == KIND_PROGRESS else "reminders"] += 1
     summary["notifications"] += _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
@@ -549,7 +559,8 @@ def process_events(session: Session, settings: Settings, now: datetime) -> tuple
     by_kind: dict[str, dict[Recipient, Digest]] = defaultdict(dict)
     for event, row in events:
         row.sign_link(links, settings, now)
-        item = _item(row, None, event.kind, today, **event.payload)
+        # Only the department's own channels and addresses hear of it: their links act.
+        item = _item(row, None, event.kind, today, True, **event.payload)
         for recipient, mentions in directory.recipients(row.department, row.plan.office_id, (AUDIENCE_DEPARTMENT,), None).items():
             _digest_for(by_kind[event.kind], recipient, row).add(row, item, mentions)
     count = sum(

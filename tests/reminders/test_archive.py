@@ -12,7 +12,7 @@ from service.plans.service import archive_plan, restore_plan
 from service.reminders.models import SentReminder
 from service.reminders.scan import run_scan
 from tests.reminders.conftest import ACTIVATED, CALENDAR, utc
-from tests.reminders.test_routes import client, first_link  # noqa: F401 (the admin's API client fixture)
+from tests.reminders.test_routes import CSRF, client, first_link  # noqa: F401 (the admin's API client fixture)
 from tests.reminders.test_scan import ledger, robot_channel
 
 
@@ -65,11 +65,12 @@ def test_a_link_sent_before_archiving_still_shows_the_milestone_but_acknowledges
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=1))
     path = first_link(session_factory)
     assert client.post(f"/api/v1/plans/{world['plan_id']}/archive").status_code == 200
-    anonymous = TestClient(client.app)
+    anonymous = TestClient(client.app, base_url=settings.base_url)
     page = anonymous.get(path)
     assert page.status_code == 200 and "建立知识产权工作联席会议制度" in page.text
     assert "本计划已归档" in page.text and 'name="text"' not in page.text  # no report form to fill in vain
-    refused = anonymous.post(path + "/report", data={"text": "进展", "percent": "50"})
+    token = CSRF.findall(anonymous.get("/login").text)[-1]
+    refused = anonymous.post(path + "/report", data={"text": "进展", "percent": "50", "csrf_token": token})
     assert refused.status_code == 409 and "计划已归档" in refused.text
     with session_factory() as session:
         assert session.get(Milestone, world["milestone_id"]).state == "pending"

@@ -1,6 +1,8 @@
-"""HTTP: reminder policy, signed links (签收, revocation, link reporting), health, `duban tick`."""
+"""HTTP: reminder policy, signed links (show on open, 签收 and reporting by post, audiences,
+revocation), health, `duban tick`."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -23,6 +25,7 @@ from service.reminders.scan import run_scan
 from tests.reminders.conftest import ACTIVATED, CALENDAR, utc
 
 NOW = utc(2026, 9, 22, 1, 5)
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -58,30 +61,99 @@ def test_policy_get_put_validates_and_reschedules(client, world, session_factory
         assert session.get(Milestone, world["milestone_id"]).next_reminder_at == NOW
 
 
-def test_link_acknowledges_shows_and_can_be_revoked(client, world, session_factory, settings):
-    run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
-    path = first_link(session_factory)
-    anonymous = TestClient(client.app)
-    page = anonymous.get(path)
-    assert page.status_code == 200 and "已签收" in page.text and "建立知识产权工作联席会议制度" in page.text
+def csrf_of(browser: TestClient) -> str:
+    """The CSRF token of the browser's cookie, as any of our pages carries it."""
+    return CSRF.findall(browser.get("/login").text)[-1]
+
+
+def acknowledge_events(session_factory) -> list[AuditEvent]:
     with session_factory() as session:
-        assert session.get(Milestone, world["milestone_id"]).state == "acknowledged"
+        return session.scalars(select(AuditEvent).where(AuditEvent.action == "milestone.acknowledge")).all()
+
+
+def state_of(session_factory, milestone_id: int) -> str:
+    with session_factory() as session:
+        return session.get(Milestone, milestone_id).state
+
+
+def test_opening_a_link_only_shows_and_signing_is_a_post_from_its_page(client, world, session_factory, settings):
+    run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
+    path = first_link(session_factory)  # in the message to the department's own robot
+    anonymous = TestClient(client.app, base_url=settings.base_url)
+    # A mail scanner or a chat's link preview opens it, more than once: nothing happens.
+    for _ in range(2):
+        page = anonymous.get(path)
+        assert page.status_code == 200 and "建立知识产权工作联席会议制度" in page.text and "已签收" not in page.text
+    assert state_of(session_factory, world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
+    assert f'action="{path}/acknowledge"' in page.text
+    # A post without the page's token (a forged form) is refused.
+    forged = anonymous.post(path + "/acknowledge")
+    assert forged.status_code == 403 and state_of(session_factory, world["milestone_id"]) == "pending"
+
+    done = anonymous.post(path + "/acknowledge", data={"csrf_token": csrf_of(anonymous)})
+    assert done.status_code == 200 and "已签收" in done.text
+    assert state_of(session_factory, world["milestone_id"]) == "acknowledged"
+    [event] = acknowledge_events(session_factory)
+    assert event.actor_id is None and event.actor_name == "市知识产权局（经督办链接）"
     # The link grants nothing else: no API access, no reporting unless the plan allows it.
     assert anonymous.get("/api/v1/milestones").status_code == 401
-    assert anonymous.post(path + "/report", data={"text": "进展", "percent": "50"}).status_code == 403
+    report = anonymous.post(path + "/report", data={"text": "进展", "percent": "50", "csrf_token": csrf_of(anonymous)})
+    assert report.status_code == 403
     assert anonymous.get(path[:-3] + "abc").status_code == 404
     assert client.post(f"/api/v1/plans/{world['plan_id']}/links/revoke").json()["link_version"] == 2
     revoked = anonymous.get(path)
     assert revoked.status_code == 403 and "撤销" in revoked.text
 
 
+def test_links_to_the_office_leader_and_head_only_show(client, world, session_factory, settings):
+    client.put(f"/api/v1/plans/{world['plan_id']}/reminder-policy", json={"link_reporting": True})
+    # Weeks late: the 督办 step goes to the department, its head, the office and the leader.
+    run_scan(session_factory, settings, CALENDAR, utc(2026, 11, 2, 1, 5))
+    anonymous = TestClient(client.app, base_url=settings.base_url)
+    for target in ("office-key", "leader-token", "head@example.cn"):
+        path = first_link(session_factory, target)
+        page = anonymous.get(path)
+        assert page.status_code == 200 and "仅供查看" in page.text and "/acknowledge" not in page.text, target
+        assert 'name="text"' not in page.text
+        token = csrf_of(anonymous)
+        assert anonymous.post(path + "/acknowledge", data={"csrf_token": token}).status_code == 403
+        report = anonymous.post(path + "/report", data={"text": "代报", "percent": "90", "csrf_token": token})
+        assert report.status_code == 403
+    assert state_of(session_factory, world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
+    # The same scan's messages to the department's own robot and mailbox act.
+    for target in ("lead-key", "ip@example.cn"):
+        assert "/acknowledge" in anonymous.get(first_link(session_factory, target)).text
+
+
+def test_a_logged_in_leader_cannot_act_through_a_departments_link(client, world, session_factory, settings):
+    client.put(f"/api/v1/plans/{world['plan_id']}/reminder-policy", json={"link_reporting": True})
+    run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
+    path = first_link(session_factory)
+    with session_factory.begin() as session:
+        session.add(User(office_id=world["office_id"], username="leader", password_hash=hash_password("x" * 12),
+                         role="leader", created_at=ACTIVATED))
+    leader = TestClient(client.app, base_url=settings.base_url)
+    login = leader.post("/login", data={"username": "leader", "password": "x" * 12, "csrf_token": csrf_of(leader)},
+                        follow_redirects=False)
+    assert login.status_code == 303
+    page = leader.get(path)
+    assert page.status_code == 200 and "其他账号" in page.text and "/acknowledge" not in page.text
+    token = csrf_of(leader)
+    assert leader.post(path + "/acknowledge", data={"csrf_token": token}).status_code == 403
+    assert leader.post(path + "/report", data={"text": "代报", "percent": "90", "csrf_token": token}).status_code == 403
+    assert state_of(session_factory, world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
+
+
 def test_link_reporting_when_the_plan_allows_it(client, world, session_factory, settings):
     client.put(f"/api/v1/plans/{world['plan_id']}/reminder-policy", json={"link_reporting": True})
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
     path = first_link(session_factory)
-    anonymous = TestClient(client.app)
-    assert 'action="/m/' in anonymous.get(path).text
-    done = anonymous.post(path + "/report", data={"text": "已召开联席会议", "percent": "60"})
+    anonymous = TestClient(client.app, base_url=settings.base_url)
+    assert f'action="{path}/report"' in anonymous.get(path).text
+    forged = anonymous.post(path + "/report", data={"text": "已召开联席会议", "percent": "60"})
+    assert forged.status_code == 403
+    done = anonymous.post(path + "/report", data={"text": "已召开联席会议", "percent": "60",
+                                                  "csrf_token": csrf_of(anonymous)})
     assert done.status_code == 200 and "进展已报送" in done.text
     with session_factory() as session:
         milestone = session.get(Milestone, world["milestone_id"])
@@ -140,7 +212,7 @@ def test_duban_tick_prints_the_scan_summary(world, settings, monkeypatch):
 def test_revoking_one_milestones_links_leaves_the_plans_other_links_working(client, world, session_factory, settings):
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=1))
     lead_path, support_path = first_link(session_factory), first_link(session_factory, "dev@example.cn")
-    anonymous = TestClient(client.app)
+    anonymous = TestClient(client.app, base_url=settings.base_url)
     url = f"/api/v1/milestones/{world['milestone_id']}/links/revoke"
 
     revoked = client.post(url)
@@ -189,5 +261,6 @@ def test_links_signed_before_milestone_versions_existed_still_open(client, world
 
     expires = int((NOW + timedelta(days=30)).timestamp())
     old = _serializer(settings).dumps({"m": world["milestone_id"], "v": 1, "e": expires})
-    page = TestClient(client.app).get(f"/m/{old}")
-    assert page.status_code == 200 and "已签收" in page.text
+    page = TestClient(client.app, base_url=settings.base_url).get(f"/m/{old}")
+    # Who such a link was sent to is not known: it shows, and acts no more.
+    assert page.status_code == 200 and "建立知识产权工作联席会议制度" in page.text and "仅供查看" in page.text

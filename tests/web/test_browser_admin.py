@@ -27,9 +27,12 @@ def _first_milestone(tmp_path) -> Milestone:
 def test_milestone_link_page_on_a_phone(server, browser, tmp_path):
     milestone = _first_milestone(tmp_path)
     settings = Settings(secret_key="browser-test", base_url=server)
-    url = milestone_link(settings, milestone, 1, datetime.now(timezone.utc) - timedelta(days=1))
+    url = milestone_link(settings, milestone, 1, datetime.now(timezone.utc) - timedelta(days=1), acts=True)
     page = browser.new_context(viewport=PHONE, locale="zh-CN").new_page()
     page.goto(url)
+    assert "已签收" not in page.content()  # opening shows; the button acknowledges
+    with page.expect_navigation():
+        page.click("form[action$='/acknowledge'] button[type=submit]")
     assert "已签收" in page.content()
     assert page.locator("link[href='/static/duban.css']").count() == 1
     assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).display") == "flex"
