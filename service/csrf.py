@@ -50,16 +50,9 @@ def check_same_origin(request: Request) -> None:
         raise Forbidden("请求来自其他网站，已拒绝（来源校验失败）；请在本系统的页面上操作")
 
 
-def check_token(request: Request, sent: object) -> None:
-    """The token sent with an unsafe request must be the one of this browser's cookie."""
+def token_matches(request: Request, sent: object) -> bool:
+    """Whether the token sent with an unsafe request is the one of this browser's cookie."""
     seed = request.cookies.get(CSRF_COOKIE)
-    if not seed or not isinstance(sent, str) or not hmac.compare_digest(
+    return bool(seed) and isinstance(sent, str) and hmac.compare_digest(
         sent, sign_seed(request.app.state.settings.secret_key, seed)
-    ):
-        raise Forbidden("表单已失效或来源不明（CSRF 校验失败），请返回刷新页面后重试")
-
-
-def check_cookie_request(request: Request, sent: object) -> None:
-    """Both checks, for an unsafe request that the browser's cookie authenticates."""
-    check_same_origin(request)
-    check_token(request, sent)
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.auth.service import actor_for_user, user_for_token
 from service.config import Settings
-from service.csrf import CSRF_HEADER, SAFE_METHODS, check_cookie_request
+from service.csrf import CSRF_HEADER, SAFE_METHODS, check_same_origin, token_matches
 from service.database import read_only_factory, run_deferred_writes
 from service.errors import DomainError, Forbidden
 from service.holidays.source import CalendarSource
@@ -96,7 +96,11 @@ def request_credential(request: Request) -> str | None:
         return value.strip()
     raw = request.cookies.get(SESSION_COOKIE)
     if raw and request.method not in SAFE_METHODS:
-        check_cookie_request(request, request.headers.get(CSRF_HEADER, ""))
+        check_same_origin(request)
+        if not token_matches(request, request.headers.get(CSRF_HEADER)):
+            raise Forbidden(
+                "以登录 Cookie 调用接口的写操作须带 X-CSRF-Token 请求头（CSRF 校验失败）；集成请使用 Bearer 令牌"
+            )
     return raw
 
 

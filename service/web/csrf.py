@@ -8,7 +8,8 @@ import secrets
 
 from fastapi import Request
 
-from service.csrf import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, check_cookie_request, sign_seed
+from service.csrf import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, check_same_origin, sign_seed, token_matches
+from service.errors import Forbidden
 
 
 def csrf_seed(request: Request) -> str:
@@ -31,4 +32,6 @@ async def verify_csrf(request: Request) -> None:
         return
     form = await request.form()
     request.state.form = form  # handlers read their fields from here
-    check_cookie_request(request, form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
+    check_same_origin(request)
+    if not token_matches(request, form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)):
+        raise Forbidden("表单已失效或来源不明（CSRF 校验失败），请返回刷新页面后重试")
