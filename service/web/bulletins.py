@@ -3,7 +3,6 @@
 import calendar as month_calendar
 from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -18,6 +17,7 @@ from service.plans.service import get_plan
 from service.web.lookups import department_names, load_milestones
 from service.web.render import render
 from service.web.session import PageActorDep
+from service.xlsx import workbook_bytes
 
 router = APIRouter()
 
@@ -100,11 +100,9 @@ def bulletin_xlsx(plan_id: int, actor: PageActorDep, session: SessionDep, today:
         late.cell(late.max_row, 3).alignment = Alignment(wrap_text=True, vertical="top")
     for column, width in zip("ABCDEF", (24, 10, 60, 14, 12, 10)):
         late.column_dimensions[column].width = width
-    buffer = BytesIO()
-    book.save(buffer)
     filename = f"督办通报-{b.plan.id}-{b.period}.xlsx"
     return Response(
-        buffer.getvalue(),
+        workbook_bytes(book),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
