@@ -32,6 +32,7 @@ from service.delivery.models import (
     Notification,
 )
 from service.departments.models import Department
+from service.departments.service import valid_email, valid_mobile
 from service.errors import Conflict, Invalid, NotFound
 from service.messages import render
 
@@ -42,8 +43,6 @@ CHANNEL_LABELS = {
     "dingtalk": "钉钉机器人",
     "feishu": "飞书机器人",
 }
-EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
-MOBILE = re.compile(r"^\+?\d{5,20}$")
 ROBOT_KEY = re.compile(r"^[A-Za-z0-9_.~-]+$")
 
 
@@ -213,8 +212,7 @@ def validate_channel_input(
     target = (target or "").strip()
     secret = (secret or "").strip() or None
     if type == "email":
-        if not EMAIL_ADDRESS.match(target):
-            raise Invalid(f"邮箱地址格式不正确：{target!r}")
+        target = valid_email(target)
     elif type == "webhook":
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -233,11 +231,7 @@ def validate_channel_input(
             raise Invalid(f"{channel_label(type)}的 key / access_token 不能为空")
         if not ROBOT_KEY.match(target):
             raise Invalid(f"{channel_label(type)}的 key / access_token 只能包含字母、数字和 -_.~，请只填写 key 本身，不要填写完整网址")
-    cleaned_mentions = [m.strip() for m in mentions if m.strip()]
-    for mobile in cleaned_mentions:
-        if not MOBILE.match(mobile):
-            raise Invalid(f"@提醒的手机号格式不正确：{mobile!r}")
-    return target, secret, cleaned_mentions
+    return target, secret, [valid_mobile(m) for m in mentions if m.strip()]
 
 
 def create_channel(

@@ -10,8 +10,6 @@ from sqlalchemy import select
 from service.delivery.dispatcher import send_test_message
 from service.delivery.models import AUDIENCE_DEPARTMENT, CHANNEL_TYPES, STATUSES
 from service.delivery.service import (
-    EMAIL_ADDRESS,
-    MOBILE,
     attempts_of,
     create_channel,
     delete_channel,
@@ -67,25 +65,16 @@ def _list(value: object) -> list[str]:
 
 
 def _department_values(form) -> dict:
-    """The edit form's fields, checked the way the channels check theirs."""
-    emails, mobiles = _list(form.get("emails")), _list(form.get("mobiles"))
-    head_email = str(form.get("head_email") or "").strip() or None
-    head_mobile = str(form.get("head_mobile") or "").strip() or None
-    for address in emails + ([head_email] if head_email else []):
-        if not EMAIL_ADDRESS.match(address):
-            raise Invalid(f"邮箱地址格式不正确：{address}")
-    for mobile in mobiles + ([head_mobile] if head_mobile else []):
-        if not MOBILE.match(mobile):
-            raise Invalid(f"手机号格式不正确：{mobile}")
+    """The edit form's fields; the department service checks them as it does the API's."""
     return {
         "name": str(form.get("name") or ""),
         "aliases": _list(form.get("aliases")),
         "kind": str(form.get("kind") or KIND_UNIT),
-        "emails": emails,
-        "mobiles": mobiles,
+        "emails": _list(form.get("emails")),
+        "mobiles": _list(form.get("mobiles")),
         "head_name": str(form.get("head_name") or "").strip() or None,
-        "head_email": head_email,
-        "head_mobile": head_mobile,
+        "head_email": str(form.get("head_email") or "").strip() or None,
+        "head_mobile": str(form.get("head_mobile") or "").strip() or None,
     }
 
 
