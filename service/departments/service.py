@@ -2,13 +2,14 @@ import re
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.audit.service import record, snapshot
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
 from service.errors import Conflict, Invalid, NotFound
+from service.plans.models import Assignment, Measure
 
 EDITABLE_FIELDS = (
     "name", "aliases", "kind", "emails", "mobiles", "head_name", "head_email", "head_mobile", "confirmed",
@@ -51,8 +52,29 @@ def valid_mobile(mobile: str) -> str:
     return mobile
 
 
+def _colleague_ids(department_id: int):
+    """The departments assigned in a plan that also assigns this one."""
+    own_plans = (
+        select(Measure.plan_id).join(Assignment, Assignment.measure_id == Measure.id)
+        .where(Assignment.department_id == department_id)
+    )
+    return (
+        select(Assignment.department_id).join(Measure, Assignment.measure_id == Measure.id)
+        .where(Measure.plan_id.in_(own_plans))
+    )
+
+
 def list_departments(session: Session, actor: Actor, *, confirmed: bool | None = None) -> list[Department]:
+    """The directory the actor may read: the office's (and its child offices') for
+    the office and its leaders; for a department user, its own department and the
+    departments it works with in the same plans, whose contacts it does not see
+    (`shows_contacts`)."""
     query = select(Department).where(Department.office_id.in_(actor.readable_office_ids))
+    if actor.is_department:
+        query = query.where(
+            Department.office_id == actor.office_id,
+            or_(Department.id == actor.department_id, Department.id.in_(_colleague_ids(actor.department_id))),
+        )
     if confirmed is not None:
         query = query.where(Department.confirmed == confirmed)
     return list(session.scalars(query.order_by(Department.id)))
@@ -65,6 +87,12 @@ def get_department(session: Session, actor: Actor, department_id: int) -> Depart
     if actor.department_id is not None and department.id != actor.department_id:
         raise NotFound(f"单位 {department_id} 不存在")
     return department
+
+
+def shows_contacts(actor: Actor, department: Department) -> bool:
+    """Whether the actor may read the department's contacts (e-mails, mobiles, head):
+    a department user only its own department's."""
+    return not actor.is_department or department.id == actor.department_id
 
 
 def name_index(session: Session, office_id: int) -> dict[str, Department]:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from service.dependencies import SessionDep, SettingsDep, TodayDep
+from service.dependencies import IdPath, SessionDep, SettingsDep, TodayDep
 from service.errors import Forbidden, Invalid
 from service.milestones import stats
 from service.plans.service import get_plan
@@ -68,7 +68,7 @@ def build_bulletin(session, actor, plan_id: int, month: str | None, today: date,
 
 
 @router.get("/bulletins/{plan_id}.xlsx")
-def bulletin_xlsx(plan_id: int, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep, month: str | None = None):
+def bulletin_xlsx(plan_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep, month: str | None = None):
     b = build_bulletin(session, actor, plan_id, month, today, settings.tz)
     milestones = load_milestones(session, [o.fact.id for o in b.overdue])
     book = Workbook()
@@ -109,7 +109,7 @@ def bulletin_xlsx(plan_id: int, actor: PageActorDep, session: SessionDep, today:
 
 
 @router.get("/bulletins/{plan_id}")
-def bulletin_page(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep, month: str | None = None):
+def bulletin_page(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep, month: str | None = None):
     b = build_bulletin(session, actor, plan_id, month, today, settings.tz)
     return render(
         request, "bulletin.html", {"b": b, "milestones": load_milestones(session, [o.fact.id for o in b.overdue])}
