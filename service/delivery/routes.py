@@ -49,7 +49,8 @@ class ChannelOut(BaseModel):
     department_id: int | None
     audience: str
     type: str
-    target: str
+    target: str = Field(description="In full for an admin of the owning office; masked for everyone else "
+                                    "(robots: key …abcd; webhooks: scheme and host only)")
     has_secret: bool
     mentions: list[str]
     enabled: bool
@@ -71,7 +72,7 @@ class NotificationOut(BaseModel):
     department_id: int | None
     channel_id: int | None
     channel_type: str
-    target: str
+    target: str = Field(description="Masked as on the channel (key …abcd; webhooks: scheme and host only)")
     kind: str
     level: str | None
     subject: str
