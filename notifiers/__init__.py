@@ -24,6 +24,9 @@ Interface (notifiers/base.py):
   over-size content rather than truncate it.
 - ``Notifier.rate_limit_per_minute``: the channel's own limit, for the
   dispatcher to pace sends per target (None: none).
+- ``Notifier.mask_target(address)``: what may be shown of a target to
+  anyone who need not edit it (a robot key and a webhook URL's path are
+  credentials); ``mask_target(channel_type, address)`` picks the rule.
 - ``ensure_host_allowed``: HTTP notifiers only call hosts in
   ``NotifierConfig.allowed_hosts`` (the webhook allowlist plus the hosts of
   the three robot base URLs).
@@ -45,6 +48,7 @@ from notifiers.base import (
     Sent,
     Target,
     ensure_host_allowed,
+    mask_robot_key,
     split_for_limit,
 )
 from notifiers.dingtalk import DingTalkNotifier
@@ -54,6 +58,13 @@ from notifiers.webhook import WebhookNotifier
 from notifiers.wecom import WeComNotifier
 
 NOTIFIER_CLASSES = (EmailNotifier, WebhookNotifier, WeComNotifier, DingTalkNotifier, FeishuNotifier)
+_MASKS = {cls.channel_type: cls.mask_target for cls in NOTIFIER_CLASSES}
+
+
+def mask_target(channel_type: str, address: str) -> str:
+    """The masked form of a target, by its channel type's own rule (an unknown
+    type is treated as a credential)."""
+    return _MASKS.get(channel_type, mask_robot_key)(address)
 
 
 def build_notifiers(config: NotifierConfig, http_client: httpx.AsyncClient) -> dict[str, Notifier]:
@@ -77,5 +88,6 @@ __all__ = [
     "WeComNotifier",
     "build_notifiers",
     "ensure_host_allowed",
+    "mask_target",
     "split_for_limit",
 ]

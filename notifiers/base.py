@@ -86,6 +86,11 @@ class Notifier(Protocol):
     max_message_bytes: ClassVar[int | None]
     rate_limit_per_minute: ClassVar[int | None]
 
+    @staticmethod
+    def mask_target(address: str) -> str:
+        """What may be shown of a target to anyone who need not edit it."""
+        ...
+
     async def send(self, message: Message, target: Target) -> DeliveryResult: ...
 
 
@@ -96,6 +101,28 @@ class ChannelNotifier:
     def __init__(self, config: NotifierConfig, http_client: httpx.AsyncClient) -> None:
         self.config = config
         self.http_client = http_client
+
+
+def mask_robot_key(key: str) -> str:
+    """A robot key or access token is the credential itself: only its last
+    characters, enough to tell two robots apart, and only when it is long."""
+    return f"key …{key[-4:]}" if len(key) > 8 else "key ……"
+
+
+def mask_url(url: str) -> str:
+    """A webhook URL's path, query and user info usually carry its secret
+    token: only the scheme and host (and port) are shown."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    origin = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    hidden = parts.path.strip("/") or parts.query or parts.fragment or "@" in parts.netloc
+    return f"{origin}/…" if hidden else origin
 
 
 def utf8_size(text: str) -> int:

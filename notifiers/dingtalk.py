@@ -14,7 +14,7 @@ import hmac
 import time
 from urllib.parse import urlencode
 
-from notifiers.base import ChannelNotifier, DeliveryResult, Message, Target, check_size, mentions_for
+from notifiers.base import ChannelNotifier, DeliveryResult, Message, Target, check_size, mask_robot_key, mentions_for
 from notifiers.transport import post_to_robot, result_for_code
 
 # DingTalk refuses request bodies over 20000 bytes (errcode 460101); the
@@ -40,6 +40,7 @@ class DingTalkNotifier(ChannelNotifier):
     channel_type = "dingtalk"
     max_message_bytes = CONTENT_MAX_BYTES
     rate_limit_per_minute = 20
+    mask_target = staticmethod(mask_robot_key)
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         content = message.markdown or message.text

@@ -20,7 +20,7 @@ import time
 
 import httpx
 
-from notifiers.base import ChannelNotifier, DeliveryResult, Message, PermanentFailure, Sent, Target
+from notifiers.base import ChannelNotifier, DeliveryResult, Message, PermanentFailure, Sent, Target, mask_url
 from notifiers.transport import json_body, post
 
 SECRET_PREFIX = "whsec_"
@@ -44,6 +44,7 @@ class WebhookNotifier(ChannelNotifier):
     channel_type = "webhook"
     max_message_bytes = None
     rate_limit_per_minute = None
+    mask_target = staticmethod(mask_url)
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         body = json_body({**message.event, "id": message.id})

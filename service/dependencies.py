@@ -14,6 +14,7 @@ from service.csrf import CSRF_HEADER, SAFE_METHODS, check_same_origin, token_mat
 from service.database import read_only_factory, run_deferred_writes
 from service.errors import DomainError, Forbidden
 from service.holidays.source import CalendarSource
+from service.ids import MAX_ID
 from service.workdays import WorkdayCalendar
 
 SESSION_COOKIE = "duban_session"
@@ -140,6 +141,8 @@ CalendarDep = Annotated[WorkdayCalendar, Depends(get_calendar)]
 CalendarSourceDep = Annotated[CalendarSource, Depends(get_calendar_source)]
 
 # Database ids are 32-bit on PostgreSQL; a larger number is a 422, not a 500.
-MAX_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+# Offsets and page numbers are bound into the query as ids are.
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_ID)]
+PageQuery = Annotated[int, Query(ge=1, le=MAX_ID)]

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
 from service.audit.service import list_events
-from service.dependencies import ActorDep, IdQuery, SessionDep
+from service.dependencies import ActorDep, IdQuery, OffsetQuery, SessionDep
 
 router = APIRouter(tags=["audit"])
 
@@ -36,7 +36,7 @@ def audit(
     until: AwareDatetime | None = Query(None, description="exclusive, with its UTC offset"),
     newest_first: bool = False,
     limit: int = Query(200, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: OffsetQuery = 0,
 ):
     """The audit trail the caller may read, with the filters of the 操作记录 page."""
     events = list_events(

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from service.auth.models import ROLES, User
 from service.auth.service import authenticate, change_password, create_user, issue_token, revoke_token
 from service.dependencies import AccountActorDep, ActorDep, NowDep, SessionDep, SettingsDep, request_credential
+from service.ids import Id
 from service.text import Line
 
 router = APIRouter(tags=["auth"])
@@ -34,7 +35,7 @@ class UserCreate(BaseModel):
     username: Line = Field(min_length=1, max_length=100)
     password: Line = Field(min_length=1, max_length=200)
     role: Annotated[Line, Field(description=f"one of {', '.join(ROLES)}")]
-    department_id: int | None = None
+    department_id: Id | None = None
     display_name: Line | None = Field(default=None, max_length=100)
 
 

@@ -4,10 +4,12 @@ from typing import Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from notifiers import mask_target
+from service.auth.actor import Actor
 from service.delivery import service
 from service.delivery.dispatcher import send_test_message
 from service.delivery.models import Channel, DeliveryAttempt, Notification
-from service.dependencies import ActorDep, NowDep, SessionDep, SettingsDep
+from service.dependencies import ActorDep, IdPath, IdQuery, NowDep, OffsetQuery, SessionDep, SettingsDep
 from service.text import Line
 
 router = APIRouter(tags=["delivery"])
@@ -47,7 +49,8 @@ class ChannelOut(BaseModel):
     department_id: int | None
     audience: str
     type: str
-    target: str
+    target: str = Field(description="In full for an admin of the owning office; masked for everyone else "
+                                    "(robots: key …abcd; webhooks: scheme and host only)")
     has_secret: bool
     mentions: list[str]
     enabled: bool
@@ -69,7 +72,7 @@ class NotificationOut(BaseModel):
     department_id: int | None
     channel_id: int | None
     channel_type: str
-    target: str
+    target: str = Field(description="Masked as on the channel (key …abcd; webhooks: scheme and host only)")
     kind: str
     level: str | None
     subject: str
@@ -96,17 +99,20 @@ class TestResult(BaseModel):
     notification: NotificationOut
 
 
-def channel_out(channel: Channel) -> ChannelOut:
+def channel_out(channel: Channel, actor: Actor) -> ChannelOut:
     return ChannelOut(
         id=channel.id, office_id=channel.office_id, department_id=channel.department_id,
-        audience=channel.audience, type=channel.type, target=channel.target,
+        audience=channel.audience, type=channel.type, target=service.shown_target(actor, channel),
         has_secret=channel.secret is not None, mentions=channel.mentions or [],
         enabled=channel.enabled, created_at=channel.created_at,
     )
 
 
 def notification_out(notification: Notification) -> NotificationOut:
-    return NotificationOut.model_validate(notification, from_attributes=True)
+    # Nobody edits a notification's target: it is shown masked to everyone.
+    return NotificationOut.model_validate(notification, from_attributes=True).model_copy(
+        update={"target": mask_target(notification.channel_type, notification.target)}
+    )
 
 
 def attempt_out(attempt: DeliveryAttempt) -> AttemptOut:
@@ -115,18 +121,18 @@ def attempt_out(attempt: DeliveryAttempt) -> AttemptOut:
 
 @router.post("/departments/{department_id}/channels", response_model=ChannelOut, status_code=201)
 def create_department_channel(
-    department_id: int, body: ChannelIn, actor: ActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+    department_id: IdPath, body: ChannelIn, actor: ActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ):
     channel = service.create_channel(
         session, actor, service.notifier_config(settings), audience="department",
         department_id=department_id, **body.model_dump(), now=now,
     )
-    return channel_out(channel)
+    return channel_out(channel, actor)
 
 
 @router.get("/departments/{department_id}/channels", response_model=list[ChannelOut])
-def list_department_channels(department_id: int, actor: ActorDep, session: SessionDep):
-    return [channel_out(c) for c in service.list_channels(session, actor, department_id=department_id)]
+def list_department_channels(department_id: IdPath, actor: ActorDep, session: SessionDep):
+    return [channel_out(c, actor) for c in service.list_channels(session, actor, department_id=department_id)]
 
 
 @router.post("/channels", response_model=ChannelOut, status_code=201)
@@ -136,45 +142,45 @@ def create_office_channel(
     channel = service.create_channel(
         session, actor, service.notifier_config(settings), department_id=None, **body.model_dump(), now=now,
     )
-    return channel_out(channel)
+    return channel_out(channel, actor)
 
 
 @router.get("/channels", response_model=list[ChannelOut])
 def list_channels(
     actor: ActorDep,
     session: SessionDep,
-    department_id: int | None = None,
+    department_id: IdQuery = None,
     audience: Literal["department", "office", "leader"] | None = None,
 ):
     return [
-        channel_out(c)
+        channel_out(c, actor)
         for c in service.list_channels(session, actor, department_id=department_id, audience=audience)
     ]
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelOut)
-def get_channel(channel_id: int, actor: ActorDep, session: SessionDep):
-    return channel_out(service.get_channel(session, actor, channel_id))
+def get_channel(channel_id: IdPath, actor: ActorDep, session: SessionDep):
+    return channel_out(service.get_channel(session, actor, channel_id), actor)
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelOut)
 def update_channel(
-    channel_id: int, body: ChannelPatch, actor: ActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+    channel_id: IdPath, body: ChannelPatch, actor: ActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ):
     channel = service.update_channel(
         session, actor, service.notifier_config(settings), channel_id, body.model_dump(exclude_unset=True), now=now
     )
-    return channel_out(channel)
+    return channel_out(channel, actor)
 
 
 @router.delete("/channels/{channel_id}", status_code=204)
-def delete_channel(channel_id: int, actor: ActorDep, session: SessionDep, now: NowDep):
+def delete_channel(channel_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
     service.delete_channel(session, actor, channel_id, now=now)
     return Response(status_code=204)
 
 
 @router.post("/channels/{channel_id}/test", response_model=TestResult)
-def test_channel(channel_id: int, actor: ActorDep, session: SessionDep, settings: SettingsDep, now: NowDep):
+def test_channel(channel_id: IdPath, actor: ActorDep, session: SessionDep, settings: SettingsDep, now: NowDep):
     notification, attempt = send_test_message(session, actor, settings, channel_id, now=now)
     return TestResult(
         ok=notification.status == "sent", status=notification.status, detail=attempt.detail,
@@ -188,10 +194,10 @@ def list_notifications(
     session: SessionDep,
     status: str | None = None,
     channel: str | None = None,
-    department: int | None = Query(default=None, description="Department id"),
+    department: IdQuery = None,
     kind: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: OffsetQuery = 0,
 ):
     rows = service.list_notifications(
         session, actor, status=status, channel=channel, department_id=department, kind=kind,
@@ -201,7 +207,7 @@ def list_notifications(
 
 
 @router.get("/notifications/{notification_id}", response_model=NotificationDetail)
-def get_notification(notification_id: int, actor: ActorDep, session: SessionDep):
+def get_notification(notification_id: IdPath, actor: ActorDep, session: SessionDep):
     notification = service.get_notification(session, actor, notification_id)
     return NotificationDetail(
         **notification_out(notification).model_dump(),
@@ -212,5 +218,5 @@ def get_notification(notification_id: int, actor: ActorDep, session: SessionDep)
 
 
 @router.post("/notifications/{notification_id}/retry", response_model=NotificationOut)
-def retry_notification(notification_id: int, actor: ActorDep, session: SessionDep, now: NowDep):
+def retry_notification(notification_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
     return notification_out(service.retry_notification(session, actor, notification_id, now=now))

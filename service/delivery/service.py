@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from notifiers import NOTIFIER_CLASSES, NotifierConfig
+from notifiers import NOTIFIER_CLASSES, NotifierConfig, mask_target
 from notifiers.webhook import signing_key
 from service.audit.service import record
 from service.auth.actor import Actor
@@ -32,6 +32,7 @@ from service.delivery.models import (
     Notification,
 )
 from service.departments.models import Department
+from service.departments.service import valid_email, valid_mobile
 from service.errors import Conflict, Invalid, NotFound
 from service.messages import render
 
@@ -42,8 +43,6 @@ CHANNEL_LABELS = {
     "dingtalk": "钉钉机器人",
     "feishu": "飞书机器人",
 }
-EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
-MOBILE = re.compile(r"^\+?\d{5,20}$")
 ROBOT_KEY = re.compile(r"^[A-Za-z0-9_.~-]+$")
 
 
@@ -76,6 +75,15 @@ def channel_limits(channel_type: str) -> tuple[int | None, int | None]:
 
 def channel_label(channel_type: str) -> str:
     return CHANNEL_LABELS.get(channel_type, channel_type)
+
+
+def shown_target(actor: Actor, channel: Channel) -> str:
+    """A channel's target as the actor may see it: in full only for an admin of
+    the owning office, who edits it; masked for everyone else (a robot key or a
+    webhook URL is the credential that lets anyone post to the group)."""
+    if actor.is_admin and actor.office_id == channel.office_id:
+        return channel.target
+    return mask_target(channel.type, channel.target)
 
 
 # --- outbox -----------------------------------------------------------------
@@ -213,8 +221,7 @@ def validate_channel_input(
     target = (target or "").strip()
     secret = (secret or "").strip() or None
     if type == "email":
-        if not EMAIL_ADDRESS.match(target):
-            raise Invalid(f"邮箱地址格式不正确：{target!r}")
+        target = valid_email(target)
     elif type == "webhook":
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -233,11 +240,7 @@ def validate_channel_input(
             raise Invalid(f"{channel_label(type)}的 key / access_token 不能为空")
         if not ROBOT_KEY.match(target):
             raise Invalid(f"{channel_label(type)}的 key / access_token 只能包含字母、数字和 -_.~，请只填写 key 本身，不要填写完整网址")
-    cleaned_mentions = [m.strip() for m in mentions if m.strip()]
-    for mobile in cleaned_mentions:
-        if not MOBILE.match(mobile):
-            raise Invalid(f"@提醒的手机号格式不正确：{mobile!r}")
-    return target, secret, cleaned_mentions
+    return target, secret, [valid_mobile(m) for m in mentions if m.strip()]
 
 
 def create_channel(
@@ -280,11 +283,11 @@ def create_channel(
     )
     session.add(channel)
     session.flush()
-    # The secret stays out of the audit log like everywhere else.
+    # The audit log is read by leaders and departments: no secret, and the target masked.
     record(
         session, actor, "channel.create", "channel", channel.id,
         after={"audience": audience, "department_id": channel.department_id, "type": type,
-               "target": target, "has_secret": secret is not None, "mentions": mentions},
+               "target": mask_target(type, target), "has_secret": secret is not None, "mentions": mentions},
         now=now,
     )
     return channel
@@ -357,10 +360,14 @@ def update_channel(
     changed = [name for name, value in values.items() if value != getattr(channel, name)]
     if not changed:
         return channel
-    # The secret stays out of the audit log: only that it changed and whether one is set.
+    # The secret stays out of the audit log (only that it changed and whether one
+    # is set), and the target is masked there.
     shown = [name for name in changed if name != "secret"]
     before = {name: getattr(channel, name) for name in shown}
     after = {name: values[name] for name in shown}
+    if "target" in changed:
+        before["target"] = mask_target(channel.type, channel.target)
+        after["target"] = mask_target(channel.type, values["target"])
     if "secret" in changed:
         before["has_secret"] = channel.secret is not None
         after |= {"has_secret": values["secret"] is not None, "secret_changed": True}
@@ -391,7 +398,8 @@ def delete_channel(session: Session, actor: Actor, channel_id: int, *, now: date
         notification.status = CANCELLED
         notification.last_error = "渠道已删除"
     record(session, actor, "channel.delete", "channel", channel.id,
-           before={"type": channel.type, "target": channel.target, "audience": channel.audience,
+           before={"type": channel.type, "target": mask_target(channel.type, channel.target),
+                   "audience": channel.audience,
                    "department_id": channel.department_id},
            now=now)
     session.delete(channel)

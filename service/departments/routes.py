@@ -1,8 +1,10 @@
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from service.auth.actor import Actor
 from service.departments import service
 from service.departments.models import Department
+from service.ids import Id
 from service.dependencies import ActorDep, IdPath, NowDep, SessionDep
 from service.text import Line
 
@@ -42,7 +44,7 @@ class DepartmentOut(DepartmentIn):
 
 
 class GroupMembers(BaseModel):
-    member_ids: list[int] = Field(max_length=500)
+    member_ids: list[Id] = Field(max_length=500)
 
 
 def _values(body: DepartmentIn | DepartmentPatch) -> dict:
@@ -53,44 +55,50 @@ def _values(body: DepartmentIn | DepartmentPatch) -> dict:
     return {k: v for k, v in values.items() if not (k in ("name", "kind", "confirmed") and v is None)}
 
 
-def department_out(session, department: Department) -> DepartmentOut:
-    return DepartmentOut(
+def department_out(session, actor: Actor, department: Department) -> DepartmentOut:
+    out = DepartmentOut(
         id=department.id,
         office_id=department.office_id,
         name=department.name,
-        aliases=department.aliases or [],
         kind=department.kind,
-        emails=department.emails or [],
-        mobiles=department.mobiles or [],
-        head=Head(name=department.head_name, email=department.head_email, mobile=department.head_mobile),
         confirmed=department.confirmed,
-        members=service.group_member_ids(session, department.id) if department.kind == "group" else [],
     )
+    if not service.shows_contacts(actor, department):
+        return out  # the name only: whom a department works with, not how to reach them
+    return out.model_copy(update={
+        "aliases": department.aliases or [],
+        "emails": department.emails or [],
+        "mobiles": department.mobiles or [],
+        "head": Head(name=department.head_name, email=department.head_email, mobile=department.head_mobile),
+        "members": service.group_member_ids(session, department.id) if department.kind == "group" else [],
+    })
 
 
 @router.get("/departments", response_model=list[DepartmentOut])
 def list_departments(actor: ActorDep, session: SessionDep, confirmed: bool | None = None):
-    return [department_out(session, d) for d in service.list_departments(session, actor, confirmed=confirmed)]
+    return [
+        department_out(session, actor, d) for d in service.list_departments(session, actor, confirmed=confirmed)
+    ]
 
 
 @router.post("/departments", response_model=DepartmentOut, status_code=201)
 def create_department(body: DepartmentIn, actor: ActorDep, session: SessionDep, now: NowDep):
     department = service.create_department(session, actor, _values(body), now=now)
-    return department_out(session, department)
+    return department_out(session, actor, department)
 
 
 @router.get("/departments/{department_id}", response_model=DepartmentOut)
 def get_department(department_id: IdPath, actor: ActorDep, session: SessionDep):
-    return department_out(session, service.get_department(session, actor, department_id))
+    return department_out(session, actor, service.get_department(session, actor, department_id))
 
 
 @router.patch("/departments/{department_id}", response_model=DepartmentOut)
 def update_department(department_id: IdPath, body: DepartmentPatch, actor: ActorDep, session: SessionDep, now: NowDep):
     department = service.update_department(session, actor, department_id, _values(body), now=now)
-    return department_out(session, department)
+    return department_out(session, actor, department)
 
 
 @router.put("/departments/{department_id}/members", response_model=DepartmentOut)
 def set_members(department_id: IdPath, body: GroupMembers, actor: ActorDep, session: SessionDep, now: NowDep):
     group = service.set_group_members(session, actor, department_id, body.member_ids, now=now)
-    return department_out(session, group)
+    return department_out(session, actor, group)

@@ -1,24 +1,80 @@
+import re
+import unicodedata
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.audit.service import record, snapshot
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
 from service.errors import Conflict, Invalid, NotFound
+from service.plans.models import Assignment, Measure
 
 EDITABLE_FIELDS = (
     "name", "aliases", "kind", "emails", "mobiles", "head_name", "head_email", "head_mobile", "confirmed",
 )
 
 
+# One address, nothing else: a display name ("Evil" <spy@evil.test>) or a second
+# address after a comma or semicolon would add a recipient the office never saw.
+# The classes exclude the separators they sit between, so matching is linear.
+EMAIL_ADDRESS = re.compile(r'^[^@\s<>,;:"()\[\]\\]+@[^@\s<>,;:"()\[\]\\.]+(?:\.[^@\s<>,;:"()\[\]\\.]+)+$')
+MAX_EMAIL_LENGTH = 254
+# ASCII digits only: \d would also take full-width and other scripts' digits.
+MOBILE = re.compile(r"^\+?[0-9]{5,20}$")
+
+
 def normalize_name(name: str) -> str:
-    return "".join(name.split())
+    """The one form of a department name or alias, stored and compared.
+
+    Names that look alike are one name: NFKC folds full-width letters and
+    compatibility forms, and format characters (Unicode category Cf: zero-width
+    space, soft hyphen, right-to-left override, ...) and whitespace are dropped.
+    """
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in folded if not c.isspace() and unicodedata.category(c) != "Cf")
+
+
+def valid_email(address: str) -> str:
+    """One e-mail address, stripped; Invalid for anything else."""
+    address = address.strip()
+    if len(address) > MAX_EMAIL_LENGTH or not EMAIL_ADDRESS.match(address):
+        raise Invalid(f"邮箱地址格式不正确：{address}（只填一个地址，不带姓名、逗号或分号）")
+    return address
+
+
+def valid_mobile(mobile: str) -> str:
+    """One mobile number (digits, optionally a leading +), stripped; Invalid for anything else."""
+    mobile = mobile.strip()
+    if not MOBILE.match(mobile):
+        raise Invalid(f"手机号格式不正确：{mobile}（只填数字，可带开头的 +）")
+    return mobile
+
+
+def _colleague_ids(department_id: int):
+    """The departments assigned in a plan that also assigns this one."""
+    own_plans = (
+        select(Measure.plan_id).join(Assignment, Assignment.measure_id == Measure.id)
+        .where(Assignment.department_id == department_id)
+    )
+    return (
+        select(Assignment.department_id).join(Measure, Assignment.measure_id == Measure.id)
+        .where(Measure.plan_id.in_(own_plans))
+    )
 
 
 def list_departments(session: Session, actor: Actor, *, confirmed: bool | None = None) -> list[Department]:
+    """The directory the actor may read: the office's (and its child offices') for
+    the office and its leaders; for a department user, its own department and the
+    departments it works with in the same plans, whose contacts it does not see
+    (`shows_contacts`)."""
     query = select(Department).where(Department.office_id.in_(actor.readable_office_ids))
+    if actor.is_department:
+        query = query.where(
+            Department.office_id == actor.office_id,
+            or_(Department.id == actor.department_id, Department.id.in_(_colleague_ids(actor.department_id))),
+        )
     if confirmed is not None:
         query = query.where(Department.confirmed == confirmed)
     return list(session.scalars(query.order_by(Department.id)))
@@ -33,11 +89,17 @@ def get_department(session: Session, actor: Actor, department_id: int) -> Depart
     return department
 
 
+def shows_contacts(actor: Actor, department: Department) -> bool:
+    """Whether the actor may read the department's contacts (e-mails, mobiles, head):
+    a department user only its own department's."""
+    return not actor.is_department or department.id == actor.department_id
+
+
 def name_index(session: Session, office_id: int) -> dict[str, Department]:
     """Every name and alias of the office's departments; a name beats another's alias."""
     departments = session.scalars(select(Department).where(Department.office_id == office_id)).all()
-    index = {alias: d for d in reversed(departments) for alias in (d.aliases or [])}
-    return index | {d.name: d for d in departments}
+    index = {normalize_name(alias): d for d in reversed(departments) for alias in (d.aliases or [])}
+    return index | {normalize_name(d.name): d for d in departments}
 
 
 def find_department(session: Session, office_id: int, name: str) -> Department | None:
@@ -62,6 +124,12 @@ def _validate(values: dict) -> dict:
         raise Invalid(f"kind 必须是 {KIND_UNIT} 或 {KIND_GROUP}")
     if "aliases" in values:
         values["aliases"] = sorted({normalize_name(a) for a in values["aliases"] if normalize_name(a)})
+    for key, check in (("emails", valid_email), ("mobiles", valid_mobile)):
+        if key in values:
+            values[key] = list(dict.fromkeys(check(item) for item in values[key] or []))
+    for key, check in (("head_email", valid_email), ("head_mobile", valid_mobile)):
+        if key in values:
+            values[key] = check(values[key]) if (values[key] or "").strip() else None
     return values
 
 

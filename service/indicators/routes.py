@@ -4,7 +4,8 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from service.dependencies import MAX_ID, ActorDep, IdPath, NowDep, SessionDep
+from service.dependencies import ActorDep, IdPath, NowDep, SessionDep
+from service.ids import Id
 from service.indicators import service
 from service.indicators.models import IndicatorReading
 from service.text import Line, Text
@@ -34,7 +35,7 @@ class ParsedIndicator(IndicatorFields):
 
 class IndicatorIn(IndicatorFields):
     baseline_value: float | None = Field(default=None, gt=-LIMIT, lt=LIMIT)
-    department_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    department_id: Id | None = None
 
 
 class IndicatorUpdate(BaseModel):
@@ -44,7 +45,7 @@ class IndicatorUpdate(BaseModel):
     comparison: Comparison | None = None
     target_date: date | None = None
     baseline_value: float | None = Field(default=None, gt=-LIMIT, lt=LIMIT)
-    department_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    department_id: Id | None = None
     text: Text | None = Field(default=None, max_length=20000)
 
 

@@ -4,7 +4,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from service.dependencies import ActorDep, IdPath, IdQuery, NowDep, SessionDep, SettingsDep, TodayDep
+from service.dependencies import ActorDep, IdPath, IdQuery, NowDep, OffsetQuery, SessionDep, SettingsDep, TodayDep
 from service.milestones import service
 from service.milestones.models import ExtensionRequest, Milestone, Review
 from service.text import Text
@@ -126,7 +126,7 @@ def list_milestones(
     due_before: date | None = None,
     include_archived: bool = False,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: OffsetQuery = 0,
 ):
     """Archived plans' milestones only with `include_archived` or their `plan_id`."""
     items, total = service.list_milestones(

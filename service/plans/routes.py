@@ -13,6 +13,7 @@ from starlette.formparsers import MultiPartParser
 from service.auth.actor import Actor
 from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError, Invalid
+from service.ids import Id
 from service.indicators.routes import ParsedIndicator
 from service.plans import importing, service
 from service.plans.models import Measure, Plan
@@ -225,14 +226,14 @@ class ImportOut(BaseModel):
 
 
 class MappingIn(BaseModel):
-    mapping: dict[Line, int | None] = Field(max_length=1000)
+    mapping: dict[Line, Id | None] = Field(max_length=1000)
 
 
 class MeasureUpdate(BaseModel):
     text: Text | None = Field(default=None, min_length=1, max_length=20000)
     deadline: date | None = None
-    lead: list[int] | None = Field(default=None, max_length=200)
-    support: list[int] | None = Field(default=None, max_length=200)
+    lead: list[Id] | None = Field(default=None, max_length=200)
+    support: list[Id] | None = Field(default=None, max_length=200)
 
 
 @router.post(

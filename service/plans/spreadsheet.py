@@ -9,7 +9,6 @@ lists the phases, and sheet 指标 the indicators when the plan has any.
 """
 
 import datetime
-import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -17,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from service.plans.parser import COMPARISON_LABELS
 from service.plans.parser.tables import INDICATOR_HEADERS
+from service.xlsx import workbook_bytes
 
 HEADERS = ("序号", "重点任务", "任务类型", "具体措施", "牵头单位", "配合单位", "完成时限")
 _WIDTHS = (6, 28, 10, 60, 28, 36, 12)
@@ -111,6 +111,4 @@ def write_task_table(plan: dict) -> bytes:
     _phase_sheet(book.create_sheet("推进阶段"), plan["phases"])
     if plan.get("indicators"):
         _indicator_sheet(book.create_sheet("指标"), plan["indicators"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)

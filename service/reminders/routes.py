@@ -36,14 +36,14 @@ class PolicyIn(BaseModel):
 
 
 @router.get("/plans/{plan_id}/reminder-policy", response_model=PolicyOut)
-def get_reminder_policy(plan_id: int, actor: ActorDep, session: SessionDep):
+def get_reminder_policy(plan_id: IdPath, actor: ActorDep, session: SessionDep):
     plan = get_plan(session, actor, plan_id)
     policy, is_default, link_reporting = service.get_policy(session, plan)
     return PolicyOut(plan_id=plan.id, is_default=is_default, link_reporting=link_reporting, policy=policy.to_json())
 
 
 @router.put("/plans/{plan_id}/reminder-policy", response_model=PolicyOut)
-def put_reminder_policy(plan_id: int, body: PolicyIn, actor: ActorDep, session: SessionDep, now: NowDep):
+def put_reminder_policy(plan_id: IdPath, body: PolicyIn, actor: ActorDep, session: SessionDep, now: NowDep):
     plan = get_plan(session, actor, plan_id)
     policy = service.set_policy(session, actor, plan, body.policy, link_reporting=body.link_reporting, now=now)
     return PolicyOut(
@@ -52,7 +52,7 @@ def put_reminder_policy(plan_id: int, body: PolicyIn, actor: ActorDep, session: 
 
 
 @router.post("/plans/{plan_id}/links/revoke")
-def revoke_links(plan_id: int, actor: ActorDep, session: SessionDep, now: NowDep):
+def revoke_links(plan_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
     """Invalidate every milestone link sent so far for the plan."""
     return {"plan_id": plan_id, "link_version": revoke_plan_links(session, actor, get_plan(session, actor, plan_id), now=now)}
 

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from service.errors import DomainError, Forbidden, NotFound
+from service.ids import MAX_ID
 from service.web.render import redirect
 
 
@@ -30,7 +31,10 @@ def run_action(
 
 
 def form_int(value: object, default: int | None = None) -> int | None:
+    """An integer form field, or `default` when it is none, or past any id (the
+    database could not even bind it)."""
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except (TypeError, ValueError):
         return default
+    return number if abs(number) <= MAX_ID else default

@@ -3,7 +3,6 @@
 import calendar as month_calendar
 from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -11,13 +10,14 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from service.dependencies import SessionDep, SettingsDep, TodayDep
+from service.dependencies import IdPath, SessionDep, SettingsDep, TodayDep
 from service.errors import Forbidden, Invalid
 from service.milestones import stats
 from service.plans.service import get_plan
 from service.web.lookups import department_names, load_milestones
 from service.web.render import render
 from service.web.session import PageActorDep
+from service.xlsx import workbook_bytes
 
 router = APIRouter()
 
@@ -68,7 +68,7 @@ def build_bulletin(session, actor, plan_id: int, month: str | None, today: date,
 
 
 @router.get("/bulletins/{plan_id}.xlsx")
-def bulletin_xlsx(plan_id: int, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep, month: str | None = None):
+def bulletin_xlsx(plan_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep, month: str | None = None):
     b = build_bulletin(session, actor, plan_id, month, today, settings.tz)
     milestones = load_milestones(session, [o.fact.id for o in b.overdue])
     book = Workbook()
@@ -100,18 +100,16 @@ def bulletin_xlsx(plan_id: int, actor: PageActorDep, session: SessionDep, today:
         late.cell(late.max_row, 3).alignment = Alignment(wrap_text=True, vertical="top")
     for column, width in zip("ABCDEF", (24, 10, 60, 14, 12, 10)):
         late.column_dimensions[column].width = width
-    buffer = BytesIO()
-    book.save(buffer)
     filename = f"督办通报-{b.plan.id}-{b.period}.xlsx"
     return Response(
-        buffer.getvalue(),
+        workbook_bytes(book),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
 
 
 @router.get("/bulletins/{plan_id}")
-def bulletin_page(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep, month: str | None = None):
+def bulletin_page(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep, month: str | None = None):
     b = build_bulletin(session, actor, plan_id, month, today, settings.tz)
     return render(
         request, "bulletin.html", {"b": b, "milestones": load_milestones(session, [o.fact.id for o in b.overdue])}

@@ -2,16 +2,14 @@
 office admin; the notifications outbox with retry."""
 
 import re
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
+from notifiers import mask_target
 from service.delivery.dispatcher import send_test_message
 from service.delivery.models import AUDIENCE_DEPARTMENT, CHANNEL_TYPES, STATUSES
 from service.delivery.service import (
-    EMAIL_ADDRESS,
-    MOBILE,
     attempts_of,
     create_channel,
     delete_channel,
@@ -31,7 +29,7 @@ from service.departments.service import (
     set_group_members,
     update_department,
 )
-from service.dependencies import NowDep, SessionDep, SettingsDep
+from service.dependencies import IdPath, NowDep, PageQuery, SessionDep, SettingsDep
 from service.errors import Conflict, Invalid
 from service.web.actions import form_int, run_action
 from service.web.lookups import department_names
@@ -49,17 +47,6 @@ AUDIENCE_LABELS = {"office": "办公室", "leader": "领导"}
 KIND_LABELS = {KIND_UNIT: "单位", KIND_GROUP: "分组（如各区政府）"}
 # Lists in a textarea: one per line, or separated by commas / 、 / semicolons.
 LIST_SEPARATORS = re.compile(r"[\s,，、;；]+")
-ROBOT_TYPES = ("wecom", "dingtalk", "feishu")
-
-
-def masked_target(channel_type: str, target: str) -> str:
-    """What a page shows of a target: a robot key and a webhook path are credentials."""
-    if channel_type in ROBOT_TYPES:
-        return f"key …{target[-4:]}" if len(target) > 8 else "key ……"
-    if channel_type == "webhook":
-        parts = urlsplit(target)
-        return f"{parts.scheme}://{parts.netloc}/…" if parts.path.strip("/") else target
-    return target
 
 
 def _list(value: object) -> list[str]:
@@ -67,25 +54,16 @@ def _list(value: object) -> list[str]:
 
 
 def _department_values(form) -> dict:
-    """The edit form's fields, checked the way the channels check theirs."""
-    emails, mobiles = _list(form.get("emails")), _list(form.get("mobiles"))
-    head_email = str(form.get("head_email") or "").strip() or None
-    head_mobile = str(form.get("head_mobile") or "").strip() or None
-    for address in emails + ([head_email] if head_email else []):
-        if not EMAIL_ADDRESS.match(address):
-            raise Invalid(f"邮箱地址格式不正确：{address}")
-    for mobile in mobiles + ([head_mobile] if head_mobile else []):
-        if not MOBILE.match(mobile):
-            raise Invalid(f"手机号格式不正确：{mobile}")
+    """The edit form's fields; the department service checks them as it does the API's."""
     return {
         "name": str(form.get("name") or ""),
         "aliases": _list(form.get("aliases")),
         "kind": str(form.get("kind") or KIND_UNIT),
-        "emails": emails,
-        "mobiles": mobiles,
+        "emails": _list(form.get("emails")),
+        "mobiles": _list(form.get("mobiles")),
         "head_name": str(form.get("head_name") or "").strip() or None,
-        "head_email": head_email,
-        "head_mobile": head_mobile,
+        "head_email": str(form.get("head_email") or "").strip() or None,
+        "head_mobile": str(form.get("head_mobile") or "").strip() or None,
     }
 
 
@@ -104,7 +82,7 @@ def _members(session, actor) -> dict[int, list[int]]:
 def _channel_context() -> dict:
     return {
         "channel_labels": CHANNEL_LABELS, "channel_types": CHANNEL_TYPES, "audience_labels": AUDIENCE_LABELS,
-        "masked_target": masked_target,
+        "masked_target": mask_target,
     }
 
 
@@ -141,7 +119,7 @@ def add_department(request: Request, actor: PageActorDep, session: SessionDep, n
 
 
 @router.get("/departments/{department_id}")
-def department_page(request: Request, department_id: int, actor: PageActorDep, session: SessionDep):
+def department_page(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep):
     department = get_department(session, actor, department_id)
     names = department_names(session, actor)
     return render(
@@ -162,7 +140,7 @@ def department_page(request: Request, department_id: int, actor: PageActorDep, s
 
 
 @router.post("/departments/{department_id}")
-def edit_department(request: Request, department_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def edit_department(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
 
     def update():
@@ -173,7 +151,7 @@ def edit_department(request: Request, department_id: int, actor: PageActorDep, s
 
 
 @router.post("/departments/{department_id}/confirm")
-def confirm_department(request: Request, department_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def confirm_department(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     back = "/departments" if request.state.form.get("back") == "list" else f"/departments/{department_id}"
     return run_action(
         request, session, lambda: update_department(session, actor, department_id, {"confirmed": True}, now=now),
@@ -182,7 +160,7 @@ def confirm_department(request: Request, department_id: int, actor: PageActorDep
 
 
 @router.post("/departments/{department_id}/members")
-def set_members(request: Request, department_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def set_members(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     ids = [i for i in (form_int(v) for v in request.state.form.getlist("member")) if i is not None]
     return run_action(
         request, session, lambda: set_group_members(session, actor, department_id, ids, now=now),
@@ -205,7 +183,7 @@ def _add_channel(request: Request, actor, session, settings, now, *, audience: s
 
 @router.post("/departments/{department_id}/channels")
 def add_department_channel(
-    request: Request, department_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+    request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ):
     get_department(session, actor, department_id)  # another office's department is a 404
     return _add_channel(
@@ -231,7 +209,7 @@ def _channel_page(channel) -> str:
 
 @router.post("/channels/{channel_id}")
 def edit_channel(
-    request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+    request: Request, channel_id: IdPath, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ):
     form = request.state.form
     # Blank target and secret fields keep what is stored: the page never shows them.
@@ -252,7 +230,7 @@ def edit_channel(
 
 @router.post("/channels/{channel_id}/enabled")
 def enable_channel(
-    request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+    request: Request, channel_id: IdPath, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ):
     enabled = request.state.form.get("enabled") == "1"
     back = _channel_page(get_channel(session, actor, channel_id))
@@ -264,7 +242,7 @@ def enable_channel(
 
 
 @router.post("/channels/{channel_id}/delete")
-def remove_channel(request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def remove_channel(request: Request, channel_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     back = _channel_page(get_channel(session, actor, channel_id))
     return run_action(
         request, session, lambda: delete_channel(session, actor, channel_id, now=now),
@@ -273,7 +251,7 @@ def remove_channel(request: Request, channel_id: int, actor: PageActorDep, sessi
 
 
 @router.post("/channels/{channel_id}/test")
-def test_channel(request: Request, channel_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep):
+def test_channel(request: Request, channel_id: IdPath, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep):
     back = _channel_page(get_channel(session, actor, channel_id))
     notification, attempt = send_test_message(session, actor, settings, channel_id, now=now)
     if notification.status == "sent":
@@ -283,7 +261,7 @@ def test_channel(request: Request, channel_id: int, actor: PageActorDep, session
 
 
 @router.get("/notifications")
-def notifications_page(request: Request, actor: PageActorDep, session: SessionDep, status: str | None = None, page: int = 1):
+def notifications_page(request: Request, actor: PageActorDep, session: SessionDep, status: str | None = None, page: PageQuery = 1):
     status = status if status in STATUSES else None
     page = max(1, page)
     rows = list_notifications(session, actor, status=status, limit=51, offset=(page - 1) * 50)
@@ -305,7 +283,7 @@ def notifications_page(request: Request, actor: PageActorDep, session: SessionDe
 
 
 @router.post("/notifications/{notification_id}/retry")
-def retry(request: Request, notification_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def retry(request: Request, notification_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     back = "/notifications" + (f"?status={s}" if (s := request.state.form.get("status")) in STATUSES else "")
     return run_action(
         request, session, lambda: retry_notification(session, actor, notification_id, now=now),

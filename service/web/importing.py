@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
 from service.departments.service import list_departments
-from service.dependencies import NowDep, SessionDep
+from service.dependencies import IdPath, IdQuery, NowDep, SessionDep
 from service.errors import DomainError
 from service.text import DOCUMENT_FIELDS
 from service.plans.importing import apply_department_mapping, import_plan, preview_for
@@ -22,7 +22,7 @@ NEW_DEPARTMENT = "new"
 
 
 @router.get("/plans/import")
-def import_page(request: Request, actor: PageActorDep, session: SessionDep, plan: int | None = None):
+def import_page(request: Request, actor: PageActorDep, session: SessionDep, plan: IdQuery = None):
     actor.require_admin()
     if plan is None:
         return render(request, "import.html", {"step": "upload"})
@@ -66,7 +66,7 @@ async def upload(request: Request, actor: PageActorDep, session: SessionDep, now
 
 
 @router.post("/plans/{plan_id}/mapping")
-def mapping(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def mapping(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
     chosen: dict[str, int | None] = {}
     for key, name in form.multi_items():
@@ -84,7 +84,7 @@ def mapping(request: Request, plan_id: int, actor: PageActorDep, session: Sessio
 
 
 @router.post("/plans/{plan_id}/measures/{measure_id}")
-def edit_measure(request: Request, plan_id: int, measure_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def edit_measure(request: Request, plan_id: IdPath, measure_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
     values = {
         "text": str(form.get("text") or ""),

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import object_session
 
 from service.auth.actor import Actor
-from service.dependencies import NowDep, SessionDep
+from service.dependencies import IdPath, NowDep, SessionDep
 from service.errors import NotFound
 from service.indicators import service
 from service.plans.models import Plan
@@ -110,7 +110,7 @@ templates.env.filters.update(figure=figure)
 
 
 @router.post("/plans/{plan_id}/indicator-readings")
-def file_reading(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def file_reading(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
     indicator_id = form_int(form.get("indicator"))
     indicator = service.get_indicator(session, actor, indicator_id) if indicator_id else None

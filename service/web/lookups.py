@@ -4,16 +4,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from service.auth.actor import Actor
-from service.departments.models import Department
+from service.departments.service import list_departments
 from service.milestones.models import Milestone
 from service.plans.models import Assignment, Measure, Plan
 
 
 def department_names(session: Session, actor: Actor) -> dict[int, str]:
-    rows = session.execute(
-        select(Department.id, Department.name).where(Department.office_id.in_(actor.readable_office_ids))
-    )
-    return dict(rows.all())
+    """Names of the departments the actor may know of (a department user: the ones it works with)."""
+    return {d.id: d.name for d in list_departments(session, actor)}
 
 
 # What a list row shows of a milestone: its measure with task and plan, and its phase.

@@ -9,11 +9,12 @@ from fastapi.responses import Response
 from sqlalchemy import and_, or_, select
 from starlette.datastructures import UploadFile
 
+from notifiers import mask_target
 from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.delivery.models import KIND_DELIVERY_DEAD, KIND_TEST, Notification
 from service.delivery.service import visible_notifications
-from service.dependencies import NowDep, SessionDep, SettingsDep, TodayDep
+from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid, NotFound
 from service.milestones import service as workflow
 from service.milestones.models import APPROVED, Attachment, ExtensionRequest, Report, Review
@@ -21,7 +22,7 @@ from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, Assignment
 from service.reminders.models import SentReminder
 from service.reminders.policy import COLOUR_NAMES, LEVELS
 from service.web.calendar import calendar_path
-from service.web.directory import CHANNEL_LABELS, STATUS_LABELS, masked_target
+from service.web.directory import CHANNEL_LABELS, STATUS_LABELS
 from service.web.actions import form_int, run_action
 from service.web.lookups import MILESTONE_ROW, department_names, load_milestones
 from service.web.render import redirect, render
@@ -135,13 +136,13 @@ def sent_notices(session, actor, milestone) -> list[SentNotice]:
             continue
         channel = CHANNEL_LABELS.get(n.channel_type, n.channel_type)
         found.append(SentNotice(
-            n, item.get("level"), step_label(item.get("step"), n.kind), f"{channel} {masked_target(n.channel_type, n.target)}"
+            n, item.get("level"), step_label(item.get("step"), n.kind), f"{channel} {mask_target(n.channel_type, n.target)}"
         ))
     return found[:SENT_NOTICES_SHOWN]
 
 
 @router.get("/milestones/{milestone_id}")
-def milestone_page(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, today: TodayDep):
+def milestone_page(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep):
     milestone = workflow.get_milestone(session, actor, milestone_id)
     milestone = load_milestones(session, [milestone.id])[milestone.id]
     names = department_names(session, actor)
@@ -199,7 +200,7 @@ def milestone_page(request: Request, milestone_id: int, actor: PageActorDep, ses
 
 
 @router.post("/milestones/{milestone_id}/ack")
-def acknowledge(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def acknowledge(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     back = request.state.form.get("back") or f"/milestones/{milestone_id}"
     return run_action(
         request, session, lambda: workflow.acknowledge(session, actor, milestone_id, now=now),
@@ -224,7 +225,7 @@ async def _uploads(request: Request, max_bytes: int) -> list[workflow.Attachment
 
 
 @router.post("/milestones/{milestone_id}/report")
-async def report(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
+async def report(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
     form = request.state.form
     back = f"/milestones/{milestone_id}"
     try:
@@ -243,7 +244,7 @@ async def report(request: Request, milestone_id: int, actor: PageActorDep, sessi
 
 
 @router.post("/milestones/{milestone_id}/extension")
-def request_extension(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def request_extension(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
     back = f"/milestones/{milestone_id}"
     try:
@@ -276,7 +277,7 @@ def _leads_the_measure_of(session, actor, milestone) -> bool:
 
 
 @router.get("/attachments/{attachment_id}")
-def attachment(attachment_id: int, actor: PageActorDep, session: SessionDep):
+def attachment(attachment_id: IdPath, actor: PageActorDep, session: SessionDep):
     found = session.get(Attachment, attachment_id)
     if found is None:
         raise NotFound(f"附件 {attachment_id} 不存在")

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request
 
-from service.dependencies import CalendarDep, NowDep, SessionDep, SettingsDep, TodayDep
+from service.dependencies import CalendarDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid
 from service.milestones import stats
 from service.milestones.models import STATES
@@ -41,7 +41,7 @@ def plans_page(request: Request, actor: PageActorDep, session: SessionDep, show:
 @router.get("/plans/{plan_id}")
 def plan_page(
     request: Request,
-    plan_id: int,
+    plan_id: IdPath,
     actor: PageActorDep,
     session: SessionDep,
     today: TodayDep,
@@ -96,7 +96,7 @@ def plan_page(
 @router.post("/plans/{plan_id}/activate")
 def activate(
     request: Request,
-    plan_id: int,
+    plan_id: IdPath,
     actor: PageActorDep,
     session: SessionDep,
     now: NowDep,
@@ -128,7 +128,7 @@ def _confirmed(request: Request, change, what: str):
 
 
 @router.post("/plans/{plan_id}/archive")
-def archive(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def archive(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     return run_action(
         request, session, _confirmed(request, lambda: archive_plan(session, actor, plan_id, now=now), "归档"),
         ok="计划已归档：不再催办，各单位不能再签收、报送", back=f"/plans/{plan_id}",
@@ -136,7 +136,7 @@ def archive(request: Request, plan_id: int, actor: PageActorDep, session: Sessio
 
 
 @router.post("/plans/{plan_id}/restore")
-def restore(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def restore(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     return run_action(
         request, session, _confirmed(request, lambda: restore_plan(session, actor, plan_id, now=now), "恢复"),
         ok="计划已恢复推进，未办结的节点将重新开始催办", back=f"/plans/{plan_id}",
@@ -144,5 +144,5 @@ def restore(request: Request, plan_id: int, actor: PageActorDep, session: Sessio
 
 
 @router.get("/plans/{plan_id}/task-table.xlsx")
-def task_table(plan_id: int, actor: PageActorDep, session: SessionDep):
+def task_table(plan_id: IdPath, actor: PageActorDep, session: SessionDep):
     return task_table_response(session, actor, plan_id)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request
 
-from service.dependencies import NowDep, SessionDep, SettingsDep
+from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import Invalid
 from service.plans.service import get_plan
 from service.reminders.links import revoke_plan_links
@@ -55,13 +55,13 @@ def _page(request: Request, plan, actor, session, settings, fields=None, *, erro
 
 
 @router.get("/plans/{plan_id}/reminder-policy")
-def policy_page(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep):
+def policy_page(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, settings: SettingsDep):
     return _page(request, get_plan(session, actor, plan_id), actor, session, settings)
 
 
 @router.post("/plans/{plan_id}/reminder-policy")
 def save_policy(
-    request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+    request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ):
     plan = get_plan(session, actor, plan_id)
     form = request.state.form
@@ -85,7 +85,7 @@ def save_policy(
 
 
 @router.post("/plans/{plan_id}/links/revoke")
-def revoke_links(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def revoke_links(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     plan = get_plan(session, actor, plan_id)
     return run_action(
         request, session, lambda: revoke_plan_links(session, actor, plan, now=now),

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request
 
-from service.dependencies import NowDep, SessionDep, TodayDep
+from service.dependencies import IdPath, NowDep, SessionDep, TodayDep
 from service.milestones import service as workflow
 from service.milestones.models import SUBMITTED
 from service.web.actions import run_action
@@ -44,7 +44,7 @@ def _back(request: Request, default: str) -> str:
 
 
 @router.post("/milestones/{milestone_id}/review")
-def review(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def review(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
     decision = str(form.get("decision") or "")
     return run_action(
@@ -59,7 +59,7 @@ def review(request: Request, milestone_id: int, actor: PageActorDep, session: Se
 
 
 @router.post("/milestones/{milestone_id}/reopen")
-def reopen(request: Request, milestone_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def reopen(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     comment = str(request.state.form.get("comment") or "").strip()
     return run_action(
         request, session, lambda: workflow.reopen(session, actor, milestone_id, comment=comment, now=now),
@@ -68,7 +68,7 @@ def reopen(request: Request, milestone_id: int, actor: PageActorDep, session: Se
 
 
 @router.post("/extensions/{request_id}/decision")
-def decide_extension(request: Request, request_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def decide_extension(request: Request, request_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
     approve = form.get("decision") == "approve"
     return run_action(

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request
 from service.auth.models import ROLE_DEPARTMENT, ROLES
 from service.auth.service import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_user_active
 from service.departments.service import list_departments
-from service.dependencies import NowDep, SessionDep
+from service.dependencies import IdPath, NowDep, SessionDep
 from service.errors import Invalid
 from service.web.actions import form_int, run_action
 from service.web.render import render
@@ -53,7 +53,7 @@ def add_user(request: Request, actor: PageActorDep, session: SessionDep, now: No
 
 
 @router.post("/users/{user_id}/active")
-def change_active(request: Request, user_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def change_active(request: Request, user_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     active = request.state.form.get("active") == "1"
     return run_action(
         request, session, lambda: set_user_active(session, actor, user_id, active, now=now),
@@ -62,7 +62,7 @@ def change_active(request: Request, user_id: int, actor: PageActorDep, session: 
 
 
 @router.post("/users/{user_id}/password")
-def change_password(request: Request, user_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def change_password(request: Request, user_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     password = str(request.state.form.get("password") or "")
     return run_action(
         request, session, lambda: reset_password(session, actor, user_id, password, now=now),

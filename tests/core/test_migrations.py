@@ -80,3 +80,40 @@ def test_a_populated_database_of_the_last_release_upgrades_and_downgrades(scratc
         if engine.dialect.name == "sqlite":
             assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
     engine.dispose()
+
+
+def test_upgrade_scrubs_channel_targets_from_the_audit_log_and_normalises_department_names(scratch_url):
+    import json
+
+    upgrade_database(scratch_url, "0008")
+    engine = make_engine(scratch_url)
+    key = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+    events = [
+        ("channel.create", None, {"type": "wecom", "target": key}),
+        ("channel.update", {"target": key}, {"target": key[::-1]}),
+        ("channel.delete", {"type": "wecom", "target": key[::-1]}, None),
+    ]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO offices (id, name, created_at) VALUES (1, 'o', :now)"), {"now": NOW})
+        for id_, name, aliases in [(1, "市知识产权局", []), (2, "市知识\u200b产权局", []),
+                                   (3, "市ＩＴ\u00ad中心", ["ＩＴ中心", "IT中心"])]:
+            conn.execute(text(
+                "INSERT INTO departments (id, office_id, name, aliases, kind, emails, mobiles, confirmed, created_at)"
+                " VALUES (:id, 1, :name, :aliases, 'unit', '[]', '[]', true, :now)"
+            ), {"id": id_, "name": name, "aliases": json.dumps(aliases), "now": NOW})
+        for id_, (action, before, after) in enumerate(events, start=1):
+            conn.execute(text(
+                "INSERT INTO audit_events (id, office_id, actor_name, action, entity_type, entity_id, before, after,"
+                " created_at) VALUES (:id, 1, 'a', :action, 'channel', 7, :before, :after, :now)"
+            ), {"id": id_, "action": action, "before": json.dumps(before), "after": json.dumps(after), "now": NOW})
+    upgrade_database(scratch_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT before, after FROM audit_events ORDER BY id")).all()
+        stored = repr([[json.loads(v) if isinstance(v, str) else v for v in row] for row in rows])
+        names = conn.execute(text("SELECT name, aliases FROM departments ORDER BY id")).all()
+    engine.dispose()
+    assert key not in stored and key[::-1] not in stored and "key …5aaa" in stored and "key …a396" in stored
+    # The look-alike of an existing name stays: merging two departments is the office's call.
+    assert [(n, json.loads(a) if isinstance(a, str) else a) for n, a in names] == [
+        ("市知识产权局", []), ("市知识\u200b产权局", []), ("市IT中心", ["IT中心"])
+    ]

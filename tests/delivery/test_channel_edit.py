@@ -51,8 +51,9 @@ def test_admin_rotates_the_key_secret_and_mentions_in_place(client, world, sessi
     assert "secret" not in body and "SECnew-0815" not in response.text
     assert _state(session_factory, channel.id)[0] == ("dingtalk", "new-token", "SECnew-0815", ["13800000000"], True)
     [event] = _updates(session_factory, channel.id)
-    assert event.before == {"target": "old-token", "mentions": [], "has_secret": True}
-    assert event.after == {"target": "new-token", "mentions": ["13800000000"], "has_secret": True, "secret_changed": True}
+    # The audit log keeps the masked keys only.
+    assert event.before == {"target": "key …oken", "mentions": [], "has_secret": True}
+    assert event.after == {"target": "key …oken", "mentions": ["13800000000"], "has_secret": True, "secret_changed": True}
 
     # Only what is sent changes; a null or empty secret clears it.
     assert _patch(client, world, channel.id, {"secret": None}).json()["has_secret"] is False
@@ -147,7 +148,8 @@ def test_queued_and_retried_messages_go_to_the_new_target(
     assert _patch(client, world, channel.id, {"target": "fresh-key"}).status_code == 200
     assert dispatch_once(session_factory, settings, now=NOW + timedelta(minutes=1))["sent"] == 1
     retried = client.post(f"/api/v1/notifications/{dead.id}/retry", headers=world.headers("city_admin"))
-    assert retried.status_code == 200 and retried.json()["target"] == "fresh-key"
+    # A notification's target is shown masked, even to the admin.
+    assert retried.status_code == 200 and retried.json()["target"] == "key …-key"
     assert dispatch_once(session_factory, settings, now=NOW + timedelta(minutes=2))["sent"] == 1
 
     assert [m.payload["markdown"]["content"] for m in robot_receiver.received(kind="wecom", key="fresh-key")] == [

