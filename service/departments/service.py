@@ -25,14 +25,19 @@ MAX_EMAIL_LENGTH = 254
 MOBILE = re.compile(r"^\+?[0-9]{5,20}$")
 
 
+_CHINESE_BRACKETS = str.maketrans("()", "（）")
+
+
 def normalize_name(name: str) -> str:
     """The one form of a department name or alias, stored and compared.
 
     Names that look alike are one name: NFKC folds full-width letters and
     compatibility forms, and format characters (Unicode category Cf: zero-width
     space, soft hyphen, right-to-left override, ...) and whitespace are dropped.
+    NFKC also turns the full-width brackets of official names into ASCII ones;
+    they are turned back, so 市委组织部（市人才办） keeps the form it is written in.
     """
-    folded = unicodedata.normalize("NFKC", name)
+    folded = unicodedata.normalize("NFKC", name).translate(_CHINESE_BRACKETS)
     return "".join(c for c in folded if not c.isspace() and unicodedata.category(c) != "Cf")
 
 

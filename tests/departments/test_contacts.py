@@ -107,3 +107,11 @@ def test_a_long_address_is_refused_quickly():
         valid_email("a@" + "b" * 300 + ".test")
     with pytest.raises(Invalid):
         valid_email("a@" + "b." * 100_000 + "@")
+
+
+def test_official_names_keep_their_full_width_brackets():
+    from service.departments.service import normalize_name
+
+    assert normalize_name("市委组织部（市人才办）") == "市委组织部（市人才办）"
+    assert normalize_name("市委组织部(市人才办)") == "市委组织部（市人才办）"
+    assert normalize_name("市委组织部\u200b（市人才办）") == "市委组织部（市人才办）"
