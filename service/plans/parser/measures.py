@@ -19,7 +19,8 @@ def _measure(text: str, assignment: Assignment | None) -> Measure:
     text = _clean(text)
     if assignment is None:
         return Measure(text, deadline=measure_deadline(text))
-    return Measure(text, list(assignment.lead), list(assignment.support), measure_deadline(text))
+    deadline = assignment.deadline or measure_deadline(text)
+    return Measure(text, list(assignment.lead), list(assignment.support), deadline)
 
 
 def annotated_clauses(text: str) -> tuple[list[Measure], str]:

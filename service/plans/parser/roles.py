@@ -1,0 +1,114 @@
+"""Role rules a document states once, and the words around unit names that are not units.
+
+State Council and ministry documents say who leads in a rule sentence inside
+the first annotation — "（发展改革委、财政部负责，排在第一位的为牵头部门，下同）",
+"列第一位的为牵头单位", "逗号前为牵头单位，其余为配合单位" — and later
+annotations only list units. A rule with 下同 holds for the rest of the
+document, one without it for its own annotation. The rule's words are removed
+before the units are read, so they never become a unit or stay in a measure.
+
+Vague tails (…等有关部门, 有关部门 alone) name no unit: they are dropped and
+reported, so the office may name the units. A date in an annotation
+("，2025年6月底前完成") is the measure's deadline, not a unit.
+
+The rules in force while one document is parsed live in a context variable set
+by `document_rules()`; outside it (a table cell) no document rule applies.
+"""
+
+import contextlib
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from .dates import period_end
+
+FIRST_IS_LEAD = "first"
+COMMA_SPLITS = "comma"
+
+_ORDINAL = r"(?:排在?|列|名列|排名)?(?:第一位|第一|首位|前面)"
+_RULES = (
+    (FIRST_IS_LEAD, re.compile(_ORDINAL + r"(?:的|者)?(?:为|是)牵头(?:单位|部门)")),
+    (COMMA_SPLITS, re.compile(r"逗号前(?:的|面的)?(?:为|是)牵头(?:单位|部门)(?:[，,;；]?(?:其余|其他|逗号后)(?:的)?(?:为|是)(?:配合|参与|协办)(?:单位|部门))?")),
+)
+_IN_FORCE_BELOW = re.compile(r"[，,;；]?下同")
+_RULE_PUNCTUATION = "，,;；。 "
+
+# "…，2025年6月底前完成", "2024年底前", "持续推进": a time limit, not a unit.
+_DEADLINE_GROUP = re.compile(
+    r"^(?:于|在)?(?:\d{4}年[^，,;；]{0,12}|\d{1,2}月[^，,;；]{0,8})(?:前|之前|以前|底|内)?(?:完成|落实|出台|建成|到位)?$"
+)
+RECURRING = re.compile(r"^(?:持续推进|长期坚持|持续开展|长期|持续|常态化|每年|每季度|每月|每半年|年度|逐年)")
+
+_VAGUE_TAIL = re.compile(r"等(?:其他)?(?:有关|相关)?(?:部门|单位)?$")
+_VAGUE_WHOLE = re.compile(
+    r"^(?:[市省区县]级|市直|省直|国务院|其他|其它)?(?:各)?(?:其他)?(?:有关|相关)(?:部门|单位|方面)(?:和单位)?$"
+)
+
+
+@dataclass
+class _DocumentRules:
+    rule: str | None = None
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (vague words, annotation)
+
+
+_CURRENT: ContextVar[_DocumentRules | None] = ContextVar("document_rules", default=None)
+
+
+@contextlib.contextmanager
+def document_rules():
+    """Collect the rules stated and the vague names dropped while one document is parsed."""
+    state = _DocumentRules()
+    token = _CURRENT.set(state)
+    try:
+        yield state
+    finally:
+        _CURRENT.reset(token)
+
+
+def take_rule(content: str) -> tuple[str, str | None]:
+    """`content` without its rule sentence, and the rule that holds for it.
+
+    A stated rule with 下同 becomes the document's rule from here on.
+    """
+    state = _CURRENT.get()
+    for rule, pattern in _RULES:
+        match = pattern.search(content)
+        if not match:
+            continue
+        below = _IN_FORCE_BELOW.match(content, match.end())
+        end = below.end() if below else match.end()
+        if below and state is not None:
+            state.rule = rule
+        content = (content[: match.start()].rstrip(_RULE_PUNCTUATION) + "，" + content[end:].lstrip(_RULE_PUNCTUATION)).strip(_RULE_PUNCTUATION)
+        return content, rule
+    return content, state.rule if state else None
+
+
+def is_deadline(group: str) -> bool:
+    return bool(_DEADLINE_GROUP.match(group) or RECURRING.match(group))
+
+
+def deadline_of(group: str) -> str | None:
+    return period_end(group) if _DEADLINE_GROUP.match(group) else None
+
+
+def without_vague(names: list[str], context: str) -> list[str]:
+    """The names that name a unit: 等/等有关部门 tails cut, 有关部门 alone dropped (and reported)."""
+    kept = []
+    for name in names:
+        tail = _VAGUE_TAIL.search(name)
+        if tail and len(name) - len(tail.group(0)) >= 2:
+            if tail.group(0) != "等":
+                _report(tail.group(0), context)
+            name = name[: tail.start()]
+        if _VAGUE_WHOLE.match(name):
+            _report(name, context)
+            continue
+        kept.append(name)
+    return kept
+
+
+def _report(words: str, context: str) -> None:
+    state = _CURRENT.get()
+    if state is not None:
+        state.dropped.append((words, context))
