@@ -126,6 +126,8 @@ def _parse_label_form(content: str, rule: str | None, context: str) -> Assignmen
     if len(pieces) < 3 or pieces[0].strip("，,;；。 "):
         return None
     assignment = Assignment()
+    # After 牵头单位：…, the 责任单位 are the units that work with the lead.
+    leads_named = any(label.startswith(("牵头", "主办")) for label in pieces[1::2])
     for label, names in zip(pieces[1::2], pieces[2::2]):
         names = names.strip("，,;；。 ")
         nested = _parse_suffix_form(names, None, context)
@@ -135,9 +137,10 @@ def _parse_label_form(content: str, rule: str | None, context: str) -> Assignmen
             assignment.deadline = assignment.deadline or nested.deadline
             continue
         groups = [department_list(group, context) for group in _groups(names, assignment)]
-        if rule and label.startswith("责任") and _by_rule(groups, rule, assignment):
+        if rule and label.startswith("责任") and not leads_named and _by_rule(groups, rule, assignment):
             continue
-        _add(assignment, _role_is_lead(label), [name for group in groups for name in group])
+        lead = _role_is_lead(label) and not (leads_named and label.startswith("责任"))
+        _add(assignment, lead, [name for group in groups for name in group])
     return assignment if assignment.lead or assignment.support else None
 
 

@@ -22,8 +22,8 @@ _FULL_BODY = re.compile(
 ITEM_SEPARATORS = "、/"
 # "各县、市、区政府" is one group of units, not 各县 + 市 + 区政府.
 _LEVEL_SERIES = re.compile(r"各[县市区](?:、[县市区]){1,3}(?:人民)?政府")
-# "市级各有关部门及各县市区政府": 及 before 各 joins two lists.
-_AND_EACH = re.compile(r"[及和](?=各)")
+# "市级各有关部门及各县市区政府", "州委编办及州直相关单位": 及 joins two lists.
+_AND_EACH = re.compile(r"[及和](?=各|[市省区县州](?:直|级)|有关|相关|其他)")
 
 
 def is_full_body(name: str) -> bool:
