@@ -116,3 +116,25 @@ def test_control_characters_in_a_text_file_are_dropped_and_page_breaks_end_a_lin
 def test_a_text_file_made_mostly_of_control_characters_is_not_text():
     with pytest.raises(PlanParseError, match="binary"):
         parse_plan_file(("广州市行动计划\x00\x01\x02\x03" * 50).encode(), "plan.txt")
+
+
+NO_ANNOTATIONS = """某区2024年知识产权工作要点
+一、重点任务
+（一）加强保护。开展专项执法行动，全年办理案件100件以上。
+（二）加强宣传。举办知识产权宣传周活动，组织企业培训不少于10场。
+"""
+FURNITURE = "扫一扫在手机打开当前页\n【打印】【关闭】\n浏览次数：1024\n上一篇：关于印发某某办法的通知\n"
+
+
+@pytest.mark.parametrize("plan", ["guangzhou", "no_annotations"])
+def test_web_page_furniture_of_a_reposted_plan_is_removed(plan, guangzhou_text):
+    text = guangzhou_text if plan == "guangzhou" else NO_ANNOTATIONS
+    # As saved from a government site: the page's own words above the plan and glued to its last line.
+    page = (
+        "当前位置：首页 > 政务公开 > 政策文件\n发布时间：2018-01-30 【字体：大 中 小】 打印本页 关闭窗口\n"
+        + text.rstrip("\n")
+        + FURNITURE
+    )
+    reposted = parse_plan_text(page).to_dict()
+    assert reposted == parse_plan_text(text).to_dict()
+    assert not any("扫一扫" in m["text"] for t in reposted["tasks"] for m in t["measures"])

@@ -2,6 +2,7 @@
 
 import re
 
+from .boilerplate import strip_boilerplate
 from .chinese import chinese_number, to_simplified
 from .dates import period_end, plan_year, within_the_year
 from .indicators import extract_indicators
@@ -65,7 +66,7 @@ def parse_text(text: str) -> ParsedPlan:
 
 
 def _parse_text(text: str) -> ParsedPlan:
-    outline = read_outline(text)
+    outline = read_outline(strip_boilerplate(text))
     tasks = []
     for raw in outline.tasks:
         title, measures = split_task(raw)
