@@ -36,7 +36,8 @@ from .checks import check_measures
 from .errors import PlanParseError
 from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
 from .pdf import read_pdf
-from .plan_text import parse_text
+from .plan_text import parse_text, vague_warnings
+from .roles import document_rules
 from .reading import decode_text, read_csv, read_docx, read_xlsx, zip_kind
 from .tables import parse_tables
 
@@ -83,9 +84,17 @@ def _with_checks(plan: ParsedPlan | None) -> ParsedPlan | None:
     return plan
 
 
+def _table_plan(tables: list) -> ParsedPlan | None:
+    with document_rules() as rules:
+        plan = parse_tables(tables)
+    if plan is not None:
+        plan.warnings += vague_warnings(rules.dropped)
+    return plan
+
+
 def _from_docx(data: bytes) -> ParsedPlan:
     text, tables = read_docx(data)
-    table_plan = parse_tables(tables)
+    table_plan = _table_plan(tables)
     if table_plan is None or table_plan.is_empty():
         return parse_plan_text(text)
     text_plan = parse_text(text)
@@ -109,9 +118,9 @@ def parse_plan_file(data: bytes, filename: str) -> ParsedPlan:
     if kind == "docx":
         return _checked(_from_docx(data))
     if kind == "xlsx":
-        return _checked(_with_checks(parse_tables(list(read_xlsx(data).values()))))
+        return _checked(_with_checks(_table_plan(list(read_xlsx(data).values()))))
     if suffix in (".docx", ".xlsx"):
         raise PlanParseError(f"无法读取 {suffix} 文件 (unreadable {suffix} file)")
     if suffix in (".csv", ".tsv"):
-        return _checked(_with_checks(parse_tables([read_csv(data)])))
+        return _checked(_with_checks(_table_plan([read_csv(data)])))
     return parse_plan_text(decode_text(data))

@@ -120,8 +120,8 @@ class _TableReader:
 
     def _read_task(self, row: list[str]) -> None:
         number, title = self.get(row, "number"), self.get(row, "task")
-        if not (number or title):
-            return  # a merged cell: the task above continues
+        if not (number or title) or (not title and self.task and "task" in self.columns):
+            return  # a merged cell: the task above continues (a 序号 beside it numbers the rows)
         line = read_line(title)
         if line.level:
             number, title = number or str(line.number), line.rest
