@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .brackets import bracket_spans, split_outside
 from .chinese import strip_spaces, to_simplified
-from .names import department_list
+from .names import simple_department_list
 from .roles import COMMA_SPLITS, deadline_of, is_deadline, take_rule
 
 _LEAD_SUFFIX = ("牵头负责", "牵头", "负责")
@@ -99,7 +99,7 @@ def _parse_suffix_form(content: str, rule: str | None = None, context: str = "")
     for group in _groups(content, assignment):
         match = _ROLE_SUFFIX.match(group)
         role, names = (match.group(2), match.group(1)) if match else (None, group)
-        parsed.append((role, department_list(names, context)))
+        parsed.append((role, simple_department_list(names, context)))
     leads_named = any(role and role.startswith("牵头") for role, _ in parsed)
     if rule and not leads_named and all(role in (None, "负责") for role, _ in parsed):
         return _by_rule([names for _, names in parsed if names], rule, assignment)
@@ -136,7 +136,7 @@ def _parse_label_form(content: str, rule: str | None, context: str) -> Assignmen
             _add(assignment, False, nested.support)
             assignment.deadline = assignment.deadline or nested.deadline
             continue
-        groups = [department_list(group, context) for group in _groups(names, assignment)]
+        groups = [simple_department_list(group, context) for group in _groups(names, assignment)]
         if rule and label.startswith("责任") and not leads_named and _by_rule(groups, rule, assignment):
             continue
         lead = _role_is_lead(label) and not (leads_named and label.startswith("责任"))
@@ -146,7 +146,9 @@ def _parse_label_form(content: str, rule: str | None, context: str) -> Assignmen
 
 def parse_assignment(content: str) -> Assignment | None:
     """The assignment written in `content` (without parentheses), or None if it is plain text."""
-    simple = _LEAD_MARK.sub(r"\1", strip_spaces(to_simplified(content)))
+    simple = strip_spaces(to_simplified(content))
+    if "牵头" in simple or "主办" in simple:
+        simple = _LEAD_MARK.sub(r"\1", simple)
     simple, rule = take_rule(simple)
     if _LABEL.search(simple):
         return _parse_label_form(simple, rule, content)

@@ -14,7 +14,9 @@ _LEADER_LINE = re.compile(r"(?:牵头|牽頭|分管|责任|責任)?(?:负责|負
 
 
 def _clean(text: str) -> str:
-    return _LEADER_LINE.sub("", text).strip(_EDGE_PUNCTUATION)
+    if "领导" in text or "領導" in text:
+        text = _LEADER_LINE.sub("", text)
+    return text.strip(_EDGE_PUNCTUATION)
 
 
 def _measure(text: str, assignment: Assignment | None) -> Measure:

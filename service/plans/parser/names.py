@@ -54,11 +54,15 @@ def department_list(text: str, context: str = "") -> list[str]:
     Brackets inside a name keep it whole (各县（市、区）政府); vague names
     (有关部门, …等相关单位) are left out and reported against `context`.
     """
-    text = _AND_EACH.sub("、", strip_spaces(to_simplified(text)))
+    return simple_department_list(strip_spaces(to_simplified(text)), context)
+
+
+def simple_department_list(text: str, context: str = "") -> list[str]:
+    """`department_list` of a text already in Simplified Chinese without spaces."""
+    text = _AND_EACH.sub("、", text)
     series = _LEVEL_SERIES.search(text)
     if series:
-        whole = series.group(0)
         before, after = text[: series.start()], text[series.end() :]
-        return department_list(before, context) + [whole] + department_list(after, context)
+        return simple_department_list(before, context) + [series.group(0)] + simple_department_list(after, context)
     items = [item for item in split_outside(text, ITEM_SEPARATORS) if item]
     return expand_list(without_vague(items, context or text))
