@@ -27,6 +27,7 @@ from service.plans.models import ROLE_LEAD, Assignment, Measure, Plan
 from service.plans.parser import PlanParseError, parse_plan_file, parse_plan_text
 from service.plans.parser import model as parsed_model
 from service.plans.parser.checks import MEASURE_CODES, measure_checks, snippet
+from service.plans.parser.pdf import is_pdf, read_pdf
 from service.plans.parser.reading import decode_text, read_docx, zip_kind
 from service.plans.service import create_plan_from_parsed, get_editable_draft, get_plan
 from service.plans.spreadsheet import write_task_table
@@ -216,6 +217,8 @@ def _preview(session: Session, plan: Plan) -> ImportPreview:
 
 def _source_text(data: bytes, filename: str) -> str | None:
     """The document's text, kept with the plan; a 分工表 spreadsheet has none."""
+    if is_pdf(data, filename):
+        return read_pdf(data)
     kind = zip_kind(data)
     if kind == "docx":
         return read_docx(data)[0]

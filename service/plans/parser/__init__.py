@@ -35,7 +35,7 @@ from pathlib import PurePath
 from .checks import check_measures
 from .errors import PlanParseError
 from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
-from .pdf import read_pdf
+from .pdf import is_pdf, read_pdf
 from .plan_text import parse_text, vague_warnings
 from .roles import document_rules
 from .reading import decode_text, read_csv, read_docx, read_xlsx, zip_kind
@@ -110,7 +110,7 @@ def parse_plan_file(data: bytes, filename: str) -> ParsedPlan:
     if not data:
         raise PlanParseError("文件为空 (empty file)")
     suffix = PurePath(filename).suffix.lower()
-    if data.startswith(b"%PDF-") or suffix == ".pdf":
+    if is_pdf(data, filename):
         return parse_plan_text(read_pdf(data))
     if data.startswith(_OLE) or suffix in _OLD_OFFICE:
         raise PlanParseError(_OLD_OFFICE.get(suffix, _OLD_OFFICE[".doc"]))

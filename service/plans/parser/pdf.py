@@ -29,6 +29,10 @@ _EDGE_LINES = 2  # header and footer lines looked at on each page
 _MIN_TEXT_PER_PAGE = 10
 
 
+def is_pdf(data: bytes, filename: str) -> bool:
+    return data.startswith(b"%PDF-") or filename.lower().endswith(".pdf")
+
+
 def read_pdf(data: bytes) -> str:
     import pypdfium2
 
