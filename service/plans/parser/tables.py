@@ -4,7 +4,11 @@ The header row is found among the first rows by its column names, compared in
 Simplified Chinese without spaces. Rows before it give the title and doc
 number. A row whose only value sits in the first column is a section heading
 (and closes the current task). Blank task cells repeat the task above,
-because 分工表 usually merge the task cells of its measures. A sheet with
+because 分工表 usually merge the task cells of its measures (a 序号 beside a
+blank task cell numbers the rows). Without a measure column, each row's
+工作任务 is its measure; with two task columns (重点任务 | 工作任务) the second
+is. A recurring time limit (持续推进, 长期坚持, 每季度) has no date and is not
+an error. A sheet with
 阶段 and 时限 columns lists the phases, one headed 指标, 目标值 the indicators
 (as `service.plans.spreadsheet` writes them).
 """
