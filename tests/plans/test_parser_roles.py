@@ -127,3 +127,18 @@ def test_a_deadline_inside_the_annotation_goes_to_the_measure():
     assert (first.lead, first.support, first.deadline) == (["财政部"], ["发展改革委"], "2025-06-30")
     assert (second.lead, second.support, second.deadline) == (["财政部"], [], None)
     assert "2025" not in first.text
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "注：各项任务的责任单位中，排在第一位的单位为牵头单位。",
+        "（各项任务责任单位中，列第一位的为牵头单位）",
+    ],
+)
+def test_a_rule_noted_once_outside_the_annotations_holds_for_the_whole_document(note):
+    text = "\n".join([
+        "某市某某工作方案", note, "一、重点任务",
+        "1.推进甲项工作。（市发展改革委、市财政局负责）", "2.推进乙项工作。（市商务局、市财政局）",
+    ])
+    assert roles(parse_plan_text(text)) == [(["市发展改革委"], ["市财政局"]), (["市商务局"], ["市财政局"])]

@@ -38,7 +38,7 @@ _LABEL_IN_TEXT = re.compile(
 )
 _BETWEEN_LABELS = re.compile(r"^[\s。；;，,]*$")
 # A unit's name ends in the word for a body; a bracket under a document rule lists nothing else.
-_UNIT_END = re.compile(r"(?:[委局部办厅院会署行所处室司府团队站社校联关组台馆]|中心|政府|集团|公司|[省市区县州])$")
+_UNIT_END = re.compile(r"(?:[委局部办厅院会署行所处室司府团队站社校联关组台馆]|中心|街道|乡镇|地区|单位|[省市区县州])$")
 
 
 @dataclass
@@ -80,7 +80,7 @@ def _groups(content: str, assignment: Assignment) -> list[str]:
 def _looks_like_unit(name: str) -> bool:
     if name.endswith(("〕", ")", "）")):  # 市委组织部〔市人才办〕: the body is named before the bracket
         name = name[: max(name.rfind("〔"), name.rfind("("), name.rfind("（"))]
-    return name.startswith("各") or bool(_UNIT_END.search(name))
+    return bool(_UNIT_END.search(name))
 
 
 def _by_rule(groups: list[list[str]], rule: str, assignment: Assignment) -> Assignment | None:

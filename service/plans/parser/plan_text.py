@@ -10,7 +10,7 @@ from .checks import check_measures, snippet
 from .measures import measures_outside_tasks, split_task
 from .model import ParsedPlan, ParseWarning, Phase, Task
 from .outline import Line, read_outline
-from .roles import document_rules
+from .roles import document_rules, noted_rule
 
 _PHASE = re.compile(r"^(?P<name>[^:：，,。()（）]{2,15}?(?:阶段|階段))\s*[:：(（]\s*(?P<when>[^。]*)")
 _FIRST_MANDATORY = re.compile(r"前([\d一二三四五六七八九十]+)项(?:任务)?(?:为|是|属于)?必做")
@@ -60,6 +60,7 @@ def vague_warnings(dropped: list[tuple[str, str]]) -> list[ParseWarning]:
 
 def parse_text(text: str) -> ParsedPlan:
     with document_rules() as rules:
+        rules.rule = noted_rule(text)
         plan = _parse_text(text)
     plan.warnings += vague_warnings(rules.dropped)
     return plan

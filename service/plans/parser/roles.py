@@ -20,6 +20,7 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from .chinese import strip_spaces, to_simplified
 from .dates import period_end
 
 FIRST_IS_LEAD = "first"
@@ -27,9 +28,13 @@ COMMA_SPLITS = "comma"
 
 _ORDINAL = r"(?:排在?|列|名列|排名)?(?:第一位|第一|首位|前面)"
 _RULES = (
-    (FIRST_IS_LEAD, re.compile(_ORDINAL + r"(?:的|者)?(?:为|是)牵头(?:单位|部门)")),
+    (FIRST_IS_LEAD, re.compile(_ORDINAL + r"(?:的|者)?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)")),
     (COMMA_SPLITS, re.compile(r"逗号前(?:的|面的)?(?:为|是)牵头(?:单位|部门)(?:[，,;；]?(?:其余|其他|逗号后)(?:的)?(?:为|是)(?:配合|参与|协办)(?:单位|部门))?")),
 )
+# Words every rule sentence has, in either script: only lines holding one are read whole.
+_RULE_HINT = re.compile(r"第一|首位|逗[号號]前")
+# A unit's name before the rule words, as in "（发展改革委、财政部负责，排在第一位的…": an annotation.
+_UNIT_BEFORE_RULE = re.compile(r"[委局部办厅院会署行府]")
 _IN_FORCE_BELOW = re.compile(r"[，,;；]?下同")
 _RULE_PUNCTUATION = "，,;；。 "
 
@@ -81,6 +86,33 @@ def take_rule(content: str) -> tuple[str, str | None]:
         content = (content[: match.start()].rstrip(_RULE_PUNCTUATION) + "，" + content[end:].lstrip(_RULE_PUNCTUATION)).strip(_RULE_PUNCTUATION)
         return content, rule
     return content, state.rule if state else None
+
+
+def noted_rule(text: str) -> str | None:
+    """A rule stated once for the whole document outside any annotation.
+
+    "注：各项任务排在第一位的为牵头单位" or a bracket holding nothing but the
+    rule; a rule inside an annotation that lists units is read with it.
+    """
+    checked = -1
+    for hint in _RULE_HINT.finditer(text):
+        start = text.rfind("\n", 0, hint.start()) + 1
+        if start == checked:
+            continue
+        checked, end = start, text.find("\n", hint.end())
+        line = strip_spaces(to_simplified(text[start : end if end >= 0 else len(text)]))
+        for rule, pattern in _RULES:
+            if any(not _inside_a_list(line, match.start()) for match in pattern.finditer(line)):
+                return rule
+    return None
+
+
+def _inside_a_list(text: str, position: int) -> bool:
+    """Whether the bracket around `position` also names units (一个注释, not a note)."""
+    opening = max(text.rfind(char, max(0, position - 300), position) for char in "(（〔〈")
+    if opening < 0 or any(char in text[opening:position] for char in ")）〕〉\n"):
+        return False
+    return bool(_UNIT_BEFORE_RULE.search(text, opening + 1, position))
 
 
 def is_deadline(group: str) -> bool:
