@@ -142,3 +142,13 @@ def test_a_rule_noted_once_outside_the_annotations_holds_for_the_whole_document(
         "1.推进甲项工作。（市发展改革委、市财政局负责）", "2.推进乙项工作。（市商务局、市财政局）",
     ])
     assert roles(parse_plan_text(text)) == [(["市发展改革委"], ["市财政局"]), (["市商务局"], ["市财政局"])]
+
+
+def test_a_xiatong_rule_in_a_part_read_after_the_tasks_still_holds_for_them():
+    text = "\n".join([
+        "某市某某工作方案", "一、总体目标",
+        "到2025年，营商环境明显改善。（市发展改革委、市财政局负责，排在第一位的为牵头单位，下同）",
+        "二、重点任务", "1.推进甲项工作。（市商务局、市财政局负责）",
+    ])
+    plan = parse_plan_text(text)
+    assert roles(plan) == [(["市商务局"], ["市财政局"]), (["市发展改革委"], ["市财政局"])]

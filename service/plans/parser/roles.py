@@ -3,16 +3,18 @@
 State Council and ministry documents say who leads in a rule sentence inside
 the first annotation — "（发展改革委、财政部负责，排在第一位的为牵头部门，下同）",
 "列第一位的为牵头单位", "逗号前为牵头单位，其余为配合单位" — and later
-annotations only list units. A rule with 下同 holds for the rest of the
-document, one without it for its own annotation. The rule's words are removed
-before the units are read, so they never become a unit or stay in a measure.
+annotations only list units. A rule with 下同, or noted apart from any
+annotation, holds for the document (see `noted_rule`); one without 下同 inside
+an annotation holds for that annotation. The rule's words are removed before
+the units are read, so they never become a unit or stay in a measure.
 
 Vague tails (…等有关部门, 有关部门 alone) name no unit: they are dropped and
 reported, so the office may name the units. A date in an annotation
 ("，2025年6月底前完成") is the measure's deadline, not a unit.
 
-The rules in force while one document is parsed live in a context variable set
-by `document_rules()`; outside it (a table cell) no document rule applies.
+The rule in force and the vague names dropped while one document is parsed
+live in a context variable set by `document_rules()`; outside it no document
+rule applies.
 """
 
 import contextlib
@@ -89,10 +91,13 @@ def take_rule(content: str) -> tuple[str, str | None]:
 
 
 def noted_rule(text: str) -> str | None:
-    """A rule stated once for the whole document outside any annotation.
+    """The rule the document states for all its annotations, or None.
 
-    "注：各项任务排在第一位的为牵头单位" or a bracket holding nothing but the
-    rule; a rule inside an annotation that lists units is read with it.
+    A note ("注：各项任务排在第一位的为牵头单位", a bracket holding nothing but
+    the rule) or a rule with 下同. 下同 means "from here on", and the rule's
+    annotation comes first in the documents that use it; but parts such as
+    总体目标 are read after the tasks, so the rule is in force from the start.
+    A rule without 下同 inside an annotation is read with that annotation.
     """
     checked = -1
     for hint in _RULE_HINT.finditer(text):
@@ -102,8 +107,9 @@ def noted_rule(text: str) -> str | None:
         checked, end = start, text.find("\n", hint.end())
         line = strip_spaces(to_simplified(text[start : end if end >= 0 else len(text)]))
         for rule, pattern in _RULES:
-            if any(not _inside_a_list(line, match.start()) for match in pattern.finditer(line)):
-                return rule
+            for match in pattern.finditer(line):
+                if _IN_FORCE_BELOW.match(line, match.end()) or not _inside_a_list(line, match.start()):
+                    return rule
     return None
 
 
