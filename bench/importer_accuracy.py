@@ -7,7 +7,9 @@ file is written here as a .docx table (no task column: each row's 工作任务 i
 the measure) and as an .xlsx sheet (重点任务 merged down its rows).
 
 Prints one JSON line per document, then one per style:
-{"document" | "style", "precision", "recall", "f1", "expected", "found", "correct"}.
+{"document" | "style", "precision", "recall", "f1", "expected", "found", "correct"},
+a document's line also with "deadlines" (measures whose expectation gives a
+deadline) and "deadlines_correct".
 """
 
 import io
@@ -69,16 +71,18 @@ def _key(text: str) -> str:
     return strip_spaces(to_simplified(text))
 
 
-def parsed_triples(plan, fragments: list[str]) -> set[tuple]:
-    """(expected measure index, or the text when none matches, unit, role) for every parsed assignment."""
-    found = set()
+def parsed_triples(plan, fragments: list[str]) -> tuple[set[tuple], dict]:
+    """(expected measure index, or the text when none matches, unit, role) for every parsed assignment,
+    and each matched measure's deadline by index."""
+    found, deadlines = set(), {}
     rows = [(t.title, m) for t in plan.tasks for m in t.measures] + [("", m) for m in plan.measures_outside_tasks]
     for title, measure in rows:
         text, with_title = _key(measure.text), _key(title) + _key(measure.text)
         index = next((i for i, f in enumerate(fragments) if text.startswith(f) or with_title.startswith(f)), text)
         found |= {(index, name, "lead") for name in measure.lead}
         found |= {(index, name, "support") for name in measure.support}
-    return found
+        deadlines.setdefault(index, measure.deadline)
+    return found, deadlines
 
 
 def score(correct: int, expected: int, found: int) -> dict:
@@ -89,25 +93,28 @@ def score(correct: int, expected: int, found: int) -> dict:
             "expected": expected, "found": found, "correct": correct}
 
 
-def evaluate(entry: dict) -> tuple[int, int, int]:
+def evaluate(entry: dict) -> tuple[int, int, int, dict]:
     expected_file = DATA / entry.get("expected", f"{entry['name']}.expected.json")
     measures = json.loads(expected_file.read_text(encoding="utf-8"))["measures"]
     fragments = [_key(m["measure"]) for m in measures]
     expected = {(i, name, role) for i, m in enumerate(measures) for role in ("lead", "support") for name in m[role]}
     data, filename = document_bytes(entry)
-    found = parsed_triples(parse_plan_file(data, filename), fragments)
-    return len(found & expected), len(expected), len(found)
+    found, deadlines = parsed_triples(parse_plan_file(data, filename), fragments)
+    dated = [i for i, m in enumerate(measures) if "deadline" in m]
+    right = sum(1 for i in dated if deadlines.get(i) == measures[i]["deadline"])
+    return len(found & expected), len(expected), len(found), {"deadlines": len(dated), "deadlines_correct": right}
 
 
 def main() -> int:
     entries = json.loads((DATA / "documents.json").read_text(encoding="utf-8"))
     styles: dict[str, list[int]] = {}
     for entry in entries:
-        correct, expected, found = evaluate(entry)
+        correct, expected, found, dates = evaluate(entry)
         totals = styles.setdefault(entry["style"], [0, 0, 0])
         for i, value in enumerate((correct, expected, found)):
             totals[i] += value
-        print(json.dumps({"document": entry["name"], "style": entry["style"]} | score(correct, expected, found), ensure_ascii=False))
+        line = {"document": entry["name"], "style": entry["style"]} | score(correct, expected, found) | dates
+        print(json.dumps(line, ensure_ascii=False))
     for style, (correct, expected, found) in styles.items():
         print(json.dumps({"style": style} | score(correct, expected, found), ensure_ascii=False))
     return 0

@@ -24,3 +24,6 @@ def test_every_style_scores_f1_of_at_least_095():
     assert documents["guangzhou_2018"]["correct"] == documents["guangzhou_2018"]["expected"] == 179
     # Support units are found, not only leads (the rule styles gave none before).
     assert documents["state_council_style"]["correct"] == 21
+    # Time limits written in an annotation or a table's 完成时限 column reach their measures.
+    assert all(line["deadlines_correct"] == line["deadlines"] for line in documents.values())
+    assert sum(line["deadlines"] for line in documents.values()) == 7

@@ -10,7 +10,7 @@ from .checks import check_measures, snippet
 from .measures import measures_outside_tasks, split_task
 from .model import ParsedPlan, ParseWarning, Phase, Task
 from .outline import Line, read_outline
-from .roles import document_rules, noted_rule
+from .roles import document_rules, noted_rule, set_plan_year
 
 _PHASE = re.compile(r"^(?P<name>[^:：，,。()（）]{2,15}?(?:阶段|階段))\s*[:：(（]\s*(?P<when>[^。]*)")
 _FIRST_MANDATORY = re.compile(r"前([\d一二三四五六七八九十]+)项(?:任务)?(?:为|是|属于)?必做")
@@ -68,6 +68,8 @@ def parse_text(text: str) -> ParsedPlan:
 
 def _parse_text(text: str) -> ParsedPlan:
     outline = read_outline(strip_boilerplate(text))
+    year = plan_year(outline.title)
+    set_plan_year(year)
     tasks = []
     for raw in outline.tasks:
         title, measures = split_task(raw)
@@ -82,7 +84,6 @@ def _parse_text(text: str) -> ParsedPlan:
         measures_outside_tasks=measures_outside_tasks(outline.loose_lines),
         indicators=extract_indicators(outline.body),
     )
-    year = plan_year(outline.title)
     for measure in plan.all_measures():
         measure.deadline = measure.deadline or within_the_year(measure.text, year)
     plan.warnings = warnings + check_measures(plan)

@@ -54,10 +54,17 @@ _VAGUE_WHOLE = re.compile(r"^[\u4e00-\u9fff]{0,5}?(?:其他|其它)?(?:有关|�
 @dataclass
 class _DocumentRules:
     rule: str | None = None
+    year: int | None = None  # the one year a plan's title names, for "6月底前"
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (vague words, annotation)
 
 
 _CURRENT: ContextVar[_DocumentRules | None] = ContextVar("document_rules", default=None)
+
+
+def set_plan_year(year: int | None) -> None:
+    state = _CURRENT.get()
+    if state is not None:
+        state.year = year
 
 
 @contextlib.contextmanager
@@ -126,7 +133,13 @@ def is_deadline(group: str) -> bool:
 
 
 def deadline_of(group: str) -> str | None:
-    return period_end(group) if _DEADLINE_GROUP.match(group) else None
+    """The date of a time limit in an annotation; "6月底完成" is in the plan's own year."""
+    if not _DEADLINE_GROUP.match(group):
+        return None
+    state = _CURRENT.get()
+    if not group[0].isdigit() or group[:4].isdigit() or state is None or state.year is None:
+        return period_end(group)
+    return period_end(f"{state.year}年{group}")
 
 
 def without_vague(names: list[str], context: str) -> list[str]:
