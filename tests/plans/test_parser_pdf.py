@@ -88,3 +88,22 @@ def test_a_damaged_pdf_is_refused_in_words():
 def test_old_office_and_wps_files_say_what_to_upload_instead(data, filename, hint):
     with pytest.raises(PlanParseError, match=hint):
         parse_plan_file(data, filename)
+
+
+def test_page_numbers_and_running_headers_go_and_wrapped_lines_join():
+    from service.plans.parser.pdf import join_wrapped, strip_furniture
+
+    header, width = "某市人民政府办公室文件", "甲" * 30
+    pages = [
+        [header, f"一、重点任务{n}", width, "续行。", f"第 {n} 页 共 3 页"] for n in (1, 2, 3)
+    ]
+    lines = strip_furniture(pages)
+    assert header not in lines and not any("页" in line for line in lines)
+    assert join_wrapped(lines) == ["一、重点任务1", width + "续行。", "一、重点任务2", width + "续行。", "一、重点任务3", width + "续行。"]
+
+
+def test_a_full_line_that_ends_a_sentence_keeps_the_heading_after_it():
+    from service.plans.parser.pdf import join_wrapped
+
+    full = "乙" * 29 + "。"
+    assert join_wrapped(["标题", full, "（二）下一个任务", full, "正文继续"]) == ["标题", full, "（二）下一个任务", full + "正文继续"]

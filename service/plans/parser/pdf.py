@@ -60,7 +60,11 @@ def strip_furniture(pages: list[list[str]]) -> list[str]:
     edges = Counter()
     for lines in pages:
         edges.update({_DIGITS.sub("#", line) for line in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]})
-    repeated = {line for line, count in edges.items() if len(pages) >= 3 and count >= len(pages) / 2}
+    repeated = {
+        line
+        for line, count in edges.items()
+        if len(pages) >= 3 and count >= len(pages) / 2 and _may_be_furniture(line)
+    }
     kept = []
     for lines in pages:
         for index, line in enumerate(lines):
@@ -69,6 +73,11 @@ def strip_furniture(pages: list[list[str]]) -> list[str]:
                 continue
             kept.append(line)
     return kept
+
+
+def _may_be_furniture(line: str) -> bool:
+    """A heading or a sentence that recurs at a page's edge is still the plan's text."""
+    return read_line(line).level is None and not line.endswith(_SENTENCE_END)
 
 
 def _width(line: str) -> int:
