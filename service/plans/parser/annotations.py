@@ -148,7 +148,7 @@ def parse_assignment(content: str) -> Assignment | None:
     """The assignment written in `content` (without parentheses), or None if it is plain text."""
     simple = strip_spaces(to_simplified(content))
     if "牵头" in simple or "主办" in simple:
-        simple = _LEAD_MARK.sub(r"\1", simple)
+        simple = _LEAD_MARK.sub(r"\1，", simple)  # "A（牵头）、B": the mark ends the lead group
     simple, rule = take_rule(simple)
     if _LABEL.search(simple):
         return _parse_label_form(simple, rule, content)
