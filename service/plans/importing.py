@@ -144,13 +144,13 @@ def suggest_departments(session: Session, office_id: int, name: str, limit: int 
     return _rank(name, _directory(session, office_id), limit)
 
 
-def _recorded_warnings(session: Session, plan_id: int) -> list[dict]:
+def _recorded_import(session: Session, plan_id: int) -> dict:
     event = session.scalars(
         select(AuditEvent)
         .where(AuditEvent.entity_type == "plan", AuditEvent.entity_id == plan_id, AuditEvent.action == IMPORT_ACTION)
         .order_by(AuditEvent.id.desc())
     ).first()
-    return list((event.after or {}).get("warnings", [])) if event else []
+    return (event.after or {}) if event else {}
 
 
 def _link_to_measures(warnings: list[dict], plan: Plan) -> list[dict]:
@@ -172,14 +172,15 @@ def current_warnings(session: Session, plan: Plan) -> list[dict]:
     """
     parsed, measures = rows_as_parsed(session, plan)
     dated = {m.id for m in measures if m.deadline}
+    recorded = _recorded_import(session, plan.id)
     kept = [
         {"measure_id": None} | w
-        for w in _recorded_warnings(session, plan.id)
+        for w in recorded.get("warnings", [])
         if w["code"] not in MEASURE_CODES and w.get("measure_id") not in dated
     ]
     checked = [
         asdict(warning) | {"measure_id": None if index is None else measures[index].id}
-        for index, warning in measure_checks(parsed)
+        for index, warning in measure_checks(parsed, free_text=not recorded.get("from_table"))
     ]
     return kept + checked
 
@@ -271,6 +272,7 @@ def import_plan(
         session, actor, IMPORT_ACTION, "plan", created.plan.id,
         after={
             "filename": filename,
+            "from_table": parsed.from_table,
             "warnings": _link_to_measures(warnings, created.plan),
             "unmatched_departments": created.unmatched_departments,
         },

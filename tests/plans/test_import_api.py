@@ -192,3 +192,25 @@ def test_a_doc_file_is_refused_with_what_to_upload_instead(client, world):
     response = _import_file(client, world, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "方案.doc")
     assert response.status_code in (400, 422)
     assert "另存为” .docx" in response.json()["detail"]
+
+
+def test_a_task_table_gives_no_single_mention_warnings_before_or_after_an_edit(client, world):
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["某市重点任务分工表"])
+    book.active.append(["序号", "工作任务", "牵头单位", "配合单位", "完成时限"])
+    book.active.append(["1", "推行高频事项全程网办", "市政务服务局", "市大数据局", "2030年6月底前"])
+    book.active.append(["2", "开展双随机抽查", "市市场监管局", "市司法局", "持续推进"])
+    out = io.BytesIO()
+    book.save(out)
+    response = _import_file(client, world, out.getvalue(), "分工表.xlsx")
+    assert response.status_code == 201, response.text
+    plan_id = response.json()["plan"]["id"]
+    # The preview re-checks the draft's rows: still read as a table.
+    again = client.get(f"/api/v1/plans/{plan_id}/import-preview", headers=world.headers("city_admin")).json()
+    for preview in (response.json()["preview"], again):
+        assert preview["measures"] == 2
+        assert not [w for w in preview["warnings"] if w["code"] in ("single_mention", "bad_date")]

@@ -80,6 +80,7 @@ def parse_plan_text(text: str) -> ParsedPlan:
 
 def _with_checks(plan: ParsedPlan | None) -> ParsedPlan | None:
     if plan is not None:
+        plan.from_table = True
         plan.warnings += check_measures(plan, free_text=False)
     return plan
 
