@@ -154,3 +154,17 @@ def test_a_xiatong_rule_in_a_part_read_after_the_tasks_still_holds_for_them():
     ])
     plan = parse_plan_text(text)
     assert roles(plan) == [(["市商务局"], ["市财政局"]), (["市发展改革委"], ["市财政局"])]
+
+
+def test_units_a_note_makes_responsible_for_every_later_measure_are_added_to_them():
+    plan = plan_of(
+        "争取省级专项资金。(责任单位:市工信局、市财政局，各县区人民政府。以下政策措施均需各县区人民政府、园区管委会落实，不再单独列出)",
+        "成立工作专班。(责任单位:市工信局)",
+        "开展培训。（市人社局牵头，市工信局配合）",
+    )
+    assert roles(plan) == [
+        (["市工信局", "市财政局", "各县区人民政府", "园区管委会"], []),
+        (["市工信局", "各县区人民政府", "园区管委会"], []),
+        (["市人社局"], ["市工信局", "各县区人民政府", "园区管委会"]),
+    ]
+    assert not any("列出" in name for m in plan.all_measures() for name in m.lead + m.support)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .brackets import bracket_spans, split_outside
 from .chinese import strip_spaces, to_simplified
 from .names import simple_department_list
-from .roles import COMMA_SPLITS, deadline_of, is_deadline, take_rule
+from .roles import COMMA_SPLITS, deadline_of, is_deadline, set_standing, standing_units, take_rule, take_standing
 
 _LEAD_SUFFIX = ("牵头负责", "牵头", "负责")
 _SUPPORT_SUFFIX = ("配合", "参与", "协同", "协办")
@@ -150,9 +150,18 @@ def parse_assignment(content: str) -> Assignment | None:
     if "牵头" in simple or "主办" in simple:
         simple = _LEAD_MARK.sub(r"\1，", simple)  # "A（牵头）、B": the mark ends the lead group
     simple, rule = take_rule(simple)
+    simple, standing = take_standing(simple)
+    if standing:
+        set_standing(simple_department_list(standing, content))
     if _LABEL.search(simple):
-        return _parse_label_form(simple, rule, content)
-    return _parse_suffix_form(simple, rule, content)
+        assignment = _parse_label_form(simple, rule, content)
+    else:
+        assignment = _parse_suffix_form(simple, rule, content)
+    if assignment:
+        # Units a note made responsible for every later measure: lead where the annotation names no support.
+        listed = assignment.lead + assignment.support
+        _add(assignment, not assignment.support, [name for name in standing_units() if name not in listed])
+    return assignment
 
 
 def _merged(found: list[Annotation], text: str) -> list[Annotation]:

@@ -39,6 +39,9 @@ _RULE_HINT = re.compile(r"第一|首位|逗[号號]前")
 _UNIT_BEFORE_RULE = re.compile(r"[委局部办厅院会署行府]")
 _IN_FORCE_BELOW = re.compile(r"[，,;；]?下同")
 _RULE_PUNCTUATION = "，,;；。 "
+_STANDING = re.compile(
+    r"以下[\u4e00-\u9fff]{0,12}?均(?:需|须|由|要)([^。；;]{2,80}?)(?:负责)?(?:落实|实施|执行)[，,]?不再(?:单独|一一|逐项|逐一)?列出"
+)
 
 # "…，2025年6月底前完成", "2024年底前", "持续推进": a time limit, not a unit.
 _DEADLINE_GROUP = re.compile(
@@ -54,6 +57,7 @@ _VAGUE_WHOLE = re.compile(r"^[\u4e00-\u9fff]{0,5}?(?:其他|其它)?(?:有关|�
 @dataclass
 class _DocumentRules:
     rule: str | None = None
+    standing: list[str] = field(default_factory=list)  # "以下…均需X落实，不再单独列出": X in every later measure
     year: int | None = None  # the one year a plan's title names, for "6月底前"
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (vague words, annotation)
 
@@ -95,6 +99,28 @@ def take_rule(content: str) -> tuple[str, str | None]:
         content = (content[: match.start()].rstrip(_RULE_PUNCTUATION) + "，" + content[end:].lstrip(_RULE_PUNCTUATION)).strip(_RULE_PUNCTUATION)
         return content, rule
     return content, state.rule if state else None
+
+
+def take_standing(content: str) -> tuple[str, str | None]:
+    """`content` without a "以下政策措施均需X落实，不再单独列出" note, and X (a unit list) or None.
+
+    X is then responsible for every later measure too, though not listed there.
+    """
+    match = _STANDING.search(content)
+    if not match:
+        return content, None
+    return (content[: match.start()] + content[match.end() :]).strip(_RULE_PUNCTUATION), match.group(1)
+
+
+def set_standing(names: list[str]) -> None:
+    state = _CURRENT.get()
+    if state is not None and names:
+        state.standing = names
+
+
+def standing_units() -> list[str]:
+    state = _CURRENT.get()
+    return state.standing if state else []
 
 
 def noted_rule(text: str) -> str | None:
