@@ -8,7 +8,8 @@ annotation, holds for the document (see `noted_rule`); one without 下同 inside
 an annotation holds for that annotation. The rule's words are removed before
 the units are read, so they never become a unit or stay in a measure.
 
-Vague tails (…等有关部门, 有关部门 alone) name no unit: they are dropped and
+A note "以下政策措施均需X落实，不再单独列出" makes X responsible for every
+later measure (`take_standing`). Vague tails (…等有关部门, 有关部门 alone) name no unit: they are dropped and
 reported, so the office may name the units. A date in an annotation
 ("，2025年6月底前完成") is the measure's deadline, not a unit.
 
