@@ -27,7 +27,7 @@ def _read(file: Path) -> bytes:
 
 
 @plan_app.command()
-def parse(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.xlsx/.csv")) -> None:
+def parse(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.pdf/.xlsx/.csv")) -> None:
     """Print the parsed plan as JSON, without touching a database."""
     data = _read(file)
     try:
@@ -38,7 +38,7 @@ def parse(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.xl
 
 
 @plan_app.command("import")
-def import_(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.xlsx/.csv")) -> None:
+def import_(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.pdf/.xlsx/.csv")) -> None:
     """Import a plan as a draft into the default office; print the preview as JSON."""
     from service.auth.actor import Actor
     from service.bootstrap import open_database

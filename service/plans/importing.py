@@ -27,6 +27,7 @@ from service.plans.models import ROLE_LEAD, Assignment, Measure, Plan
 from service.plans.parser import PlanParseError, parse_plan_file, parse_plan_text
 from service.plans.parser import model as parsed_model
 from service.plans.parser.checks import MEASURE_CODES, measure_checks, snippet
+from service.plans.parser.pdf import is_pdf, read_pdf
 from service.plans.parser.reading import decode_text, read_docx, zip_kind
 from service.plans.service import create_plan_from_parsed, get_editable_draft, get_plan
 from service.plans.spreadsheet import write_task_table
@@ -143,13 +144,13 @@ def suggest_departments(session: Session, office_id: int, name: str, limit: int 
     return _rank(name, _directory(session, office_id), limit)
 
 
-def _recorded_warnings(session: Session, plan_id: int) -> list[dict]:
+def _recorded_import(session: Session, plan_id: int) -> dict:
     event = session.scalars(
         select(AuditEvent)
         .where(AuditEvent.entity_type == "plan", AuditEvent.entity_id == plan_id, AuditEvent.action == IMPORT_ACTION)
         .order_by(AuditEvent.id.desc())
     ).first()
-    return list((event.after or {}).get("warnings", [])) if event else []
+    return (event.after or {}) if event else {}
 
 
 def _link_to_measures(warnings: list[dict], plan: Plan) -> list[dict]:
@@ -171,14 +172,15 @@ def current_warnings(session: Session, plan: Plan) -> list[dict]:
     """
     parsed, measures = rows_as_parsed(session, plan)
     dated = {m.id for m in measures if m.deadline}
+    recorded = _recorded_import(session, plan.id)
     kept = [
         {"measure_id": None} | w
-        for w in _recorded_warnings(session, plan.id)
+        for w in recorded.get("warnings", [])
         if w["code"] not in MEASURE_CODES and w.get("measure_id") not in dated
     ]
     checked = [
         asdict(warning) | {"measure_id": None if index is None else measures[index].id}
-        for index, warning in measure_checks(parsed)
+        for index, warning in measure_checks(parsed, free_text=not recorded.get("from_table"))
     ]
     return kept + checked
 
@@ -216,6 +218,8 @@ def _preview(session: Session, plan: Plan) -> ImportPreview:
 
 def _source_text(data: bytes, filename: str) -> str | None:
     """The document's text, kept with the plan; a 分工表 spreadsheet has none."""
+    if is_pdf(data, filename):
+        return read_pdf(data)
     kind = zip_kind(data)
     if kind == "docx":
         return read_docx(data)[0]
@@ -268,6 +272,7 @@ def import_plan(
         session, actor, IMPORT_ACTION, "plan", created.plan.id,
         after={
             "filename": filename,
+            "from_table": parsed.from_table,
             "warnings": _link_to_measures(warnings, created.plan),
             "unmatched_departments": created.unmatched_departments,
         },

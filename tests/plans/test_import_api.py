@@ -8,6 +8,7 @@ from service.plans.parser import parse_plan_text
 from tests.factories import NOW
 
 from .conftest import seed_path
+from .test_parser_pdf import needs_font, pdf_bytes
 
 
 def _seed() -> bytes:
@@ -177,3 +178,39 @@ def test_task_table_round_trip_through_the_api(client, world, session_factory):
     second_tree = _tree_by_names(client.get(f"/api/v1/plans/{second_id}", headers=headers).json(), names)
     assert len(first_tree["tasks"]) == 17
     assert second_tree == first_tree
+
+
+@needs_font
+def test_a_text_pdf_imports_like_the_text(client, world, guangzhou_text):
+    response = _import_file(client, world, pdf_bytes(guangzhou_text), "广州.pdf")
+    assert response.status_code == 201, response.text
+    preview = response.json()["preview"]
+    assert (preview["tasks"], preview["measures"], preview["phases"]) == (17, 61, 4)
+
+
+def test_a_doc_file_is_refused_with_what_to_upload_instead(client, world):
+    response = _import_file(client, world, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "方案.doc")
+    assert response.status_code in (400, 422)
+    assert "另存为” .docx" in response.json()["detail"]
+
+
+def test_a_task_table_gives_no_single_mention_warnings_before_or_after_an_edit(client, world):
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["某市重点任务分工表"])
+    book.active.append(["序号", "工作任务", "牵头单位", "配合单位", "完成时限"])
+    book.active.append(["1", "推行高频事项全程网办", "市政务服务局", "市大数据局", "2030年6月底前"])
+    book.active.append(["2", "开展双随机抽查", "市市场监管局", "市司法局", "持续推进"])
+    out = io.BytesIO()
+    book.save(out)
+    response = _import_file(client, world, out.getvalue(), "分工表.xlsx")
+    assert response.status_code == 201, response.text
+    plan_id = response.json()["plan"]["id"]
+    # The preview re-checks the draft's rows: still read as a table.
+    again = client.get(f"/api/v1/plans/{plan_id}/import-preview", headers=world.headers("city_admin")).json()
+    for preview in (response.json()["preview"], again):
+        assert preview["measures"] == 2
+        assert not [w for w in preview["warnings"] if w["code"] in ("single_mention", "bad_date")]

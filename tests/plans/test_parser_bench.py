@@ -16,3 +16,5 @@ def test_bench_prints_seconds_per_mb_as_last_line():
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["bytes"] >= 1_000_000
     assert figures["seconds"] > 0 and figures["seconds_per_mb"] > 0
+    if Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists():
+        assert figures["pdf_pages"] == 100 and figures["pdf_seconds"] > 0

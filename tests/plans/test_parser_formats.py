@@ -116,3 +116,76 @@ def test_control_characters_in_a_text_file_are_dropped_and_page_breaks_end_a_lin
 def test_a_text_file_made_mostly_of_control_characters_is_not_text():
     with pytest.raises(PlanParseError, match="binary"):
         parse_plan_file(("广州市行动计划\x00\x01\x02\x03" * 50).encode(), "plan.txt")
+
+
+NO_ANNOTATIONS = """某区2024年知识产权工作要点
+一、重点任务
+（一）加强保护。开展专项执法行动，全年办理案件100件以上。
+（二）加强宣传。举办知识产权宣传周活动，组织企业培训不少于10场。
+"""
+FURNITURE = "扫一扫在手机打开当前页\n【打印】【关闭】\n浏览次数：1024\n上一篇：关于印发某某办法的通知\n"
+
+
+@pytest.mark.parametrize("plan", ["guangzhou", "no_annotations"])
+def test_web_page_furniture_of_a_reposted_plan_is_removed(plan, guangzhou_text):
+    text = guangzhou_text if plan == "guangzhou" else NO_ANNOTATIONS
+    # As saved from a government site: the page's own words above the plan and glued to its last line.
+    page = (
+        "当前位置：首页 > 政务公开 > 政策文件\n发布时间：2018-01-30 【字体：大 中 小】 打印本页 关闭窗口\n"
+        + text.rstrip("\n")
+        + FURNITURE
+    )
+    reposted = parse_plan_text(page).to_dict()
+    assert reposted == parse_plan_text(text).to_dict()
+    assert not any("扫一扫" in m["text"] for t in reposted["tasks"] for m in t["measures"])
+
+
+def test_docx_table_without_a_measure_column_makes_each_row_a_measure():
+    table = [
+        ["序号", "工作任务", "牵头单位", "配合单位", "完成时限"],
+        ["1", "规范行政备案事项管理，编制并公布行政备案事项清单。", "区政府办公室", "区司法局等有关部门", "2021年6月底前"],
+        ["2", "深入研究论证区级行政权力事项。", "区司法局", "区政府有关部门，各街道(功能区)", "持续推进"],
+    ]
+    plan = parse_plan_file(docx_bytes(["某区重点任务分工方案"], table), "分工表.docx")
+    measures = plan.all_measures()
+    assert [(m.text, m.lead, m.support, m.deadline) for m in measures] == [
+        ("规范行政备案事项管理，编制并公布行政备案事项清单。", ["区政府办公室"], ["区司法局"], "2021-06-30"),
+        ("深入研究论证区级行政权力事项。", ["区司法局"], ["各街道(功能区)"], None),
+    ]
+    codes = [w.code for w in plan.warnings]
+    # 持续推进 is recurring, not a bad date; units in a table are not checked for single mentions.
+    assert "bad_date" not in codes and "single_mention" not in codes
+    assert codes.count("vague_unit") == 2
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["序号", "重点任务", "具体措施", "牵头单位", "配合单位", "完成时限"],
+        ["序号", "主要任务", "工作内容", "牵头部门", "协办单位", "时间节点"],
+        ["序号", "任务名称", "主要举措", "主办单位", "参与单位", "进度安排"],
+        ["序号", "重点任务", "工作任务", "牵头单位", "配合部门", "完成时间"],
+    ],
+)
+def test_xlsx_header_variants_and_a_task_merged_over_its_rows(header):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["某市2024年重点任务分工表"])
+    sheet.append(header)
+    sheet.append(["1", "优化政务服务", "推行高频事项全程网办", "市政务服务局", "市大数据局", "2024年6月底前"])
+    sheet.append(["2", None, "推广电子证照应用", "市大数据局", "市公安局", "每季度"])
+    sheet.append(["3", None, "开展政务服务好差评", "市政务服务局", "", "长期坚持"])
+    sheet.merge_cells("B3:B5")
+    second = book.create_sheet("附表2")
+    second.append(header)
+    second.append(["1", "加强监管", "开展双随机抽查", "市市场监管局", "市司法局", "每年"])
+    out = io.BytesIO()
+    book.save(out)
+    plan = parse_plan_file(out.getvalue(), "分工表.xlsx")
+    assert [(t.title, [m.text for m in t.measures]) for t in plan.tasks] == [
+        ("优化政务服务", ["推行高频事项全程网办", "推广电子证照应用", "开展政务服务好差评"]),
+        ("加强监管", ["开展双随机抽查"]),
+    ]
+    assert [m.lead for m in plan.all_measures()] == [["市政务服务局"], ["市大数据局"], ["市政务服务局"], ["市市场监管局"]]
+    assert plan.all_measures()[0].deadline == "2024-06-30"
+    assert not [w for w in plan.warnings if w.code in ("bad_date", "single_mention")]

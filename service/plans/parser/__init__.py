@@ -3,8 +3,10 @@
 Public API:
 - `parse_plan_text(text) -> ParsedPlan`
 - `parse_plan_file(data, filename) -> ParsedPlan` — .txt/.md (UTF-8, UTF-8 BOM,
-  GB18030/GBK, Big5), .docx, and 分工表 as .xlsx/.csv; the format comes from
-  the content (Office packages) and the extension.
+  GB18030/GBK, Big5), .docx, text .pdf (see `pdf.py`), and 分工表 as
+  .xlsx/.csv; the format comes from the content (PDF, Office packages) and the
+  extension. Scanned PDFs and .doc/.wps/.xls are refused with a message
+  saying what to upload instead.
 - `ParsedPlan.to_dict()` — the `duban plan parse` JSON shape plus `warnings`
   and `indicators` (指标: `{"name", "target_value", "unit", "comparison",
   "target_date", "text", "department"}`, see `indicators.py`).
@@ -21,7 +23,9 @@ departments), `no_measures` (a task with nothing to assign), `single_mention`
 (a department named only once in the whole plan — often a typo),
 `no_deadline` (no dated phase, and measures without a time limit: nothing says
 when they are due), `bad_date` (a phase or time limit that could not be read),
-`bad_indicator` (a 指标 sheet row whose target is not a number);
+`bad_indicator` (a 指标 sheet row whose target is not a number),
+`vague_unit` (an annotation's 有关部门/…等相关单位, left out: the office may
+name the units); `single_mention` is given for free text only, not tables;
 `message` is Simplified Chinese; `measure` quotes the start of the
 measure or line concerned, or is null.
 """
@@ -31,7 +35,9 @@ from pathlib import PurePath
 from .checks import check_measures
 from .errors import PlanParseError
 from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
-from .plan_text import parse_text
+from .pdf import is_pdf, read_pdf
+from .plan_text import parse_text, vague_warnings
+from .roles import document_rules
 from .reading import decode_text, read_csv, read_docx, read_xlsx, zip_kind
 from .tables import parse_tables
 
@@ -49,6 +55,14 @@ __all__ = [
     "parse_plan_text",
 ]
 
+# Old binary Office and WPS files: no well-kept reader; the office can save them anew in seconds.
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLD_OFFICE = {
+    ".doc": "无法读取 .doc/.wps 文件：请在 Word 或 WPS 中“另存为” .docx（或导出为 PDF、纯文本）后上传",
+    ".wps": "无法读取 .doc/.wps 文件：请在 Word 或 WPS 中“另存为” .docx（或导出为 PDF、纯文本）后上传",
+    ".xls": "无法读取 .xls/.et 文件：请在 Excel 或 WPS 中“另存为” .xlsx（或 .csv）后上传",
+    ".et": "无法读取 .xls/.et 文件：请在 Excel 或 WPS 中“另存为” .xlsx（或 .csv）后上传",
+}
 _NO_PLAN = "未找到可识别的方案内容 (no recognisable plan: no tasks, measures or phases)"
 
 
@@ -66,13 +80,22 @@ def parse_plan_text(text: str) -> ParsedPlan:
 
 def _with_checks(plan: ParsedPlan | None) -> ParsedPlan | None:
     if plan is not None:
-        plan.warnings += check_measures(plan)
+        plan.from_table = True
+        plan.warnings += check_measures(plan, free_text=False)
+    return plan
+
+
+def _table_plan(tables: list) -> ParsedPlan | None:
+    with document_rules() as rules:
+        plan = parse_tables(tables)
+    if plan is not None:
+        plan.warnings += vague_warnings(rules.dropped)
     return plan
 
 
 def _from_docx(data: bytes) -> ParsedPlan:
     text, tables = read_docx(data)
-    table_plan = parse_tables(tables)
+    table_plan = _table_plan(tables)
     if table_plan is None or table_plan.is_empty():
         return parse_plan_text(text)
     text_plan = parse_text(text)
@@ -88,13 +111,17 @@ def parse_plan_file(data: bytes, filename: str) -> ParsedPlan:
     if not data:
         raise PlanParseError("文件为空 (empty file)")
     suffix = PurePath(filename).suffix.lower()
+    if is_pdf(data, filename):
+        return parse_plan_text(read_pdf(data))
+    if data.startswith(_OLE) or suffix in _OLD_OFFICE:
+        raise PlanParseError(_OLD_OFFICE.get(suffix, _OLD_OFFICE[".doc"]))
     kind = zip_kind(data)
     if kind == "docx":
         return _checked(_from_docx(data))
     if kind == "xlsx":
-        return _checked(_with_checks(parse_tables(list(read_xlsx(data).values()))))
-    if suffix in (".docx", ".xlsx", ".xls", ".doc"):
+        return _checked(_with_checks(_table_plan(list(read_xlsx(data).values()))))
+    if suffix in (".docx", ".xlsx"):
         raise PlanParseError(f"无法读取 {suffix} 文件 (unreadable {suffix} file)")
     if suffix in (".csv", ".tsv"):
-        return _checked(_with_checks(parse_tables([read_csv(data)])))
+        return _checked(_with_checks(_table_plan([read_csv(data)])))
     return parse_plan_text(decode_text(data))

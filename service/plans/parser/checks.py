@@ -16,9 +16,10 @@ def snippet(text: str, length: int = 30) -> str:
     return text if len(text) <= length else text[:length] + "…"
 
 
-def measure_checks(plan: ParsedPlan) -> list[tuple[int | None, ParseWarning]]:
+def measure_checks(plan: ParsedPlan, free_text: bool = True) -> list[tuple[int | None, ParseWarning]]:
     """Tasks without measures, measures without annotation or without a lead,
-    names seen once, and undated measures in a plan without phases; each
+    names seen once (in free text only: a table's unit columns are not typed
+    into sentences), and undated measures in a plan without phases; each
     warning with the index of its measure in `plan.all_measures()` (or None)."""
     found: list[tuple[int | None, ParseWarning]] = [
         (None, ParseWarning("no_measures", f"任务{task.number}“{task.title}”没有可分解的措施", None))
@@ -32,7 +33,7 @@ def measure_checks(plan: ParsedPlan) -> list[tuple[int | None, ParseWarning]]:
         elif not m.lead:
             found.append((index, ParseWarning("no_lead", "措施只有配合单位，没有牵头单位", snippet(m.text))))
     seen = Counter(name for m in measures for name in {*m.lead, *m.support})
-    for index, m in enumerate(measures):
+    for index, m in enumerate(measures if free_text else []):
         found += [
             (index, ParseWarning("single_mention", f"单位“{name}”在全文只出现一次，请核对名称", snippet(m.text)))
             for name in (*m.lead, *m.support)
@@ -46,5 +47,5 @@ def measure_checks(plan: ParsedPlan) -> list[tuple[int | None, ParseWarning]]:
     return found
 
 
-def check_measures(plan: ParsedPlan) -> list[ParseWarning]:
-    return [warning for _, warning in measure_checks(plan)]
+def check_measures(plan: ParsedPlan, free_text: bool = True) -> list[ParseWarning]:
+    return [warning for _, warning in measure_checks(plan, free_text)]

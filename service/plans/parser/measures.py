@@ -9,9 +9,13 @@ from .outline import Line, RawTask
 
 _EDGE_PUNCTUATION = "。；;，,、：:\n \u3000"
 _HAS_WORDS = re.compile(r"[\u4e00-\u9fff]{2}")
+# "牵头负责领导：金力。" names a person beside the units: not part of the measure.
+_LEADER_LINE = re.compile(r"(?:牵头|牽頭|分管|责任|責任)?(?:负责|負責)?(?:领导|領導)[:：][^。\n]{0,30}[。]?")
 
 
 def _clean(text: str) -> str:
+    if "领导" in text or "領導" in text:
+        text = _LEADER_LINE.sub("", text)
     return text.strip(_EDGE_PUNCTUATION)
 
 
@@ -19,7 +23,8 @@ def _measure(text: str, assignment: Assignment | None) -> Measure:
     text = _clean(text)
     if assignment is None:
         return Measure(text, deadline=measure_deadline(text))
-    return Measure(text, list(assignment.lead), list(assignment.support), measure_deadline(text))
+    deadline = assignment.deadline or measure_deadline(text)
+    return Measure(text, list(assignment.lead), list(assignment.support), deadline)
 
 
 def annotated_clauses(text: str) -> tuple[list[Measure], str]:
@@ -56,6 +61,10 @@ def split_task(raw: RawTask) -> tuple[str, list[Measure]]:
     measures, left_over = annotated_clauses("\n".join(_line_text(line) for line in lines))
     if not measures:
         return title.strip(), _unannotated_items(lines)
+    if not measures[0].text:
+        # "1.严格落实…评查。(牵头单位:…)": the task's one sentence is its measure.
+        measures[0].text = _clean(title)
+        measures[0].deadline = measures[0].deadline or measure_deadline(title)
     if _HAS_WORDS.search(left_over):
         measures.append(_measure(left_over, None))
     return title.strip(), measures

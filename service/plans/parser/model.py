@@ -75,6 +75,8 @@ class ParsedPlan:
     measures_outside_tasks: list[Measure] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
+    # Read from a 分工表: its units are picked from columns, so a name seen once is no typo to report.
+    from_table: bool = False
 
     def all_measures(self) -> list[Measure]:
         inside = [m for task in self.tasks for m in task.measures]
@@ -85,4 +87,6 @@ class ParsedPlan:
 
     def to_dict(self) -> dict:
         """The `duban plan parse` JSON shape, plus `warnings`."""
-        return asdict(self)
+        data = asdict(self)
+        del data["from_table"]
+        return data

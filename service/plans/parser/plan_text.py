@@ -2,6 +2,7 @@
 
 import re
 
+from .boilerplate import strip_boilerplate
 from .chinese import chinese_number, to_simplified
 from .dates import period_end, plan_year, within_the_year
 from .indicators import extract_indicators
@@ -9,6 +10,7 @@ from .checks import check_measures, snippet
 from .measures import measures_outside_tasks, split_task
 from .model import ParsedPlan, ParseWarning, Phase, Task
 from .outline import Line, read_outline
+from .roles import document_rules, noted_rule, set_plan_year
 
 _PHASE = re.compile(r"^(?P<name>[^:：，,。()（）]{2,15}?(?:阶段|階段))\s*[:：(（]\s*(?P<when>[^。]*)")
 _FIRST_MANDATORY = re.compile(r"前([\d一二三四五六七八九十]+)项(?:任务)?(?:为|是|属于)?必做")
@@ -48,8 +50,26 @@ def apply_mandatory(tasks: list[Task], full_text: str) -> None:
             task.mandatory = "必做" in marks
 
 
+def vague_warnings(dropped: list[tuple[str, str]]) -> list[ParseWarning]:
+    """One warning per vague name left out of an annotation (each annotation is read more than once)."""
+    return [
+        ParseWarning("vague_unit", f"“{words}”未指明具体单位，已略去；如需分工请补充单位", snippet(context))
+        for words, context in dict.fromkeys(dropped)
+    ]
+
+
 def parse_text(text: str) -> ParsedPlan:
-    outline = read_outline(text)
+    with document_rules() as rules:
+        rules.rule = noted_rule(text)
+        plan = _parse_text(text)
+    plan.warnings += vague_warnings(rules.dropped)
+    return plan
+
+
+def _parse_text(text: str) -> ParsedPlan:
+    outline = read_outline(strip_boilerplate(text))
+    year = plan_year(outline.title)
+    set_plan_year(year)
     tasks = []
     for raw in outline.tasks:
         title, measures = split_task(raw)
@@ -64,7 +84,6 @@ def parse_text(text: str) -> ParsedPlan:
         measures_outside_tasks=measures_outside_tasks(outline.loose_lines),
         indicators=extract_indicators(outline.body),
     )
-    year = plan_year(outline.title)
     for measure in plan.all_measures():
         measure.deadline = measure.deadline or within_the_year(measure.text, year)
     plan.warnings = warnings + check_measures(plan)

@@ -4,7 +4,11 @@ The header row is found among the first rows by its column names, compared in
 Simplified Chinese without spaces. Rows before it give the title and doc
 number. A row whose only value sits in the first column is a section heading
 (and closes the current task). Blank task cells repeat the task above,
-because 分工表 usually merge the task cells of its measures. A sheet with
+because 分工表 usually merge the task cells of its measures (a 序号 beside a
+blank task cell numbers the rows). Without a measure column, each row's
+工作任务 is its measure; with two task columns (重点任务 | 工作任务) the second
+is. A recurring time limit (持续推进, 长期坚持, 每季度) has no date and is not
+an error. A sheet with
 阶段 and 时限 columns lists the phases, one headed 指标, 目标值 the indicators
 (as `service.plans.spreadsheet` writes them).
 """
@@ -20,16 +24,17 @@ from .indicators import as_number
 from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
 from .names import department_list
 from .outline import read_line
+from .roles import RECURRING
 
 # Column → header words; checked in this order, so 任务类型 is not taken for 任务.
 COLUMNS = {
     "number": ("序号", "编号"),
     "mandatory": ("任务类型", "必做", "选做"),
-    "lead": ("牵头单位", "牵头部门"),
+    "lead": ("牵头单位", "牵头部门", "主办单位"),
     "support": ("配合单位", "协办单位", "参与单位", "配合部门"),
     "responsible": ("责任单位", "责任部门"),
-    "deadline": ("完成时限", "时间节点", "完成时间", "时限"),
-    "measure": ("具体措施", "工作措施", "措施", "工作内容"),
+    "deadline": ("完成时限", "时间节点", "完成时间", "时限", "进度安排"),
+    "measure": ("具体措施", "工作措施", "措施", "工作内容", "举措"),
     "task": ("重点任务", "主要任务", "任务"),
     "section": ("重点工程", "所属工程", "部分"),
     "phase": ("阶段",),
@@ -58,6 +63,8 @@ def _header(row: list[str]) -> dict[str, int]:
     columns: dict[str, int] = {}
     for index, text in enumerate(row):
         column = _column_of(text) if text else None
+        if column == "task" and "task" in columns and "measure" not in columns:
+            column = "measure"  # 重点任务 | 工作任务: the second names the work of each row
         if column and column not in columns:
             columns[column] = index
     return columns
@@ -110,13 +117,15 @@ class _TableReader:
         if self.get(row, "section"):
             self.section = self.get(row, "section")
         self._read_task(row)
-        if self.get(row, "measure"):
-            self._read_measure(row)
+        # Without a measure column, each row's task is the work to assign: the row is a measure.
+        work = self.get(row, "measure" if "measure" in self.columns else "task")
+        if work:
+            self._read_measure(row, work)
 
     def _read_task(self, row: list[str]) -> None:
         number, title = self.get(row, "number"), self.get(row, "task")
-        if not (number or title):
-            return  # a merged cell: the task above continues
+        if not (number or title) or (not title and self.task and "task" in self.columns):
+            return  # a merged cell: the task above continues (a 序号 beside it numbers the rows)
         line = read_line(title)
         if line.level:
             number, title = number or str(line.number), line.rest
@@ -125,14 +134,15 @@ class _TableReader:
         self.task = Task(number, title, self.section, _mandatory(self.get(row, "mandatory")))
         self.plan.tasks.append(self.task)
 
-    def _read_measure(self, row: list[str]) -> None:
+    def _read_measure(self, row: list[str], text: str) -> None:
         lead, support = _names(self.get(row, "lead")), _names(self.get(row, "support"))
         if self.get(row, "responsible"):
             more_lead, more_support = _responsible(self.get(row, "responsible"))
             lead, support = lead + more_lead, support + more_support
         when = self.get(row, "deadline")
-        measure = Measure(self.get(row, "measure"), lead, support, period_end(when) if when else None)
-        if when and measure.deadline is None:
+        measure = Measure(text, lead, support, period_end(when) if when else None)
+        # 持续推进, 长期坚持, 每季度: recurring work has no end date, and that is not an error.
+        if when and measure.deadline is None and not RECURRING.match(strip_spaces(to_simplified(when))):
             self.plan.warnings.append(ParseWarning("bad_date", f"无法识别完成时限“{when}”", snippet(measure.text)))
         (self.task.measures if self.task else self.plan.measures_outside_tasks).append(measure)
 

@@ -1,0 +1,71 @@
+"""Bracket-aware scanning: annotations and unit names can hold brackets of their own.
+
+`各县（市、区）政府` and `市委组织部〔市人才办〕` are one name each, and an
+annotation that lists such a name is often wrapped in 〔…〕 or 〈…〉. A regular
+expression cannot count nesting, so these few lines do, in one pass.
+"""
+
+import functools
+import re
+
+OPENING = {"(": ")）", "（": ")）", "〔": "〕", "〈": "〉", "[": "]］", "［": "]］", "【": "】"}
+CLOSING = frozenset("".join(OPENING.values()))
+MAX_SPAN = 300
+# Brackets that may wrap a responsibility annotation.
+_ANNOTATION_OPENING = re.compile("[(（〔〈]")
+_ANY_BRACKET = re.compile("[" + re.escape("".join(OPENING) + "".join(CLOSING)) + "]")
+
+
+def bracket_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each outermost (…)/（…）/〔…〕/〈…〉 of at most MAX_SPAN characters.
+
+    Inner brackets of any kind nest; an opening bracket left unclosed within
+    MAX_SPAN characters is ordinary text, and the scan goes on after it.
+    """
+    spans, index = [], 0
+    while match := _ANNOTATION_OPENING.search(text, index):
+        end = _closing(text, match.start())
+        if end:
+            spans.append((match.start(), end))
+        index = end or match.start() + 1
+    return spans
+
+
+def _closing(text: str, start: int) -> int | None:
+    """The end (exclusive) of the bracket opened at `start`, or None."""
+    expected = [OPENING[text[start]]]
+    for match in _ANY_BRACKET.finditer(text, start + 1, min(len(text), start + MAX_SPAN + 2)):
+        char = match.group()
+        if char in OPENING:
+            expected.append(OPENING[char])
+        elif char not in expected[-1]:
+            return None
+        else:
+            expected.pop()
+            if not expected:
+                return match.end()
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _splitter(separators: str) -> re.Pattern:
+    return re.compile("[" + re.escape(separators) + "]")
+
+
+def split_outside(text: str, separators: str) -> list[str]:
+    """`text` split at the separator characters that stand outside every bracket."""
+    if not _ANY_BRACKET.search(text):
+        return _splitter(separators).split(text)  # the usual name list: no brackets to count
+    parts, current, depth = [], [], 0
+    for char in text:
+        if char in OPENING:
+            depth += 1
+        elif char in CLOSING and depth:
+            depth -= 1
+        elif char in separators and not depth:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
