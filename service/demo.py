@@ -99,7 +99,7 @@ def _move_milestones(session: Session, admin: User, department_user: User, now) 
     workflow.acknowledge(session, department, acknowledged.id, now=now)
     for milestone, percent in ((submitted, 40), (approved, 100), (returned, 60)):
         workflow.submit_report(session, department, milestone.id, text="已按计划推进，详见附件。", percent=percent, now=now)
-    workflow.review(session, office, approved.id, decision="approve", comment="同意。", now=now)
+    workflow.review(session, office, approved.id, decision="approve", comment="同意。", now=now, confirm_below_100=True)
     workflow.review(session, office, returned.id, decision="return", comment="请补充具体数据。", now=now)
 
 

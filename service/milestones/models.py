@@ -62,7 +62,8 @@ class Milestone(Base):
 
 
 class Report(Base):
-    """进展报送. Filed on a support milestone it is a contribution the lead sees."""
+    """办结申请: the unit says the checkpoint is done. Filed on a support milestone it is a
+    contribution the lead sees."""
 
     __tablename__ = "reports"
 
@@ -80,13 +81,45 @@ class Report(Base):
     )
 
 
+PROGRESS_READ = "read"  # 已阅
+PROGRESS_MORE = "more"  # 要求补充
+PROGRESS_REVIEW_LABELS = {PROGRESS_READ: "已阅", PROGRESS_MORE: "要求补充"}
+
+
+class ProgressReport(Base):
+    """进展报送 on a 督办件: never closes anything; the office reads it or asks for more.
+
+    Filed by a support unit it is a contribution the lead sees."""
+
+    __tablename__ = "progress_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    percent: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    review: Mapped[str | None] = mapped_column(String(10))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attachments: Mapped[list["Attachment"]] = relationship(
+        cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+
+
 class Attachment(Base):
-    """A file filed with a report. Kept in the database so a backup holds everything."""
+    """A file filed with a 办结申请 (report) or a 进展报送 (progress report), exactly one of them.
+    Kept in the database so a backup holds everything."""
 
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    progress_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("progress_reports.id", ondelete="CASCADE"), index=True
+    )
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)

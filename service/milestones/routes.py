@@ -52,6 +52,8 @@ class ReportOut(BaseModel):
 class ReviewIn(BaseModel):
     decision: Literal["approve", "return"]
     comment: Text | None = Field(default=None, max_length=5000)
+    # 通过 of a 办结申请 below 100 % must be confirmed (else 409).
+    confirm_below_100: bool = False
 
 
 class ReviewOut(BaseModel):
@@ -165,7 +167,8 @@ def submit_report(
 @router.post("/milestones/{milestone_id}/review", response_model=ReviewOut)
 def review(milestone_id: IdPath, body: ReviewIn, actor: ActorDep, session: SessionDep, now: NowDep):
     entry: Review = service.review(
-        session, actor, milestone_id, decision=body.decision, comment=body.comment, now=now
+        session, actor, milestone_id, decision=body.decision, comment=body.comment, now=now,
+        confirm_below_100=body.confirm_below_100,
     )
     return _out(ReviewOut, entry)
 

@@ -5,9 +5,7 @@ Every function takes the acting user and "now", checks rights, changes state,
 writes an audit event, and leaves committing to the caller.
 """
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
@@ -30,12 +28,12 @@ from service.milestones.models import (
     REVIEW_RETURN,
     STATES,
     SUBMITTED,
-    Attachment,
     ExtensionRequest,
     Milestone,
     Report,
     Review,
 )
+from service.milestones.assignments import AttachmentUpload, sign, stored_attachments
 from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, ROLE_SUPPORT, Assignment, Plan
 from service.reminders import service as reminders
 
@@ -47,13 +45,6 @@ STATE_LABELS = {
     APPROVED: "已办结",
 }
 MILESTONE_FIELDS = ("state", "due_date", "due_version", "acknowledged_at", "submitted_at", "approved_at")
-
-
-@dataclass(frozen=True)
-class AttachmentUpload:
-    filename: str
-    content_type: str
-    data: bytes
 
 
 def is_overdue(milestone: Milestone, today: date) -> bool:
@@ -205,14 +196,12 @@ def _audit(session, actor, action, milestone, before, now, **extra) -> None:
 
 
 def acknowledge(session: Session, actor: Actor, milestone_id: int, *, now: datetime) -> Milestone:
+    """签收 of one checkpoint signs its whole 督办件."""
     milestone = _department_work(session, actor, milestone_id)
-    if milestone.state != PENDING:
+    if milestone.state != PENDING or milestone.assignment.signed_at is not None:
         raise _refuse(milestone, "签收")
-    before = snapshot(milestone, *MILESTONE_FIELDS)
-    milestone.state = ACKNOWLEDGED
-    milestone.acknowledged_at = now
-    _audit(session, actor, "milestone.acknowledge", milestone, before, now)
-    reminders.reschedule(milestone, now=now)
+    sign(session, actor, [milestone.assignment], now=now)
+    session.refresh(milestone)
     return milestone
 
 
@@ -234,26 +223,16 @@ def submit_report(
         raise Invalid("完成百分比必须在 0 到 100 之间")
     if milestone.state == APPROVED:
         raise _refuse(milestone, "报送进展")
-    for upload in attachments:
-        if len(upload.data) > max_attachment_bytes:
-            raise Invalid(f"附件 {upload.filename} 超过 {max_attachment_bytes // (1024 * 1024)} MB 上限")
+    stored = stored_attachments(attachments, max_attachment_bytes)
+    if milestone.assignment.signed_at is None:
+        sign(session, actor, [milestone.assignment], now=now)  # reporting is the strongest acknowledgement
+        session.refresh(milestone)
     before = snapshot(milestone, *MILESTONE_FIELDS)
     report = Report(
         milestone_id=milestone.id, author_id=actor.user_id, text=text.strip(), percent=percent, created_at=now
     )
-    report.attachments = [
-        Attachment(
-            filename=u.filename,
-            content_type=u.content_type,
-            size=len(u.data),
-            sha256=hashlib.sha256(u.data).hexdigest(),
-            data=u.data,
-        )
-        for u in attachments
-    ]
+    report.attachments = stored
     session.add(report)
-    if milestone.acknowledged_at is None:
-        milestone.acknowledged_at = now  # reporting is the strongest acknowledgement
     milestone.state = SUBMITTED
     milestone.submitted_at = now
     session.flush()
@@ -270,13 +249,27 @@ def review(
     decision: str,
     comment: str | None,
     now: datetime,
+    confirm_below_100: bool = False,
 ) -> Review:
+    """The office's 通过 closes the checkpoint (办结; the last one closes the 督办件, 销号);
+    退回 needs a reason. A 办结申请 below 100 % is approved only when the office confirms it."""
     milestone = get_milestone(session, actor, milestone_id)
     _office_work(session, actor, milestone)
     if decision not in (REVIEW_APPROVE, REVIEW_RETURN):
         raise Invalid("decision 必须是 approve 或 return")
     if decision == REVIEW_RETURN and not (comment or "").strip():
         raise Invalid("退回时必须填写意见")
+    if milestone.state != SUBMITTED:
+        raise _refuse(milestone, "审核")
+    if decision == REVIEW_APPROVE and not confirm_below_100:
+        percent = session.scalar(
+            select(Report.percent).where(Report.milestone_id == milestone.id).order_by(Report.id.desc()).limit(1)
+        )
+        if percent is not None and percent < 100:
+            raise Conflict(f"该办结申请的完成进度为 {percent}%，不足 100%；确认办结请勾选“确认按未完成 100% 办结”后再通过")
+    # Compare-and-set against a concurrent review of the same checkpoint.
+    session.scalars(select(Milestone.id).where(Milestone.id == milestone.id).with_for_update()).all()
+    session.refresh(milestone)
     if milestone.state != SUBMITTED:
         raise _refuse(milestone, "审核")
     before = snapshot(milestone, *MILESTONE_FIELDS)

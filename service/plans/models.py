@@ -13,6 +13,13 @@ PLAN_STATUS_LABELS = {PLAN_DRAFT: "草稿", PLAN_ACTIVE: "推进中", PLAN_ARCHI
 ROLE_LEAD = "lead"  # 牵头 / 负责
 ROLE_SUPPORT = "support"  # 配合 / 参与 / 协办
 
+# How often each open 督办件 owes a progress report (进展报送).
+CYCLE_NONE = "none"
+CYCLE_WEEKLY = "weekly"
+CYCLE_MONTHLY = "monthly"
+CYCLE_QUARTERLY = "quarterly"
+REPORTING_CYCLES = {CYCLE_NONE: "不要求定期报送", CYCLE_WEEKLY: "每周", CYCLE_MONTHLY: "每月", CYCLE_QUARTERLY: "每季度"}
+
 
 class Plan(Base):
     __tablename__ = "plans"
@@ -30,6 +37,9 @@ class Plan(Base):
     source_text: Mapped[str | None] = mapped_column(Text, deferred=True)
     # None: use the configured default (DUBAN_SUPPORT_LEAD_WORKDAYS).
     support_lead_workdays: Mapped[int | None] = mapped_column(Integer)
+    reporting_cycle: Mapped[str] = mapped_column(String(10), default=CYCLE_NONE, server_default=CYCLE_NONE)
+    # Monthly: the day of the month (1–28) by which the month's report is owed.
+    reporting_day: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -117,5 +127,8 @@ class Assignment(Base):
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     role: Mapped[str] = mapped_column(String(10))
+    # 签收 covers all of the item's checkpoints.
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     measure: Mapped[Measure] = relationship(back_populates="assignments")

@@ -17,6 +17,7 @@ from service.delivery.service import visible_notifications
 from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid, NotFound
 from service.milestones import service as workflow
+from service.milestones.assignments import AttachmentUpload
 from service.milestones.models import APPROVED, Attachment, ExtensionRequest, Report, Review
 from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, Assignment
 from service.reminders.models import SentReminder
@@ -208,7 +209,7 @@ def acknowledge(request: Request, milestone_id: IdPath, actor: PageActorDep, ses
     )
 
 
-async def _uploads(request: Request, max_bytes: int) -> list[workflow.AttachmentUpload]:
+async def _uploads(request: Request, max_bytes: int) -> list[AttachmentUpload]:
     files = [f for f in request.state.form.getlist("attachments") if isinstance(f, UploadFile) and f.filename]
     if len(files) > MAX_ATTACHMENTS:
         raise Invalid(f"最多上传 {MAX_ATTACHMENTS} 个附件")
@@ -220,7 +221,7 @@ async def _uploads(request: Request, max_bytes: int) -> list[workflow.Attachment
         data = await upload.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise Invalid(f"附件 {upload.filename} 超过 {max_bytes // (1024 * 1024)} MB 上限")
-        uploads.append(workflow.AttachmentUpload(upload.filename, ATTACHMENT_TYPES[suffix], data))
+        uploads.append(AttachmentUpload(upload.filename, ATTACHMENT_TYPES[suffix], data))
     return uploads
 
 

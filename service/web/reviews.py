@@ -51,7 +51,7 @@ def review(request: Request, milestone_id: IdPath, actor: PageActorDep, session:
         request, session,
         lambda: workflow.review(
             session, actor, milestone_id, decision=decision, comment=str(form.get("comment") or "").strip() or None,
-            now=now,
+            now=now, confirm_below_100=bool(form.get("confirm_below_100")),
         ),
         ok="已审核通过，节点办结" if decision == "approve" else "已退回，承办单位将收到修改意见",
         back=_back(request, f"/milestones/{milestone_id}"),

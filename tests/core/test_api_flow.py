@@ -93,7 +93,6 @@ def test_plan_to_approved_milestone_with_full_audit_trail(client, session_factor
 
     trail = client.get("/api/v1/audit", headers=admin, params={"entity": "milestone", "id": mid}).json()
     assert [e["action"] for e in trail] == [
-        "milestone.acknowledge",
         "milestone.report",
         "milestone.return",
         "milestone.report",

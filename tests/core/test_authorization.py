@@ -30,7 +30,7 @@ def _submitted_lead(session, world):
 
 def _approved_lead(session, world):
     milestone = _submitted_lead(session, world)
-    workflow.review(session, world.actor(session, "city_admin"), milestone.id, decision="approve", comment=None, now=NOW)
+    workflow.review(session, world.actor(session, "city_admin"), milestone.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
     return milestone
 
 
@@ -103,7 +103,7 @@ ENDPOINTS = {
         {"city_admin": 403},
     ),
     "review": (
-        lambda s, w: ("POST", f"/api/v1/milestones/{_submitted_lead(s, w).id}/review", {"decision": "approve"}),
+        lambda s, w: ("POST", f"/api/v1/milestones/{_submitted_lead(s, w).id}/review", {"decision": "approve", "confirm_below_100": True}),
         {"city_admin": "ok"},
         {"ip_user": 403},
     ),
@@ -146,7 +146,7 @@ ENDPOINTS = {
         {"city_admin": 403},
     ),
     "review child office work": (
-        lambda s, w: ("POST", f"/api/v1/milestones/{_child_submitted(s, w).id}/review", {"decision": "approve"}),
+        lambda s, w: ("POST", f"/api/v1/milestones/{_child_submitted(s, w).id}/review", {"decision": "approve", "confirm_below_100": True}),
         {"district_admin": "ok"},
         {"city_admin": 403},
     ),

@@ -35,7 +35,7 @@ def test_acknowledge_then_report_then_approve(setup):
     assert lead.state == "acknowledged" and lead.acknowledged_at == NOW
     workflow.submit_report(session, user, lead.id, text="已完成方案起草", percent=60, now=NOW)
     assert lead.state == "submitted"
-    workflow.review(session, admin, lead.id, decision="approve", comment=None, now=NOW)
+    workflow.review(session, admin, lead.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
     assert lead.state == APPROVED and lead.approved_at == NOW
 
 
@@ -67,7 +67,7 @@ def test_acknowledge_twice_is_refused_naming_the_state(setup):
 def test_review_of_unsubmitted_milestone_is_refused(setup):
     session, world, lead = setup
     with pytest.raises(Conflict, match="待签收"):
-        workflow.review(session, world.actor(session, "city_admin"), lead.id, decision="approve", comment=None, now=NOW)
+        workflow.review(session, world.actor(session, "city_admin"), lead.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
 
 
 def test_return_needs_a_comment(setup):
@@ -81,7 +81,7 @@ def test_approved_is_final_until_reopened(setup):
     session, world, lead = setup
     user, admin = world.actor(session, "ip_user"), world.actor(session, "city_admin")
     workflow.submit_report(session, user, lead.id, text="完成", percent=100, now=NOW)
-    workflow.review(session, admin, lead.id, decision="approve", comment="好", now=NOW)
+    workflow.review(session, admin, lead.id, decision="approve", comment="好", now=NOW, confirm_below_100=True)
     with pytest.raises(Conflict, match="已办结"):
         workflow.submit_report(session, user, lead.id, text="再报", percent=100, now=NOW)
     with pytest.raises(Conflict):
@@ -160,7 +160,7 @@ def test_parent_office_reads_but_does_not_review_child_work(setup):
     assert workflow.get_milestone(session, city_admin, child.id).id == child.id
     workflow.submit_report(session, world.actor(session, "yuexiu_user"), child.id, text="x", percent=1, now=NOW)
     with pytest.raises(Forbidden, match="上级"):
-        workflow.review(session, city_admin, child.id, decision="approve", comment=None, now=NOW)
+        workflow.review(session, city_admin, child.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
     with pytest.raises(NotFound):
         workflow.get_milestone(session, world.actor(session, "district_admin"), milestones_of(session, world, "ip")[0].id)
 
@@ -184,7 +184,10 @@ def test_every_change_is_audited(setup):
     events = (
         session.query(AuditEvent).filter_by(entity_type="milestone", entity_id=lead.id).order_by(AuditEvent.id).all()
     )
-    assert [e.action for e in events] == ["milestone.acknowledge", "milestone.report", "milestone.approve"]
+    assert [e.action for e in events] == ["milestone.report", "milestone.approve"]
+    # 签收 is the whole 督办件's.
+    signed = session.query(AuditEvent).filter_by(entity_type="assignment", entity_id=lead.assignment_id).all()
+    assert [e.action for e in signed] == ["assignment.sign"]
     assert events[0].before["state"] == "pending" and events[0].after["state"] == "acknowledged"
     assert events[2].actor_name == "city_admin"
 

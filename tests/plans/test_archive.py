@@ -29,7 +29,7 @@ def test_archive_says_how_many_milestones_are_unfinished_and_is_audited(client, 
     with session_factory() as session:
         lead = milestones_of(session, world, "ip")[0]
         workflow.submit_report(session, world.actor(session, "ip_user"), lead.id, text="完成", percent=100, now=NOW)
-        workflow.review(session, world.actor(session, "city_admin"), lead.id, decision="approve", comment=None, now=NOW)
+        workflow.review(session, world.actor(session, "city_admin"), lead.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
         session.commit()
     response = _archive(client, world)
     assert response.status_code == 200, response.text
@@ -89,7 +89,7 @@ def _prepare(session, world, kind: str) -> tuple[str, str, dict | None]:
     if kind in ("review", "reopen"):
         workflow.submit_report(session, department, lead.id, text="完成", percent=100, now=NOW)
     if kind == "reopen":
-        workflow.review(session, admin, lead.id, decision="approve", comment=None, now=NOW)
+        workflow.review(session, admin, lead.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
     if kind == "decide":
         request = workflow.request_extension(
             session, department, lead.id, new_due_date=date(2027, 3, 31), reason="等待批复", now=NOW
@@ -102,7 +102,7 @@ def _prepare(session, world, kind: str) -> tuple[str, str, dict | None]:
             f"/api/v1/milestones/{lead.id}/extension-requests", "ip_user",
             {"new_due_date": "2027-03-31", "reason": "等待批复"},
         ),
-        "review": (f"/api/v1/milestones/{lead.id}/review", "city_admin", {"decision": "approve"}),
+        "review": (f"/api/v1/milestones/{lead.id}/review", "city_admin", {"decision": "approve", "confirm_below_100": True}),
         "reopen": (f"/api/v1/milestones/{lead.id}/reopen", "city_admin", {"comment": "数据有误"}),
     }[kind]
 
@@ -124,7 +124,7 @@ def test_an_unauthorized_user_still_gets_403_not_the_archive_409(session, world)
     plans.archive_plan(session, world.actor(session, "city_admin"), world.plans["city"], now=NOW)
     lead = milestones_of(session, world, "ip")[0]
     with pytest.raises(Forbidden):
-        workflow.review(session, world.actor(session, "ip_user"), lead.id, decision="approve", comment=None, now=NOW)
+        workflow.review(session, world.actor(session, "ip_user"), lead.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
 
 
 def test_archived_plan_leaves_lists_of_current_work_but_stays_readable(client, world, session_factory):

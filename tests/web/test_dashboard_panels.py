@@ -49,7 +49,7 @@ def test_figures_follow_a_change_at_once(session_factory, client_factory):
     with session_factory() as session:
         milestone = milestones_of(session, world, "ip")[0]
         workflow.submit_report(session, world.actor(session, "ip_user"), milestone.id, text="完成", percent=100, now=NOW)
-        workflow.review(session, world.actor(session, "city_admin"), milestone.id, decision="approve", comment=None, now=NOW)
+        workflow.review(session, world.actor(session, "city_admin"), milestone.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
         session.commit()
 
     # The approval wrote an audit event: the cached figures are not reused.

@@ -33,7 +33,7 @@ def archived(session, world, key: str = "city") -> int:
 def approved_lead(session, world) -> int:
     lead = milestones_of(session, world, "ip")[0]
     workflow.submit_report(session, world.actor(session, "ip_user"), lead.id, text="已完成", percent=100, now=NOW)
-    workflow.review(session, world.actor(session, "city_admin"), lead.id, decision="approve", comment=None, now=NOW)
+    workflow.review(session, world.actor(session, "city_admin"), lead.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
     session.commit()
     return lead.id
 
@@ -193,7 +193,7 @@ def test_a_parent_office_cannot_reopen_its_districts_milestone(session, client_f
     world = build_world(session)
     milestone = milestones_of(session, world, "yuexiu_ip")[0]
     workflow.submit_report(session, world.actor(session, "yuexiu_user"), milestone.id, text="完成", percent=100, now=NOW)
-    workflow.review(session, world.actor(session, "district_admin"), milestone.id, decision="approve", comment=None, now=NOW)
+    workflow.review(session, world.actor(session, "district_admin"), milestone.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
     session.commit()
     before = audit_count(session)
     city = client_factory().login("city_admin")

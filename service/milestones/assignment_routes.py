@@ -1,0 +1,155 @@
+"""The 督办件 API: the work list, batch 签收, progress reports and the office's reading of them."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, model_validator
+
+from service.dependencies import ActorDep, CalendarDep, IdPath, IdQuery, NowDep, PageQuery, SessionDep, SettingsDep, TodayDep
+from service.ids import Id
+from service.milestones import assignments as service
+from service.milestones.service import is_overdue
+from service.text import Text
+
+router = APIRouter(tags=["assignments"])
+
+
+class CurrentMilestoneOut(BaseModel):
+    id: int
+    due_date: date
+    state: str
+    overdue: bool
+
+
+class LatestProgressOut(BaseModel):
+    percent: int
+    created_at: datetime
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    plan_id: int
+    plan_title: str
+    measure_id: int
+    measure_text: str
+    department_id: int
+    role: str
+    signed_at: datetime | None
+    current_milestone: CurrentMilestoneOut | None
+    milestones_total: int
+    milestones_closed: int
+    latest_progress: LatestProgressOut | None
+
+
+class AssignmentPage(BaseModel):
+    items: list[AssignmentOut]
+    total: int
+
+
+class AckIn(BaseModel):
+    ids: list[Id] | None = Field(default=None, max_length=1000)
+    plan_id: Id | None = None
+
+    @model_validator(mode="after")
+    def one_of(self):
+        if (self.ids is None) == (self.plan_id is None):
+            raise ValueError("请给出 ids 或 plan_id 之一")
+        return self
+
+
+class AckOut(BaseModel):
+    signed: int
+
+
+class ProgressIn(BaseModel):
+    text: Text = Field(min_length=1, max_length=20000)
+    percent: int = Field(ge=0, le=100)
+
+
+class ProgressOut(BaseModel):
+    id: int
+    assignment_id: int
+    author_id: int | None
+    text: str
+    percent: int
+    created_at: datetime
+    review: str | None
+    review_comment: str | None
+
+
+class ProgressReviewIn(BaseModel):
+    decision: Literal["read", "more"]
+    comment: Text | None = Field(default=None, max_length=5000)
+
+
+def assignment_out(item: service.WorkItem, today: date) -> AssignmentOut:
+    a = item.assignment
+    current = item.current
+    latest = item.latest_progress
+    return AssignmentOut(
+        id=a.id, plan_id=a.measure.plan_id, plan_title=a.measure.plan.title, measure_id=a.measure_id,
+        measure_text=a.measure.text, department_id=a.department_id, role=a.role, signed_at=a.signed_at,
+        current_milestone=None if current is None else CurrentMilestoneOut(
+            id=current.id, due_date=current.due_date, state=current.state, overdue=is_overdue(current, today)
+        ),
+        milestones_total=len(item.milestones), milestones_closed=item.closed,
+        latest_progress=None if latest is None else LatestProgressOut(percent=latest.percent, created_at=latest.created_at),
+    )
+
+
+@router.get("/assignments", response_model=AssignmentPage)
+def list_assignments(
+    actor: ActorDep,
+    session: SessionDep,
+    today: TodayDep,
+    calendar: CalendarDep,
+    plan_id: IdQuery = None,
+    department_id: IdQuery = None,
+    status: Literal["unsigned", "overdue", "due_soon", "returned", "awaiting_review", "done"] | None = None,
+    q: str | None = Query(None, max_length=200),
+    page: PageQuery = 1,
+    per_page: int = Query(service.MAX_PER_PAGE, ge=1, le=service.MAX_PER_PAGE),
+):
+    """The 督办件 the caller may see (a department its own); archived plans only by their `plan_id`."""
+    items, total = service.list_assignments(
+        session, actor, today=today, due_soon_until=calendar.add_workdays(today, service.DUE_SOON_WORKDAYS),
+        plan_id=plan_id, department_id=department_id, status=status, q=q, page=page, per_page=per_page,
+    )
+    return AssignmentPage(items=[assignment_out(i, today) for i in items], total=total)
+
+
+@router.get("/assignments/{assignment_id}", response_model=AssignmentOut)
+def get_assignment(assignment_id: IdPath, actor: ActorDep, session: SessionDep, today: TodayDep):
+    return assignment_out(service.get_work_item(session, actor, assignment_id), today)
+
+
+@router.post("/assignments/ack", response_model=AckOut)
+def sign(body: AckIn, actor: ActorDep, session: SessionDep, now: NowDep):
+    """Batch 签收 of the caller's items: the given `ids`, or all of one plan's (`plan_id`)."""
+    return AckOut(signed=service.sign_batch(session, actor, ids=body.ids, plan_id=body.plan_id, now=now))
+
+
+@router.get("/assignments/{assignment_id}/progress", response_model=list[ProgressOut])
+def list_progress(assignment_id: IdPath, actor: ActorDep, session: SessionDep):
+    assignment = service.get_assignment(session, actor, assignment_id)
+    return [ProgressOut.model_validate(p, from_attributes=True) for p in service.progress_of(session, assignment)]
+
+
+@router.post("/assignments/{assignment_id}/progress", response_model=ProgressOut, status_code=201)
+def submit_progress(
+    assignment_id: IdPath, body: ProgressIn, actor: ActorDep, session: SessionDep, now: NowDep, settings: SettingsDep
+):
+    """A progress report (进展报送): never changes a checkpoint's state."""
+    report = service.submit_progress(
+        session, actor, assignment_id, text=body.text, percent=body.percent, now=now,
+        max_attachment_bytes=settings.attachment_max_bytes,
+    )
+    return ProgressOut.model_validate(report, from_attributes=True)
+
+
+@router.post("/progress/{progress_id}/review", response_model=ProgressOut)
+def review_progress(progress_id: IdPath, body: ProgressReviewIn, actor: ActorDep, session: SessionDep, now: NowDep):
+    """The office's 已阅 (`read`) or 要求补充 (`more`, with a comment)."""
+    report = service.review_progress(session, actor, progress_id, decision=body.decision, comment=body.comment, now=now)
+    return ProgressOut.model_validate(report, from_attributes=True)

@@ -1,0 +1,343 @@
+"""The 督办件 (assignment) as a department works it: one row per measure × department ×
+role with its checkpoints (milestones) inside; 签收 once for all of them; 进展报送 on the
+item, apart from the 办结申请 on each checkpoint.
+
+Like the milestone workflow, every function takes the acting user and "now", checks
+rights, writes an audit event, and leaves committing to the caller.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from service.audit.service import record
+from service.auth.actor import Actor
+from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.milestones.models import (
+    ACKNOWLEDGED,
+    APPROVED,
+    PENDING,
+    PROGRESS_MORE,
+    PROGRESS_READ,
+    RETURNED,
+    SUBMITTED,
+    Attachment,
+    Milestone,
+    ProgressReport,
+)
+from service.plans.models import PLAN_ARCHIVED, Assignment, Measure, Plan
+from service.reminders import service as reminders
+
+UNSIGNED = "unsigned"
+OVERDUE = "overdue"
+DUE_SOON = "due_soon"
+STATUS_RETURNED = "returned"
+AWAITING_REVIEW = "awaiting_review"
+DONE = "done"
+STATUS_LABELS = {
+    UNSIGNED: "未签收", OVERDUE: "已逾期", DUE_SOON: "临近到期", STATUS_RETURNED: "被退回",
+    AWAITING_REVIEW: "待审核", DONE: "已办结",
+}
+# The work list's "due soon": a checkpoint due within this many workdays.
+DUE_SOON_WORKDAYS = 7
+MAX_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AttachmentUpload:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def stored_attachments(uploads: Sequence[AttachmentUpload], max_bytes: int) -> list[Attachment]:
+    """The attachment rows for a 办结申请 or a progress report, each within the size limit."""
+    for upload in uploads:
+        if len(upload.data) > max_bytes:
+            raise Invalid(f"附件 {upload.filename} 超过 {max_bytes // (1024 * 1024)} MB 上限")
+    return [
+        Attachment(
+            filename=u.filename, content_type=u.content_type, size=len(u.data),
+            sha256=hashlib.sha256(u.data).hexdigest(), data=u.data,
+        )
+        for u in uploads
+    ]
+
+
+@dataclass
+class WorkItem:
+    """One 督办件 as the work list shows it."""
+
+    assignment: Assignment
+    milestones: list[Milestone]
+    latest_progress: ProgressReport | None
+
+    @property
+    def current(self) -> Milestone | None:
+        """The earliest checkpoint not closed; None when the item is done (销号)."""
+        return next((m for m in self.milestones if m.state != APPROVED), None)
+
+    @property
+    def later(self) -> list[Milestone]:
+        current = self.current
+        return [m for m in self.milestones if m.state != APPROVED and m is not current]
+
+    @property
+    def closed(self) -> int:
+        return sum(m.state == APPROVED for m in self.milestones)
+
+
+def visible_assignments(actor: Actor) -> Select[tuple[Assignment]]:
+    """Assignments the actor may read: a department its own, the office its plans."""
+    query = (
+        select(Assignment)
+        .join(Measure, Measure.id == Assignment.measure_id)
+        .join(Plan, Plan.id == Measure.plan_id)
+        .where(Plan.office_id.in_(actor.readable_office_ids))
+    )
+    if actor.department_id is not None:
+        query = query.where(Assignment.department_id == actor.department_id)
+    return query
+
+
+def _open_milestone(*conditions):
+    return exists().where(Milestone.assignment_id == Assignment.id, Milestone.state != APPROVED, *conditions)
+
+
+def status_condition(status: str, *, today: date, due_soon_until: date):
+    """The SQL condition of one work-list status (shared by the list and the dashboard's counts)."""
+    if status == UNSIGNED:
+        return Assignment.signed_at.is_(None)
+    if status == OVERDUE:
+        return _open_milestone(Milestone.due_date < today)
+    if status == DUE_SOON:
+        return _open_milestone(Milestone.due_date >= today, Milestone.due_date <= due_soon_until)
+    if status == STATUS_RETURNED:
+        return _open_milestone(Milestone.state == RETURNED)
+    if status == AWAITING_REVIEW:
+        return _open_milestone(Milestone.state == SUBMITTED)
+    if status == DONE:
+        return and_(~_open_milestone(), exists().where(Milestone.assignment_id == Assignment.id))
+    raise Invalid(f"状态筛选必须是 {'、'.join(STATUS_LABELS.values())} 之一（{', '.join(STATUS_LABELS)}）")
+
+
+def list_assignments(
+    session: Session,
+    actor: Actor,
+    *,
+    today: date,
+    due_soon_until: date,
+    plan_id: int | None = None,
+    department_id: int | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = MAX_PER_PAGE,
+) -> tuple[list[WorkItem], int]:
+    """A page of 督办件 and how many match. Archived plans are left out unless `plan_id` names one."""
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise Invalid(f"每页条数必须在 1 到 {MAX_PER_PAGE} 之间")
+    if page < 1:
+        raise Invalid("页码必须从 1 开始")
+    query = visible_assignments(actor)
+    if plan_id is not None:
+        query = query.where(Plan.id == plan_id)
+    else:
+        query = query.where(Plan.status != PLAN_ARCHIVED)
+    if department_id is not None:
+        query = query.where(Assignment.department_id == department_id)
+    if status:
+        query = query.where(status_condition(status, today=today, due_soon_until=due_soon_until))
+    if q and q.strip():
+        query = query.where(Measure.text.contains(q.strip(), autoescape=True))
+    total = session.scalar(query.with_only_columns(func.count()))
+    assignments = list(
+        session.scalars(
+            query.options(selectinload(Assignment.measure).selectinload(Measure.plan))
+            .order_by(Plan.id, Measure.position, Assignment.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return work_items(session, assignments), total
+
+
+def work_items(session: Session, assignments: list[Assignment]) -> list[WorkItem]:
+    """Each assignment with its checkpoints and latest progress, in two queries for the page."""
+    ids = [a.id for a in assignments]
+    milestones: dict[int, list[Milestone]] = {i: [] for i in ids}
+    latest: dict[int, ProgressReport] = {}
+    if ids:
+        for m in session.scalars(
+            select(Milestone).where(Milestone.assignment_id.in_(ids))
+            .options(selectinload(Milestone.phase)).order_by(Milestone.due_date, Milestone.id)
+        ):
+            milestones[m.assignment_id].append(m)
+        newest = select(func.max(ProgressReport.id)).where(ProgressReport.assignment_id.in_(ids)).group_by(
+            ProgressReport.assignment_id
+        )
+        latest = {p.assignment_id: p for p in session.scalars(select(ProgressReport).where(ProgressReport.id.in_(newest)))}
+    return [WorkItem(a, milestones[a.id], latest.get(a.id)) for a in assignments]
+
+
+def get_assignment(session: Session, actor: Actor, assignment_id: int) -> Assignment:
+    found = session.scalars(visible_assignments(actor).where(Assignment.id == assignment_id)).first()
+    if found is None:
+        # Another department's or office's item is indistinguishable from none.
+        raise NotFound(f"督办件 {assignment_id} 不存在")
+    return found
+
+
+def get_work_item(session: Session, actor: Actor, assignment_id: int) -> WorkItem:
+    return work_items(session, [get_assignment(session, actor, assignment_id)])[0]
+
+
+def _own_work(session: Session, actor: Actor, assignment_id: int) -> Assignment:
+    """An item its own department acts on: reach (404), department (403), plan not archived (409),
+    locked against a concurrent change of the same item."""
+    assignment = get_assignment(session, actor, assignment_id)
+    if actor.department_id != assignment.department_id:
+        raise Forbidden("只有承办单位本身可以签收或报送进展")
+    if assignment.measure.plan.status == PLAN_ARCHIVED:
+        raise Conflict("计划已归档，其督办件不能再签收或报送；如需继续办理，请办公室先恢复计划")
+    session.scalars(select(Assignment.id).where(Assignment.id == assignment.id).with_for_update()).all()
+    session.refresh(assignment)
+    return assignment
+
+
+# --- 签收 --------------------------------------------------------------------
+
+
+def sign(session: Session, actor: Actor, assignments: Sequence[Assignment], *, now: datetime) -> int:
+    """Sign each unsigned item and all its checkpoints; answers how many were signed."""
+    ids = [a.id for a in assignments]
+    if not ids:
+        return 0
+    # Compare-and-set: only rows still unsigned are signed, so two clicks count once.
+    locked = list(
+        session.scalars(
+            select(Assignment).where(Assignment.id.in_(ids), Assignment.signed_at.is_(None))
+            .order_by(Assignment.id).with_for_update()
+        )
+    )
+    for assignment in locked:
+        session.refresh(assignment)
+        if assignment.signed_at is not None:
+            continue
+        assignment.signed_at = now
+        assignment.signed_by = actor.user_id
+        for milestone in session.scalars(
+            select(Milestone).where(Milestone.assignment_id == assignment.id, Milestone.state == PENDING)
+        ):
+            milestone.state = ACKNOWLEDGED
+            milestone.acknowledged_at = now
+            reminders.reschedule(milestone, now=now)
+        record(session, actor, "assignment.sign", "assignment", assignment.id,
+               after={"signed_at": now.isoformat()}, now=now)
+    session.flush()
+    return len(locked)
+
+
+def sign_batch(
+    session: Session, actor: Actor, *, ids: Sequence[int] | None = None, plan_id: int | None = None, now: datetime
+) -> int:
+    """全部签收: the caller's unsigned items among `ids`, or all of one plan's (one 交办)."""
+    if not actor.is_department:
+        raise Forbidden("只有承办单位可以签收")
+    if (ids is None) == (plan_id is None):
+        raise Invalid("请给出要签收的督办件（ids）或计划（plan_id），二者选一")
+    query = visible_assignments(actor).where(Plan.status != PLAN_ARCHIVED)
+    if ids is not None:
+        wanted = set(ids)
+        found = list(session.scalars(query.where(Assignment.id.in_(wanted))))
+        missing = wanted - {a.id for a in found}
+        if missing:
+            raise NotFound(f"督办件 {'、'.join(str(i) for i in sorted(missing))} 不存在")
+    else:
+        found = list(session.scalars(query.where(Plan.id == plan_id)))
+        if not found and session.get(Plan, plan_id) is None:
+            raise NotFound(f"计划 {plan_id} 不存在")
+    return sign(session, actor, [a for a in found if a.signed_at is None], now=now)
+
+
+def unsigned_count(session: Session, actor: Actor, *, plan_id: int | None = None) -> int:
+    query = visible_assignments(actor).where(Plan.status != PLAN_ARCHIVED, Assignment.signed_at.is_(None))
+    if plan_id is not None:
+        query = query.where(Plan.id == plan_id)
+    return session.scalar(query.with_only_columns(func.count()))
+
+
+# --- 进展报送 ----------------------------------------------------------------
+
+
+def submit_progress(
+    session: Session,
+    actor: Actor,
+    assignment_id: int,
+    *,
+    text: str,
+    percent: int,
+    attachments: Sequence[AttachmentUpload] = (),
+    now: datetime,
+    max_attachment_bytes: int = 10 * 1024 * 1024,
+) -> ProgressReport:
+    """A progress report: signs the item if it was not, never changes a checkpoint's state."""
+    assignment = _own_work(session, actor, assignment_id)
+    if not text.strip():
+        raise Invalid("进展内容不能为空")
+    if not 0 <= percent <= 100:
+        raise Invalid("完成百分比必须在 0 到 100 之间")
+    if not session.scalar(select(_open_milestone().where(Milestone.assignment_id == assignment.id))):
+        raise Conflict("该督办件已办结（销号），不需要再报送进展")
+    report = ProgressReport(
+        assignment_id=assignment.id, author_id=actor.user_id, text=text.strip(), percent=percent, created_at=now
+    )
+    report.attachments = stored_attachments(attachments, max_attachment_bytes)
+    session.add(report)
+    if assignment.signed_at is None:
+        sign(session, actor, [assignment], now=now)  # reporting is the strongest acknowledgement
+    session.flush()
+    record(session, actor, "assignment.progress", "assignment", assignment.id,
+           after={"progress_report_id": report.id, "percent": percent}, now=now)
+    return report
+
+
+def progress_of(session: Session, assignment: Assignment) -> list[ProgressReport]:
+    return list(
+        session.scalars(
+            select(ProgressReport).where(ProgressReport.assignment_id == assignment.id).order_by(ProgressReport.id)
+        )
+    )
+
+
+def review_progress(
+    session: Session, actor: Actor, progress_id: int, *, decision: str, comment: str | None, now: datetime
+) -> ProgressReport:
+    """The office's 已阅 (read) or 要求补充 (more, with the comment the unit sees)."""
+    report = session.get(ProgressReport, progress_id)
+    if report is None:
+        raise NotFound(f"进展报送 {progress_id} 不存在")
+    assignment = get_assignment(session, actor, report.assignment_id)
+    actor.require_admin_of(assignment.measure.plan.office_id)
+    if decision not in (PROGRESS_READ, PROGRESS_MORE):
+        raise Invalid("意见必须是 已阅（read）或 要求补充（more）")
+    comment = (comment or "").strip() or None
+    if decision == PROGRESS_MORE and comment is None:
+        raise Invalid("要求补充时请写明需要补充什么")
+    locked = session.scalars(
+        select(ProgressReport).where(ProgressReport.id == progress_id, ProgressReport.review.is_(None)).with_for_update()
+    ).first()
+    if locked is None:
+        raise Conflict("这条进展已经处理过")
+    session.refresh(locked)
+    locked.review = decision
+    locked.review_comment = comment
+    locked.reviewed_by = actor.user_id
+    locked.reviewed_at = now
+    record(session, actor, f"progress.{decision}", "assignment", assignment.id,
+           after={"progress_report_id": locked.id, "comment": comment}, now=now)
+    return locked
