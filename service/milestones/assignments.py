@@ -20,6 +20,7 @@ from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.milestones.models import (
     ACKNOWLEDGED,
     APPROVED,
+    OPEN_STATES,
     PENDING,
     PROGRESS_MORE,
     PROGRESS_READ,
@@ -115,7 +116,10 @@ def status_condition(status: str, *, today: date, due_soon_until: date):
     if status == OVERDUE:
         return _open_milestone(Milestone.due_date < today)
     if status == DUE_SOON:
-        return _open_milestone(Milestone.due_date >= today, Milestone.due_date <= due_soon_until)
+        # Work still owed: a checkpoint awaiting the office's review is not chased.
+        return _open_milestone(
+            Milestone.state.in_(OPEN_STATES), Milestone.due_date >= today, Milestone.due_date <= due_soon_until
+        )
     if status == STATUS_RETURNED:
         return _open_milestone(Milestone.state == RETURNED)
     if status == AWAITING_REVIEW:

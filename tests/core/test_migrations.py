@@ -117,3 +117,37 @@ def test_upgrade_scrubs_channel_targets_from_the_audit_log_and_normalises_depart
     assert [(n, json.loads(a) if isinstance(a, str) else a) for n, a in names] == [
         ("市知识产权局", []), ("市知识\u200b产权局", []), ("市IT中心", ["IT中心"])
     ]
+
+
+def test_upgrade_signs_the_assignments_of_acknowledged_milestones(scratch_url):
+    upgrade_database(scratch_url, "0009_h4")
+    engine = make_engine(scratch_url)
+    signed = NOW.replace(tzinfo=None)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO offices (id, name, created_at) VALUES (1, 'o', :now)"), {"now": NOW})
+        conn.execute(text(
+            "INSERT INTO departments (id, office_id, name, aliases, kind, emails, mobiles, confirmed, created_at)"
+            " VALUES (1, 1, '市知识产权局', '[]', 'unit', '[]', '[]', true, :now)"
+        ), {"now": NOW})
+        conn.execute(text("INSERT INTO plans (id, office_id, title, status, created_at) VALUES (1, 1, 'p', 'active', :now)"),
+                     {"now": NOW})
+        for id_ in (1, 2):
+            conn.execute(text("INSERT INTO measures (id, plan_id, position, text) VALUES (:id, 1, :id, 'm')"), {"id": id_})
+            conn.execute(text("INSERT INTO assignments (id, measure_id, department_id, role) VALUES (:id, :id, 1, 'lead')"),
+                         {"id": id_})
+        # Assignment 1: one checkpoint acknowledged, one pending; assignment 2: nothing signed.
+        for id_, assignment, state, acknowledged in [(1, 1, "acknowledged", signed), (2, 1, "pending", None),
+                                                     (3, 2, "pending", None)]:
+            conn.execute(text(
+                "INSERT INTO milestones (id, assignment_id, plan_id, department_id, due_date, due_version, state,"
+                " acknowledged_at, created_at, updated_at) VALUES (:id, :a, 1, 1, '2026-12-31', 1, :state, :ack, :now, :now)"
+            ), {"id": id_, "a": assignment, "state": state, "ack": acknowledged, "now": NOW})
+    upgrade_database(scratch_url)
+    with engine.connect() as conn:
+        assignments = conn.execute(text("SELECT id, signed_at IS NOT NULL, signed_by FROM assignments ORDER BY id")).all()
+        states = conn.execute(text("SELECT state, acknowledged_at IS NOT NULL FROM milestones ORDER BY id")).all()
+        cycles = conn.execute(text("SELECT reporting_cycle FROM plans")).scalars().all()
+    engine.dispose()
+    assert [tuple(a) for a in assignments] == [(1, True, None), (2, False, None)]
+    assert [tuple(s) for s in states] == [("acknowledged", True), ("acknowledged", True), ("pending", False)]
+    assert cycles == ["none"]

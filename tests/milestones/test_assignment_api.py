@@ -1,0 +1,99 @@
+"""The 督办件 API: the work list's fields and filters, batch 签收, progress, and who may do what."""
+
+from service.milestones.models import Milestone
+from service.plans.models import Assignment
+from tests.factories import build_world
+from tests.milestones.test_assignments import phased_plan
+
+
+def _setup(session_factory):
+    with session_factory() as session:
+        world = build_world(session)
+        plan_id = phased_plan(session, world)
+        session.commit()
+    return world, plan_id
+
+
+def test_work_list_answers_the_documented_fields(client, session_factory):
+    world, plan_id = _setup(session_factory)
+    ip = world.headers("ip_user")
+    body = client.get("/api/v1/assignments", headers=ip, params={"plan_id": plan_id}).json()
+    assert body["total"] == 3
+    item = body["items"][0]
+    assert set(item) == {
+        "id", "plan_id", "plan_title", "measure_id", "measure_text", "department_id", "role", "signed_at",
+        "current_milestone", "milestones_total", "milestones_closed", "latest_progress",
+    }
+    assert item["role"] == "lead" and item["signed_at"] is None and item["latest_progress"] is None
+    assert item["current_milestone"] | {"id": 0} == {"id": 0, "due_date": "2026-11-06", "state": "pending", "overdue": False}
+    assert (item["milestones_total"], item["milestones_closed"]) == (2, 0)
+    # Without a plan_id: every item of the caller's active plans (the world's own plan too).
+    assert client.get("/api/v1/assignments", headers=ip).json()["total"] == 4
+    assert client.get("/api/v1/assignments", headers=ip, params={"per_page": 51}).status_code == 422
+    assert client.get("/api/v1/assignments", headers=ip, params={"status": "late"}).status_code == 422
+    two = client.get("/api/v1/assignments", headers=ip, params={"plan_id": plan_id, "per_page": 2, "page": 2}).json()
+    assert two["total"] == 3 and len(two["items"]) == 1
+
+
+def test_batch_sign_then_progress_then_office_reads(client, session_factory):
+    world, plan_id = _setup(session_factory)
+    ip, admin = world.headers("ip_user"), world.headers("city_admin")
+    signed = client.post("/api/v1/assignments/ack", headers=ip, json={"plan_id": plan_id})
+    assert signed.status_code == 200 and signed.json() == {"signed": 3}
+    assert client.post("/api/v1/assignments/ack", headers=ip, json={"plan_id": plan_id}).json() == {"signed": 0}
+    assert client.post("/api/v1/assignments/ack", headers=ip, json={}).status_code == 422
+    items = client.get("/api/v1/assignments", headers=ip, params={"plan_id": plan_id}).json()["items"]
+    assert all(i["signed_at"] for i in items)
+    first = items[0]
+    progress = client.post(f"/api/v1/assignments/{first['id']}/progress", headers=ip, json={"text": "完成调研", "percent": 30})
+    assert progress.status_code == 201, progress.text
+    again = client.get(f"/api/v1/assignments/{first['id']}", headers=ip).json()
+    assert again["latest_progress"]["percent"] == 30 and again["current_milestone"]["state"] == "acknowledged"
+    read = client.post(f"/api/v1/progress/{progress.json()['id']}/review", headers=admin, json={"decision": "read"})
+    assert read.status_code == 200 and read.json()["review"] == "read"
+    listed = client.get(f"/api/v1/assignments/{first['id']}/progress", headers=admin).json()
+    assert [p["review"] for p in listed] == ["read"]
+
+
+def test_milestone_ack_signs_the_item_and_review_below_100_asks_to_confirm(client, session_factory):
+    world, plan_id = _setup(session_factory)
+    ip, admin = world.headers("ip_user"), world.headers("city_admin")
+    item = client.get("/api/v1/assignments", headers=ip, params={"plan_id": plan_id}).json()["items"][0]
+    mid = item["current_milestone"]["id"]
+    assert client.post(f"/api/v1/milestones/{mid}/ack", headers=ip).status_code == 200
+    assert client.get(f"/api/v1/assignments/{item['id']}", headers=ip).json()["signed_at"]
+    assert client.post(f"/api/v1/milestones/{mid}/reports", headers=ip, json={"text": "阶段完成", "percent": 30}).status_code == 201
+    refused = client.post(f"/api/v1/milestones/{mid}/review", headers=admin, json={"decision": "approve"})
+    assert refused.status_code == 409 and "30%" in refused.json()["detail"]
+    confirmed = client.post(
+        f"/api/v1/milestones/{mid}/review", headers=admin, json={"decision": "approve", "confirm_below_100": True}
+    )
+    assert confirmed.status_code == 200
+    after = client.get(f"/api/v1/assignments/{item['id']}", headers=ip).json()
+    assert after["milestones_closed"] == 1 and after["current_milestone"]["due_date"] == "2027-06-30"
+
+
+def test_a_department_sees_and_changes_only_its_own_items(client, session_factory):
+    world, plan_id = _setup(session_factory)
+    with session_factory() as session:
+        ip_item = session.query(Assignment).filter_by(department_id=world.departments["ip"].id).first().id
+        dev_item = session.query(Assignment).filter_by(department_id=world.departments["dev"].id).first().id
+        sz_item = session.query(Assignment).filter_by(department_id=world.departments["sz_ip"].id).first().id
+    ip, dev, admin = world.headers("ip_user"), world.headers("dev_user"), world.headers("city_admin")
+    assert client.get(f"/api/v1/assignments/{ip_item}", headers=dev).status_code == 404
+    assert client.get(f"/api/v1/assignments/{ip_item}/progress", headers=dev).status_code == 404
+    assert client.get(f"/api/v1/assignments/{sz_item}", headers=admin).status_code == 404
+    assert all(i["department_id"] == world.departments["dev"].id
+               for i in client.get("/api/v1/assignments", headers=dev).json()["items"])
+    assert client.post("/api/v1/assignments/ack", headers=dev, json={"ids": [ip_item]}).status_code == 404
+    assert client.post("/api/v1/assignments/ack", headers=admin, json={"ids": [ip_item]}).status_code == 403
+    assert client.post(f"/api/v1/assignments/{ip_item}/progress", headers=dev, json={"text": "x", "percent": 1}).status_code == 404
+    assert client.post(f"/api/v1/assignments/{ip_item}/progress", headers=admin, json={"text": "x", "percent": 1}).status_code == 403
+    report = client.post(f"/api/v1/assignments/{ip_item}/progress", headers=ip, json={"text": "x", "percent": 1}).json()
+    assert client.post(f"/api/v1/progress/{report['id']}/review", headers=ip, json={"decision": "read"}).status_code == 403
+    assert client.post(f"/api/v1/progress/{report['id']}/review", headers=dev, json={"decision": "read"}).status_code == 404
+    assert client.post(f"/api/v1/progress/{report['id']}/review", headers=world.headers("other_admin"),
+                       json={"decision": "read"}).status_code == 404
+    assert client.post(f"/api/v1/assignments/{dev_item}/progress", headers=dev, json={"text": "配合", "percent": 10}).status_code == 201
+    with session_factory() as session:
+        assert session.query(Milestone).filter_by(assignment_id=ip_item, state="submitted").count() == 0
