@@ -6,6 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
 
+from service.flows import chase
 from service.dependencies import ActorDep, CalendarDep, IdPath, IdQuery, NowDep, PageQuery, SessionDep, SettingsDep, TodayDep
 from service.ids import Id
 from service.milestones import assignments as service
@@ -153,3 +154,37 @@ def review_progress(progress_id: IdPath, body: ProgressReviewIn, actor: ActorDep
     """The office's 已阅 (`read`) or 要求补充 (`more`, with a comment)."""
     report = service.review_progress(session, actor, progress_id, decision=body.decision, comment=body.comment, now=now)
     return ProgressOut.model_validate(report, from_attributes=True)
+
+
+class ChaseIn(BaseModel):
+    level: Literal["remind", "urge", "supervise"]
+
+
+class ChaseBatchIn(ChaseIn):
+    ids: list[Id] = Field(min_length=1, max_length=500)
+
+
+class ChaseOut(BaseModel):
+    chased: int
+    skipped: int
+
+
+@router.post("/assignments/chase", response_model=ChaseOut)
+def chase_selected(body: ChaseBatchIn, actor: ActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
+    """Manual 催办 of selected items (office admins); items chased today already are skipped."""
+    result = chase.chase_items(session, settings, actor, body.ids, level=body.level, now=now)
+    return ChaseOut(chased=result.chased, skipped=result.skipped)
+
+
+@router.post("/assignments/{assignment_id}/chase", response_model=ChaseOut)
+def chase_item(assignment_id: IdPath, body: ChaseIn, actor: ActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
+    """Manual 提醒/催办/督办 of one item, sent now; a second chase the same day answers 429."""
+    result = chase.chase_items(session, settings, actor, [assignment_id], level=body.level, now=now)
+    return ChaseOut(chased=result.chased, skipped=result.skipped)
+
+
+@router.post("/departments/{department_id}/chase", response_model=ChaseOut)
+def chase_department(department_id: IdPath, body: ChaseIn, actor: ActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
+    """Manual 催办 of every open item of one unit in the office's active plans."""
+    result = chase.chase_department(session, settings, actor, department_id, level=body.level, now=now)
+    return ChaseOut(chased=result.chased, skipped=result.skipped)

@@ -31,7 +31,6 @@ from service.milestones.models import (
     ProgressReport,
 )
 from service.plans.models import PLAN_ARCHIVED, Assignment, Measure, Plan
-from service.reminders import service as reminders
 
 UNSIGNED = "unsigned"
 OVERDUE = "overdue"
@@ -105,7 +104,8 @@ def visible_assignments(actor: Actor) -> Select[tuple[Assignment]]:
     return query
 
 
-def _open_milestone(*conditions):
+def open_checkpoint(*conditions):
+    """Whether the assignment has a checkpoint not closed (matching `conditions`)."""
     return exists().where(Milestone.assignment_id == Assignment.id, Milestone.state != APPROVED, *conditions)
 
 
@@ -114,18 +114,18 @@ def status_condition(status: str, *, today: date, due_soon_until: date):
     if status == UNSIGNED:
         return Assignment.signed_at.is_(None)
     if status == OVERDUE:
-        return _open_milestone(Milestone.due_date < today)
+        return open_checkpoint(Milestone.due_date < today)
     if status == DUE_SOON:
         # Work still owed: a checkpoint awaiting the office's review is not chased.
-        return _open_milestone(
+        return open_checkpoint(
             Milestone.state.in_(OPEN_STATES), Milestone.due_date >= today, Milestone.due_date <= due_soon_until
         )
     if status == STATUS_RETURNED:
-        return _open_milestone(Milestone.state == RETURNED)
+        return open_checkpoint(Milestone.state == RETURNED)
     if status == AWAITING_REVIEW:
-        return _open_milestone(Milestone.state == SUBMITTED)
+        return open_checkpoint(Milestone.state == SUBMITTED)
     if status == DONE:
-        return and_(~_open_milestone(), exists().where(Milestone.assignment_id == Assignment.id))
+        return and_(~open_checkpoint(), exists().where(Milestone.assignment_id == Assignment.id))
     raise Invalid(f"状态筛选必须是 {'、'.join(STATUS_LABELS.values())} 之一（{', '.join(STATUS_LABELS)}）")
 
 
@@ -239,7 +239,8 @@ def sign(session: Session, actor: Actor, assignments: Sequence[Assignment], *, n
         ):
             milestone.state = ACKNOWLEDGED
             milestone.acknowledged_at = now
-            reminders.reschedule(milestone, now=now)
+            # Still open: the next scan re-reads its ladder (without the 未签收 reminders).
+            milestone.next_reminder_at = now
         record(session, actor, "assignment.sign", "assignment", assignment.id,
                after={"signed_at": now.isoformat()}, now=now)
     session.flush()
@@ -295,7 +296,7 @@ def submit_progress(
         raise Invalid("进展内容不能为空")
     if not 0 <= percent <= 100:
         raise Invalid("完成百分比必须在 0 到 100 之间")
-    if not session.scalar(select(_open_milestone().where(Milestone.assignment_id == assignment.id))):
+    if not session.scalar(select(open_checkpoint().where(Milestone.assignment_id == assignment.id))):
         raise Conflict("该督办件已办结（销号），不需要再报送进展")
     report = ProgressReport(
         assignment_id=assignment.id, author_id=actor.user_id, text=text.strip(), percent=percent, created_at=now

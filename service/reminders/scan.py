@@ -34,6 +34,11 @@ from service.reminders.policy import (
     Evaluator,
     AUDIENCE_DEPARTMENT,
     AUDIENCE_HEAD,
+    AUDIENCE_LEADER,
+    AUDIENCE_OFFICE,
+    BLUE,
+    RED,
+    YELLOW,
     COLOUR_NAMES,
     KIND_EARLY_WARNING,
     KIND_PROGRESS,
@@ -491,6 +496,19 @@ def _save_next_times(session: Session, rows: list[Row], next_times: dict[int, da
             )
 
 
+def _drop_chased_today(session: Session, decided: Decisions, settings: Settings, now: datetime) -> None:
+    """A milestone the office chased by hand today gets no ladder reminder from the scan that day."""
+    ids = {row.milestone.id for row, o in decided.planned if o.kind == KIND_REMINDER}
+    if not ids:
+        return
+    chased = set(session.scalars(
+        select(SentReminder.milestone_id).where(
+            SentReminder.milestone_id.in_(ids), SentReminder.step == chase_step(now, settings)
+        )
+    ))
+    decided.planned = [(row, o) for row, o in decided.planned if not (o.kind == KIND_REMINDER and row.milestone.id in chased)]
+
+
 def scan(
     session: Session, settings: Settings, calendar: WorkdayCalendar, now: datetime, *, limit: int = MAX_MILESTONES_PER_SCAN
 ) -> dict:
@@ -501,6 +519,7 @@ def scan(
     summary["milestones"] = len(rows)
     decided = _decide(session, rows, settings, calendar, now)
     summary["capped"] = _apply_weekly_cap(session, decided, settings, now)
+    _drop_chased_today(session, decided, settings, now)
 
     directory = Directory(session, {row.milestone.department_id for row in rows}, {row.plan.office_id for row in rows})
     targets = _addressed(decided.planned, directory)
@@ -534,6 +553,57 @@ def run_scan(
     now = now or SystemClock().now()
     with transaction(session_factory) as session:
         return scan(session, settings, calendar, now)
+
+
+# --- manual chasing (催办 by hand) ------------------------------------------------
+
+KIND_CHASE = "chase"
+CHASE_LEVELS = {"remind": BLUE, "urge": YELLOW, "supervise": RED}
+# Who hears each level, as the default ladder's 提醒 / 催办 / 督办 steps.
+CHASE_AUDIENCES = {
+    BLUE: (AUDIENCE_DEPARTMENT,),
+    YELLOW: (AUDIENCE_DEPARTMENT, AUDIENCE_HEAD),
+    RED: (AUDIENCE_DEPARTMENT, AUDIENCE_HEAD, AUDIENCE_OFFICE, AUDIENCE_LEADER),
+}
+
+
+def chase_step(now: datetime, settings: Settings) -> str:
+    """The ledger step of a manual chase: one per milestone and local day."""
+    return f"chase:{now.astimezone(settings.tz).date().isoformat()}"
+
+
+def send_chase(session: Session, settings: Settings, milestone_ids: list[int], level: str, now: datetime) -> list[int]:
+    """Send a manual 提醒/催办/督办 for each milestone now, digested per recipient.
+
+    A ledger row per milestone and day is the once-a-day guard (under the ledger's
+    unique key, so two offices' clicks at once send once) and tells the day's scans
+    to leave the milestone's ladder reminder out. Returns the milestones chased;
+    the others were already chased today."""
+    step = chase_step(now, settings)
+    rows = _rows(session, session.execute(
+        _with_context(select().select_from(Milestone)).where(Milestone.id.in_(milestone_ids)).order_by(Milestone.id)
+    ).all())
+    inserted = {key[0] for key in _insert_ignoring_duplicates(session, [
+        {"milestone_id": row.milestone.id, "due_version": row.milestone.due_version, "step": step,
+         "recipient": "office", "channel": "manual", "department_id": row.milestone.department_id,
+         "kind": KIND_CHASE, "created_at": now}
+        for row in rows
+    ])}
+    rows = [row for row in rows if row.milestone.id in inserted]
+    if not rows:
+        return []
+    links = link_settings(session, {row.plan.id for row in rows})
+    directory = Directory(session, {row.milestone.department_id for row in rows}, {row.plan.office_id for row in rows})
+    today = now.astimezone(settings.tz).date()
+    occurrence = Occurrence(step, KIND_REMINDER, level, today, now, CHASE_AUDIENCES[level], None)
+    digests: dict[Recipient, Digest] = {}
+    for row in rows:
+        row.sign_link(links, settings, now)
+        for recipient, mentions in directory.recipients(row.department, row.plan.office_id, occurrence.audiences, None).items():
+            item = _item(row, occurrence, KIND_REMINDER, today, directory.is_own(recipient, row.department), manual=True)
+            _digest_for(digests, recipient, row).add(row, item, mentions, step=step)
+    _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
+    return [row.milestone.id for row in rows]
 
 
 # --- workflow events ------------------------------------------------------------

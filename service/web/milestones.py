@@ -92,6 +92,8 @@ def step_label(step: str | None, kind: str) -> str:
         return "未签收提醒"
     if step == "early":
         return "进度预警"
+    if step.startswith("chase:"):
+        return "办公室人工催办"
     if step.startswith("progress:"):
         return f"{step.split(':', 1)[1]} 进展催报"
     unit = "个工作日" if step[0] == "T" else "天"
