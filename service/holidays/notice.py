@@ -20,10 +20,16 @@ from datetime import date, timedelta
 
 from service.workdays import HOLIDAY, WORKDAY, DayEntry, HolidayFileError
 
+# The patterns read pasted text, so each stays linear in it: no run of spaces
+# can be split between two quantifiers (a `\s*` either side of an optional
+# group was cubic in a run of spaces), and a match can only start at a line
+# start, an opening parenthesis or a digit.
 # "一、元旦：" at the start of a line or after a full stop.
-_ITEM = re.compile(r"(?:^|(?<=[\n。]))\s*[一二三四五六七八九十]+、\s*([^：:\n。]{1,20}?)\s*[：:]")
-_ASIDE = re.compile(r"[（(][^）)]*[）)]")
-_DAY = re.compile(r"(?:(\d{4})\s*年)?\s*(?:(\d{1,2})\s*月)?\s*(\d{1,2})\s*日")
+# The name starts with a non-space, so the spaces before it go to one `\s*`.
+_ITEM = re.compile(r"(?:^|(?<=[\n。]))[^\S\n]*[一二三四五六七八九十]+、\s*([^：:\n。\s][^：:\n。]{0,19}?)\s*[：:]")
+# An aside holds no parenthesis, so an unclosed one is passed over at once.
+_ASIDE = re.compile(r"[（(][^（()）]*[）)]")
+_DAY = re.compile(r"(?:(\d{4})\s*年\s*)?(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*日")
 _SPAN = re.compile(rf"({_DAY.pattern})\s*(?:至|到|—|－|-|~|～)\s*({_DAY.pattern})")
 
 
