@@ -42,7 +42,9 @@ CHANNEL_LABELS = {
     "dingtalk": "钉钉机器人",
     "feishu": "飞书机器人",
 }
-EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+# The domain as dot-separated labels: two adjacent runs that both match dots were
+# quadratic in a run of them (100k dots: minutes).
+EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;.]+(?:\.[^@\s<>,;.]+)+$")
 MOBILE = re.compile(r"^\+?\d{5,20}$")
 ROBOT_KEY = re.compile(r"^[A-Za-z0-9_.~-]+$")
 
