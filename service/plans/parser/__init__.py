@@ -8,7 +8,9 @@ Public API:
 - `ParsedPlan.to_dict()` — the `duban plan parse` JSON shape plus `warnings`
   and `indicators` (指标: `{"name", "target_value", "unit", "comparison",
   "target_date", "text", "department"}`, see `indicators.py`).
-- `PlanParseError(ValueError)` — unreadable, empty, binary, or no plan found.
+- `PlanParseError(ValueError)` — unreadable, empty, binary, or no plan found;
+  its subclass `LimitExceeded` when the upload expands past `ReadLimits`
+  (inflated size, members, text, lines, rows, cells), checked before reading.
 
 Output conventions: `text`, titles, sections, phase names and the doc number
 keep the document's own characters; department names are Simplified Chinese
@@ -29,21 +31,23 @@ measure or line concerned, or is null.
 from pathlib import PurePath
 
 from .checks import check_measures
-from .errors import PlanParseError
+from .errors import LimitExceeded, PlanParseError
 from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
 from .plan_text import parse_text
-from .reading import decode_text, read_csv, read_docx, read_xlsx, zip_kind
+from .reading import DEFAULT_LIMITS, ReadLimits, check_text, decode_text, read_csv, read_docx, read_xlsx, zip_kind
 from .tables import parse_tables
 
 __all__ = [
     "COMPARISONS",
     "COMPARISON_LABELS",
     "Indicator",
+    "LimitExceeded",
     "Measure",
     "ParsedPlan",
     "ParseWarning",
     "Phase",
     "PlanParseError",
+    "ReadLimits",
     "Task",
     "parse_plan_file",
     "parse_plan_text",
@@ -58,9 +62,10 @@ def _checked(plan: ParsedPlan | None) -> ParsedPlan:
     return plan
 
 
-def parse_plan_text(text: str) -> ParsedPlan:
+def parse_plan_text(text: str, limits: ReadLimits = DEFAULT_LIMITS) -> ParsedPlan:
     if not text.strip():
         raise PlanParseError("文件为空 (empty file)")
+    check_text(text, limits)
     return _checked(parse_text(text))
 
 
@@ -70,11 +75,11 @@ def _with_checks(plan: ParsedPlan | None) -> ParsedPlan | None:
     return plan
 
 
-def _from_docx(data: bytes) -> ParsedPlan:
-    text, tables = read_docx(data)
+def _from_docx(data: bytes, limits: ReadLimits) -> ParsedPlan:
+    text, tables = read_docx(data, limits)
     table_plan = parse_tables(tables)
     if table_plan is None or table_plan.is_empty():
-        return parse_plan_text(text)
+        return parse_plan_text(text, limits)
     text_plan = parse_text(text)
     table_plan.title = table_plan.title or text_plan.title
     table_plan.doc_number = table_plan.doc_number or text_plan.doc_number
@@ -84,17 +89,17 @@ def _from_docx(data: bytes) -> ParsedPlan:
     return _with_checks(table_plan)
 
 
-def parse_plan_file(data: bytes, filename: str) -> ParsedPlan:
+def parse_plan_file(data: bytes, filename: str, limits: ReadLimits = DEFAULT_LIMITS) -> ParsedPlan:
     if not data:
         raise PlanParseError("文件为空 (empty file)")
     suffix = PurePath(filename).suffix.lower()
-    kind = zip_kind(data)
+    kind = zip_kind(data, limits)
     if kind == "docx":
-        return _checked(_from_docx(data))
+        return _checked(_from_docx(data, limits))
     if kind == "xlsx":
-        return _checked(_with_checks(parse_tables(list(read_xlsx(data).values()))))
+        return _checked(_with_checks(parse_tables(list(read_xlsx(data, limits).values()))))
     if suffix in (".docx", ".xlsx", ".xls", ".doc"):
         raise PlanParseError(f"无法读取 {suffix} 文件 (unreadable {suffix} file)")
     if suffix in (".csv", ".tsv"):
-        return _checked(_with_checks(parse_tables([read_csv(data)])))
-    return parse_plan_text(decode_text(data))
+        return _checked(_with_checks(parse_tables([read_csv(data, limits)])))
+    return parse_plan_text(decode_text(data, limits), limits)
