@@ -33,6 +33,16 @@ _DAY = re.compile(r"(?:(\d{4})\s*年\s*)?(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*日"
 _SPAN = re.compile(rf"({_DAY.pattern})\s*(?:至|到|—|－|-|~|～)\s*({_DAY.pattern})")
 
 
+# A year's notice is some 1,500 characters; the CSV or YAML of a year's days a
+# few thousand. Past this a paste is refused before any parser (or YAML) reads it.
+MAX_PASTED_CHARS = 50_000
+
+
+def check_length(text: str) -> None:
+    if len(text) > MAX_PASTED_CHARS:
+        raise HolidayFileError(f"粘贴的内容超过 {MAX_PASTED_CHARS} 个字符的上限，一年的放假安排不会这么长")
+
+
 def looks_like_notice(text: str) -> bool:
     return bool(_ITEM.search(text)) and ("放假" in text or "上班" in text)
 
