@@ -34,7 +34,11 @@ _NOISE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f]")
 _MB = 1024 * 1024
 # What str.splitlines splits on.
 _LINE_BREAKS = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-_WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Per package kind: namespace, row tag and what a row is called, cell tag, what the file is called.
+_COUNTED = {
+    "docx": ("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}", "p", "个段落", "tc", "Word 文件"),
+    "xlsx": ("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}", "row", "行", "c", "Excel 文件"),
+}
 
 
 @dataclass(frozen=True)
@@ -167,29 +171,32 @@ def _check_zip(package: zipfile.ZipFile, limits: ReadLimits) -> None:
         raise PlanParseError(f"无法读取文件 (unreadable file: {error})") from None
 
 
-def _count_xml(package: zipfile.ZipFile, name: str, limits: ReadLimits) -> None:
-    """LimitExceeded when a Word part holds too many elements, paragraphs or table cells,
-    counted while streaming it, before python-docx builds its tree."""
+def _count_xml(package: zipfile.ZipFile, name: str, limits: ReadLimits, kind: str) -> None:
+    """LimitExceeded when a part holds too many elements, rows (Word paragraphs)
+    or cells, counted while streaming it, before a reader builds its tree
+    (python-docx) or openpyxl scans a sheet for its size (seconds a million rows)."""
     from lxml import etree
 
-    elements = paragraphs = cells = 0
+    namespace, row_tag, row_word, cell_tag, label = _COUNTED[kind]
+    row_tag, cell_tag = namespace + row_tag, namespace + cell_tag
+    elements = rows = cells = 0
     try:
         with package.open(name) as part:
             for _, element in etree.iterparse(part, events=("end",), resolve_entities=False, no_network=True):
                 elements += 1
-                if element.tag == f"{_WORD}p":
-                    paragraphs += 1
-                elif element.tag == f"{_WORD}tc":
+                if element.tag == row_tag:
+                    rows += 1
+                elif element.tag == cell_tag:
                     cells += 1
                 if elements > limits.xml_elements:
-                    raise LimitExceeded(f"Word 文件超过 {limits.xml_elements} 个 XML 元素的上限")
-                if paragraphs > limits.rows:
-                    raise LimitExceeded(f"Word 文件超过 {limits.rows} 个段落的上限")
+                    raise LimitExceeded(f"{label}超过 {limits.xml_elements} 个 XML 元素的上限")
+                if rows > limits.rows:
+                    raise LimitExceeded(f"{label}超过 {limits.rows} {row_word}的上限")
                 if cells > limits.cells:
-                    raise LimitExceeded(f"Word 文件的表格超过 {limits.cells} 个单元格的上限")
+                    raise LimitExceeded(f"{label}超过 {limits.cells} 个单元格的上限")
                 element.clear(keep_tail=True)
     except etree.XMLSyntaxError as error:
-        raise PlanParseError(f"无法读取 Word 文件 (unreadable .docx: {error})") from None
+        raise PlanParseError(f"无法读取{label} (unreadable {name}: {error})") from None
 
 
 def zip_kind(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> str | None:
@@ -203,10 +210,12 @@ def zip_kind(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> str | None:
     _check_zip(package, limits)
     names = set(package.namelist())
     if "word/document.xml" in names:
-        _count_xml(package, "word/document.xml", limits)
-    if "word/document.xml" in names:
+        _count_xml(package, "word/document.xml", limits, "docx")
         return "docx"
     if "xl/workbook.xml" in names:
+        for name in sorted(names):
+            if name.startswith("xl/worksheets/") and name.endswith(".xml") or name == "xl/sharedStrings.xml":
+                _count_xml(package, name, limits, "xlsx")
         return "xlsx"
     return None
 
