@@ -15,6 +15,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from .errors import LimitExceeded, PlanParseError
@@ -167,7 +168,9 @@ def _check_zip(package: zipfile.ZipFile, limits: ReadLimits) -> None:
                         raise LimitExceeded(member_limit)
                     if total > limits.zip_bytes:
                         raise LimitExceeded(total_limit)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as error:
+    # Encrypted (RuntimeError), an unknown method (NotImplementedError), corrupt data (zlib.error).
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, OSError, EOFError,
+            zlib.error) as error:
         raise PlanParseError(f"无法读取文件 (unreadable file: {error})") from None
 
 
