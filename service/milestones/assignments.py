@@ -30,7 +30,7 @@ from service.milestones.models import (
     Milestone,
     ProgressReport,
 )
-from service.plans.models import PLAN_ARCHIVED, Assignment, Measure, Plan
+from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, ROLE_SUPPORT, Assignment, Measure, Plan
 
 UNSIGNED = "unsigned"
 OVERDUE = "overdue"
@@ -346,3 +346,32 @@ def review_progress(
     record(session, actor, f"progress.{decision}", "assignment", assignment.id,
            after={"progress_report_id": locked.id, "comment": comment}, now=now)
     return locked
+
+
+def contributions_for(session: Session, assignment: Assignment) -> list[tuple[Assignment, ProgressReport]]:
+    """The support units' progress on the same measure, for the lead to see."""
+    if assignment.role != ROLE_LEAD:
+        return []
+    rows = session.execute(
+        select(Assignment, ProgressReport)
+        .join(ProgressReport, ProgressReport.assignment_id == Assignment.id)
+        .where(Assignment.measure_id == assignment.measure_id, Assignment.role == ROLE_SUPPORT)
+        .options(selectinload(ProgressReport.attachments))
+        .order_by(ProgressReport.id)
+    )
+    return [(a, p) for a, p in rows]
+
+
+def may_read_progress(session: Session, actor: Actor, report: ProgressReport) -> bool:
+    """Its own item's reader, or the lead unit of the measure a support unit reported on."""
+    try:
+        get_assignment(session, actor, report.assignment_id)
+        return True
+    except NotFound:
+        pass
+    if actor.department_id is None:
+        return False
+    measure_id = session.get(Assignment, report.assignment_id).measure_id
+    return session.scalars(
+        visible_assignments(actor).where(Assignment.measure_id == measure_id, Assignment.role == ROLE_LEAD)
+    ).first() is not None

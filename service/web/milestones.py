@@ -17,15 +17,15 @@ from service.delivery.service import visible_notifications
 from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid, NotFound
 from service.milestones import service as workflow
+from service.milestones import assignments
 from service.milestones.assignments import AttachmentUpload
-from service.milestones.models import APPROVED, Attachment, ExtensionRequest, Report, Review
+from service.milestones.models import Attachment, ExtensionRequest, ProgressReport, Report, Review
 from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, Assignment
 from service.reminders.models import SentReminder
 from service.reminders.policy import COLOUR_NAMES, LEVELS
-from service.web.calendar import calendar_path
 from service.web.directory import CHANNEL_LABELS, STATUS_LABELS
 from service.web.actions import form_int, run_action
-from service.web.lookups import MILESTONE_ROW, department_names, load_milestones
+from service.web.lookups import department_names, load_milestones
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
@@ -51,30 +51,6 @@ ATTACHMENT_TYPES = {
     ".zip": "application/zip",
     ".rar": "application/vnd.rar",
 }
-
-
-@router.get("/inbox")
-def inbox(request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep, show: str = "open"):
-    if not actor.is_department:
-        return redirect(request, "/reviews")
-    items, total = workflow.list_milestones(session, actor, today=today, limit=500, load=MILESTONE_ROW)
-    open_items = [m for m in items if m.state != APPROVED]
-    return render(
-        request,
-        "inbox.html",
-        {
-            "items": open_items if show == "open" else items,
-            "show": show,
-            "open_count": len(open_items),
-            "total": total,
-            "department": department_names(session, actor).get(actor.department_id, ""),
-            "calendar_url": _calendar_url(request, actor.department_id),
-        },
-    )
-
-
-def _calendar_url(request: Request, department_id: int) -> str:
-    return str(request.base_url).rstrip("/") + calendar_path(request.app.state.settings, department_id)
 
 
 NOTICE_LABELS = {
@@ -211,7 +187,7 @@ def acknowledge(request: Request, milestone_id: IdPath, actor: PageActorDep, ses
     )
 
 
-async def _uploads(request: Request, max_bytes: int) -> list[AttachmentUpload]:
+async def read_uploads(request: Request, max_bytes: int) -> list[AttachmentUpload]:
     files = [f for f in request.state.form.getlist("attachments") if isinstance(f, UploadFile) and f.filename]
     if len(files) > MAX_ATTACHMENTS:
         raise Invalid(f"最多上传 {MAX_ATTACHMENTS} 个附件")
@@ -232,7 +208,7 @@ async def report(request: Request, milestone_id: IdPath, actor: PageActorDep, se
     form = request.state.form
     back = f"/milestones/{milestone_id}"
     try:
-        uploads = await _uploads(request, settings.attachment_max_bytes)
+        uploads = await read_uploads(request, settings.attachment_max_bytes)
     except Invalid as exc:
         return redirect(request, back, exc.message, kind="error")
     percent = form_int(form.get("percent"), -1)
@@ -242,7 +218,7 @@ async def report(request: Request, milestone_id: IdPath, actor: PageActorDep, se
             session, actor, milestone_id, text=str(form.get("text") or ""), percent=percent,
             attachments=uploads, now=now, max_attachment_bytes=settings.attachment_max_bytes,
         ),
-        ok="进展已报送，等待办公室审核", back=back,
+        ok="办结申请已提交，等待办公室审核", back=back,
     )
 
 
@@ -284,12 +260,17 @@ def attachment(attachment_id: IdPath, actor: PageActorDep, session: SessionDep):
     found = session.get(Attachment, attachment_id)
     if found is None:
         raise NotFound(f"附件 {attachment_id} 不存在")
-    milestone = session.get(workflow.Milestone, session.get(Report, found.report_id).milestone_id)
-    try:
-        workflow.get_milestone(session, actor, milestone.id)
-    except NotFound:
-        if not _leads_the_measure_of(session, actor, milestone):
-            raise NotFound(f"附件 {attachment_id} 不存在") from None
+    if found.report_id is None:
+        readable = assignments.may_read_progress(session, actor, session.get(ProgressReport, found.progress_report_id))
+    else:
+        milestone = session.get(workflow.Milestone, session.get(Report, found.report_id).milestone_id)
+        try:
+            workflow.get_milestone(session, actor, milestone.id)
+            readable = True
+        except NotFound:
+            readable = _leads_the_measure_of(session, actor, milestone)
+    if not readable:
+        raise NotFound(f"附件 {attachment_id} 不存在")
     return Response(
         found.data,
         media_type=found.content_type,

@@ -153,7 +153,7 @@ def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
     shot(department, "07-phone-report-form")
     with department.expect_navigation():
         department.click("form[action$='/report'] button[type=submit]")
-    assert "进展已报送" in department.content() and "进展材料.pdf" in department.content()
+    assert "办结申请已提交" in department.content() and "进展材料.pdf" in department.content()
     assert fits_phone(department)
     shot(department, "08-phone-milestone-submitted")
 
