@@ -18,7 +18,7 @@ from service.auth.models import (
     User,
 )
 from service.auth.passwords import hash_password, verify_password
-from service.database import ReadOnlySession, defer_write
+from service.database import ReadOnlySession, defer_write, lock_for_change, unique_or_conflict
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from service.offices.service import descendant_office_ids
@@ -87,8 +87,9 @@ def create_user(
             raise NotFound(f"单位 {department_id} 不存在")
     elif department_id is not None:
         raise Invalid("只有单位用户 (role=department) 可以绑定单位")
+    taken = f"用户名 {username} 已被使用"
     if session.scalars(select(User.id).where(User.username == username)).first() is not None:
-        raise Conflict(f"用户名 {username} 已被使用")
+        raise Conflict(taken)
     user = User(
         office_id=actor.office_id,
         username=username,
@@ -100,8 +101,8 @@ def create_user(
         must_change_password=must_change_password,
         password_changed_at=now,
     )
-    session.add(user)
-    session.flush()
+    with unique_or_conflict(session, taken):
+        session.add(user)
     record(
         session, actor, "user.create", "user", user.id,
         after={
@@ -141,6 +142,9 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool, 
     if not active and user.id == actor.user_id:
         raise Invalid("不能停用自己的账号")
     before = user.active
+    if lock_for_change(session, User, user.id).active == active:
+        # Already so: another admin's request just did it (one audit event, not two).
+        raise Conflict(f"用户 {user.username} 已经是{'启用' if active else '停用'}状态")
     user.active = active
     revoked = 0 if active else revoke_user_tokens(session, user.id, now=now)
     session.flush()
