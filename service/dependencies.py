@@ -8,7 +8,7 @@ from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.auth.service import actor_for_user, user_for_token
+from service.auth.service import actor_for_user, client_address, user_for_token
 from service.config import Settings
 from service.database import read_only_factory, run_deferred_writes
 from service.errors import DomainError, Forbidden
@@ -71,6 +71,15 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 
 
+def get_client_address(request: Request) -> str:
+    """The client's address, as the login limits count it (X-Forwarded-For only from a trusted proxy)."""
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        request.app.state.settings.trusted_proxies,
+    )
+
+
 def get_now(request: Request) -> datetime:
     return request.app.state.clock.now()
 
@@ -122,6 +131,7 @@ def get_actor(actor: Annotated[Actor, Depends(get_account_actor)]) -> Actor:
 ActorDep = Annotated[Actor, Depends(get_actor)]
 AccountActorDep = Annotated[Actor, Depends(get_account_actor)]
 NowDep = Annotated[datetime, Depends(get_now)]
+ClientAddressDep = Annotated[str, Depends(get_client_address)]
 TodayDep = Annotated[date, Depends(get_today)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CalendarDep = Annotated[WorkdayCalendar, Depends(get_calendar)]
