@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record
-from service.database import lock_for_change
+from service.database import lock_for_change, unique_or_conflict
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department
 from service.departments.service import group_member_ids, name_index, normalize_name
@@ -87,8 +87,8 @@ class _DepartmentResolver:
                     confirmed=False,
                     created_at=self.now,
                 )
-                self.session.add(department)
-                self.session.flush()
+                with unique_or_conflict(self.session, f"单位“{name}”刚刚已由他人添加，请重新提交"):
+                    self.session.add(department)
             self.unmatched.append(name)
         self.by_name[name] = department
         return department

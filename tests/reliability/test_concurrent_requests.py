@@ -22,10 +22,12 @@ from service.app import create_app
 from service.audit.models import AuditEvent
 from service.auth.actor import Actor
 from service.auth.models import ApiToken
+from service.auth.service import set_user_active
 from service.clock import FixedClock
 from service.config import Settings
 from service.database import transaction
 from service.departments.models import Department
+from service.errors import Conflict
 from service.milestones.models import ExtensionRequest, Milestone, Review
 from service.plans.service import create_plan_from_parsed
 from tests.factories import NOW, PASSWORD, milestones_of, simple_plan
@@ -90,13 +92,18 @@ def one_winner(answers: list[httpx.Response], success: int = 200) -> list[httpx.
     return refused
 
 
+def lead_milestone(session_factory, world) -> Milestone:
+    with session_factory() as session:  # closed at once: on SQLite an open session holds the write lock
+        return milestones_of(session, world, "ip")[0]
+
+
 def audit_count(session_factory, action: str) -> int:
     with session_factory() as session:
         return session.scalar(select(func.count()).where(AuditEvent.action == action))
 
 
 def test_concurrent_acknowledgements_sign_once(server, world, session_factory):
-    milestone = milestones_of(session_factory(), world, "ip")[0].id
+    milestone = lead_milestone(session_factory, world).id
     post = lambda c: c.post(f"/api/v1/milestones/{milestone}/ack", headers=world.headers("ip_user"))  # noqa: E731
     refused = one_winner(burst(server, [post] * BURST))
     assert all("已签收" in a.json()["detail"] for a in refused)
@@ -104,7 +111,7 @@ def test_concurrent_acknowledgements_sign_once(server, world, session_factory):
 
 
 def test_concurrent_reviews_of_one_report_decide_once(server, world, session_factory):
-    milestone = milestones_of(session_factory(), world, "ip")[0].id
+    milestone = lead_milestone(session_factory, world).id
     with httpx.Client(base_url=server) as client:
         report = {"text": "已完成。", "percent": 100}
         assert client.post(f"/api/v1/milestones/{milestone}/reports", json=report,
@@ -123,7 +130,7 @@ def test_concurrent_reviews_of_one_report_decide_once(server, world, session_fac
 
 
 def test_concurrent_extension_decisions_decide_once(server, world, session_factory):
-    milestone = milestones_of(session_factory(), world, "ip")[0]
+    milestone = lead_milestone(session_factory, world)
     with httpx.Client(base_url=server) as client:
         asked = client.post(f"/api/v1/milestones/{milestone.id}/extension-requests", headers=world.headers("ip_user"),
                             json={"new_due_date": "2027-03-31", "reason": "需要协调多个单位。"})
@@ -141,7 +148,7 @@ def test_concurrent_extension_decisions_decide_once(server, world, session_facto
 
 
 def test_concurrent_extension_requests_leave_one_pending(server, world, session_factory):
-    milestone = milestones_of(session_factory(), world, "ip")[0].id
+    milestone = lead_milestone(session_factory, world).id
     ask = lambda c: c.post(f"/api/v1/milestones/{milestone}/extension-requests",  # noqa: E731
                            headers=world.headers("ip_user"), json={"new_due_date": "2027-03-31", "reason": "理由。"})
     one_winner(burst(server, [ask] * BURST), success=201)
@@ -191,3 +198,43 @@ def test_concurrent_wrong_passwords_are_checked_only_up_to_the_limit(server, wor
     assert Counter(a.status_code for a in answers) == {401: 10, 429: 30}  # the default: 10 failures a minute
     with httpx.Client(base_url=server) as client:
         assert client.post("/api/v1/auth/token", json={"username": "ip_user", "password": PASSWORD}).status_code == 429
+
+
+def test_concurrent_reopenings_reopen_once(server, world, session_factory):
+    milestone = lead_milestone(session_factory, world).id
+    with httpx.Client(base_url=server) as client:
+        assert client.post(f"/api/v1/milestones/{milestone}/reports", json={"text": "已完成。", "percent": 100},
+                           headers=world.headers("ip_user")).status_code == 201
+        assert client.post(f"/api/v1/milestones/{milestone}/review", json={"decision": "approve"},
+                           headers=world.headers("city_admin")).status_code == 200
+    reopen = lambda c: c.post(f"/api/v1/milestones/{milestone}/reopen", json={"comment": "数据有误。"},  # noqa: E731
+                              headers=world.headers("city_admin"))
+    refused = one_winner(burst(server, [reopen] * BURST))
+    # Each names the state the winner left (and, where it read the milestone before the
+    # winner's commit, says it was changed meanwhile).
+    assert all("已退回" in a.json()["detail"] for a in refused)
+    assert audit_count(session_factory, "milestone.reopen") == 1
+
+
+def test_concurrent_deactivations_of_one_user_deactivate_once(world, session_factory):
+    """No API route deactivates users (the 用户 page does): the service's transactions race directly."""
+    target = world.users["ip_user"].id
+    barrier = threading.Barrier(BURST)
+    outcomes: list[str] = []
+
+    def deactivate() -> None:
+        try:
+            with transaction(session_factory) as session:
+                barrier.wait()
+                set_user_active(session, world.actor(session, "city_admin"), target, False, now=NOW)
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=deactivate) for _ in range(BURST)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes, key=lambda o: o != "ok") == ["ok"] + ["用户 ip_user 已经是停用状态"] * (BURST - 1)
+    assert audit_count(session_factory, "user.deactivate") == 1
