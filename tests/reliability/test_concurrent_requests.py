@@ -26,6 +26,7 @@ from service.auth.service import set_user_active
 from service.clock import FixedClock
 from service.config import Settings
 from service.database import transaction
+from service.delivery.service import enqueue
 from service.departments.models import Department
 from service.errors import Conflict
 from service.milestones.models import ExtensionRequest, Milestone, Review
@@ -238,3 +239,16 @@ def test_concurrent_deactivations_of_one_user_deactivate_once(world, session_fac
         thread.join(60)
     assert sorted(outcomes, key=lambda o: o != "ok") == ["ok"] + ["用户 ip_user 已经是停用状态"] * (BURST - 1)
     assert audit_count(session_factory, "user.deactivate") == 1
+
+
+def test_concurrent_retries_of_a_dead_notification_requeue_it_once(server, world, session_factory):
+    with transaction(session_factory) as session:
+        dead = enqueue(session, office_id=world.offices["city"].id, department_id=None, channel_id=None,
+                       channel_type="webhook", target="http://127.0.0.1:9/hook", kind="assignment", level=None,
+                       subject="s", body_text="正文", body_markdown=None, body_html=None, event={}, mentions=[],
+                       now=NOW)
+        dead.status = "dead"
+    retry = lambda c: c.post(f"/api/v1/notifications/{dead.id}/retry",  # noqa: E731
+                             headers=world.headers("city_admin"))
+    one_winner(burst(server, [retry] * BURST))
+    assert audit_count(session_factory, "notification.retry") == 1
