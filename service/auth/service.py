@@ -143,10 +143,10 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool, 
     user = _managed_user(session, actor, user_id)
     if not active and user.id == actor.user_id:
         raise Invalid("不能停用自己的账号")
-    before = user.active
     if lock_for_change(session, User, user.id).active == active:
         # Already so: another admin's request just did it (one audit event, not two).
         raise Conflict(f"用户 {user.username} 已经是{'启用' if active else '停用'}状态")
+    before = user.active
     user.active = active
     revoked = 0 if active else revoke_user_tokens(session, user.id, now=now)
     session.flush()
