@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record
 from service.auth.actor import Actor
+from service.database import lock_for_change
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.milestones.models import (
     ACKNOWLEDGED,
@@ -206,11 +207,10 @@ def _own_work(session: Session, actor: Actor, assignment_id: int) -> Assignment:
     assignment = get_assignment(session, actor, assignment_id)
     if actor.department_id != assignment.department_id:
         raise Forbidden("只有承办单位本身可以签收或报送进展")
-    if assignment.measure.plan.status == PLAN_ARCHIVED:
+    # Plan (shared), then the item: the order archiving and the milestone workflow take them.
+    if lock_for_change(session, Plan, assignment.measure.plan_id, shared=True).status == PLAN_ARCHIVED:
         raise Conflict("计划已归档，其督办件不能再签收或报送；如需继续办理，请办公室先恢复计划")
-    session.scalars(select(Assignment.id).where(Assignment.id == assignment.id).with_for_update()).all()
-    session.refresh(assignment)
-    return assignment
+    return lock_for_change(session, Assignment, assignment.id)
 
 
 # --- 签收 --------------------------------------------------------------------
@@ -225,13 +225,10 @@ def sign(session: Session, actor: Actor, assignments: Sequence[Assignment], *, n
     locked = list(
         session.scalars(
             select(Assignment).where(Assignment.id.in_(ids), Assignment.signed_at.is_(None))
-            .order_by(Assignment.id).with_for_update()
+            .order_by(Assignment.id).with_for_update().execution_options(populate_existing=True)
         )
     )
     for assignment in locked:
-        session.refresh(assignment)
-        if assignment.signed_at is not None:
-            continue
         assignment.signed_at = now
         assignment.signed_by = actor.user_id
         for milestone in session.scalars(
@@ -333,12 +330,9 @@ def review_progress(
     comment = (comment or "").strip() or None
     if decision == PROGRESS_MORE and comment is None:
         raise Invalid("要求补充时请写明需要补充什么")
-    locked = session.scalars(
-        select(ProgressReport).where(ProgressReport.id == progress_id, ProgressReport.review.is_(None)).with_for_update()
-    ).first()
-    if locked is None:
-        raise Conflict("这条进展已经处理过")
-    session.refresh(locked)
+    locked = lock_for_change(session, ProgressReport, progress_id)
+    if locked.review is not None:
+        raise Conflict("这条进展刚刚已被处理过，请刷新后查看")
     locked.review = decision
     locked.review_comment = comment
     locked.reviewed_by = actor.user_id

@@ -10,7 +10,7 @@ from service.milestones import service as workflow
 from service.milestones.models import APPROVED
 from tests.factories import NOW, build_world, milestones_of
 
-ROW = re.compile(r'data-milestone="(\d+)"')
+ITEM = re.compile(r'data-assignment="(\d+)"')
 
 
 @contextmanager
@@ -30,32 +30,29 @@ def milestone_selects():
         event.remove(Engine, "before_cursor_execute", note)
 
 
-def test_inbox_lists_the_departments_milestones_by_due_date_selecting_them_once(session, client_factory):
+def test_inbox_lists_one_row_per_item_selecting_the_checkpoints_once(session, client_factory):
     world = build_world(session, measures=3)
     milestones = milestones_of(session, world, "ip")
     milestones[1].state = APPROVED
-    expected = [m.id for m in sorted(milestones, key=lambda m: (m.due_date, m.id))]
-    texts = {m.id: m.assignment.measure.text for m in milestones}
+    texts = {m.assignment_id: m.assignment.measure.text for m in milestones}
     title = milestones[0].assignment.measure.plan.title
     session.commit()
     client = client_factory().login("ip_user")
 
     with milestone_selects() as selects:
-        open_page = client.get("/inbox")
-    assert open_page.status_code == 200
-    assert len(selects) == 1, selects
-    assert [int(i) for i in ROW.findall(open_page.text)] == [i for i in expected if i != milestones[1].id]
-    assert "未办结 2 项 · 共 3 项" in open_page.text and title in open_page.text
-
-    with milestone_selects() as selects:
-        everything = client.get("/inbox?show=all")
-    assert len(selects) == 1, selects
-    assert [int(i) for i in ROW.findall(everything.text)] == expected
-    for milestone_id in expected:
-        assert f'href="/milestones/{milestone_id}">{texts[milestone_id]}</a>' in everything.text
-    # Another department's milestones never show.
-    assert not {m.id for m in milestones_of(session, world, "dev")} & {int(i) for i in ROW.findall(everything.text)}
-
+        page = client.get("/inbox")
+    assert page.status_code == 200
+    assert len([s for s in selects if s.startswith("select milestones.id")]) == 1, selects
+    assert [int(i) for i in ITEM.findall(page.text)] == sorted(texts)
+    assert "共 3 件" in page.text and title in page.text and "全部签收（3 件）" in page.text
+    for assignment_id, text in texts.items():
+        assert f'href="/assignments/{assignment_id}">{text}</a>' in page.text
+    assert "已办结（销号）" in page.text  # the approved measure's only checkpoint closed the item
+    done = client.get("/inbox?status=done").text
+    assert [int(i) for i in ITEM.findall(done)] == [milestones[1].assignment_id]
+    # Another department's items never show.
+    dev = {m.assignment_id for m in milestones_of(session, world, "dev")}
+    assert not dev & {int(i) for i in ITEM.findall(client.get("/inbox").text)}
 
 
 def test_review_queue_shows_each_latest_report_selecting_milestones_and_reports_once(session, client_factory):

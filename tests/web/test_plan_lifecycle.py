@@ -115,7 +115,7 @@ def test_an_archived_plan_leaves_inbox_dashboard_and_calendar_but_stays_readable
     session.commit()
     department = client_factory().login("ip_user")
     inbox = department.get("/inbox").text
-    assert f"/milestones/{lead.id}" in inbox
+    assert f"/assignments/{lead.assignment_id}" in inbox
     feed_url = inbox.split('readonly value="')[1].split('"')[0]
     feed_path = feed_url[feed_url.index("/calendar/"):]
     assert "BEGIN:VEVENT" in client_factory().get(feed_path).text
@@ -124,8 +124,8 @@ def test_an_archived_plan_leaves_inbox_dashboard_and_calendar_but_stays_readable
     assert f"/plans/{world.plans['city']}" in admin.get("/").text
 
     plan_id = archived(session, world)
-    assert f"/milestones/{lead.id}" not in department.get("/inbox").text
-    assert f"/milestones/{lead.id}" not in department.get("/inbox?show=all").text
+    assert f"/assignments/{lead.assignment_id}" not in department.get("/inbox").text
+    assert f"/assignments/{lead.assignment_id}" in department.get(f"/inbox?plan_id={plan_id}").text
     assert "BEGIN:VEVENT" not in client_factory().get(feed_path).text
     assert f"/milestones/{support.id}" not in admin.get("/reviews").text
     assert f"/plans/{plan_id}" not in admin.get("/").text
