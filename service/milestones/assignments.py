@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record
@@ -31,7 +31,7 @@ from service.milestones.models import (
     Milestone,
     ProgressReport,
 )
-from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, ROLE_SUPPORT, Assignment, Measure, Plan
+from service.plans.models import PLAN_ACTIVE, PLAN_ARCHIVED, ROLE_LEAD, ROLE_SUPPORT, Assignment, Measure, Plan
 
 UNSIGNED = "unsigned"
 OVERDUE = "overdue"
@@ -369,3 +369,30 @@ def may_read_progress(session: Session, actor: Actor, report: ProgressReport) ->
     return session.scalars(
         visible_assignments(actor).where(Assignment.measure_id == measure_id, Assignment.role == ROLE_LEAD)
     ).first() is not None
+
+
+CHASE_STATUSES = (UNSIGNED, DUE_SOON, OVERDUE, STATUS_RETURNED, AWAITING_REVIEW)
+
+
+@dataclass(frozen=True)
+class UnitCounts:
+    """Whom to chase: one unit's items in each work-list status, over its items in active plans."""
+
+    department_id: int
+    total: int
+    counts: dict[str, int]
+
+
+def unit_counts(session: Session, actor: Actor, *, today: date, due_soon_until: date) -> list[UnitCounts]:
+    """Per unit, how many of its 督办件 in the actor's active plans are unsigned, due soon,
+    overdue, returned or awaiting review: one grouped query."""
+    columns = [
+        func.sum(case((status_condition(s, today=today, due_soon_until=due_soon_until), 1), else_=0)).label(s)
+        for s in CHASE_STATUSES
+    ]
+    rows = session.execute(
+        visible_assignments(actor).where(Plan.status == PLAN_ACTIVE)
+        .with_only_columns(Assignment.department_id, func.count().label("total"), *columns)
+        .group_by(Assignment.department_id)
+    )
+    return [UnitCounts(r.department_id, r.total, {s: int(getattr(r, s) or 0) for s in CHASE_STATUSES}) for r in rows]

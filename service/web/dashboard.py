@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session, selectinload
 from service.audit.models import AuditEvent
 from service.auth.actor import Actor
 from service.delivery.models import DEAD, Notification
+from service.departments.models import Department
 from service.dependencies import CalendarDep, SessionDep, SettingsDep, TodayDep
 from service.holidays.service import uncovered_years_ahead
 from service.workdays import uncovered_warning
-from service.milestones import stats
+from service.milestones import assignments, stats
 from service.milestones.models import SUBMITTED
 from service.milestones.service import list_extension_requests, list_milestones
 from service.plans.models import PLAN_ACTIVE, Plan
@@ -24,6 +25,7 @@ from service.plans.service import visible_plans
 from service.web.lookups import department_names, load_milestones
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
+from service.web.worklist import CHASE_CHOICES
 
 router = APIRouter()
 OVERDUE_SHOWN = 20
@@ -154,10 +156,25 @@ def failed_deliveries(session: Session, actor: Actor, limit: int = 10) -> tuple[
     return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit))), total
 
 
+UNIT_SORTS = (*assignments.CHASE_STATUSES, "total", "name")
+
+
+def unit_table(session: Session, actor: Actor, names: dict[int, str], today: date, calendar, sort: str):
+    """The unit table's rows, most to chase first by the chosen column (name: alphabetical)."""
+    rows = assignments.unit_counts(
+        session, actor, today=today, due_soon_until=calendar.add_workdays(today, assignments.DUE_SOON_WORKDAYS)
+    )
+    if sort == "name":
+        return sorted(rows, key=lambda r: names.get(r.department_id, ""))
+    if sort == "total":
+        return sorted(rows, key=lambda r: (-r.total, names.get(r.department_id, "")))
+    return sorted(rows, key=lambda r: (-r.counts[sort], -r.counts[assignments.OVERDUE], names.get(r.department_id, "")))
+
+
 @router.get("/")
 def dashboard(
     request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep,
-    calendar: CalendarDep,
+    calendar: CalendarDep, sort: str = "overdue",
 ):
     if actor.is_department:
         return redirect(request, "/inbox")
@@ -194,6 +211,13 @@ def dashboard(
             "ranking": ranking,
             "ranking_bars": [(names.get(r.department_id, "?"), r.on_time_rate, r.overdue) for r in ranking[:15]],
             "names": names,
+            "units": unit_table(session, actor, names, today, calendar, sort if sort in UNIT_SORTS else "overdue"),
+            "unit_sort": sort if sort in UNIT_SORTS else "overdue",
+            "unit_columns": {s: assignments.STATUS_LABELS[s] for s in assignments.CHASE_STATUSES}
+            | {assignments.DUE_SOON: f"{assignments.DUE_SOON_WORKDAYS} 个工作日内到期"},
+            "chase_choices": CHASE_CHOICES,
+            # A parent office reads its districts' units but chases only its own.
+            "own_units": set(session.scalars(select(Department.id).where(Department.office_id == actor.office_id))),
             "dead": dead,
             "dead_total": dead_total,
             "calendar_warnings": [(y, uncovered_warning(y)) for y in uncovered_years_ahead(calendar, today)]

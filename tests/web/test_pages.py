@@ -153,7 +153,7 @@ def test_acknowledge_report_return_approve_through_forms(session, client_factory
     assert state_of(session, milestone_id) == "returned"
     assert "已退回" in department.get("/inbox").text
     department.submit(f"{page}/report", {"text": "已补充数据", "percent": "100"}, page=page)
-    admin.submit(f"{page}/review", {"decision": "approve", "confirm_below_100": "1", "back": "/reviews"}, page="/reviews")
+    admin.submit(f"{page}/review", {"decision": "approve", "back": "/reviews"}, page="/reviews")
     assert state_of(session, milestone_id) == "approved"
 
 
