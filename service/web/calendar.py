@@ -29,6 +29,10 @@ def calendar_path(settings: Settings, department_id: int) -> str:
 
 
 def _escape(text: str) -> str:
+    """RFC 5545 TEXT: backslash, semicolon and comma escaped, every line break
+    (CRLF, LF or a bare CR, as pasted from Word) one escaped newline. A raw CR
+    would end the content line early and let the rest read as a property."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
