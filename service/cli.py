@@ -199,6 +199,7 @@ def demo() -> None:
 def main() -> None:
     from pydantic import ValidationError
 
+    from service.auth.secrets import SecretKeyError
     from service.cli_errors import describe_settings_error
     from service.workdays import HolidayFileError
 
@@ -209,6 +210,6 @@ def main() -> None:
     except ValidationError as exc:
         typer.echo(f"duban: bad configuration: {describe_settings_error(exc)}", err=True)
         raise SystemExit(2) from None
-    except HolidayFileError as exc:
+    except (HolidayFileError, SecretKeyError) as exc:
         typer.echo(f"duban: {exc}", err=True)
         raise SystemExit(2) from None

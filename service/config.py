@@ -14,9 +14,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./duban.db"
     timezone: str = "Asia/Shanghai"
     base_url: str = "http://127.0.0.1:8000"
-    # Signs CSRF tokens, milestone links and calendar feeds. Unset: a random key
-    # generated once and kept in the database (service/auth/secrets.py).
+    # Signs CSRF tokens and milestone links. Unset: read from secret_key_file, or
+    # for SQLite from a file generated beside the database (service/auth/secrets.py).
     secret_key: str | None = None
+    secret_key_file: str | None = None
     # Support milestones fall due this many workdays before the lead milestone.
     support_lead_workdays: int = 5
     send_hour: int = 9
