@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     login_attempts_per_minute: int = 10
+    # Lifetime of a token from POST /auth/token; integrations get long-lived
+    # tokens from an admin instead (POST /tokens).
+    token_ttl_days: int = Field(default=30, ge=1, le=3650)
     attachment_max_bytes: int = 10 * 1024 * 1024
     # Largest plan document `POST /plans/import` and `duban plan import` accept.
     import_max_bytes: int = 20 * 1024 * 1024

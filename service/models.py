@@ -4,6 +4,7 @@ from service.audit.models import AuditEvent
 from service.auth.models import ApiToken, InstanceSecret, LoginAttempt, User
 from service.database import Base
 from service.delivery.models import Channel, DeliveryAttempt, Notification, SendSlot
+from service.departments.feeds import CalendarFeed
 from service.departments.models import Department, DepartmentGroupMember
 from service.holidays.models import CalendarDay
 from service.indicators.models import Indicator, IndicatorReading
@@ -26,6 +27,7 @@ __all__ = [
     "BulletinRun",
     "Base",
     "CalendarDay",
+    "CalendarFeed",
     "Channel",
     "DeliveryAttempt",
     "Department",

@@ -33,9 +33,12 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     now: datetime,
+    deployment_wide: bool = False,
 ) -> AuditEvent:
+    """`deployment_wide`: a change to what every office shares (the operator's
+    national holiday schedule); filed under no office, so every office's log shows it."""
     event = AuditEvent(
-        office_id=actor.office_id,
+        office_id=None if deployment_wide else actor.office_id,
         actor_id=actor.user_id,
         actor_name=actor.username,
         action=action,
@@ -66,14 +69,17 @@ def list_events(
     offset: int = 0,
 ) -> list[AuditEvent]:
     """The audit trail the actor may read: its offices' (a parent office's include
-    its children's); a department user's, its own actions only.
+    its children's) and the deployment-wide changes that reach every office; a
+    department user's, its own actions only.
 
     `plan_id` matches the plan and its measures, milestones and indicators;
     `department_id` the department and its milestones, channels, users and
     indicators; `user_id` who acted; `since` (inclusive) and `until` (exclusive)
     the time of the event.
     """
-    query = select(AuditEvent).where(AuditEvent.office_id.in_(actor.readable_office_ids))
+    query = select(AuditEvent).where(
+        or_(AuditEvent.office_id.in_(actor.readable_office_ids), AuditEvent.office_id.is_(None))
+    )
     if entity_type is not None:
         query = query.where(AuditEvent.entity_type == entity_type)
     if entity_id is not None:
@@ -152,6 +158,9 @@ ACTION_LABELS = {
     "user.reset_password": "重置密码",
     "user.change_password": "修改密码",
     "calendar.replace_year": "修改节假日安排",
+    "calendar_feed.rotate": "重新生成日历订阅地址",
+    "token.issue": "签发接口令牌",
+    "token.revoke": "吊销接口令牌",
 }
 ENTITY_LABELS = {
     "plan": "计划",

@@ -45,7 +45,7 @@ class YearOut(BaseModel):
 def _year_out(session, actor, year: int, source: CalendarSource) -> YearOut:
     schedule = service.year_schedule(session, year, source.file_entries)
     return YearOut(
-        year=year, covered=schedule.covered, editable=service.may_edit(session, actor),
+        year=year, covered=schedule.covered, editable=service.may_edit(actor),
         days=[DayOut(date=d.day, weekday=d.day.isoweekday(), kind=d.kind, name=d.name, source=d.source)
               for d in schedule.days],
     )
@@ -60,8 +60,8 @@ def get_year(year: YearPath, actor: ActorDep, session: SessionDep, source: Calen
 @router.put("/calendar/years/{year}", response_model=YearOut)
 def put_year(year: YearPath, body: YearIn, actor: ActorDep, session: SessionDep, now: NowDep,
              source: CalendarSourceDep):
-    """Replace the year's entered days (an empty list clears them); top-level office admins only."""
-    service.require_editor(session, actor)  # before the body is checked: a refusal says nothing about it
+    """Replace the year's entered days (an empty list clears them); the deployment's operator only."""
+    service.require_editor(actor)  # before the body is checked: a refusal says nothing about it
     entries = service.entries_from_items([d.model_dump() for d in body.days])
     service.replace_year(session, actor, year, entries, now=now)
     session.commit()

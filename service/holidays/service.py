@@ -1,9 +1,10 @@
-"""节假日安排: the deployment-wide holiday schedule an office enters in the app.
+"""节假日安排: the deployment-wide holiday schedule the operator enters in the app.
 
 The State Council publishes next year's schedule in November or December,
 after the last `chinesecalendar` release may have been cut; without it every
-workday count of that year falls back to weekends only. A top-level office's
-admin pastes the schedule (`2027-01-01,holiday,元旦` lines, the holiday file's
+workday count of that year falls back to weekends only. The deployment's
+operator (role operator; no office admin: the schedule changes every office's
+workdays) pastes the schedule (`2027-01-01,holiday,元旦` lines, the holiday file's
 format) and every process picks it up (service/holidays/source.py).
 
 Precedence for one date: entered here > DUBAN_HOLIDAYS_FILE > chinesecalendar
@@ -27,7 +28,6 @@ from service.errors import Conflict, Forbidden, Invalid
 from service.holidays.models import NAME_MAX_LENGTH, CalendarDay
 from service.holidays.notice import looks_like_notice, parse_notice
 from service.milestones.models import OPEN_STATES, Milestone
-from service.offices.models import Office
 from service.workdays import DayEntry, HolidayFileError, WorkdayCalendar, package_covers, parse_days, parse_entry
 
 SOURCE_DATABASE, SOURCE_FILE, SOURCE_PACKAGE = "database", "file", "package"
@@ -113,18 +113,14 @@ def uncovered_years_ahead(calendar: WorkdayCalendar, today: date) -> list[int]:
 # --- changing the schedule ---------------------------------------------------
 
 
-def may_edit(session: Session, actor: Actor) -> bool:
-    """The schedule is the whole deployment's: only a top-level office's admin changes it."""
-    if not actor.is_admin:
-        return False
-    office = session.get(Office, actor.office_id)
-    return office is not None and office.parent_id is None
+def may_edit(actor: Actor) -> bool:
+    """The schedule is the whole deployment's: only its operator changes it."""
+    return actor.is_operator
 
 
-def require_editor(session: Session, actor: Actor) -> None:
-    actor.require_admin()
-    if not may_edit(session, actor):
-        raise Forbidden("节假日安排对全部办公室生效，只能由最上级办公室的管理员修改")
+def require_editor(actor: Actor) -> None:
+    if not may_edit(actor):
+        raise Forbidden("节假日安排对全部办公室生效，只能由系统运维人员（operator）修改")
 
 
 def check_year(year: int) -> None:
@@ -180,7 +176,7 @@ class Replaced:
 
 def replace_year(session: Session, actor: Actor, year: int, entries: list[DayEntry], *, now: datetime) -> Replaced:
     """Make the entered days of `year` exactly `entries` (none: clear the year)."""
-    require_editor(session, actor)
+    require_editor(actor)
     check_year(year)
     _check_entries(year, entries)
     rows = {row.day: row for row in entered_days(session, year)}
@@ -209,7 +205,7 @@ def replace_year(session: Session, actor: Actor, year: int, entries: list[DayEnt
     retimed = retime_milestones(session, kind_changed, now=now) if kind_changed else 0
     record(
         session, actor, "calendar.replace_year", AUDIT_ENTITY, year,
-        before={"days": _audit_days(before)}, after={"days": _audit_days(after)}, now=now,
+        before={"days": _audit_days(before)}, after={"days": _audit_days(after)}, now=now, deployment_wide=True,
     )
     return Replaced(year, len(after), len(changed), retimed)
 

@@ -1,5 +1,5 @@
-"""节假日安排: every logged-in user reads the holiday schedule; a top-level
-office's admin pastes a year's days and saves them."""
+"""节假日安排: every logged-in user reads the holiday schedule; the deployment's
+operator pastes a year's days and saves them."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -37,7 +37,7 @@ def _page(request: Request, session, actor, year: int, source: CalendarSource, n
             "year": year,
             "years": years,
             "schedule": schedule,
-            "can_edit": service.may_edit(session, actor),
+            "can_edit": service.may_edit(actor),
             "text": text,
             "error": error,
             "kind_labels": KIND_LABELS,
@@ -65,7 +65,7 @@ def _check_year(year: int) -> None:
 def save_year(request: Request, year: int, actor: PageActorDep, session: SessionDep, now: NowDep,
               source: CalendarSourceDep, today: TodayDep):
     _check_year(year)
-    service.require_editor(session, actor)  # before the text is read: a refusal says nothing about it
+    service.require_editor(actor)  # before the text is read: a refusal says nothing about it
     text = str(request.state.form.get("text") or "")
     try:
         replaced = service.replace_year(session, actor, year, service.entries_from_text(text, year), now=now)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request
 
-from service.auth.models import ROLE_DEPARTMENT, ROLES
+from service.auth.models import OFFICE_ROLES, ROLE_DEPARTMENT
 from service.auth.service import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_user_active
 from service.departments.service import list_departments
 from service.dependencies import NowDep, SessionDep
@@ -12,7 +12,7 @@ from service.web.render import render
 from service.web.session import PageActorDep
 
 router = APIRouter()
-USER_ROLE_LABELS = {"admin": "办公室管理员", "leader": "领导（只读）", "department": "单位用户"}
+USER_ROLE_LABELS = {"admin": "办公室管理员", "leader": "领导（只读）", "department": "单位用户", "operator": "系统运维"}
 
 
 @router.get("/users")
@@ -27,7 +27,7 @@ def users_page(request: Request, actor: PageActorDep, session: SessionDep):
             "departments": departments,
             "names": {d.id: d.name for d in departments},
             "role_labels": USER_ROLE_LABELS,
-            "roles": ROLES,
+            "roles": OFFICE_ROLES,
             "min_password": MIN_PASSWORD_LENGTH,
         },
     )
