@@ -187,7 +187,7 @@ def tick(
     from datetime import datetime, timezone
 
     from service.bootstrap import service_database
-    from service.holidays.source import load_calendar
+    from service.holidays.source import load_calendars
     from service.reminders.scan import run_scan
 
     instant = None
@@ -201,8 +201,8 @@ def tick(
         instant = instant.astimezone(timezone.utc)
     with service_database(get_settings()) as (session_factory, settings):
         with session_factory() as session:
-            calendar = load_calendar(session, settings)
-        summary = run_scan(session_factory, settings, calendar, instant)
+            calendars = load_calendars(session, settings)
+        summary = run_scan(session_factory, settings, calendars, instant)
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 

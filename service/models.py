@@ -6,7 +6,7 @@ from service.database import Base
 from service.delivery.models import Channel, DeliveryAttempt, Notification, SendSlot
 from service.departments.feeds import CalendarFeed
 from service.departments.models import Department, DepartmentGroupMember
-from service.holidays.models import CalendarDay
+from service.holidays.models import CalendarDay, OfficeCalendarDay
 from service.indicators.models import Indicator, IndicatorReading
 from service.milestones.models import (
     Attachment,
@@ -42,6 +42,7 @@ __all__ = [
     "MilestoneLink",
     "Notification",
     "Office",
+    "OfficeCalendarDay",
     "Phase",
     "Plan",
     "ReminderPolicy",

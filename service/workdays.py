@@ -47,6 +47,9 @@ def uncovered_warning(year: int) -> str:
 class WorkdayCalendar:
     # Days entered in the app or the file, over the package: kind by date.
     overrides: dict[date, str] = field(default_factory=dict)
+    # An office's own days off and make-up days (and its parent offices'), over
+    # all of the above; they do not make a year count as covered.
+    local: dict[date, str] = field(default_factory=dict)
     # Years asked about that neither the package nor an entered day covers.
     uncovered_years: set[int] = field(default_factory=set)
     # chinesecalendar scans its whole holiday table on every call; a scan asks
@@ -60,7 +63,7 @@ class WorkdayCalendar:
         return known
 
     def _lookup(self, day: date) -> bool:
-        kind = self.overrides.get(day)
+        kind = self.local.get(day) or self.overrides.get(day)
         if kind is not None:
             return kind == WORKDAY
         try:

@@ -1,5 +1,6 @@
 """Revocable credentials: per-department calendar feed secrets, service tokens
-issued by an admin, and a lifetime for API tokens that had none
+issued by an admin, and a lifetime for API tokens that had none; an office's
+local days off (office_calendar_days)
 
 Revision ID: 0009_h5
 Revises: 0008
@@ -36,6 +37,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('department_id', name=op.f('pk_calendar_feeds')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feeds_token_hash'))
     )
+    op.create_table('office_calendar_days',
+    sa.Column('office_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('updated_at', service.database.UTCDateTime(), nullable=False),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_office_calendar_days_office_id_offices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by'], ['users.id'], name=op.f('fk_office_calendar_days_updated_by_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('office_id', 'day', name=op.f('pk_office_calendar_days'))
+    )
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.add_column(sa.Column('created_by', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_api_tokens_created_by_users'), 'users', ['created_by'], ['id'], ondelete='SET NULL')
@@ -50,4 +62,5 @@ def downgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_api_tokens_created_by_users'), type_='foreignkey')
         batch_op.drop_column('created_by')
+    op.drop_table('office_calendar_days')
     op.drop_table('calendar_feeds')
