@@ -64,7 +64,7 @@ def test_a_bad_paste_comes_back_with_the_text_and_changes_nothing(session, sessi
 def test_only_the_operator_saves(session, session_factory, client_factory, username):
     build_world(session)
     user = client_factory().login(username)
-    assert 'name="text"' not in user.get("/holidays?year=2027").text
+    assert 'action="/holidays/2027"' not in user.get("/holidays?year=2027").text
     before = state(session_factory)
     response = user.submit("/holidays/2027", {"text": PASTED}, page="/holidays")
     assert response.status_code == 403
@@ -98,3 +98,22 @@ def test_the_operator_pastes_the_state_councils_notice(session, session_factory,
     assert ("2027-02-06", "holiday", "春节") in days and ("2027-02-20", "workday", "春节调休上班") in days
     # The textarea then holds the entered days as lines, ready for the next edit.
     assert "2027-02-20,workday,春节调休上班" in response.text
+
+
+def test_an_admin_saves_local_days_for_the_office_only(session, session_factory, client_factory):
+    world = build_world(session)
+    admin = client_factory().login("city_admin")
+    page = admin.get("/holidays?year=2027").text
+    assert 'action="/holidays/2027/office"' in page and 'action="/holidays/2027"' not in page
+    saved = admin.submit("/holidays/2027/office", {"text": "2027-05-07,holiday,本地放假"}, page="/holidays?year=2027")
+    assert "已保存本办公室2027年的本地放假安排（共 1 天）" in saved.text
+    assert "2027-05-07,holiday,本地放假" in saved.text
+    assert state(session_factory)[0] == []  # the national schedule is untouched
+    with session_factory() as s:
+        assert [d.day.isoformat() for d in service.entered_days(s, 2027, world.offices["city"].id)] == ["2027-05-07"]
+    other = client_factory().login("other_admin").get("/holidays?year=2027").text
+    assert "2027-05-07" not in other
+    bad = admin.submit("/holidays/2027/office", {"text": "2028-01-01,holiday,x"}, page="/holidays?year=2027")
+    assert bad.status_code == 422 and "不在 2027 年内" in bad.text
+    assert client_factory().login("city_leader").submit(
+        "/holidays/2027/office", {"text": "2027-05-07,holiday,x"}, page="/holidays").status_code == 403
