@@ -1,7 +1,7 @@
 """The workday calendar of mainland China: weekends, public holidays and 调休
-make-up workdays from `chinesecalendar`, overridden by the days an office
+make-up workdays from `chinesecalendar`, overridden by the days the operator
 entered on the 节假日安排 page (service/holidays) and by an optional file, for
-years the package does not cover yet and for local days off.
+years the package does not cover yet, and per office by its local days off.
 
 Override file (DUBAN_HOLIDAYS_FILE) and the page's text: CSV or YAML rows of
 `date, kind, name` where kind is `holiday` or `workday`:

@@ -7,8 +7,9 @@ operator (role operator; no office admin: the schedule changes every office's
 workdays) pastes the schedule (`2027-01-01,holiday,元旦` lines, the holiday file's
 format) and every process picks it up (service/holidays/source.py).
 
-Precedence for one date: entered here > DUBAN_HOLIDAYS_FILE > chinesecalendar
-> weekends. A year counts as covered when the package covers it or the file or
+Precedence for one date: an office's local days (its own over its parent
+offices', entered by its admin; they count for it and its child offices) >
+entered here > DUBAN_HOLIDAYS_FILE > chinesecalendar > weekends. A year counts as covered when the package covers it or the file or
 the database has at least one day in it.
 """
 
