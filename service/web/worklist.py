@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
+from service.departments.feeds import feed_of
 from service.dependencies import CalendarDep, IdPath, IdQuery, NowDep, PageQuery, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid
 from service.flows import chase
@@ -15,7 +16,6 @@ from service.plans.service import list_plans
 from service.reminders.policy import COLOUR_NAMES, LEVELS
 from service.reminders.scan import CHASE_LEVELS
 from service.web.actions import form_int, run_action
-from service.web.calendar import calendar_path
 from service.web.lookups import department_names
 from service.web.milestones import ATTACHMENT_TYPES, MAX_ATTACHMENTS, read_uploads
 from service.web.render import redirect, render
@@ -59,8 +59,7 @@ def _list_page(request, actor, session, today, calendar, *, path, plan_id, depar
             "chase_choices": CHASE_CHOICES,
             "can_chase": actor.is_admin,
             "department": department_names(session, actor).get(actor.department_id, "") if actor.is_department else "",
-            "calendar_url": (str(request.base_url).rstrip("/") + calendar_path(request.app.state.settings, actor.department_id))
-            if actor.is_department else None,
+            "feed": feed_of(session, actor.department_id) if actor.is_department else None,
         },
     )
 

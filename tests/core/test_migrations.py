@@ -120,7 +120,7 @@ def test_upgrade_scrubs_channel_targets_from_the_audit_log_and_normalises_depart
 
 
 def test_upgrade_signs_the_assignments_of_acknowledged_milestones(scratch_url):
-    upgrade_database(scratch_url, "0010")
+    upgrade_database(scratch_url, "0011")
     engine = make_engine(scratch_url)
     signed = NOW.replace(tzinfo=None)
     with engine.begin() as conn:
@@ -151,3 +151,30 @@ def test_upgrade_signs_the_assignments_of_acknowledged_milestones(scratch_url):
     assert [tuple(a) for a in assignments] == [(1, True, None), (2, False, None)]
     assert [tuple(s) for s in states] == [("acknowledged", True), ("acknowledged", True), ("pending", False)]
     assert cycles == ["none"]
+
+
+def test_tokens_that_never_expired_get_the_default_lifetime_from_the_upgrade(scratch_url):
+    """Nobody can tell which of them an integration uses: a month to move it to a service token."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from service.auth.models import ApiToken
+
+    upgrade_database(scratch_url)
+    engine = make_engine(scratch_url)
+    with make_session_factory(engine)() as session:
+        world = build_world(session)
+        admin_id = world.users["city_admin"].id
+        session.commit()
+    command.downgrade(alembic_config(scratch_url), "0008")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE api_tokens SET expires_at = NULL WHERE user_id != :admin"), {"admin": admin_id})
+    before = datetime.now(timezone.utc)
+    upgrade_database(scratch_url)
+    with make_session_factory(engine)() as session:
+        expiries = dict(session.execute(select(ApiToken.user_id, ApiToken.expires_at)).all())
+    engine.dispose()
+    assert expiries.pop(admin_id) == NOW + timedelta(days=30)  # a lifetime it had stays
+    assert all(before + timedelta(days=30) <= e <= datetime.now(timezone.utc) + timedelta(days=30)
+               for e in expiries.values()) and expiries
