@@ -6,6 +6,7 @@ writes an audit event, and leaves committing to the caller.
 """
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
@@ -129,14 +130,34 @@ def reports_of(session: Session, milestone: Milestone) -> list[Report]:
     )
 
 
-def latest_reports(session: Session, milestone_ids: list[int]) -> dict[int, Report]:
-    """Each milestone's newest report, in one query (a review queue lists hundreds)."""
+@dataclass(frozen=True)
+class ReportHistory:
+    """What the office reviews: the latest 办结申请, and the one before with the reason it was returned."""
+
+    latest: Report
+    previous: Report | None
+    return_reason: str | None
+
+
+def report_history(session: Session, milestone_ids: list[int]) -> dict[int, ReportHistory]:
+    """Each milestone's report history for the review queue, in one query for reports
+    and one for returns (a queue lists hundreds)."""
     if not milestone_ids:
         return {}
-    newest = (
-        select(func.max(Report.id)).where(Report.milestone_id.in_(milestone_ids)).group_by(Report.milestone_id)
-    )
-    return {r.milestone_id: r for r in session.scalars(select(Report).where(Report.id.in_(newest)))}
+    reports: dict[int, list[Report]] = {}
+    for r in session.scalars(
+        select(Report).where(Report.milestone_id.in_(milestone_ids))
+        .options(selectinload(Report.attachments)).order_by(Report.id)
+    ):
+        reports.setdefault(r.milestone_id, []).append(r)
+    reasons = dict(session.execute(
+        select(Review.milestone_id, Review.comment)
+        .where(Review.milestone_id.in_(milestone_ids), Review.decision == REVIEW_RETURN).order_by(Review.id)
+    ).all())
+    return {
+        mid: ReportHistory(rs[-1], rs[-2] if len(rs) > 1 else None, reasons.get(mid))
+        for mid, rs in reports.items()
+    }
 
 
 def contributions_for(session: Session, milestone: Milestone) -> list[tuple[Milestone, Report]]:
@@ -288,6 +309,18 @@ def review(
     if decision == REVIEW_RETURN:
         reminders.record_event(session, reminders.EVENT_RETURNED, milestone, now=now, comment=comment)
     return entry
+
+
+def approve_many(
+    session: Session, actor: Actor, milestone_ids: list[int], *, confirm_below_100: bool, now: datetime
+) -> int:
+    """Batch 通过 after the office's confirmation: every one or none (the first refusal names its checkpoint)."""
+    if not milestone_ids:
+        raise Invalid("请先勾选要通过的办结申请")
+    for milestone_id in milestone_ids:
+        review(session, actor, milestone_id, decision=REVIEW_APPROVE, comment=None, now=now,
+               confirm_below_100=confirm_below_100)
+    return len(milestone_ids)
 
 
 def reopen(session: Session, actor: Actor, milestone_id: int, *, comment: str, now: datetime) -> Milestone:

@@ -78,6 +78,8 @@ def test_review_queue_shows_each_latest_report_selecting_milestones_and_reports_
             page = client.get("/reviews").text
         finally:
             event.remove(Engine, "before_cursor_execute", note)
-    assert all(f"第2稿{n}" in page and f"第1稿{n}" not in page for n in range(len(milestones)))
+    # The latest 办结申请 in full, the one before folded with the reason it was returned.
+    assert all(f"第2稿{n}" in page and f"第1稿{n}" in page for n in range(len(milestones)))
+    assert page.count("退回意见：</b>请补充") == len(milestones)
     rows = [s for s in selects if s.startswith("select milestones.id")]  # not the extension list's subquery
     assert len(rows) == 1 and len(reports) == 1, (rows, reports)

@@ -99,3 +99,35 @@ def test_the_dashboard_counts_whom_to_chase_per_unit_with_links_to_the_list(sess
     assert f'href="/assignments?department_id={ip}&amp;status=due_soon">3</a>' in page
     assert "按时办结/应办结" in page
     assert "催办全单位" not in client_factory().login("city_leader").get("/").text
+
+
+def test_batch_approval_lists_the_items_and_needs_the_confirmation(session, client_factory):
+    from service.milestones import service as workflow
+    from service.milestones.models import Milestone
+    from tests.factories import NOW
+
+    world, plan_id, items = _setup(session)
+    unit = world.actor(session, "ip_user")
+    first = [session.scalar(select(Milestone.id).where(Milestone.assignment_id == a).order_by(Milestone.due_date))
+             for a in items[1:3]]
+    workflow.submit_report(session, unit, first[0], text="阶段一完成", percent=100, now=NOW)
+    workflow.submit_report(session, unit, first[1], text="大部分完成", percent=90, now=NOW)
+    session.commit()
+    office = client_factory().login("city_admin")
+    confirm = office.get(f"/reviews/confirm?ids={first[0]}&ids={first[1]}")
+    assert confirm.status_code == 200
+    assert re.findall(r'data-milestone="(\d+)"', confirm.text) == [str(i) for i in first]
+    assert "确认通过以下 2 项办结申请" in confirm.text and "其中 1 项完成不足 100%" in confirm.text
+    ids = {"ids": [str(i) for i in first]}
+    refused = office.submit("/reviews/approve", ids, page="/reviews")
+    assert "请勾选“确认通过以上办结申请”" in refused.text
+    below = office.submit("/reviews/approve", ids | {"confirmed": "1"}, page="/reviews")
+    assert "90%" in below.text
+    session.rollback()
+    assert set(session.scalars(select(Milestone.state).where(Milestone.id.in_(first)))) == {"submitted"}
+    done = office.submit("/reviews/approve", ids | {"confirmed": "1", "confirm_below_100": "1"}, page="/reviews")
+    assert "已通过 2 项办结申请" in done.text
+    session.rollback()
+    assert set(session.scalars(select(Milestone.state).where(Milestone.id.in_(first)))) == {"approved"}
+    # A unit cannot reach the confirmation of another unit's or any approval.
+    assert client_factory().login("dev_user").get(f"/reviews/confirm?ids={first[0]}").status_code == 404
