@@ -4,7 +4,7 @@ leader and a department user, and on an empty database."""
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from service.app import create_app
 from service.bootstrap import service_database
@@ -13,7 +13,7 @@ from service.config import Settings
 from service.departments.models import Department
 from service.demo import ADMIN_USERNAME, DEMO_PASSWORD, LEADER_USERNAME, load_demo
 from service.milestones.models import Milestone
-from service.plans.models import Plan
+from service.plans.models import Assignment, Plan
 from service.reminders.scan import run_scan
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW
@@ -80,7 +80,7 @@ def test_leader_pages_on_the_demo_are_read_only(demo):
 def test_department_pages_on_the_demo(demo):
     app, plan_id, own, foreign = demo
     client = WebClient(app).login(DEPARTMENT_USERNAME, DEMO_PASSWORD)
-    for path in ["/inbox", "/inbox?show=all", "/plans", f"/plans/{plan_id}"]:
+    for path in ["/inbox", "/inbox?status=unsigned", "/plans", f"/plans/{plan_id}"]:
         _ok(client, path)
     directory = _ok(client, "/departments")
     assert "市知识产权局" in directory and "市编办" not in directory and "添加单位" not in directory
@@ -88,3 +88,21 @@ def test_department_pages_on_the_demo(demo):
     assert "交办通知" in page
     assert client.get(f"/milestones/{foreign}").status_code == 404
     assert client.get("/users").status_code == 403
+
+
+def test_the_demo_units_work_list_has_one_row_per_measure_it_is_assigned(demo):
+    app, plan_id, own, _ = demo
+    client = WebClient(app).login(DEPARTMENT_USERNAME, DEMO_PASSWORD)
+    with service_database(app.state.settings) as (session_factory, _):
+        with session_factory() as session:
+            measures = session.scalar(
+                select(func.count(func.distinct(Assignment.measure_id)))
+                .join(Department, Department.id == Assignment.department_id).where(Department.name == "市知识产权局")
+            )
+    # One row per measure (42 in the demo plan), not one per measure and phase (168).
+    assert (measures, len(own)) == (42, 168)
+    inbox = _ok(client, "/inbox")
+    assert f"共 {measures} 件" in inbox and "全部签收（" in inbox
+    pages = [_ok(client, f"/inbox?page={n}") for n in range(1, 4)]
+    rows = [r for page in pages for r in re.findall(r'data-assignment="(\d+)"', page)]
+    assert len(rows) == len(set(rows)) == measures
