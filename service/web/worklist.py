@@ -100,7 +100,7 @@ def sign_all(request: Request, actor: PageActorDep, session: SessionDep, now: No
         if plan_id:
             done["n"] = assignments.sign_batch(session, actor, plan_id=plan_id, now=now)
         else:
-            ids = [i.assignment.id for i in _unsigned(session, actor)]
+            ids = [a.id for a in _unsigned(session, actor)]
             done["n"] = assignments.sign_batch(session, actor, ids=ids, now=now) if ids else 0
 
     response = run_action(request, session, sign, ok="", back=_back(request, "/inbox"))
