@@ -7,9 +7,10 @@ rights, writes an audit event, and leaves committing to the caller.
 """
 
 import hashlib
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -31,7 +32,19 @@ from service.milestones.models import (
     Milestone,
     ProgressReport,
 )
-from service.plans.models import PLAN_ACTIVE, PLAN_ARCHIVED, ROLE_LEAD, ROLE_SUPPORT, Assignment, Measure, Plan
+from service.plans.models import (
+    CYCLE_MONTHLY,
+    CYCLE_NONE,
+    CYCLE_QUARTERLY,
+    CYCLE_WEEKLY,
+    PLAN_ACTIVE,
+    PLAN_ARCHIVED,
+    ROLE_LEAD,
+    ROLE_SUPPORT,
+    Assignment,
+    Measure,
+    Plan,
+)
 
 UNSIGNED = "unsigned"
 OVERDUE = "overdue"
@@ -396,3 +409,71 @@ def unit_counts(session: Session, actor: Actor, *, today: date, due_soon_until: 
         .group_by(Assignment.department_id)
     )
     return [UnitCounts(r.department_id, r.total, {s: int(getattr(r, s) or 0) for s in CHASE_STATUSES}) for r in rows]
+
+
+# --- reporting cycles (定期报送) -------------------------------------------------
+
+
+def cycle_window(cycle: str, day: int | None, today: date) -> tuple[date, date] | None:
+    """The reporting period that contains `today` (first and last day), or None for no cycle.
+
+    Weekly: Monday to Sunday; monthly by day N: the day after the previous month's Nth to
+    this period's Nth; quarterly: the calendar quarter."""
+    if cycle == CYCLE_WEEKLY:
+        start = today - timedelta(days=today.weekday())
+        return start, start + timedelta(days=6)
+    if cycle == CYCLE_MONTHLY:
+        n = day or 28
+        end = date(today.year, today.month, n)
+        if today > end:
+            end = date(today.year + (today.month == 12), today.month % 12 + 1, n)
+        previous = date(end.year - (end.month == 1), (end.month - 2) % 12 + 1, n)
+        return previous + timedelta(days=1), end
+    if cycle == CYCLE_QUARTERLY:
+        first_month = (today.month - 1) // 3 * 3 + 1
+        last_month = first_month + 2
+        return date(today.year, first_month, 1), date(today.year, last_month, monthrange(today.year, last_month)[1])
+    return None
+
+
+@dataclass(frozen=True)
+class ReportingRate:
+    """One unit's progress reporting in the current and the previous period of its plans' cycles."""
+
+    department_id: int
+    owing: int  # open items in plans with a reporting cycle
+    reported_now: int  # of them, reported in the current period
+    reported_last: int  # reported in the previous period (on time)
+
+
+def reporting_rates(session: Session, actor: Actor, *, today: date, tz) -> dict[int, ReportingRate]:
+    """Per unit, its open items under a reporting cycle and how many reported in this and the last period."""
+    rows = session.execute(
+        visible_assignments(actor)
+        .where(Plan.status == PLAN_ACTIVE, Plan.reporting_cycle != CYCLE_NONE, open_checkpoint())
+        .with_only_columns(Assignment.id, Assignment.department_id, Plan.reporting_cycle, Plan.reporting_day)
+    ).all()
+    windows = {}
+    for r in rows:
+        current = cycle_window(r.reporting_cycle, r.reporting_day, today)
+        windows[r.id] = (current, cycle_window(r.reporting_cycle, r.reporting_day, current[0] - timedelta(days=1)))
+    earliest = min((w[1][0] for w in windows.values()), default=today)
+    reported: dict[int, list[date]] = {}
+    ids = list(windows)
+    for start in range(0, len(ids), 5000):
+        for assignment_id, created in session.execute(
+            select(ProgressReport.assignment_id, ProgressReport.created_at).where(
+                ProgressReport.assignment_id.in_(ids[start : start + 5000]),
+                ProgressReport.created_at >= datetime.combine(earliest - timedelta(days=1), datetime.min.time(), tz),
+            )
+        ):
+            reported.setdefault(assignment_id, []).append(created.astimezone(tz).date())
+    counts: dict[int, list[int]] = {}
+    for r in rows:
+        (now_start, now_end), (last_start, last_end) = windows[r.id]
+        days = reported.get(r.id, [])
+        c = counts.setdefault(r.department_id, [0, 0, 0])
+        c[0] += 1
+        c[1] += any(now_start <= d <= now_end for d in days)
+        c[2] += any(last_start <= d <= last_end for d in days)
+    return {dep: ReportingRate(dep, *c) for dep, c in counts.items()}

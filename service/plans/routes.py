@@ -297,3 +297,21 @@ def task_table_response(session: Session, actor: Actor, plan_id: int) -> Respons
 @router.get("/plans/{plan_id}/task-table.xlsx", response_class=Response)
 def task_table(plan_id: IdPath, actor: ActorDep, session: SessionDep) -> Response:
     return task_table_response(session, actor, plan_id)
+
+
+class ReportingCycleIn(BaseModel):
+    cycle: Literal["none", "weekly", "monthly", "quarterly"]
+    day: int | None = Field(default=None, ge=1, le=28, description="monthly: the day of the month the report is owed by")
+
+
+class ReportingCycleOut(BaseModel):
+    plan_id: int
+    cycle: str
+    day: int | None
+
+
+@router.put("/plans/{plan_id}/reporting-cycle", response_model=ReportingCycleOut)
+def set_reporting_cycle(plan_id: IdPath, body: ReportingCycleIn, actor: ActorDep, session: SessionDep, now: NowDep):
+    """How often each open 督办件 owes a progress report (进展报送)."""
+    plan = service.set_reporting_cycle(session, actor, plan_id, cycle=body.cycle, day=body.day, now=now)
+    return ReportingCycleOut(plan_id=plan.id, cycle=plan.reporting_cycle, day=plan.reporting_day)

@@ -16,10 +16,12 @@ from service.errors import Conflict, Invalid, NotFound
 from service.indicators.service import add_parsed_indicators
 from service.milestones.models import APPROVED, Milestone
 from service.plans.models import (
+    CYCLE_MONTHLY,
     PLAN_ACTIVE,
     PLAN_ARCHIVED,
     PLAN_DRAFT,
     PLAN_STATUS_LABELS,
+    REPORTING_CYCLES,
     ROLE_LEAD,
     ROLE_SUPPORT,
     Assignment,
@@ -335,6 +337,30 @@ def archive_plan(session: Session, actor: Actor, plan_id: int, *, now: datetime)
         now=now,
     )
     return plan, unfinished
+
+
+def set_reporting_cycle(
+    session: Session, actor: Actor, plan_id: int, *, cycle: str, day: int | None, now: datetime
+) -> Plan:
+    """How often each open 督办件 of the plan owes a progress report (none, weekly, monthly by
+    day N, quarterly); the office's admin sets it, in any state but archived."""
+    if cycle not in REPORTING_CYCLES:
+        raise Invalid(f"报送周期必须是 {'、'.join(REPORTING_CYCLES.values())} 之一（{', '.join(REPORTING_CYCLES)}）")
+    if cycle == CYCLE_MONTHLY and not (day and 1 <= day <= 28):
+        raise Invalid("每月报送须指定每月的报送日（1 到 28 日）")
+    plan = session.scalars(visible_plans(actor).where(Plan.id == plan_id)).first()
+    if plan is None:
+        raise NotFound(f"计划 {plan_id} 不存在")
+    actor.require_admin_of(plan.office_id)
+    plan = lock_for_change(session, Plan, plan.id)
+    if plan.status == PLAN_ARCHIVED:
+        raise Conflict("计划已归档，不能再修改报送周期")
+    before = {"reporting_cycle": plan.reporting_cycle, "reporting_day": plan.reporting_day}
+    plan.reporting_cycle = cycle
+    plan.reporting_day = day if cycle == CYCLE_MONTHLY else None
+    record(session, actor, "plan.reporting_cycle", "plan", plan.id, before=before,
+           after={"reporting_cycle": cycle, "reporting_day": plan.reporting_day}, now=now)
+    return plan
 
 
 def restore_plan(session: Session, actor: Actor, plan_id: int, *, now: datetime) -> tuple[Plan, int]:

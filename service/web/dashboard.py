@@ -214,6 +214,7 @@ def dashboard(
             "ranking_bars": [(names.get(r.department_id, "?"), r.on_time_rate, r.overdue) for r in ranking[:15]],
             "names": names,
             "units": unit_table(session, actor, names, today, calendar, sort if sort in UNIT_SORTS else "overdue"),
+            "reporting": assignments.reporting_rates(session, actor, today=today, tz=tz),
             "unit_sort": sort if sort in UNIT_SORTS else "overdue",
             "unit_columns": {s: assignments.STATUS_LABELS[s] for s in assignments.CHASE_STATUSES}
             | {assignments.DUE_SOON: f"{assignments.DUE_SOON_WORKDAYS} 个工作日内到期"},

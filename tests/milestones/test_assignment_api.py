@@ -97,3 +97,15 @@ def test_a_department_sees_and_changes_only_its_own_items(client, session_factor
     assert client.post(f"/api/v1/assignments/{dev_item}/progress", headers=dev, json={"text": "配合", "percent": 10}).status_code == 201
     with session_factory() as session:
         assert session.query(Milestone).filter_by(assignment_id=ip_item, state="submitted").count() == 0
+
+
+def test_the_office_sets_a_plans_reporting_cycle(client, session_factory):
+    world, plan_id = _setup(session_factory)
+    url = f"/api/v1/plans/{plan_id}/reporting-cycle"
+    assert client.put(url, headers=world.headers("ip_user"), json={"cycle": "weekly"}).status_code == 403
+    assert client.put(url, headers=world.headers("other_admin"), json={"cycle": "weekly"}).status_code == 404
+    assert client.put(url, headers=world.headers("city_admin"), json={"cycle": "daily"}).status_code == 422
+    refused = client.put(url, headers=world.headers("city_admin"), json={"cycle": "monthly"})
+    assert refused.status_code == 422 and "报送日" in refused.json()["detail"]
+    monthly = client.put(url, headers=world.headers("city_admin"), json={"cycle": "monthly", "day": 25})
+    assert monthly.status_code == 200 and monthly.json() == {"plan_id": plan_id, "cycle": "monthly", "day": 25}

@@ -184,3 +184,36 @@ def test_status_filters_and_search(setup):
     assert total == 3 and [i.assignment.id for i in page] == [c.assignment.id]
     with pytest.raises(Invalid):
         _list(session, ip, per_page=51)
+
+
+def test_reporting_cycle_windows():
+    assert assignments.cycle_window("none", None, TODAY) is None
+    assert assignments.cycle_window("weekly", None, date(2026, 11, 4)) == (date(2026, 11, 2), date(2026, 11, 8))
+    assert assignments.cycle_window("monthly", 25, date(2026, 11, 30)) == (date(2026, 11, 26), date(2026, 12, 25))
+    assert assignments.cycle_window("monthly", 25, date(2026, 1, 10)) == (date(2025, 12, 26), date(2026, 1, 25))
+    assert assignments.cycle_window("quarterly", None, date(2026, 11, 30)) == (date(2026, 10, 1), date(2026, 12, 31))
+
+
+def test_a_plans_reporting_cycle_and_each_units_reporting_in_it(setup):
+    from zoneinfo import ZoneInfo
+
+    from service.plans.service import set_reporting_cycle
+
+    session, world, plan_id = setup
+    admin, ip = world.actor(session, "city_admin"), world.actor(session, "ip_user")
+    with pytest.raises(Invalid):
+        set_reporting_cycle(session, admin, plan_id, cycle="monthly", day=None, now=NOW)
+    with pytest.raises(Forbidden):
+        set_reporting_cycle(session, ip, plan_id, cycle="weekly", day=None, now=NOW)
+    with pytest.raises(NotFound):
+        set_reporting_cycle(session, world.actor(session, "other_admin"), plan_id, cycle="weekly", day=None, now=NOW)
+    tz = ZoneInfo("Asia/Shanghai")
+    assert assignments.reporting_rates(session, admin, today=TODAY, tz=tz) == {}
+    set_reporting_cycle(session, admin, plan_id, cycle="weekly", day=None, now=NOW)
+    items, _ = _list(session, ip, plan_id=plan_id)
+    assignments.submit_progress(session, ip, items[0].assignment.id, text="本周进展", percent=10, now=NOW)
+    assignments.submit_progress(session, ip, items[1].assignment.id, text="上周进展", percent=10, now=NOW - timedelta(days=7))
+    rates = assignments.reporting_rates(session, admin, today=TODAY, tz=tz)
+    ip_rate = rates[world.departments["ip"].id]
+    assert (ip_rate.owing, ip_rate.reported_now, ip_rate.reported_last) == (3, 1, 1)
+    assert rates[world.departments["dev"].id].reported_now == 0

@@ -97,7 +97,14 @@ def test_the_dashboard_counts_whom_to_chase_per_unit_with_links_to_the_list(sess
     # Four unsigned items each, linked to the filtered list; the first checkpoints are due within 7 workdays.
     assert f'href="/assignments?department_id={ip}&amp;status=unsigned" class="text-red">4</a>' in page
     assert f'href="/assignments?department_id={ip}&amp;status=due_soon">3</a>' in page
-    assert "按时办结/应办结" in page
+    assert "按时办结/应办结" in page and "定期报送" not in page
+    from service.plans.service import set_reporting_cycle
+    from tests.factories import NOW
+
+    session.rollback()
+    set_reporting_cycle(session, world.actor(session, "city_admin"), plan_id, cycle="weekly", day=None, now=NOW)
+    session.commit()
+    assert "定期报送（本期 · 上期按时）" in office.get("/").text and "0/3 · 0/3" in office.get("/").text
     assert "催办全单位" not in client_factory().login("city_leader").get("/").text
 
 
