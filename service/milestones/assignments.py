@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service.audit.service import record
+from service.audit.service import record, snapshot
 from service.auth.actor import Actor
 from service.database import lock_for_change
 from service.errors import Conflict, Forbidden, Invalid, NotFound
@@ -59,6 +59,7 @@ STATUS_LABELS = {
 # The work list's "due soon": a checkpoint due within this many workdays.
 DUE_SOON_WORKDAYS = 7
 MAX_PER_PAGE = 50
+SIGN_FIELDS = ("state", "acknowledged_at")
 
 
 @dataclass(frozen=True)
@@ -247,12 +248,14 @@ def sign(session: Session, actor: Actor, assignments: Sequence[Assignment], *, n
         for milestone in session.scalars(
             select(Milestone).where(Milestone.assignment_id == assignment.id, Milestone.state == PENDING)
         ):
+            before = snapshot(milestone, *SIGN_FIELDS)
             milestone.state = ACKNOWLEDGED
             milestone.acknowledged_at = now
             # Still open: the next scan re-reads its ladder (without the 未签收 reminders).
             milestone.next_reminder_at = now
-        record(session, actor, "assignment.sign", "assignment", assignment.id,
-               after={"signed_at": now.isoformat()}, now=now)
+            # Each checkpoint's change in the audit log, as 签收 of one checkpoint always was.
+            record(session, actor, "milestone.acknowledge", "milestone", milestone.id, before=before,
+                   after=snapshot(milestone, *SIGN_FIELDS), now=now)
     session.flush()
     return len(locked)
 

@@ -93,13 +93,14 @@ def test_plan_to_approved_milestone_with_full_audit_trail(client, session_factor
 
     trail = client.get("/api/v1/audit", headers=admin, params={"entity": "milestone", "id": mid}).json()
     assert [e["action"] for e in trail] == [
+        "milestone.acknowledge",
         "milestone.report",
         "milestone.return",
         "milestone.report",
         "milestone.approve",
     ]
-    assert [e["actor_name"] for e in trail] == ["zscqj", "office", "zscqj", "office"]
-    assert trail[1]["after"]["comment"] == "请补充经费安排"
+    assert [e["actor_name"] for e in trail] == ["zscqj", "zscqj", "office", "zscqj", "office"]
+    assert trail[2]["after"]["comment"] == "请补充经费安排"
 
     # The 操作记录 page's filters: by department, by action, newest first, by time.
     returns = client.get("/api/v1/audit", headers=admin, params={

@@ -184,12 +184,9 @@ def test_every_change_is_audited(setup):
     events = (
         session.query(AuditEvent).filter_by(entity_type="milestone", entity_id=lead.id).order_by(AuditEvent.id).all()
     )
-    assert [e.action for e in events] == ["milestone.report", "milestone.approve"]
-    # 签收 is the whole 督办件's.
-    signed = session.query(AuditEvent).filter_by(entity_type="assignment", entity_id=lead.assignment_id).all()
-    assert [e.action for e in signed] == ["assignment.sign"]
-    assert events[0].before["state"] == "acknowledged" and events[0].after["state"] == "submitted"
-    assert events[1].actor_name == "city_admin"
+    assert [e.action for e in events] == ["milestone.acknowledge", "milestone.report", "milestone.approve"]
+    assert events[0].before["state"] == "pending" and events[0].after["state"] == "acknowledged"
+    assert events[2].actor_name == "city_admin"
 
 
 def test_overdue_is_derived_from_the_date(setup):
