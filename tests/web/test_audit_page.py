@@ -49,9 +49,10 @@ def test_the_admin_reads_its_office_and_its_districts_events_newest_first(world,
     page = client_factory().login("city_admin").get("/audit")
     assert page.status_code == 200 and "操作记录" in page.text
     found = rows(page.text)
-    # Day 2, day 1, then day 0's events latest first (the district's acknowledgement was recorded last).
-    assert actions(page.text)[:3] == ["plan.archive", "milestone.report", "milestone.acknowledge"]
-    assert "越秀区知识产权局 节点" in found[2][1]
+    # Day 2, day 1 (reporting signed dev's item first), then day 0's events latest first
+    # (the district's acknowledgement was recorded last).
+    assert actions(page.text)[:4] == ["plan.archive", "milestone.report", "milestone.acknowledge", "milestone.acknowledge"]
+    assert "越秀区知识产权局 节点" in found[3][1]
     assert "归档计划" in found[0][1] and "状态：推进中 → 已归档" in found[0][1] and "未办结节点：2" in found[0][1]
     assert f'href="/plans/{world.plans["city"]}"' in page.text
     body = texts(page.text)
@@ -91,15 +92,16 @@ def test_filters(world, client_factory):
     by_plan = texts(admin.get(f"/audit?plan={world.plans['city']}").text)
     assert "归档计划" in by_plan and "报送进展" in by_plan and "越秀区" not in by_plan
     by_department = rows(admin.get(f"/audit?department={world.departments['dev'].id}").text)
-    assert len(by_department) == 1 and "报送进展" in by_department[0][1]
-    assert "状态：待签收 → 已报送；签收时间：无 → 2026-11-03 09:00" in by_department[0][1]
+    assert len(by_department) == 2 and "报送进展" in by_department[0][1]
+    assert "状态：已签收 → 已报送" in by_department[0][1]
+    assert "状态：待签收 → 已签收；签收时间：无 → 2026-11-03 09:00" in by_department[1][1]
     by_user = rows(admin.get(f"/audit?user={world.users['ip_user'].id}").text)
     assert len(by_user) == 1 and "签收" in by_user[0][1]
     by_action = rows(admin.get("/audit?action=milestone.acknowledge").text)
-    assert len(by_action) == 2 and all("签收" in body for _, body in by_action)
+    assert len(by_action) == 3 and all("签收" in body for _, body in by_action)
     one_day = rows(admin.get("/audit?from=2026-11-03&to=2026-11-03").text)
-    assert len(one_day) == 1 and "报送进展" in one_day[0][1]
-    assert actions(admin.get("/audit?from=2026-11-03").text) == ["plan.archive", "milestone.report"]
+    assert len(one_day) == 2 and "报送进展" in one_day[0][1]
+    assert actions(admin.get("/audit?from=2026-11-03").text) == ["plan.archive", "milestone.report", "milestone.acknowledge"]
     selected = admin.get(f"/audit?plan={world.plans['city']}&action=plan.archive").text
     assert f'<option value="{world.plans["city"]}" selected' in selected
     assert '<option value="plan.archive" selected' in selected
