@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -39,14 +41,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    url = f"sqlite:///{tmp_path / 'browser.db'}"
-    upgrade_database(url)
-    engine = make_engine(url)
-    with make_session_factory(engine)() as session:
-        build_world(session)
-    engine.dispose()
+@contextmanager
+def serving(url: str) -> Iterator[str]:
+    """A uvicorn server on the database at `url`; yields its base URL."""
     port = _free_port()
     env = os.environ | {"DUBAN_DATABASE_URL": url, "DUBAN_SECRET_KEY": "browser-test", "DUBAN_BASE_URL": f"http://127.0.0.1:{port}"}
     process = subprocess.Popen(
@@ -67,6 +64,18 @@ def server(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path):
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        build_world(session)
+    engine.dispose()
+    with serving(url) as base:
+        yield base
 
 
 @pytest.fixture
@@ -137,10 +146,14 @@ def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
     assert department.url.endswith("/inbox")
     assert fits_phone(department)
     shot(department, "06-phone-inbox")
-    item = department.locator("[data-milestone]").first
+    # The imported plan's items (the world's own plan is listed first).
+    department.goto(f"{server}/inbox?plan_id={plan_url.split('/plans/')[1].split('?')[0]}")
+    item = department.locator("[data-assignment]").first
     with department.expect_navigation():
         item.locator("a").first.click()
-    milestone_url = department.url
+    with department.expect_navigation():
+        department.locator("#checkpoints a").first.click()
+    milestone_url = department.url.split("#")[0]
     with department.expect_navigation():
         department.click("form[action$='/ack'] button[type=submit]")
     assert "已签收" in department.content()

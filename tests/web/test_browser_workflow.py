@@ -3,14 +3,8 @@ server: 全部签收 on a phone, a progress report that leaves the item open, a 
 then approved in a confirmed batch, and a manual 催办 that reaches the unit's WeCom robot
 (the local robot receiver)."""
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -22,15 +16,9 @@ from service.migrate import upgrade_database
 from service.plans.models import Assignment
 from tests.factories import NOW, build_world
 from tests.milestones.test_assignments import phased_plan
-from tests.web.test_browser import OFFICE_PC, PHONE, ROOT, browser, fits_phone, login, shot  # noqa: F401 (fixture)
+from tests.web.test_browser import OFFICE_PC, PHONE, browser, fits_phone, login, serving, shot  # noqa: F401 (fixture)
 
 ROBOT_KEY = "ip-robot-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -50,27 +38,8 @@ def day(tmp_path, robot_receiver):
             Assignment.department_id == world.departments["ip"].id, Assignment.measure.has(plan_id=plan_id)
         ).order_by(Assignment.id)))
     engine.dispose()
-    port = _free_port()
-    env = os.environ | {"DUBAN_DATABASE_URL": url, "DUBAN_SECRET_KEY": "browser-test",
-                        "DUBAN_BASE_URL": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/login", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(process.stderr.read1().decode(errors="replace") if process.stderr else "no server")
+    with serving(url) as base:
         yield base, url, items
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_a_units_day_and_the_offices_in_the_browser(day, browser, robot_receiver):
