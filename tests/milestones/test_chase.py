@@ -68,6 +68,10 @@ def test_only_the_owning_office_admin_chases(client, session_factory):
     assert client.post(f"/api/v1/departments/{ip}/chase", headers=world.headers("other_admin"), json=body).status_code == 404
     assert client.post(f"/api/v1/assignments/{items[1]}/chase", headers=world.headers("city_admin"),
                        json={"level": "shout"}).status_code == 422
+    selected = {"ids": items[1:3], "level": "remind"}
+    assert client.post("/api/v1/assignments/chase", headers=world.headers("ip_user"), json=selected).status_code == 403
+    assert client.post("/api/v1/assignments/chase", headers=world.headers("dev_user"), json=selected).status_code == 404
+    assert client.post("/api/v1/assignments/chase", headers=world.headers("other_admin"), json=selected).status_code == 404
 
 
 def test_a_whole_unit_is_chased_skipping_what_was_chased_today(client, session_factory):
