@@ -14,8 +14,8 @@ from service.auth.actor import Actor
 from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError, Invalid
 from service.indicators.routes import ParsedIndicator
-from service.plans import importing, service
-from service.plans.models import Measure, Plan
+from service.plans import drafting, importing, service
+from service.plans.models import Measure, Phase, Plan
 from service.text import TEXT_PATTERN, Line, Text, check_form, refuse_control_characters
 
 router = APIRouter(tags=["plans"])
@@ -282,6 +282,58 @@ def update_measure(
 ) -> dict[str, Any]:
     values = body.model_dump(exclude_unset=True)
     return measure_out(service.update_measure(session, actor, plan_id, measure_id, values, now=now))
+
+
+class AssignIn(BaseModel):
+    """Measures by id, all measures of some tasks, or all measures (`all`)."""
+
+    measure_ids: list[int] = Field(default_factory=list, max_length=5000)
+    task_ids: list[int] = Field(default_factory=list, max_length=2000)
+    all: bool = False
+    lead: list[int] = Field(min_length=1, max_length=200)
+    support: list[int] = Field(default_factory=list, max_length=200)
+    deadline: date | None = None
+
+
+class AssignOut(BaseModel):
+    measures_changed: int
+
+
+class PhaseIn(BaseModel):
+    name: Line = Field(min_length=1, max_length=200)
+    deadline: date
+
+
+@router.post("/plans/{plan_id}/assignments", response_model=AssignOut)
+def assign_measures(plan_id: IdPath, body: AssignIn, actor: ActorDep, session: SessionDep, now: NowDep):
+    """The same lead and support units (and deadline) for many measures of a draft at once."""
+    changed = drafting.assign_measures(
+        session, actor, plan_id, body.measure_ids, task_ids=body.task_ids, every=body.all,
+        lead=body.lead, support=body.support, deadline=body.deadline, now=now,
+    )
+    return AssignOut(measures_changed=changed)
+
+
+def phase_out(phase: Phase) -> dict[str, Any]:
+    return {"id": phase.id, "position": phase.position, "name": phase.name, "deadline": phase.deadline}
+
+
+@router.post("/plans/{plan_id}/phases", status_code=201)
+def add_phase(plan_id: IdPath, body: PhaseIn, actor: ActorDep, session: SessionDep, now: NowDep) -> dict[str, Any]:
+    return phase_out(drafting.add_phase(session, actor, plan_id, body.name, body.deadline, now=now))
+
+
+@router.put("/plans/{plan_id}/phases/{phase_id}")
+def update_phase(
+    plan_id: IdPath, phase_id: IdPath, body: PhaseIn, actor: ActorDep, session: SessionDep, now: NowDep
+) -> dict[str, Any]:
+    return phase_out(drafting.update_phase(session, actor, plan_id, phase_id, body.name, body.deadline, now=now))
+
+
+@router.delete("/plans/{plan_id}/phases/{phase_id}", status_code=204, response_class=Response)
+def delete_phase(plan_id: IdPath, phase_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+    drafting.delete_phase(session, actor, plan_id, phase_id, now=now)
+    return Response(status_code=204)
 
 
 def task_table_response(session: Session, actor: Actor, plan_id: int) -> Response:

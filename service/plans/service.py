@@ -11,9 +11,10 @@ from service.audit.service import record
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department
 from service.departments.service import group_member_ids, name_index, normalize_name
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, DomainError, Invalid, NotFound
 from service.indicators.service import add_parsed_indicators
 from service.milestones.models import APPROVED, Milestone
+from service.plans.parser.checks import snippet
 from service.plans.models import (
     PLAN_ACTIVE,
     PLAN_ARCHIVED,
@@ -231,6 +232,41 @@ def _expand_groups(session: Session, plan: Plan) -> None:
     session.flush()
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """Something that keeps a draft from being activated, and where on the
+    review page it is put right (`anchor`, an element id)."""
+
+    message: str
+    anchor: str
+    error: type[DomainError] = Invalid
+
+
+def activation_blockers(session: Session, plan: Plan) -> list[Blocker]:
+    """Everything activation would refuse, in the order the office settles it."""
+    blockers = []
+    unconfirmed = session.scalar(
+        select(func.count(func.distinct(Department.id)))
+        .join(Assignment, Assignment.department_id == Department.id)
+        .join(Measure, Measure.id == Assignment.measure_id)
+        .where(Measure.plan_id == plan.id, Department.confirmed.is_(False))
+    )
+    if unconfirmed:
+        blockers.append(Blocker(f"还有 {unconfirmed} 个单位未确认，请先完成单位匹配", "mapping", Conflict))
+    undated = [m for m in plan.measures if m.deadline is None]
+    if undated and not plan.phases:
+        blockers.append(
+            Blocker(f"计划没有推进阶段，且 {len(undated)} 条措施没有完成时限，无法生成节点，请添加推进阶段", "phases")
+        )
+    # A measure without a lead would get no milestone at all and drop out of supervision unseen.
+    blockers += [
+        Blocker(f"措施“{snippet(m.text, 20)}”没有牵头单位", f"measure-{m.id}")
+        for m in plan.measures
+        if not any(a.role == ROLE_LEAD for a in m.assignments)
+    ]
+    return blockers
+
+
 def activate_plan(
     session: Session,
     actor: Actor,
@@ -251,20 +287,12 @@ def activate_plan(
     actor.require_admin_of(plan.office_id)
     if plan.status != PLAN_DRAFT:
         raise Conflict(f"计划当前状态为 {plan.status}，只有草稿 (draft) 可以启动")
-    unconfirmed = session.scalar(
-        select(func.count(func.distinct(Department.id)))
-        .join(Assignment, Assignment.department_id == Department.id)
-        .join(Measure, Measure.id == Assignment.measure_id)
-        .where(Measure.plan_id == plan.id, Department.confirmed.is_(False))
-    )
-    if unconfirmed:
-        raise Conflict(f"还有 {unconfirmed} 个单位未确认，请先完成单位匹配")
+    blockers = activation_blockers(session, plan)
+    if blockers:
+        raise blockers[0].error(blockers[0].message)
     if expand_groups:
         _expand_groups(session, plan)
     lead_days = plan.support_lead_workdays if plan.support_lead_workdays is not None else support_lead_workdays
-    undated = [m.position for m in plan.measures if m.deadline is None and not plan.phases]
-    if undated:
-        raise Invalid(f"计划没有推进阶段，且 {len(undated)} 条措施没有完成时限，无法生成节点")
 
     created = 0
     for measure in plan.measures:

@@ -3,16 +3,15 @@
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
-from service.departments.service import list_departments
-from service.dependencies import NowDep, SessionDep
+from service.dependencies import NowDep, SessionDep, TodayDep
 from service.errors import DomainError
 from service.text import DOCUMENT_FIELDS
-from service.plans.importing import apply_department_mapping, import_plan, preview_for
+from service.plans.importing import apply_department_mapping, import_plan
 from service.plans.parser.reading import clean_text
-from service.plans.service import get_plan, update_measure
+from service.plans.drafting import plan_unit_choices, resolve_units
+from service.plans.service import get_editable_draft, update_measure
 from service.web.actions import form_int, run_action
-from service.web.dashboard import measure_labels
-from service.web.lookups import department_names
+from service.web.drafting import review_page
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
@@ -22,24 +21,11 @@ NEW_DEPARTMENT = "new"
 
 
 @router.get("/plans/import")
-def import_page(request: Request, actor: PageActorDep, session: SessionDep, plan: int | None = None):
+def import_page(request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep, plan: int | None = None):
     actor.require_admin()
     if plan is None:
         return render(request, "import.html", {"step": "upload"})
-    draft = get_plan(session, actor, plan)
-    preview = preview_for(session, actor, draft.id)
-    return render(
-        request,
-        "import.html",
-        {
-            "step": "review",
-            "plan": draft,
-            "preview": preview,
-            "names": department_names(session, actor),
-            "directory": [d for d in list_departments(session, actor, confirmed=True) if d.office_id == actor.office_id],
-            "measures": measure_labels(draft, {t.id: t.number for t in draft.tasks}),
-        },
-    )
+    return review_page(request, session, actor, plan, today)
 
 
 @router.post("/plans/import", openapi_extra={DOCUMENT_FIELDS: ["text"]})
@@ -86,13 +72,17 @@ def mapping(request: Request, plan_id: int, actor: PageActorDep, session: Sessio
 @router.post("/plans/{plan_id}/measures/{measure_id}")
 def edit_measure(request: Request, plan_id: int, measure_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
-    values = {
-        "text": str(form.get("text") or ""),
-        "deadline": str(form.get("deadline") or "") or None,
-        "lead": [i for v in form.getlist("lead") if (i := form_int(v)) is not None],
-        "support": [i for v in form.getlist("support") if (i := form_int(v)) is not None],
-    }
+
+    def change():
+        choices = plan_unit_choices(session, get_editable_draft(session, actor, plan_id))
+        values = {
+            "text": str(form.get("text") or ""),
+            "deadline": str(form.get("deadline") or "") or None,
+            "lead": resolve_units(choices, str(form.get("lead") or ""), "lead"),
+            "support": resolve_units(choices, str(form.get("support") or ""), "support"),
+        }
+        update_measure(session, actor, plan_id, measure_id, values, now=now)
+
     return run_action(
-        request, session, lambda: update_measure(session, actor, plan_id, measure_id, values, now=now),
-        ok="措施已修改", back=f"/plans/import?plan={plan_id}#measure-{measure_id}",
+        request, session, change, ok="措施已修改", back=f"/plans/import?plan={plan_id}#measure-{measure_id}",
     )
