@@ -14,7 +14,6 @@ from service.departments.service import group_member_ids, name_index, normalize_
 from service.errors import Conflict, DomainError, Invalid, NotFound
 from service.indicators.service import add_parsed_indicators
 from service.milestones.models import APPROVED, Milestone
-from service.plans.parser.checks import snippet
 from service.plans.models import (
     PLAN_ACTIVE,
     PLAN_ARCHIVED,
@@ -240,6 +239,8 @@ class Blocker:
     message: str
     anchor: str
     error: type[DomainError] = Invalid
+    # The measures concerned, each a spot of its own on the page.
+    measure_ids: tuple[int, ...] = ()
 
 
 def activation_blockers(session: Session, plan: Plan) -> list[Blocker]:
@@ -259,11 +260,11 @@ def activation_blockers(session: Session, plan: Plan) -> list[Blocker]:
             Blocker(f"计划没有推进阶段，且 {len(undated)} 条措施没有完成时限，无法生成节点，请添加推进阶段", "phases")
         )
     # A measure without a lead would get no milestone at all and drop out of supervision unseen.
-    blockers += [
-        Blocker(f"措施“{snippet(m.text, 20)}”没有牵头单位", f"measure-{m.id}")
-        for m in plan.measures
-        if not any(a.role == ROLE_LEAD for a in m.assignments)
-    ]
+    leaderless = tuple(m.id for m in plan.measures if not any(a.role == ROLE_LEAD for a in m.assignments))
+    if leaderless:
+        blockers.append(
+            Blocker(f"{len(leaderless)} 条措施没有牵头单位", f"measure-{leaderless[0]}", measure_ids=leaderless)
+        )
     return blockers
 
 

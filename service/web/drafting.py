@@ -65,10 +65,10 @@ def readiness_notices(session: Session, plan: Plan, today: date) -> list[Notice]
     return notices
 
 
-def task_groups(plan: Plan) -> list[tuple[object, list[tuple]]]:
+def task_groups(labelled: list[tuple]) -> list[tuple[object, list[tuple]]]:
     """(task or None, [(measure, label)]) in document order, so measures show under their task's heading."""
     groups: list[tuple[object, list[tuple]]] = []
-    for measure, label in measure_labels(plan, {t.id: t.number for t in plan.tasks}):
+    for measure, label in labelled:
         if not groups or groups[-1][0] is not measure.task:
             groups.append((measure.task, []))
         groups[-1][1].append((measure, label))
@@ -91,6 +91,7 @@ def review_page(
     actor.require_admin()
     draft = get_plan(session, actor, plan_id)
     preview = preview_for(session, actor, draft.id)
+    labelled = measure_labels(draft, {t.id: t.number for t in draft.tasks})
     return render(
         request,
         "import.html",
@@ -100,7 +101,8 @@ def review_page(
             "preview": preview,
             "names": department_names(session, actor),
             "directory": [d for d in list_departments(session, actor, confirmed=True) if d.office_id == actor.office_id],
-            "groups": task_groups(draft),
+            "groups": task_groups(labelled),
+            "labels": {m.id: label for m, label in labelled},
             "blockers": activation_blockers(session, draft),
             "notices": readiness_notices(session, draft, today),
             "choices": plan_unit_choices(session, draft),

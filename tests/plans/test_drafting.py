@@ -140,13 +140,16 @@ def test_a_plan_without_units_or_phases_is_blocked_until_both_are_given(session,
     admin, plan = _draft(session, world)
     calendar = WorkdayCalendar()
     blockers = activation_blockers(session, plan)
-    assert [b.anchor for b in blockers] == ["phases"] + [f"measure-{m.id}" for m in plan.measures]
-    assert "没有牵头单位" in blockers[-1].message
+    assert [b.anchor for b in blockers] == ["phases", f"measure-{plan.measures[0].id}"]
+    assert blockers[-1].message == "3 条措施没有牵头单位"
+    assert blockers[-1].measure_ids == tuple(m.id for m in plan.measures)
     with pytest.raises(Invalid, match="没有推进阶段"):
         activate_plan(session, admin, plan.id, now=NOW, calendar=calendar, support_lead_workdays=5)
     add_phase(session, admin, plan.id, "实施阶段", "2027-06-30", now=NOW)
     with pytest.raises(Invalid, match="没有牵头单位"):
         activate_plan(session, admin, plan.id, now=NOW, calendar=calendar, support_lead_workdays=5)
+    assign_measures(session, admin, plan.id, [plan.measures[0].id], lead=_ids(world, "ip"), support=[], deadline=None, now=NOW)
+    assert activation_blockers(session, plan)[0].measure_ids == tuple(m.id for m in plan.measures[1:])
     assign_measures(session, admin, plan.id, [], every=True, lead=_ids(world, "ip"), support=_ids(world, "dev"), deadline=None, now=NOW)
     assert activation_blockers(session, plan) == []
     assert activate_plan(session, admin, plan.id, now=NOW, calendar=calendar, support_lead_workdays=5) == 6
