@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 
 from service.audit.service import record
 from service.auth.actor import Actor
+from service.departments.contacts import without_contact
 from service.departments.models import Department
 from service.departments.service import normalize_name
 from service.errors import Invalid, NotFound
+from service.plans.importing import department_in_use
 from service.plans.models import Phase, Plan
+from service.plans.parser.checks import snippet
 from service.plans.service import get_editable_draft, update_measure
 
 # The separators people type between unit names: 、，, ；; and spaces.
@@ -155,6 +158,39 @@ def assign_measures(
     return len(chosen)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Worth a look before activation, but no reason to refuse it; about one
+    phase, measure or unit."""
+
+    code: str
+    message: str
+    phase_id: int | None = None
+    measure_id: int | None = None
+    department_id: int | None = None
+
+
+def readiness_notices(session: Session, plan: Plan, today: date) -> list[Notice]:
+    """Deadlines already past (their milestones would start overdue) and units the office cannot reach."""
+    notices = [
+        Notice("past_deadline", f"阶段“{p.name}”的截止日期 {p.deadline} 已过，启动后即为逾期", phase_id=p.id)
+        for p in plan.phases if p.deadline < today
+    ]
+    notices += [
+        Notice("past_deadline", f"措施“{snippet(m.text, 20)}”的时限 {m.deadline} 已过，启动后即为逾期", measure_id=m.id)
+        for m in plan.measures if m.deadline and m.deadline < today
+    ]
+    assigned = {a.department_id for m in plan.measures for a in m.assignments}
+    departments = session.scalars(
+        select(Department).where(Department.id.in_(assigned), Department.confirmed.is_(True)).order_by(Department.name)
+    ).all()
+    notices += [
+        Notice("no_contact", f"单位“{d.name}”没有任何联系方式，启动后收不到通知，请在单位名录中补充", department_id=d.id)
+        for d in without_contact(session, departments)
+    ]
+    return notices
+
+
 def _phase_values(name: str, deadline: object) -> tuple[str, date]:
     name = (name or "").strip()
     if not name:
@@ -223,3 +259,26 @@ def delete_phase(session: Session, actor: Actor, plan_id: int, phase_id: int, *,
     _renumber(plan)
     session.flush()
     record(session, actor, "phase.delete", "phase", phase_id, before=before, now=now)
+
+
+def delete_draft(session: Session, actor: Actor, plan_id: int, *, now: datetime) -> str:
+    """A draft that will not be activated (a wrong document, a second import) goes,
+    with the unit names it proposed that nothing else uses; returns its title."""
+    plan = get_editable_draft(session, actor, plan_id)
+    proposed = {a.department_id for m in plan.measures for a in m.assignments}
+    before = {
+        "title": plan.title, "doc_number": plan.doc_number, "measures": len(plan.measures),
+        "phases": len(plan.phases), "source_hash": plan.source_hash,
+    }
+    session.delete(plan)
+    session.flush()
+    dropped = []
+    for department in session.scalars(
+        select(Department).where(Department.id.in_(proposed), Department.confirmed.is_(False))
+    ).all():
+        if not department_in_use(session, department.id):
+            dropped.append(department.name)
+            session.delete(department)
+    session.flush()
+    record(session, actor, "plan.delete", "plan", plan_id, before=before, after={"proposed_units_dropped": dropped}, now=now)
+    return before["title"]

@@ -1,5 +1,5 @@
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
 
 from service.auth.actor import Actor
-from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep
+from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import DomainError, Invalid
 from service.indicators.routes import ParsedIndicator
 from service.plans import drafting, importing, service
@@ -258,10 +258,12 @@ def import_plan(
     session: SessionDep,
     now: NowDep,
     settings: SettingsDep,
+    allow_duplicate: bool = False,
 ):
+    """409 when the office imported the same document before, unless `allow_duplicate`."""
     result = importing.import_plan(
         session, actor, data=upload.data, filename=upload.filename, text=upload.text, now=now,
-        max_bytes=settings.import_max_bytes,
+        max_bytes=settings.import_max_bytes, allow_duplicate=allow_duplicate,
     )
     return {"plan": plan_summary(result.plan), "preview": result.preview.to_dict()}
 
@@ -312,6 +314,26 @@ def assign_measures(plan_id: IdPath, body: AssignIn, actor: ActorDep, session: S
         lead=body.lead, support=body.support, deadline=body.deadline, now=now,
     )
     return AssignOut(measures_changed=changed)
+
+
+@router.delete("/plans/{plan_id}", status_code=204, response_class=Response)
+def delete_draft(plan_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+    """Only a draft can be deleted; an active or archived plan is archived instead."""
+    drafting.delete_draft(session, actor, plan_id, now=now)
+    return Response(status_code=204)
+
+
+@router.get("/plans/{plan_id}/readiness")
+def readiness(plan_id: IdPath, actor: ActorDep, session: SessionDep, today: TodayDep) -> dict[str, Any]:
+    """What keeps a draft from activation (`blockers`, by page anchor) and what is worth a look (`notices`)."""
+    plan = service.get_editable_draft(session, actor, plan_id)
+    return {
+        "blockers": [
+            {"message": b.message, "anchor": b.anchor, "measure_ids": list(b.measure_ids)}
+            for b in service.activation_blockers(session, plan)
+        ],
+        "notices": [asdict(n) for n in drafting.readiness_notices(session, plan, today)],
+    }
 
 
 def phase_out(phase: Phase) -> dict[str, Any]:

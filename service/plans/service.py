@@ -383,7 +383,7 @@ def get_editable_draft(session: Session, actor: Actor, plan_id: int) -> Plan:
     plan = get_plan(session, actor, plan_id)
     actor.require_admin_of(plan.office_id)
     if plan.status != PLAN_DRAFT:
-        raise Conflict(f"计划当前状态为 {plan.status}，只有草稿 (draft) 可以修改")
+        raise Conflict(f"计划当前状态为“{PLAN_STATUS_LABELS.get(plan.status, plan.status)}”，只有草稿可以修改")
     return plan
 
 

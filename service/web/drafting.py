@@ -2,25 +2,23 @@
 activation, the phases, units for many measures at once; its forms re-render
 with what was typed and the error beside the field."""
 
-from dataclasses import dataclass
 from datetime import date
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.departments.contacts import without_contact
-from service.departments.models import Department
 from service.departments.service import list_departments
 from service.dependencies import NowDep, SessionDep, TodayDep
 from service.errors import DomainError, Forbidden, NotFound
 from service.plans.drafting import (
     FieldInvalid,
+    Notice,
     add_phase,
     assign_measures,
     delete_phase,
     plan_unit_choices,
+    readiness_notices,
     resolve_units,
     update_phase,
 )
@@ -36,33 +34,10 @@ from service.web.session import PageActorDep
 router = APIRouter()
 
 
-@dataclass(frozen=True)
-class Notice:
-    """Worth a look before activation, but no reason to refuse it."""
-
-    message: str
-    href: str
-
-
-def readiness_notices(session: Session, plan: Plan, today: date) -> list[Notice]:
-    """Deadlines already past (each milestone would start overdue) and units the office cannot reach."""
-    notices = [
-        Notice(f"阶段“{p.name}”的截止日期 {p.deadline} 已过，启动后即为逾期", f"#phase-{p.id}")
-        for p in plan.phases if p.deadline < today
-    ]
-    notices += [
-        Notice(f"措施的时限 {m.deadline} 已过，启动后即为逾期", f"#measure-{m.id}")
-        for m in plan.measures if m.deadline and m.deadline < today
-    ]
-    assigned = {a.department_id for m in plan.measures for a in m.assignments}
-    departments = session.scalars(
-        select(Department).where(Department.id.in_(assigned), Department.confirmed.is_(True)).order_by(Department.name)
-    ).all()
-    notices += [
-        Notice(f"单位“{d.name}”没有任何联系方式，启动后收不到通知，请在单位名录中补充", f"/departments/{d.id}")
-        for d in without_contact(session, departments)
-    ]
-    return notices
+def notice_href(notice: Notice) -> str:
+    if notice.department_id is not None:
+        return f"/departments/{notice.department_id}"
+    return f"#phase-{notice.phase_id}" if notice.phase_id is not None else f"#measure-{notice.measure_id}"
 
 
 def task_groups(labelled: list[tuple]) -> list[tuple[object, list[tuple]]]:
@@ -105,6 +80,7 @@ def review_page(
             "labels": {m.id: label for m, label in labelled},
             "blockers": activation_blockers(session, draft),
             "notices": readiness_notices(session, draft, today),
+            "notice_href": notice_href,
             "choices": plan_unit_choices(session, draft),
             "typed": typed or {},
             "errors": errors or {},

@@ -33,15 +33,23 @@ async def upload(request: Request, actor: PageActorDep, session: SessionDep, now
     form = request.state.form
     document = form.get("document")
     text = clean_text(str(form.get("text") or ""))
+    again = form.get("again") == "1"
     try:
         if isinstance(document, UploadFile) and document.filename:
             data = await document.read(MAX_IMPORT_BYTES + 1)
-            result = import_plan(session, actor, data=data, filename=document.filename, now=now, max_bytes=MAX_IMPORT_BYTES)
+            result = import_plan(
+                session, actor, data=data, filename=document.filename, now=now, max_bytes=MAX_IMPORT_BYTES,
+                allow_duplicate=again,
+            )
         else:
-            result = import_plan(session, actor, text=text if text.strip() else None, now=now, max_bytes=MAX_IMPORT_BYTES)
+            result = import_plan(
+                session, actor, text=text if text.strip() else None, now=now, max_bytes=MAX_IMPORT_BYTES,
+                allow_duplicate=again,
+            )
     except DomainError as exc:
         session.rollback()
-        return render(request, "import.html", {"step": "upload", "error": exc.message, "text": text}, status_code=exc.status_code)
+        context = {"step": "upload", "error": exc.message, "text": text, "duplicate_of": getattr(exc, "plan_id", None)}
+        return render(request, "import.html", context, status_code=exc.status_code)
     preview = result.preview
     return redirect(
         request,

@@ -4,6 +4,7 @@ the same through the API; only the owning office's admin may use them."""
 
 import re
 
+from service.departments.models import Department
 from service.plans.importing import import_plan
 from tests.factories import NOW
 
@@ -101,3 +102,46 @@ def test_the_api_assigns_and_edits_phases_for_the_office_admin_only(client_facto
     assert tree["phases"][0]["deadline"] == "2027-09-30" and tree["period_end"] == "2027-09-30"
     assert tree["tasks"][1]["measures"][0]["deadline"] == "2027-03-31"
     assert api.delete(f"/api/v1/plans/{plan_id}/phases/{phase.json()['id']}", headers=admin).status_code == 204
+
+
+def test_a_second_upload_of_a_document_links_the_plan_it_became(client_factory, session_factory, world):
+    plan_id, _, _ = _draft(session_factory, world)
+    browser = client_factory().login("city_admin")
+    files = [("document", ("要点.txt", BARE.encode("gb18030"), "text/plain"))]
+    refused = browser.submit("/plans/import", page="/plans/import", files=files)
+    assert refused.status_code == 409 and "这份文件已经导入过" in refused.text
+    assert f'href="/plans/import?plan={plan_id}"' in refused.text and 'name="again"' in refused.text
+    again = browser.submit("/plans/import", {"again": "1"}, page="/plans/import", files=files)
+    assert again.status_code == 200 and int(again.url.params["plan"]) != plan_id
+
+
+def test_a_draft_is_deleted_only_after_the_confirmation(client_factory, session_factory, world):
+    plan_id, _, _ = _draft(session_factory, world)
+    page = f"/plans/import?plan={plan_id}"
+    assert client_factory().login("ip_user").submit(f"/plans/{plan_id}/delete", {"confirm": "1"}).status_code == 403
+    assert client_factory().login("other_admin").submit(f"/plans/{plan_id}/delete", {"confirm": "1"}).status_code == 404
+    browser = client_factory().login("city_admin")
+    unconfirmed = browser.submit(f"/plans/{plan_id}/delete", page=page)
+    assert "请勾选确认后再删除" in unconfirmed.text and browser.get(page).status_code == 200
+    active = browser.submit(f"/plans/{world.plans['city']}/delete", {"confirm": "1"}, page=page)
+    assert "计划当前状态为“推进中”，只有草稿可以修改" in active.text
+    deleted = browser.submit(f"/plans/{plan_id}/delete", {"confirm": "1"}, page=page)
+    assert "草稿“测试工作要点”已删除" in deleted.text and deleted.url.path == "/plans"
+    assert browser.get(page).status_code == 404
+    api = client_factory()
+    assert api.delete(f"/api/v1/plans/{world.plans['city']}", headers=world.headers("city_admin")).status_code == 409
+
+
+def test_the_directory_flags_units_without_contact_and_leaves_proposed_names_out(client_factory, session_factory, world):
+    with session_factory() as session:
+        admin = world.actor(session, "city_admin")
+        plan = import_plan(session, admin, text=BARE.replace("完善甲机制。", "完善甲机制(市新设局牵头)。"), now=NOW).plan
+        session.add(Department(office_id=plan.office_id, name="市无联系局", created_at=NOW))
+        session.commit()
+        plan_id = plan.id
+    page = client_factory().login("city_admin").get("/departments").text
+    row = re.search(r'<tr id="department-\d+">\s*<td><a [^>]*><b>市无联系局</b>.*?</tr>', page, re.S).group(0)
+    assert "无联系方式" in row and "1 个单位没有联系方式" in page
+    assert "<b>市新设局</b>" not in page
+    proposed = re.search(r'<section class="card" id="proposed">.*?</section>', page, re.S).group(0)
+    assert "市新设局" in proposed and f'href="/plans/import?plan={plan_id}#mapping"' in proposed
