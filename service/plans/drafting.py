@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from service.errors import Invalid, NotFound
 from service.plans.importing import department_in_use
 from service.plans.models import Phase, Plan
 from service.plans.parser.checks import snippet
+from service.pinyin import initials, pinyin_key
 from service.plans.service import get_editable_draft, update_measure
 
 # The separators people type between unit names: 、，, ；; and spaces.
@@ -33,11 +33,6 @@ class FieldInvalid(Invalid):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
-
-
-def initials(name: str) -> str:
-    """发展改革委 → fzggw: what people type to find a unit quickly."""
-    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
 
 
 @dataclass(frozen=True)
@@ -59,7 +54,7 @@ def unit_choices(session: Session, office_id: int) -> list[UnitChoice]:
         select(Department).where(Department.office_id == office_id, Department.confirmed.is_(True))
     ).all()
     choices = [UnitChoice(d.id, d.name, tuple(d.aliases or ()), initials(d.name)) for d in departments]
-    return sorted(choices, key=lambda c: (lazy_pinyin(c.name), c.name))
+    return sorted(choices, key=lambda c: (pinyin_key(c.name), c.name))
 
 
 def plan_unit_choices(session: Session, plan: Plan) -> list[UnitChoice]:
@@ -72,19 +67,6 @@ def plan_unit_choices(session: Session, plan: Plan) -> list[UnitChoice]:
         )
     ).all()
     return unit_choices(session, plan.office_id) + [UnitChoice(d.id, d.name, (), initials(d.name)) for d in pending]
-
-
-def search_units(session: Session, actor: Actor, query: str, limit: int = 20) -> list[UnitChoice]:
-    """Units whose name or alias contains `query`, or whose initials start with it."""
-    actor.require_admin()
-    needle = normalize_name(query).lower()
-    if not needle:
-        return []
-    found = [
-        c for c in unit_choices(session, actor.office_id)
-        if needle in c.name or any(needle in a for a in c.aliases) or c.initials.startswith(needle)
-    ]
-    return found[:limit]
 
 
 def resolve_units(choices: list[UnitChoice], typed: str, field: str) -> list[int]:

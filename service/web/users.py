@@ -1,7 +1,10 @@
 """The office's user accounts: create, deactivate / reactivate, reset a password."""
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
+from service.auth.accounts import MAX_ACCOUNT_ROWS, units_without_account
+from service.auth.actor import Actor
 from service.auth.models import ROLE_DEPARTMENT, ROLES
 from service.auth.service import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_user_active
 from service.departments.service import list_departments
@@ -17,6 +20,11 @@ USER_ROLE_LABELS = {"admin": "办公室管理员", "leader": "领导（只读）
 
 @router.get("/users")
 def users_page(request: Request, actor: PageActorDep, session: SessionDep):
+    return render_users_page(request, session, actor)
+
+
+def render_users_page(request: Request, session: Session, actor: Actor, *, errors: dict | None = None, status_code: int = 200):
+    """The users page; `errors` puts a refused form's message beside its field."""
     users = list_users(session, actor)
     departments = [d for d in list_departments(session, actor) if d.office_id == actor.office_id]
     return render(
@@ -29,7 +37,11 @@ def users_page(request: Request, actor: PageActorDep, session: SessionDep):
             "role_labels": USER_ROLE_LABELS,
             "roles": ROLES,
             "min_password": MIN_PASSWORD_LENGTH,
+            "without_account": units_without_account(session, actor.office_id),
+            "max_rows": MAX_ACCOUNT_ROWS,
+            "errors": errors or {},
         },
+        status_code=status_code,
     )
 
 
