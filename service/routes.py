@@ -15,8 +15,8 @@ from service.reminders.routes import router as reminders_router
 
 api_router = APIRouter()
 for router in (
-    auth_router, account_router, departments_router, plans_router, milestones_router, audit_router, delivery_router, reminders_router,
-    indicators_router, holidays_router,
+    auth_router, account_router, departments_router, plans_router, milestones_router, audit_router, delivery_router,
+    reminders_router, indicators_router, holidays_router,
 ):
     api_router.include_router(router)
 

@@ -176,7 +176,9 @@ class _Row:
     email: str
 
 
-def _check_row(number: int, row: dict[str, str], units: dict[str, Department], usernames: _Usernames) -> tuple[_Row | None, list[str]]:
+def _check_row(
+    number: int, row: dict[str, str], units: dict[str, Department], usernames: _Usernames
+) -> tuple[_Row | None, list[str]]:
     problems = []
     name = row.get("name", "")
     if not name:

@@ -208,7 +208,9 @@ def add_phase(session: Session, actor: Actor, plan_id: int, name: str, deadline:
     session.flush()
     _renumber(plan)
     session.flush()
-    record(session, actor, "phase.create", "phase", phase.id, after=_phase_snapshot(phase) | {"plan_id": plan.id}, now=now)
+    record(
+        session, actor, "phase.create", "phase", phase.id, after=_phase_snapshot(phase) | {"plan_id": plan.id}, now=now
+    )
     return phase
 
 
@@ -262,5 +264,7 @@ def delete_draft(session: Session, actor: Actor, plan_id: int, *, now: datetime)
             dropped.append(department.name)
             session.delete(department)
     session.flush()
-    record(session, actor, "plan.delete", "plan", plan_id, before=before, after={"proposed_units_dropped": dropped}, now=now)
+    record(
+        session, actor, "plan.delete", "plan", plan_id, before=before, after={"proposed_units_dropped": dropped}, now=now
+    )
     return before["title"]

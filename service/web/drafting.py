@@ -23,8 +23,7 @@ from service.plans.drafting import (
     update_phase,
 )
 from service.plans.importing import preview_for
-from service.plans.models import Plan
-from service.plans.service import activation_blockers, get_editable_draft, get_plan
+from service.plans.service import activation_blockers, get_editable_draft, get_plan, update_measure
 from service.web.actions import form_int, run_action
 from service.web.dashboard import measure_labels
 from service.web.lookups import department_names
@@ -181,3 +180,34 @@ def remove_phase(request: Request, plan_id: int, phase_id: int, actor: PageActor
         request, session, lambda: delete_phase(session, actor, plan_id, phase_id, now=now),
         ok="阶段已删除", back=f"/plans/import?plan={plan_id}#phases",
     )
+
+
+@router.post("/plans/{plan_id}/measures/{measure_id}")
+def edit_measure(
+    request: Request, plan_id: int, measure_id: int, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep
+):
+    form = request.state.form
+    typed = {key: str(form.get(key) or "").strip() for key in ("text", "deadline", "lead", "support")}
+    errors: dict[str, str] = {}
+    try:
+        choices = plan_unit_choices(session, get_editable_draft(session, actor, plan_id))
+        values: dict = {"text": typed["text"]}
+        for field, parse in (
+            ("deadline", lambda: _date(typed["deadline"], "deadline")),
+            ("lead", lambda: resolve_units(choices, typed["lead"], "lead")),
+            ("support", lambda: resolve_units(choices, typed["support"], "support")),
+        ):
+            try:
+                values[field] = parse()
+            except FieldInvalid as exc:
+                errors[exc.field] = exc.message
+        if errors:
+            key = f"measure-{measure_id}"
+            return review_page(
+                request, session, actor, plan_id, today, typed={key: typed}, errors={key: errors}, status_code=422
+            )
+        update_measure(session, actor, plan_id, measure_id, values, now=now)
+    except DomainError as exc:
+        # What the service refuses once the units and date are read is the text.
+        return _refused(request, session, actor, plan_id, today, f"measure-{measure_id}", typed, exc, field="text")
+    return redirect(request, f"/plans/import?plan={plan_id}#measure-{measure_id}", "措施已修改")

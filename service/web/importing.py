@@ -8,8 +8,6 @@ from service.errors import DomainError
 from service.text import DOCUMENT_FIELDS
 from service.plans.importing import apply_department_mapping, import_plan
 from service.plans.parser.reading import clean_text
-from service.plans.drafting import plan_unit_choices, resolve_units
-from service.plans.service import get_editable_draft, update_measure
 from service.web.actions import form_int, run_action
 from service.web.drafting import review_page
 from service.web.render import redirect, render
@@ -74,23 +72,4 @@ def mapping(request: Request, plan_id: int, actor: PageActorDep, session: Sessio
     return run_action(
         request, session, lambda: apply_department_mapping(session, actor, plan_id, chosen, now),
         ok=f"已处理 {len(chosen)} 个单位名称", back=f"/plans/import?plan={plan_id}",
-    )
-
-
-@router.post("/plans/{plan_id}/measures/{measure_id}")
-def edit_measure(request: Request, plan_id: int, measure_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
-    form = request.state.form
-
-    def change():
-        choices = plan_unit_choices(session, get_editable_draft(session, actor, plan_id))
-        values = {
-            "text": str(form.get("text") or ""),
-            "deadline": str(form.get("deadline") or "") or None,
-            "lead": resolve_units(choices, str(form.get("lead") or ""), "lead"),
-            "support": resolve_units(choices, str(form.get("support") or ""), "support"),
-        }
-        update_measure(session, actor, plan_id, measure_id, values, now=now)
-
-    return run_action(
-        request, session, change, ok="措施已修改", back=f"/plans/import?plan={plan_id}#measure-{measure_id}",
     )

@@ -23,7 +23,9 @@ def users_page(request: Request, actor: PageActorDep, session: SessionDep):
     return render_users_page(request, session, actor)
 
 
-def render_users_page(request: Request, session: Session, actor: Actor, *, errors: dict | None = None, status_code: int = 200):
+def render_users_page(
+    request: Request, session: Session, actor: Actor, *, errors: dict | None = None, status_code: int = 200
+):
     """The users page; `errors` puts a refused form's message beside its field."""
     users = list_users(session, actor)
     departments = [d for d in list_departments(session, actor) if d.office_id == actor.office_id]

@@ -145,3 +145,19 @@ def test_the_directory_flags_units_without_contact_and_leaves_proposed_names_out
     assert "<b>市新设局</b>" not in page
     proposed = re.search(r'<section class="card" id="proposed">.*?</section>', page, re.S).group(0)
     assert "市新设局" in proposed and f'href="/plans/import?plan={plan_id}#mapping"' in proposed
+
+
+def test_a_refused_measure_edit_reopens_its_form_with_what_was_typed(client_factory, session_factory, world):
+    plan_id, _, measures = _draft(session_factory, world)
+    browser = client_factory().login("city_admin")
+    page = f"/plans/import?plan={plan_id}"
+    url = f"/plans/{plan_id}/measures/{measures[0]}"
+    refused = browser.submit(url, {"text": "完善甲机制，补充内容", "lead": "市外局"}, page=page)
+    assert refused.status_code == 422
+    form = re.search(rf'<details open><summary>修改</summary>\s*<form method="post" action="{url}".*?</form>', refused.text, re.S)
+    assert "完善甲机制，补充内容</textarea>" in form.group(0)
+    assert re.search(r'name="lead"[^>]*value="市外局"></label><span class="field-error" role="alert">单位名录中没有：市外局', form.group(0))
+    empty = browser.submit(url, {"text": " ", "lead": "市知识产权局"}, page=page)
+    assert empty.status_code == 422 and re.search(r'</textarea></label><span class="field-error" role="alert">措施内容 不能为空', empty.text)
+    saved = browser.submit(url, {"text": "完善甲机制", "lead": "szscqj", "support": "市发展改革委"}, page=page)
+    assert "措施已修改" in saved.text and 'value="市知识产权局"' in saved.text
