@@ -4,14 +4,15 @@ by task and all at once, activated."""
 
 import re
 
-from tests.web.test_browser import ROOT, browser, login, server, shot  # noqa: F401  (fixtures)
-from tests.web.test_browser import OFFICE_PC, pytestmark  # noqa: F401
+from tests.web.test_browser import OFFICE_PC, ROOT, browser, login, pytestmark, server, shot  # noqa: F401
+from tests.web.test_browser_csp import _watch
 
 SEED = ROOT / "tests" / "data" / "seeds" / "004_705857eeb3f70b0e.txt"
 
 
 def test_a_plan_without_annotations_is_made_ready_on_the_page(server, browser):  # noqa: F811
     office = login(browser, server, "city_admin", OFFICE_PC)
+    refused = _watch(office)
     office.goto(f"{server}/plans/import")
     office.set_input_files("input[name=document]", str(SEED))
     with office.expect_navigation():
@@ -33,7 +34,15 @@ def test_a_plan_without_annotations_is_made_ready_on_the_page(server, browser): 
     first_group.locator("input[data-check-task]").check()
     assert all(box.is_checked() for box in first_group.locator("input[name=measure]").all())
     office.fill("#assign input[name=lead]", "sfzggw")
-    office.fill("#assign input[name=support]", "市知识产权局")
+    # A name picked from the list adds to the names typed before it (the static script).
+    support = office.locator("#assign input[name=support]")
+    support.fill("市发展改革委、")
+    support.evaluate(
+        "field => { field.value = '市知识产权局';"
+        " field.dispatchEvent(new InputEvent('input', {inputType: 'insertReplacementText', bubbles: true})); }"
+    )
+    assert support.input_value() == "市发展改革委、市知识产权局"
+    support.fill("市知识产权局")
     with office.expect_navigation():
         office.click("#assign button[type=submit]")
     assert re.search(r"已为 \d+ 条措施分配单位", office.content())
@@ -50,3 +59,4 @@ def test_a_plan_without_annotations_is_made_ready_on_the_page(server, browser): 
         office.click("form[action$='/activate'] button[type=submit]")
     assert "计划已启动" in office.content()
     shot(office, "bare-03-activated")
+    assert refused == []

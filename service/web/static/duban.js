@@ -11,7 +11,7 @@ document.addEventListener("focusin", (event) => {
 document.addEventListener("input", (event) => {
   const field = event.target;
   if (!field.matches("input[data-units]")) return;
-  if (event.inputType === "insertReplacementText" || event.inputType === undefined) {
+  if (event.inputType === "insertReplacementText") {
     const before = field.dataset.before || "";
     const cut = Math.max(before.lastIndexOf("、"), before.lastIndexOf("，"));
     if (cut >= 0 && !field.value.includes("、")) field.value = before.slice(0, cut + 1) + field.value;
