@@ -197,7 +197,8 @@ def _renumber(plan: Plan) -> None:
 
 
 def _phase_snapshot(phase: Phase) -> dict:
-    return {"name": phase.name, "deadline": phase.deadline.isoformat()}
+    """A phase's audit record, filed under its plan so that the plan's history shows it."""
+    return {"phase_id": phase.id, "name": phase.name, "deadline": phase.deadline.isoformat()}
 
 
 def add_phase(session: Session, actor: Actor, plan_id: int, name: str, deadline: object, *, now: datetime) -> Phase:
@@ -208,9 +209,7 @@ def add_phase(session: Session, actor: Actor, plan_id: int, name: str, deadline:
     session.flush()
     _renumber(plan)
     session.flush()
-    record(
-        session, actor, "phase.create", "phase", phase.id, after=_phase_snapshot(phase) | {"plan_id": plan.id}, now=now
-    )
+    record(session, actor, "phase.create", "plan", plan.id, after=_phase_snapshot(phase), now=now)
     return phase
 
 
@@ -230,19 +229,19 @@ def update_phase(
     phase.name, phase.deadline = _phase_values(name, deadline)
     _renumber(plan)
     session.flush()
-    record(session, actor, "phase.update", "phase", phase.id, before=before, after=_phase_snapshot(phase), now=now)
+    record(session, actor, "phase.update", "plan", plan.id, before=before, after=_phase_snapshot(phase), now=now)
     return phase
 
 
 def delete_phase(session: Session, actor: Actor, plan_id: int, phase_id: int, *, now: datetime) -> None:
     """A draft has no milestones yet, so a phase can go without a trace but the audit's."""
     plan, phase = _draft_phase(session, actor, plan_id, phase_id)
-    before = _phase_snapshot(phase) | {"plan_id": plan.id}
+    before = _phase_snapshot(phase)
     plan.phases.remove(phase)
     session.flush()
     _renumber(plan)
     session.flush()
-    record(session, actor, "phase.delete", "phase", phase_id, before=before, now=now)
+    record(session, actor, "phase.delete", "plan", plan.id, before=before, now=now)
 
 
 def delete_draft(session: Session, actor: Actor, plan_id: int, *, now: datetime) -> str:

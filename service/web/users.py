@@ -34,7 +34,8 @@ def render_users_page(
         "users.html",
         {
             "users": users,
-            "departments": departments,
+            # Names an import proposed are no units yet: nobody can be bound to them.
+            "departments": [d for d in departments if d.confirmed],
             "names": {d.id: d.name for d in departments},
             "role_labels": USER_ROLE_LABELS,
             "roles": ROLES,

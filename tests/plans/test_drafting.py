@@ -119,8 +119,12 @@ def test_phases_are_kept_in_date_order_and_end_the_plan(session, world):
     assert [p.name for p in plan.phases] == ["总结阶段", "攻坚阶段"] and plan.period_end == date(2028, 3, 31)
     delete_phase(session, admin, plan.id, early.id, now=NOW)
     assert [p.name for p in plan.phases] == ["总结阶段"] and plan.period_end == late.deadline
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "phase")).all()
-    assert actions == ["phase.create", "phase.create", "phase.update", "phase.delete"]
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("phase."))).all()
+    assert [(e.action, e.entity_type, e.entity_id) for e in events] == [
+        ("phase.create", "plan", plan.id), ("phase.create", "plan", plan.id),
+        ("phase.update", "plan", plan.id), ("phase.delete", "plan", plan.id),
+    ]
+    assert events[2].before == {"phase_id": early.id, "name": "实施阶段", "deadline": "2027-06-30"}
 
     with pytest.raises(FieldInvalid, match="阶段名称") as unnamed:
         add_phase(session, admin, plan.id, " ", "2027-12-31", now=NOW)

@@ -66,6 +66,8 @@ def test_phases_and_units_through_the_forms_make_the_plan_ready(client_factory, 
     assert "data-blockers" not in assigned.text
     activated = browser.submit(f"/plans/{plan_id}/activate", page=page)
     assert "计划已启动" in activated.text
+    audit = browser.get("/audit").text
+    assert "新增阶段" in audit and "修改措施" in audit and ">phase.create<" not in audit
 
 
 def test_only_the_owning_office_admin_may_make_a_draft_ready(client_factory, session_factory, world):
