@@ -22,6 +22,7 @@ from service.plans.drafting import (
     resolve_units,
     update_phase,
 )
+from service.pinyin import pinyin_key
 from service.plans.importing import preview_for
 from service.plans.service import activation_blockers, get_editable_draft, get_plan, update_measure
 from service.web.actions import form_int, run_action
@@ -74,7 +75,10 @@ def review_page(
             "plan": draft,
             "preview": preview,
             "names": department_names(session, actor),
-            "directory": [d for d in list_departments(session, actor, confirmed=True) if d.office_id == actor.office_id],
+            "directory": sorted(
+                (d for d in list_departments(session, actor, confirmed=True) if d.office_id == actor.office_id),
+                key=lambda d: pinyin_key(d.name),
+            ),
             "groups": task_groups(labelled),
             "labels": {m.id: label for m, label in labelled},
             "blockers": activation_blockers(session, draft),

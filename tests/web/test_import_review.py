@@ -91,6 +91,10 @@ def test_the_api_assigns_and_edits_phases_for_the_office_admin_only(client_facto
             f"/api/v1/plans/{plan_id}/phases", json={"name": "实施阶段", "deadline": "2027-06-30"}, headers=world.headers(user)
         ).status_code == status
     admin = world.headers("city_admin")
+    for user, status in (("ip_user", 403), ("other_admin", 404)):
+        assert api.get(f"/api/v1/plans/{plan_id}/readiness", headers=world.headers(user)).status_code == status
+    readiness = api.get(f"/api/v1/plans/{plan_id}/readiness", headers=admin).json()
+    assert readiness["blockers"][1] == {"message": "2 条措施没有牵头单位", "anchor": f"measure-{measures[0]}", "measure_ids": measures}
     assert api.post(f"/api/v1/plans/{plan_id}/assignments", json=body, headers=admin).json() == {"measures_changed": 1}
     refused = api.post(f"/api/v1/plans/{plan_id}/assignments", json=body | {"task_ids": [], "measure_ids": []}, headers=admin)
     assert refused.status_code == 422 and "请先勾选" in refused.json()["detail"]
@@ -103,6 +107,8 @@ def test_the_api_assigns_and_edits_phases_for_the_office_admin_only(client_facto
     tree = api.get(f"/api/v1/plans/{plan_id}", headers=admin).json()
     assert tree["phases"][0]["deadline"] == "2027-09-30" and tree["period_end"] == "2027-09-30"
     assert tree["tasks"][1]["measures"][0]["deadline"] == "2027-03-31"
+    notices = api.get(f"/api/v1/plans/{plan_id}/readiness", headers=admin).json()["notices"]
+    assert [n["code"] for n in notices] == []  # 2027 is ahead and 市知识产权局 has an address
     assert api.delete(f"/api/v1/plans/{plan_id}/phases/{phase.json()['id']}", headers=admin).status_code == 204
 
 
