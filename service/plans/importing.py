@@ -53,7 +53,7 @@ class DuplicateImport(Conflict):
     def __init__(self, plan: Plan):
         super().__init__(
             f"这份文件已经导入过：计划“{plan.title}”（{PLAN_STATUS_LABELS.get(plan.status, plan.status)}，"
-            f"导入于 {plan.created_at:%Y-%m-%d}）。如确需再次导入，请勾选“仍然导入”"
+            f"导入于 {plan.created_at:%Y-%m-%d}）"
         )
         self.plan_id = plan.id
 
