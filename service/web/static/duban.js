@@ -34,3 +34,16 @@ document.addEventListener("change", (event) => {
     document.querySelectorAll("[data-check-all]").forEach((t) => { t.checked = false; });
   }
 });
+// Leaving a unit field: a token that is exactly one unit's initials or alias (the list
+// shows them beside each name) is written out as the unit's name, so what is sent is seen.
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (!field.matches("input[data-units]") || !field.list) return;
+  const options = Array.from(field.list.options);
+  const names = field.value.split(/[、，,；;\s]+/).filter(Boolean).map((token) => {
+    const wanted = token.toLowerCase();
+    const found = options.filter((o) => o.value === token || o.label.toLowerCase().split(" · ").includes(wanted));
+    return found.length === 1 ? found[0].value : token;
+  });
+  field.value = names.join("、");
+});
