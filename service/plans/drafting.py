@@ -21,7 +21,7 @@ from service.plans.importing import department_in_use
 from service.plans.models import Phase, Plan
 from service.plans.parser.checks import snippet
 from service.pinyin import initials, pinyin_key
-from service.plans.service import get_editable_draft, update_measure
+from service.plans.service import change_measure, get_editable_draft
 
 # The separators people type between unit names: 、，, ；; and spaces.
 _NAME_SEPARATORS = re.compile(r"[、，,；;\s]+")
@@ -125,9 +125,8 @@ def assign_measures(
     foreign = [i for i in measure_ids if i not in own]
     if foreign:
         raise NotFound(f"计划 {plan_id} 中没有措施 {', '.join(map(str, foreign))}")
-    chosen = [
-        m.id for m in plan.measures if every or m.id in set(measure_ids) or m.task_id in set(task_ids)
-    ]
+    by_id, by_task = set(measure_ids), set(task_ids)
+    chosen = [m for m in plan.measures if every or m.id in by_id or m.task_id in by_task]
     if not chosen:
         raise FieldInvalid("measures", "请先勾选要分配的措施（可逐条、按任务或全选）")
     if not lead:
@@ -135,8 +134,8 @@ def assign_measures(
     values: dict = {"lead": lead, "support": support}
     if deadline is not None:
         values["deadline"] = deadline
-    for measure_id in chosen:
-        update_measure(session, actor, plan_id, measure_id, values, now=now)
+    for measure in chosen:
+        change_measure(session, actor, plan, measure, values, now=now)
     return len(chosen)
 
 

@@ -408,6 +408,14 @@ def update_measure(
     measure = next((m for m in plan.measures if m.id == measure_id), None)
     if measure is None:
         raise NotFound(f"计划 {plan_id} 中没有措施 {measure_id}")
+    return change_measure(session, actor, plan, measure, values, now=now)
+
+
+def change_measure(
+    session: Session, actor: Actor, plan: Plan, measure: Measure, values: dict, *, now: datetime
+) -> Measure:
+    """`update_measure` on a measure of a draft the caller has already loaded and
+    checked (`get_editable_draft`): the same rules and audit, for many measures at once."""
     before = _measure_snapshot(measure)
     if "text" in values:
         measure.text = _require_text(values["text"], "措施内容")
