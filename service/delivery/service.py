@@ -16,7 +16,6 @@ from service.auth.actor import Actor
 from service.config import Settings
 from service.delivery.models import (
     AUDIENCE_DEPARTMENT,
-    AUDIENCE_LEADER,
     AUDIENCE_OFFICE,
     AUDIENCES,
     CANCELLED,

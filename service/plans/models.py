@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.database import Base, UTCDateTime, utcnow
@@ -16,6 +16,7 @@ ROLE_SUPPORT = "support"  # 配合 / 参与 / 协办
 
 class Plan(Base):
     __tablename__ = "plans"
+    __table_args__ = (Index("ix_plans_office_id_source_hash", "office_id", "source_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
@@ -28,6 +29,9 @@ class Plan(Base):
     status: Mapped[str] = mapped_column(String(20), default=PLAN_DRAFT)
     # The whole document: loaded only when asked for, not with every plan list.
     source_text: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # SHA-256 of the imported document's content (see importing.content_hash): the same
+    # document imported again is recognised, whatever its encoding or line breaks.
+    source_hash: Mapped[str | None] = mapped_column(String(64))
     # None: use the configured default (DUBAN_SUPPORT_LEAD_WORKDAYS).
     support_lead_workdays: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

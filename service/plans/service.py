@@ -12,7 +12,7 @@ from service.database import lock_for_change, unique_or_conflict
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department
 from service.departments.service import group_member_ids, name_index, normalize_name
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, DomainError, Invalid, NotFound
 from service.indicators.service import add_parsed_indicators
 from service.milestones.models import APPROVED, Milestone
 from service.plans.models import (
@@ -232,6 +232,43 @@ def _expand_groups(session: Session, plan: Plan) -> None:
     session.flush()
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """Something that keeps a draft from being activated, and where on the
+    review page it is put right (`anchor`, an element id)."""
+
+    message: str
+    anchor: str
+    error: type[DomainError] = Invalid
+    # The measures concerned, each a spot of its own on the page.
+    measure_ids: tuple[int, ...] = ()
+
+
+def activation_blockers(session: Session, plan: Plan) -> list[Blocker]:
+    """Everything activation would refuse, in the order the office settles it."""
+    blockers = []
+    unconfirmed = session.scalar(
+        select(func.count(func.distinct(Department.id)))
+        .join(Assignment, Assignment.department_id == Department.id)
+        .join(Measure, Measure.id == Assignment.measure_id)
+        .where(Measure.plan_id == plan.id, Department.confirmed.is_(False))
+    )
+    if unconfirmed:
+        blockers.append(Blocker(f"还有 {unconfirmed} 个单位未确认，请先完成单位匹配", "mapping", Conflict))
+    undated = [m for m in plan.measures if m.deadline is None]
+    if undated and not plan.phases:
+        blockers.append(
+            Blocker(f"计划没有推进阶段，且 {len(undated)} 条措施没有完成时限，无法生成节点，请添加推进阶段", "phases")
+        )
+    # A measure without a lead would get no milestone at all and drop out of supervision unseen.
+    leaderless = tuple(m.id for m in plan.measures if not any(a.role == ROLE_LEAD for a in m.assignments))
+    if leaderless:
+        blockers.append(
+            Blocker(f"{len(leaderless)} 条措施没有牵头单位", f"measure-{leaderless[0]}", measure_ids=leaderless)
+        )
+    return blockers
+
+
 def activate_plan(
     session: Session,
     actor: Actor,
@@ -250,20 +287,12 @@ def activate_plan(
     """
     _plan_to_change(session, actor, plan_id, PLAN_DRAFT, "启动")
     plan = get_plan(session, actor, plan_id)
-    unconfirmed = session.scalar(
-        select(func.count(func.distinct(Department.id)))
-        .join(Assignment, Assignment.department_id == Department.id)
-        .join(Measure, Measure.id == Assignment.measure_id)
-        .where(Measure.plan_id == plan.id, Department.confirmed.is_(False))
-    )
-    if unconfirmed:
-        raise Conflict(f"还有 {unconfirmed} 个单位未确认，请先完成单位匹配")
+    blockers = activation_blockers(session, plan)
+    if blockers:
+        raise blockers[0].error(blockers[0].message)
     if expand_groups:
         _expand_groups(session, plan)
     lead_days = plan.support_lead_workdays if plan.support_lead_workdays is not None else support_lead_workdays
-    undated = [m.position for m in plan.measures if m.deadline is None and not plan.phases]
-    if undated:
-        raise Invalid(f"计划没有推进阶段，且 {len(undated)} 条措施没有完成时限，无法生成节点")
 
     created = 0
     for measure in plan.measures:
@@ -378,6 +407,14 @@ def update_measure(
     measure = next((m for m in plan.measures if m.id == measure_id), None)
     if measure is None:
         raise NotFound(f"计划 {plan_id} 中没有措施 {measure_id}")
+    return change_measure(session, actor, plan, measure, values, now=now)
+
+
+def change_measure(
+    session: Session, actor: Actor, plan: Plan, measure: Measure, values: dict, *, now: datetime
+) -> Measure:
+    """`update_measure` on a measure of a draft the caller has already loaded and
+    checked (`get_editable_draft`): the same rules and audit, for many measures at once."""
     before = _measure_snapshot(measure)
     if "text" in values:
         measure.text = _require_text(values["text"], "措施内容")

@@ -39,6 +39,8 @@ FIELD_LABELS = {
     "unfinished_milestones": "未办结节点", "milestones_created": "生成节点", "link_version": "链接版本",
     "acknowledged_at": "签收时间", "submitted_at": "报送时间", "approved_at": "办结时间", "report_id": "报送编号",
     "notices_dropped": "撤下待发通知", "username": "用户名", "department_id": "单位编号",
+    "proposed_units_dropped": "清除的待确认单位名称", "measures": "措施数", "phases": "阶段数", "doc_number": "文号",
+    "source_hash": "文件指纹", "phase_id": "阶段编号", "emails": "邮箱", "mobiles": "手机",
 }
 VALUE_LABELS = {**STATE_LABELS, **PLAN_STATUS_LABELS, True: "是", False: "否", None: "无"}
 # Values whose words depend on the field ("department" is a role here, an audience elsewhere).

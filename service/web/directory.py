@@ -21,6 +21,7 @@ from service.delivery.service import (
     update_channel,
 )
 from service.departments.feeds import feed_of
+from service.departments.contacts import without_contact
 from service.departments.models import KIND_GROUP, KIND_UNIT, DepartmentGroupMember
 from service.departments.service import (
     create_department,
@@ -32,6 +33,7 @@ from service.departments.service import (
 )
 from service.dependencies import IdPath, NowDep, PageQuery, SessionDep, SettingsDep
 from service.errors import Conflict, Invalid
+from service.plans.models import PLAN_DRAFT, Assignment, Measure, Plan
 from service.web.actions import form_int, run_action
 from service.web.lookups import department_names
 from service.web.render import redirect, render
@@ -92,6 +94,10 @@ def departments_page(request: Request, actor: PageActorDep, session: SessionDep)
     departments = list_departments(session, actor)
     if actor.is_department:
         departments = [d for d in departments if d.id == actor.department_id]
+    # Names an import proposed are not in the directory until the office maps or
+    # confirms them on the draft's review page.
+    proposed = [d for d in departments if not d.confirmed]
+    departments = [d for d in departments if d.confirmed]
     channels: dict[int | None, list] = {}
     for channel in list_channels(session, actor):
         channels.setdefault(channel.department_id, []).append(channel)
@@ -103,10 +109,27 @@ def departments_page(request: Request, actor: PageActorDep, session: SessionDep)
             "channels": channels,
             "members": _members(session, actor),
             "names": department_names(session, actor),
-            "unconfirmed": sum(1 for d in departments if not d.confirmed),
+            "proposed": proposed,
+            "proposing_drafts": proposing_drafts(session, [d.id for d in proposed]),
+            "unreachable": {d.id for d in without_contact(session, departments)},
             "kind_labels": KIND_LABELS,
         } | _channel_context(),
     )
+
+
+def proposing_drafts(session, department_ids: list[int]) -> list[tuple[int, str]]:
+    """(id, title) of the drafts whose import proposed these names."""
+    if not department_ids:
+        return []
+    rows = session.execute(
+        select(Plan.id, Plan.title)
+        .join(Measure, Measure.plan_id == Plan.id)
+        .join(Assignment, Assignment.measure_id == Measure.id)
+        .where(Assignment.department_id.in_(department_ids), Plan.status == PLAN_DRAFT)
+        .distinct()
+        .order_by(Plan.id)
+    )
+    return [tuple(row) for row in rows]
 
 
 @router.post("/departments")

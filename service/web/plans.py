@@ -3,16 +3,17 @@
 from fastapi import APIRouter, Request
 
 from service.dependencies import CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
-from service.errors import Invalid
+from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.milestones import stats
 from service.milestones.models import STATES
+from service.plans.drafting import delete_draft
 from service.plans.models import PLAN_ACTIVE, PLAN_ARCHIVED, PLAN_DRAFT, PLAN_STATUS_LABELS
 from service.plans.routes import task_table_response
 from service.plans.service import activate_plan, archive_plan, get_plan, list_plans, restore_plan, unfinished_milestones
 from service.web.actions import form_int, run_action
 from service.web.dashboard import measure_labels
 from service.web.lookups import department_names
-from service.web.render import render
+from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
 router = APIRouter()
@@ -141,6 +142,20 @@ def restore(request: Request, plan_id: IdPath, actor: PageActorDep, session: Ses
         request, session, _confirmed(request, lambda: restore_plan(session, actor, plan_id, now=now), "恢复"),
         ok="计划已恢复推进，未办结的节点将重新开始催办", back=f"/plans/{plan_id}",
     )
+
+
+@router.post("/plans/{plan_id}/delete")
+def delete(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    deleted: list[str] = []
+    try:
+        _confirmed(request, lambda: deleted.append(delete_draft(session, actor, plan_id, now=now)), "删除")()
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, f"/plans/import?plan={plan_id}#delete", exc.message, kind="error")
+    return redirect(request, "/plans", f"草稿“{deleted[0]}”已删除")
 
 
 @router.get("/plans/{plan_id}/task-table.xlsx")

@@ -2,7 +2,10 @@
 and its integrations' long-lived API tokens: issue, list, revoke."""
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
+from service.auth.accounts import MAX_ACCOUNT_ROWS, units_without_account
+from service.auth.actor import Actor
 from service.auth.models import OFFICE_ROLES, ROLE_DEPARTMENT, User
 from service.auth.service import (
     MIN_PASSWORD_LENGTH,
@@ -27,6 +30,13 @@ USER_ROLE_LABELS = {"admin": "办公室管理员", "leader": "领导（只读）
 
 @router.get("/users")
 def users_page(request: Request, actor: PageActorDep, session: SessionDep):
+    return render_users_page(request, session, actor)
+
+
+def render_users_page(
+    request: Request, session: Session, actor: Actor, *, errors: dict | None = None, status_code: int = 200
+):
+    """The users page; `errors` puts a refused form's message beside its field."""
     users = list_users(session, actor)
     departments = [d for d in list_departments(session, actor) if d.office_id == actor.office_id]
     return render(
@@ -34,14 +44,19 @@ def users_page(request: Request, actor: PageActorDep, session: SessionDep):
         "users.html",
         {
             "users": users,
-            "departments": departments,
+            # Names an import proposed are no units yet: nobody can be bound to them.
+            "departments": [d for d in departments if d.confirmed],
             "names": {d.id: d.name for d in departments},
             "role_labels": USER_ROLE_LABELS,
             "roles": OFFICE_ROLES,
             "tokens": list_service_tokens(session, actor),
             "usernames": {u.id: u.username for u in users},
             "min_password": MIN_PASSWORD_LENGTH,
+            "without_account": units_without_account(session, actor.office_id),
+            "max_rows": MAX_ACCOUNT_ROWS,
+            "errors": errors or {},
         },
+        status_code=status_code,
     )
 
 

@@ -15,7 +15,6 @@ from service.clock import FixedClock
 from service.config import Settings
 from service.errors import Forbidden, Invalid
 from service.holidays import service
-from service.holidays.models import CalendarDay
 from service.holidays.source import CHECK_INTERVAL, CalendarSource, build_calendar
 from service.milestones.models import APPROVED, Milestone
 from service.offices.service import ensure_default_office

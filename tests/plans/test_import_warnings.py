@@ -159,7 +159,7 @@ def test_the_review_page_links_a_warning_to_its_measure_and_drops_it_after_the_e
 
     response = browser.submit(
         f"/plans/{plan_id}/measures/{second}",
-        {"text": "完善乙机制", "lead": str(world.departments["ip"].id)},
+        {"text": "完善乙机制", "lead": world.departments["ip"].name},
         page=page,
     )
     assert response.status_code == 200 and "措施已修改" in response.text

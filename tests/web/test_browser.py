@@ -6,7 +6,6 @@ Screenshots of every page go to test-artifacts/screenshots/.
 """
 
 import os
-import re
 import shutil
 import socket
 import subprocess

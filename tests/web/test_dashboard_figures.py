@@ -1,7 +1,7 @@
 """The dashboard's SQL figures agree with the documented rules computed in
 Python over the same milestones (stats.status_light, department_ranking, …)."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select

@@ -6,7 +6,6 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
 
 from service.milestones import service as workflow
 from service.plans.models import Plan

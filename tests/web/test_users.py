@@ -7,7 +7,7 @@ from service.audit.models import AuditEvent
 from service.auth.models import ApiToken, User
 from service.auth.service import authenticate, reset_password, set_user_active, user_for_token
 from service.errors import Forbidden, Invalid, NotFound
-from tests.factories import NOW, PASSWORD, SOURCE, build_world
+from tests.factories import NOW, SOURCE, build_world
 
 
 def audit_count(session) -> int:
