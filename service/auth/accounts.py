@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.auth.models import ROLE_ADMIN, ROLE_DEPARTMENT, ROLE_LEADER, User
 from service.auth.service import create_user
-from service.delivery.service import EMAIL_ADDRESS, MOBILE
+from service.departments.service import valid_email, valid_mobile
 from service.departments.models import KIND_GROUP, Department
 from service.departments.service import name_index, normalize_name, update_department
 from service.errors import Invalid
@@ -194,11 +194,13 @@ def _check_row(
     elif role == ROLE_DEPARTMENT:
         problems.append("单位用户必须填写单位")
     mobile = row.get("mobile", "").replace(" ", "").replace("-", "")
-    if mobile and not MOBILE.match(mobile):
-        problems.append(f"手机号“{row['mobile']}”格式不正确")
     email = row.get("email", "")
-    if email and not EMAIL_ADDRESS.match(email):
-        problems.append(f"邮箱“{email}”格式不正确")
+    for value, check in ((mobile, valid_mobile), (email, valid_email)):
+        try:
+            if value:
+                check(value)
+        except Invalid as error:
+            problems.append(error.message)
     username = row.get("username") or None
     if username is not None:
         if not usernames.free(username):

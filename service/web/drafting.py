@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
 from service.departments.service import list_departments
-from service.dependencies import NowDep, SessionDep, TodayDep
+from service.dependencies import IdPath, NowDep, SessionDep, TodayDep
 from service.errors import DomainError, Forbidden, NotFound
 from service.plans.drafting import (
     FieldInvalid,
@@ -113,7 +113,7 @@ def _date(value: str, field: str) -> date | None:
 
 
 @router.post("/plans/{plan_id}/assign")
-def assign(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep):
+def assign(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep):
     form = request.state.form
     typed = {
         "lead": str(form.get("lead") or "").strip(),
@@ -157,7 +157,7 @@ def _phase_form(request: Request) -> dict:
 
 
 @router.post("/plans/{plan_id}/phases")
-def new_phase(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep):
+def new_phase(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep):
     typed = _phase_form(request)
     try:
         add_phase(session, actor, plan_id, typed["name"], typed["deadline"], now=now)
@@ -168,7 +168,7 @@ def new_phase(request: Request, plan_id: int, actor: PageActorDep, session: Sess
 
 @router.post("/plans/{plan_id}/phases/{phase_id}")
 def edit_phase(
-    request: Request, plan_id: int, phase_id: int, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep
+    request: Request, plan_id: IdPath, phase_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep
 ):
     typed = _phase_form(request)
     try:
@@ -179,7 +179,7 @@ def edit_phase(
 
 
 @router.post("/plans/{plan_id}/phases/{phase_id}/delete")
-def remove_phase(request: Request, plan_id: int, phase_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def remove_phase(request: Request, plan_id: IdPath, phase_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     return run_action(
         request, session, lambda: delete_phase(session, actor, plan_id, phase_id, now=now),
         ok="阶段已删除", back=f"/plans/import?plan={plan_id}#phases",
@@ -188,7 +188,7 @@ def remove_phase(request: Request, plan_id: int, phase_id: int, actor: PageActor
 
 @router.post("/plans/{plan_id}/measures/{measure_id}")
 def edit_measure(
-    request: Request, plan_id: int, measure_id: int, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep
+    request: Request, plan_id: IdPath, measure_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep
 ):
     form = request.state.form
     typed = {key: str(form.get(key) or "").strip() for key in ("text", "deadline", "lead", "support")}

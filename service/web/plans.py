@@ -145,7 +145,7 @@ def restore(request: Request, plan_id: IdPath, actor: PageActorDep, session: Ses
 
 
 @router.post("/plans/{plan_id}/delete")
-def delete(request: Request, plan_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def delete(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     deleted: list[str] = []
     try:
         _confirmed(request, lambda: deleted.append(delete_draft(session, actor, plan_id, now=now)), "删除")()

@@ -106,7 +106,7 @@ def test_one_bad_row_refuses_the_file_and_names_every_bad_row(session, world):
     assert message.startswith("没有导入任何账号")
     assert "第 2 行：用户名“city_admin”已被使用" in message
     assert "第 3 行：姓名不能为空；角色“主任”无法识别" in message and "单位“市教育局”不在单位名录中" in message
-    assert "手机号“abc”格式不正确" in message and "邮箱“not-an-address”格式不正确" in message
+    assert "手机号格式不正确：abc" in message and "邮箱地址格式不正确：not-an-address" in message
     assert "第 4 行：单位用户必须填写单位" in message and "第 5 行" not in message
     assert _users(session) == before
 

@@ -132,7 +132,7 @@ def test_a_draft_is_deleted_only_after_the_confirmation(client_factory, session_
     unconfirmed = browser.submit(f"/plans/{plan_id}/delete", page=page)
     assert "请勾选确认后再删除" in unconfirmed.text and browser.get(page).status_code == 200
     active = browser.submit(f"/plans/{world.plans['city']}/delete", {"confirm": "1"}, page=page)
-    assert "计划当前状态为“推进中”，只有草稿可以修改" in active.text
+    assert "计划当前状态为“推进中”，只有草稿的计划可以修改" in active.text
     deleted = browser.submit(f"/plans/{plan_id}/delete", {"confirm": "1"}, page=page)
     assert "草稿“测试工作要点”已删除" in deleted.text and deleted.url.path == "/plans"
     assert browser.get(page).status_code == 404
