@@ -1,0 +1,1 @@
+"""Activating a plan: the plan's state, its milestones, their reminders and notices."""

@@ -1,0 +1,1 @@
+"""Archiving and restoring a plan: the plan's state and its milestones' reminders."""

@@ -1,0 +1,1 @@
+"""A holiday calendar change: the new days, then open milestones re-timed on them."""
