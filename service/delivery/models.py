@@ -23,8 +23,6 @@ STATUSES = (PENDING, SENDING, SENT, RETRY, DEAD, CANCELLED)
 
 KIND_DELIVERY_DEAD = "delivery_dead"
 KIND_TEST = "test"
-# Kinds about open milestones: the dispatcher re-checks them before sending.
-MILESTONE_KINDS = ("reminder", "early_warning", "progress_request")
 
 
 class Channel(Base):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from service.audit.service import ACTION_LABELS, record
+from service.audit.service import record
+from service.audit.trail import ACTION_LABELS
 from service.auth.actor import Actor
 from service.milestones import service as workflow
 from service.plans.service import archive_plan
