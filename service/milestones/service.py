@@ -15,11 +15,14 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from service.audit.service import record, snapshot
+from service.milestones import events
 from service.auth.actor import Actor
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.milestones.models import (
     ACKNOWLEDGED,
     APPROVED,
+    EVENT_EXTENSION_DECIDED,
+    EVENT_RETURNED,
     EXTENSION_APPROVED,
     EXTENSION_PENDING,
     EXTENSION_REJECTED,
@@ -37,7 +40,7 @@ from service.milestones.models import (
     Review,
 )
 from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, ROLE_SUPPORT, Assignment, Plan
-from service.reminders import service as reminders
+from service.workdays import WorkdayCalendar
 
 STATE_LABELS = {
     PENDING: "待签收",
@@ -54,6 +57,46 @@ class AttachmentUpload:
     filename: str
     content_type: str
     data: bytes
+
+
+def create_for_plan(
+    session: Session, plan: Plan, *, calendar: WorkdayCalendar, support_lead_workdays: int, now: datetime
+) -> int:
+    """A milestone per assignment and phase (or the measure's own deadline).
+
+    Support milestones fall due `support_lead_workdays` workdays (the plan's own
+    number if it has one) before the lead's, so the lead has its supporters'
+    contributions in hand when it writes its report. Returns how many were created.
+    """
+    lead_days = plan.support_lead_workdays if plan.support_lead_workdays is not None else support_lead_workdays
+    created = 0
+    for measure in plan.measures:
+        deadlines = [(None, measure.deadline)] if measure.deadline else [(p.id, p.deadline) for p in plan.phases]
+        for assignment in measure.assignments:
+            for phase_id, deadline in deadlines:
+                due = deadline
+                if assignment.role == ROLE_SUPPORT and lead_days:
+                    due = calendar.add_workdays(deadline, -lead_days)
+                session.add(
+                    Milestone(
+                        assignment_id=assignment.id,
+                        phase_id=phase_id,
+                        plan_id=plan.id,
+                        department_id=assignment.department_id,
+                        due_date=due,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                created += 1
+    return created
+
+
+def unfinished_milestones(session: Session, plan_id: int) -> int:
+    """Milestones of the plan not yet approved (办结)."""
+    return session.scalar(
+        select(func.count()).where(Milestone.plan_id == plan_id, Milestone.state != APPROVED)
+    )
 
 
 def is_overdue(milestone: Milestone, today: date) -> bool:
@@ -212,7 +255,7 @@ def acknowledge(session: Session, actor: Actor, milestone_id: int, *, now: datet
     milestone.state = ACKNOWLEDGED
     milestone.acknowledged_at = now
     _audit(session, actor, "milestone.acknowledge", milestone, before, now)
-    reminders.reschedule(milestone, now=now)
+    events.reschedule(milestone, now=now)
     return milestone
 
 
@@ -258,7 +301,7 @@ def submit_report(
     milestone.submitted_at = now
     session.flush()
     _audit(session, actor, "milestone.report", milestone, before, now, report_id=report.id, percent=percent)
-    reminders.reschedule(milestone, now=now)
+    events.reschedule(milestone, now=now)
     return report
 
 
@@ -291,9 +334,9 @@ def review(
     session.add(entry)
     session.flush()
     _audit(session, actor, f"milestone.{decision}", milestone, before, now, comment=comment)
-    reminders.reschedule(milestone, now=now)
+    events.reschedule(milestone, now=now)
     if decision == REVIEW_RETURN:
-        reminders.record_event(session, reminders.EVENT_RETURNED, milestone, now=now, comment=comment)
+        events.emit(session, EVENT_RETURNED, milestone, now=now, comment=comment)
     return entry
 
 
@@ -308,7 +351,7 @@ def reopen(session: Session, actor: Actor, milestone_id: int, *, comment: str, n
     milestone.state = RETURNED
     milestone.approved_at = None
     _audit(session, actor, "milestone.reopen", milestone, before, now, comment=comment)
-    reminders.reschedule(milestone, now=now)
+    events.reschedule(milestone, now=now)
     return milestone
 
 
@@ -401,8 +444,8 @@ def decide_extension(
         session, actor, "extension.approve" if approve else "extension.reject", milestone, before, now,
         extension_request_id=request.id, comment=comment,
     )
-    reminders.reschedule(milestone, now=now)
-    reminders.record_event(
-        session, reminders.EVENT_EXTENSION_DECIDED, milestone, now=now, approved=approve, comment=comment
+    events.reschedule(milestone, now=now)
+    events.emit(
+        session, EVENT_EXTENSION_DECIDED, milestone, now=now, approved=approve, comment=comment
     )
     return request

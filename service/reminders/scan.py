@@ -26,10 +26,10 @@ from service.delivery.models import Channel
 from service.delivery.service import channel_limits, enqueue_many
 from service.departments.models import Department
 from service.messages import item_labels, render, render_bodies
-from service.milestones.models import OPEN_STATES, Milestone
+from service.milestones.models import OPEN_STATES, Milestone, WorkflowEvent
 from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
 from service.reminders.links import LinkSettings, link_settings, milestone_link
-from service.reminders.models import MilestoneLink, SentReminder, WorkflowEvent
+from service.reminders.models import MilestoneLink, SentReminder
 from service.reminders.policy import (
     Evaluator,
     AUDIENCE_DEPARTMENT,
