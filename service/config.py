@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = 10 * 1024 * 1024
     # Largest plan document `POST /plans/import` and `duban plan import` accept.
     import_max_bytes: int = 20 * 1024 * 1024
+    # How far a plan import expands an upload (service/plans/parser/reading.py):
+    # past one of these it is refused with 413 and a message naming the limit,
+    # before the rest is read. An Office file is a zip: its members' count and
+    # inflated sizes are bounded, then the text, lines, rows and cells read.
+    import_zip_max_members: int = 1000
+    import_zip_member_max_bytes: int = 30 * 1024 * 1024
+    import_zip_max_bytes: int = 100 * 1024 * 1024
+    import_max_chars: int = 1_000_000
+    import_max_line_chars: int = 20_000
+    import_max_rows: int = 50_000
+    import_max_cells: int = 200_000
+    import_max_measures: int = 5_000
     # Any request body above this is refused with 413 before a route reads it.
     max_request_bytes: int = 25 * 1024 * 1024
 
