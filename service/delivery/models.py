@@ -7,7 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.database import Base, UTCDateTime, utcnow
 
-CHANNEL_TYPES = ("email", "webhook", "wecom", "dingtalk", "feishu")
 AUDIENCE_DEPARTMENT = "department"
 AUDIENCE_OFFICE = "office"
 AUDIENCE_LEADER = "leader"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from notifiers import CHANNEL_TYPES
 from service.errors import Invalid
 from service.milestones.models import OPEN_STATES, PENDING
 from service.workdays import WorkdayCalendar
@@ -29,7 +30,6 @@ AUDIENCE_HEAD = "head"  # 分管领导
 AUDIENCE_OFFICE = "office"
 AUDIENCE_LEADER = "leader"
 AUDIENCES = (AUDIENCE_DEPARTMENT, AUDIENCE_HEAD, AUDIENCE_OFFICE, AUDIENCE_LEADER)
-CHANNEL_TYPES = ("email", "webhook", "wecom", "dingtalk", "feishu")
 WORKDAYS, DAYS = "workdays", "days"
 
 KIND_REMINDER = "reminder"

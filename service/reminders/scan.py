@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from notifiers import supports_mentions
 from service.clock import SystemClock
 from service.config import Settings
 from service.database import transaction
@@ -47,7 +48,6 @@ from service.reminders.policy import (
 from service.reminders.service import policies_for
 from service.workdays import WorkdayCalendar
 
-ROBOT_TYPES = ("wecom", "dingtalk", "feishu")
 # Enough for any real office in one minute; the rest waits for the next scan.
 MAX_MILESTONES_PER_SCAN = 50_000
 ROLE_LABELS = {"lead": "牵头", "support": "配合"}
@@ -160,7 +160,7 @@ class Directory:
                     email(department.head_email)
                 if department.head_mobile:
                     for c in self.department[department.id]:
-                        if c.type in ROBOT_TYPES:
+                        if supports_mentions(c.type):
                             channel(c, (department.head_mobile,))
             else:
                 for c in self.office[(office_id, audience)]:

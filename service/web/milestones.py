@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import and_, or_, select
 from starlette.datastructures import UploadFile
 
-from notifiers import mask_target
+from notifiers import CHANNEL_LABELS, mask_target
 from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.delivery.models import KIND_DELIVERY_DEAD, KIND_TEST, Notification
@@ -22,7 +22,7 @@ from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, Assignment
 from service.reminders.models import SentReminder
 from service.reminders.policy import COLOUR_NAMES, LEVELS
 from service.web.calendar import calendar_path
-from service.web.directory import CHANNEL_LABELS, STATUS_LABELS
+from service.web.directory import STATUS_LABELS
 from service.web.actions import form_int, run_action
 from service.web.lookups import MILESTONE_ROW, department_names, load_milestones
 from service.web.render import redirect, render
