@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from service.audit.service import record, snapshot
-from service.milestones import events
+from service.milestones import events, status
 from service.auth.actor import Actor
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.milestones.models import (
@@ -99,8 +99,39 @@ def unfinished_milestones(session: Session, plan_id: int) -> int:
     )
 
 
+def get_attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment:
+    """An attachment of a report on a milestone the actor may read, or of a
+    contribution to a measure (and phase) the actor's department leads."""
+    found = session.get(Attachment, attachment_id)
+    if found is None:
+        raise NotFound(f"附件 {attachment_id} 不存在")
+    milestone = session.get(Milestone, session.get(Report, found.report_id).milestone_id)
+    try:
+        get_milestone(session, actor, milestone.id)
+    except NotFound:
+        if not _leads_the_measure_of(session, actor, milestone):
+            raise NotFound(f"附件 {attachment_id} 不存在") from None
+    return found
+
+
+def _leads_the_measure_of(session: Session, actor: Actor, milestone: Milestone) -> bool:
+    """True when the actor's department is the lead of a contribution's measure and phase."""
+    if actor.department_id is None:
+        return False
+    lead = session.scalars(
+        visible_milestones(actor)
+        .join(Assignment, Assignment.id == Milestone.assignment_id)
+        .where(
+            Assignment.measure_id == milestone.assignment.measure_id,
+            Assignment.role == ROLE_LEAD,
+            Milestone.phase_id.is_not_distinct_from(milestone.phase_id),
+        )
+    ).first()
+    return lead is not None
+
+
 def is_overdue(milestone: Milestone, today: date) -> bool:
-    return milestone.state != APPROVED and milestone.due_date < today
+    return status.is_overdue(milestone.state, milestone.due_date, today)
 
 
 # --- reading -----------------------------------------------------------------
@@ -155,9 +186,9 @@ def list_milestones(
     if state is not None:
         query = query.where(Milestone.state == state)
     if overdue is True:
-        query = query.where(Milestone.state != APPROVED, Milestone.due_date < today)
+        query = query.where(status.overdue_sql(today))
     elif overdue is False:
-        query = query.where((Milestone.state == APPROVED) | (Milestone.due_date >= today))
+        query = query.where(~status.overdue_sql(today))
     if due_before is not None:
         query = query.where(Milestone.due_date < due_before)
     total = session.scalar(query.with_only_columns(func.count()))

@@ -13,6 +13,7 @@ from service.config import Settings
 from service.database import transaction
 from service.departments.models import Department
 from service.milestones.models import APPROVED, Milestone
+from service.milestones.status import overdue_sql
 from service.plans.models import PLAN_ACTIVE, Plan
 from service.reminders.models import BulletinRun
 from service.reminders.scan import Directory, Recipient, _split
@@ -31,7 +32,7 @@ def department_figures(session: Session, today) -> dict[int, list[dict]]:
             Department.name,
             func.sum(case((not_approved, 1), else_=0)),
             func.sum(case((not_approved & Milestone.due_date.between(today, week_end), 1), else_=0)),
-            func.sum(case((not_approved & (Milestone.due_date < today), 1), else_=0)),
+            func.sum(case((overdue_sql(today), 1), else_=0)),
             func.sum(case((Milestone.state == APPROVED, 1), else_=0)),
         )
         .join(Plan, Plan.id == Milestone.plan_id)

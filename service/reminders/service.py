@@ -1,17 +1,21 @@
-"""Reminder policies per plan (the workflow's marks for the scan are in
-service/milestones/events.py)."""
+"""Reminder policies per plan, and the notices sent about a milestone (the
+workflow's marks for the scan are in service/milestones/events.py)."""
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from service.audit.service import record
 from service.auth.actor import Actor
+from service.delivery.models import KIND_DELIVERY_DEAD, KIND_TEST, Notification
+from service.delivery.service import visible_notifications
 from service.milestones import events
+from service.milestones.models import Milestone
 from service.plans.models import Plan
-from service.reminders.models import ReminderPolicy
+from service.reminders.models import ReminderPolicy, SentReminder
 from service.reminders.policy import DEFAULT_POLICY, Policy, policy_from_json
+
 
 def policies_for(session: Session, plan_ids: set[int]) -> dict[int, Policy]:
     """The policy of many plans in one query; plans without their own get the default."""
@@ -60,3 +64,27 @@ def set_policy(
         before=before, after={"policy": row.policy, "link_reporting": link_reporting}, now=now,
     )
     return policy
+
+
+def notices_about(session: Session, actor: Actor, milestone: Milestone, *, limit: int) -> list[Notification]:
+    """The reminders and notices that may name this milestone, newest first (the
+    caller finds the milestone's item in each one's event).
+
+    A department's own rows carry its id; digests to the office or the leader
+    cover several departments and are found through the scans that sent this
+    milestone's steps (the SentReminder ledger). `visible_notifications` keeps
+    a department user to its own department's rows.
+    """
+    scans = session.scalars(
+        select(SentReminder.created_at).where(SentReminder.milestone_id == milestone.id).distinct()
+    ).all()
+    mine = Notification.department_id == milestone.department_id
+    if scans:
+        mine = or_(mine, and_(Notification.department_id.is_(None), Notification.created_at.in_(scans)))
+    return list(session.scalars(
+        visible_notifications(actor)
+        .where(mine, Notification.created_at >= milestone.created_at,
+               Notification.kind.not_in((KIND_TEST, KIND_DELIVERY_DEAD)))
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    ))
