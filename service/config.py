@@ -1,5 +1,6 @@
 """Configuration: environment variables prefixed DUBAN_."""
 
+import ipaddress
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,9 +15,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./duban.db"
     timezone: str = "Asia/Shanghai"
     base_url: str = "http://127.0.0.1:8000"
-    # Signs CSRF tokens, milestone links and calendar feeds. Unset: a random key
-    # generated once and kept in the database (service/auth/secrets.py).
+    # Signs CSRF tokens and milestone links. Unset: read from secret_key_file, or
+    # for SQLite from a file generated beside the database (service/auth/secrets.py).
     secret_key: str | None = None
+    secret_key_file: str | None = None
     # Support milestones fall due this many workdays before the lead milestone.
     support_lead_workdays: int = 5
     send_hour: int = 9
@@ -39,6 +41,14 @@ class Settings(BaseSettings):
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     login_attempts_per_minute: int = 10
+    # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For names the client; from
+    # any other peer the header is the client's own claim and is ignored.
+    trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
+        default_factory=list
+    )
+    # Lifetime of a token from POST /auth/token; integrations get long-lived
+    # tokens from an admin instead (POST /tokens).
+    token_ttl_days: int = Field(default=30, ge=1, le=3650)
     attachment_max_bytes: int = 10 * 1024 * 1024
     # Largest plan document `POST /plans/import` and `duban plan import` accept.
     import_max_bytes: int = 20 * 1024 * 1024
@@ -63,6 +73,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [h.strip() for h in value.split(",") if h.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        try:
+            return [ipaddress.ip_network(item, strict=False) for item in value]
+        except ValueError as exc:
+            raise ValueError(f"must be comma-separated IP addresses or CIDR networks: {exc}") from None
 
     @field_validator("smtp_security")
     @classmethod

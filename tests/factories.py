@@ -3,12 +3,12 @@ below it, and an unrelated office, each with departments, users and an active pl
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.auth.models import ROLE_ADMIN, ROLE_DEPARTMENT, ROLE_LEADER, User
+from service.auth.models import ROLE_ADMIN, ROLE_DEPARTMENT, ROLE_LEADER, ROLE_OPERATOR, User
 from service.auth.passwords import hash_password
 from service.auth.service import actor_for_user, issue_token
 from service.departments.models import Department
@@ -20,6 +20,7 @@ from service.workdays import WorkdayCalendar
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
 PASSWORD = "correct-horse-42"
+SOURCE = "192.0.2.10"  # the client address of direct calls to the login checks (TEST-NET-1)
 # argon2 is slow on purpose; hash once and share it between the test users.
 PASSWORD_HASH = hash_password(PASSWORD)
 
@@ -72,7 +73,14 @@ def add_user(session: Session, world: World, office: Office, username: str, role
     session.add(user)
     session.flush()
     world.users[username] = user
-    world.tokens[username] = issue_token(session, user, now=NOW)
+    world.tokens[username] = issue_token(session, user, now=NOW, lifetime=timedelta(days=30))
+
+
+def add_operator(session: Session, world: World) -> User:
+    """The deployment's operator (its account filed under the city office)."""
+    add_user(session, world, world.offices["city"], "operator", ROLE_OPERATOR)
+    session.commit()
+    return world.users["operator"]
 
 
 def build_world(session: Session, *, measures: int = 1) -> World:

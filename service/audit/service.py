@@ -8,6 +8,9 @@ from sqlalchemy.orm import Session
 from service.audit.models import AuditEvent
 from service.auth.actor import Actor
 
+# An office's local days off: they count for its child offices too, whose logs show them.
+OFFICE_CALENDAR_ENTITY = "office_calendar"
+
 
 def snapshot(obj: Any, *fields: str) -> dict[str, Any]:
     """JSON-safe copy of the named attributes, for an audit event's before/after."""
@@ -28,9 +31,12 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     now: datetime,
+    deployment_wide: bool = False,
 ) -> AuditEvent:
+    """`deployment_wide`: a change to what every office shares (the operator's
+    national holiday schedule); filed under no office, so every office's log shows it."""
     event = AuditEvent(
-        office_id=actor.office_id,
+        office_id=None if deployment_wide else actor.office_id,
         actor_id=actor.user_id,
         actor_name=actor.username,
         action=action,

@@ -21,12 +21,12 @@ RETIME_MARGIN = timedelta(days=60)
 
 
 def replace_year(
-    session: Session, actor: Actor, year: int, entries: list[DayEntry], *, now: datetime
+    session: Session, actor: Actor, year: int, entries: list[DayEntry], *, now: datetime, local: bool = False
 ) -> holidays.Replaced:
-    """Make the entered days of `year` exactly `entries` (none: clear the year)."""
-    replaced = holidays.replace_year(session, actor, year, entries, now=now)
+    """Make the entered days of `year` exactly `entries` (none: clear the year):
+    the national schedule's, or with `local` the actor's office's own days."""
+    replaced = holidays.replace_year(session, actor, year, entries, now=now, local=local)
     if not replaced.moved:
         return replaced
-    # Deployment-wide: every office shares the schedule.
     first, last = min(replaced.moved) - RETIME_MARGIN, max(replaced.moved) + RETIME_MARGIN
-    return replace(replaced, retimed=events.rescan_around(session, first, last, now=now))
+    return replace(replaced, retimed=events.rescan_around(session, first, last, now=now, office_ids=replaced.offices))

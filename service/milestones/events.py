@@ -12,6 +12,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.milestones.models import EVENT_ASSIGNMENT, OPEN_STATES, Milestone, WorkflowEvent
+from service.plans.models import Plan
 
 
 def reschedule(milestone: Milestone, *, now: datetime) -> None:
@@ -56,9 +57,12 @@ def rescan_open(session: Session, plan_id: int, *, now: datetime) -> None:
     )
 
 
-def rescan_around(session: Session, first: date, last: date, *, now: datetime) -> int:
+def rescan_around(
+    session: Session, first: date, last: date, *, now: datetime, office_ids: frozenset[int] | None = None
+) -> int:
     """Mark the open milestones due between `first` and `last`, or with a reminder
-    on those days, for the next scan. Returns how many."""
+    on those days, for the next scan: of every office, or of the plans of
+    `office_ids`. Returns how many."""
     first_at = datetime.combine(first, time(), timezone.utc)
     last_at = datetime.combine(last + timedelta(days=1), time(), timezone.utc)
     result = session.execute(
@@ -66,6 +70,9 @@ def rescan_around(session: Session, first: date, last: date, *, now: datetime) -
         .where(
             Milestone.state.in_(OPEN_STATES),
             or_(Milestone.due_date.between(first, last), Milestone.next_reminder_at.between(first_at, last_at)),
+            *([] if office_ids is None else [
+                Milestone.plan_id.in_(select(Plan.id).where(Plan.office_id.in_(office_ids)))
+            ]),
         )
         # Not a change of the milestone itself: its updated_at stays.
         .values(next_reminder_at=now, updated_at=Milestone.updated_at)

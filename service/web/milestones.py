@@ -16,11 +16,11 @@ from service.delivery.models import Notification
 from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid
 from service.milestones import service as workflow
+from service.departments.feeds import feed_of
 from service.milestones.models import APPROVED, ExtensionRequest, Review
 from service.plans.models import PLAN_ARCHIVED
 from service.reminders.policy import COLOUR_NAMES, LEVELS, step_label
 from service.reminders.service import notices_about
-from service.web.calendar import calendar_path
 from service.web.directory import STATUS_LABELS
 from service.web.actions import form_int, run_action
 from service.web.lookups import MILESTONE_ROW, department_names, load_milestones
@@ -66,13 +66,9 @@ def inbox(request: Request, actor: PageActorDep, session: SessionDep, today: Tod
             "open_count": len(open_items),
             "total": total,
             "department": department_names(session, actor).get(actor.department_id, ""),
-            "calendar_url": _calendar_url(request, actor.department_id),
+            "feed": feed_of(session, actor.department_id),
         },
     )
-
-
-def _calendar_url(request: Request, department_id: int) -> str:
-    return str(request.base_url).rstrip("/") + calendar_path(request.app.state.settings, department_id)
 
 
 NOTICE_LABELS = {
