@@ -328,7 +328,9 @@ def _context(items: list[dict], base_url: str) -> dict:
     }
 
 
-def _split(template: str, items: list[dict], base_url: str, max_bytes: int | None) -> list[tuple[list[dict], object]]:
+def render_in_parts(
+    template: str, items: list[dict], base_url: str, max_bytes: int | None
+) -> list[tuple[list[dict], object]]:
     """Render the digest, split into as few parts as the channel's size limit allows.
 
     Sizes are measured on the text and markdown bodies alone (the ones the limit
@@ -360,8 +362,8 @@ def _split(template: str, items: list[dict], base_url: str, max_bytes: int | Non
             result.append((part, render(template, _context(part, base_url))))
         else:
             half = len(part) // 2
-            result += _split(template, part[:half], base_url, max_bytes)
-            result += _split(template, part[half:], base_url, max_bytes)
+            result += render_in_parts(template, part[:half], base_url, max_bytes)
+            result += render_in_parts(template, part[half:], base_url, max_bytes)
     return result
 
 
@@ -370,7 +372,7 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
     for digest in digests.values():
         digest.items.sort(key=lambda i: (-i["rank"], i["due_date"], i["milestone_id"]))
         max_bytes, _rate = channel_limits(digest.recipient.channel_type)
-        parts = _split(template, digest.items, settings.base_url, max_bytes)
+        parts = render_in_parts(template, digest.items, settings.base_url, max_bytes)
         for n, (items, message) in enumerate(parts, start=1):
             ids = {i["milestone_id"] for i in items}
             kind = kind_of(items)

@@ -6,9 +6,8 @@ import re
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from notifiers import mask_target
+from notifiers import CHANNEL_LABELS, CHANNEL_TYPES, mask_target
 from service.delivery.dispatcher import send_test_message
-from notifiers import CHANNEL_LABELS, CHANNEL_TYPES
 from service.delivery.models import AUDIENCE_DEPARTMENT, STATUSES
 from service.delivery.service import (
     attempts_of,
