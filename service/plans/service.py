@@ -304,7 +304,7 @@ def mark_restored(session: Session, actor: Actor, plan: Plan, *, unfinished: int
 def get_editable_draft(session: Session, actor: Actor, plan_id: int) -> Plan:
     """A draft plan the actor may change: role first (403), then reach (404), then state (409)."""
     actor.require_admin()
-    _plan_to_change(session, actor, plan_id, PLAN_DRAFT, "修改")
+    plan_to_change(session, actor, plan_id, PLAN_DRAFT, "修改")
     return get_plan(session, actor, plan_id)
 
 
