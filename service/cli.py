@@ -116,7 +116,8 @@ def holidays_set(
     from service.bootstrap import open_database
     from service.clock import SystemClock
     from service.errors import DomainError
-    from service.holidays.service import entries_from_text, replace_year
+    from service.flows.calendar import replace_year
+    from service.holidays.service import entries_from_text
     from service.offices.service import ensure_default_office
 
     try:

@@ -22,7 +22,7 @@ from service.milestones.models import Milestone
 from service.offices.service import ensure_default_office
 from service.plans.importing import apply_department_mapping, import_plan
 from service.plans.models import ROLE_LEAD, Assignment, Plan
-from service.plans.service import activate_plan
+from service.flows.activation import activate_plan
 
 DEMO_PASSWORD = "duban-demo-2026"
 ADMIN_USERNAME = "office"

@@ -12,6 +12,7 @@ from starlette.formparsers import MultiPartParser
 
 from service.auth.actor import Actor
 from service.dependencies import ActorDep, CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from service.flows import activation, archival
 from service.errors import DomainError, Invalid
 from service.ids import Id
 from service.indicators.routes import ParsedIndicator
@@ -145,7 +146,7 @@ def activate_plan(
     settings: SettingsDep,
     body: ActivateIn | None = None,
 ):
-    created = service.activate_plan(
+    created = activation.activate_plan(
         session,
         actor,
         plan_id,
@@ -161,14 +162,14 @@ def activate_plan(
 @router.post("/plans/{plan_id}/archive", response_model=ArchiveOut)
 def archive_plan(plan_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
     """归档: no more reminders or workflow actions; the plan stays readable."""
-    plan, unfinished = service.archive_plan(session, actor, plan_id, now=now)
+    plan, unfinished = archival.archive_plan(session, actor, plan_id, now=now)
     return plan_summary(plan) | {"unfinished_milestones": unfinished}
 
 
 @router.post("/plans/{plan_id}/restore", response_model=ArchiveOut)
 def restore_plan(plan_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
     """An archived plan back to active; the next scan resumes its reminders."""
-    plan, unfinished = service.restore_plan(session, actor, plan_id, now=now)
+    plan, unfinished = archival.restore_plan(session, actor, plan_id, now=now)
     return plan_summary(plan) | {"unfinished_milestones": unfinished}
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from notifiers import supports_mentions
 from service.clock import SystemClock
 from service.config import Settings
 from service.database import transaction
@@ -27,10 +28,10 @@ from service.delivery.service import channel_limits, enqueue_many
 from service.departments.models import Department
 from service.holidays.source import OfficeCalendars
 from service.messages import item_labels, render, render_bodies
-from service.milestones.models import OPEN_STATES, Milestone
+from service.milestones.models import OPEN_STATES, Milestone, WorkflowEvent
 from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
 from service.reminders.links import LinkSettings, link_settings, milestone_link
-from service.reminders.models import MilestoneLink, SentReminder, WorkflowEvent
+from service.reminders.models import MilestoneLink, SentReminder
 from service.reminders.policy import (
     Evaluator,
     AUDIENCE_DEPARTMENT,
@@ -48,7 +49,6 @@ from service.reminders.policy import (
 from service.reminders.service import policies_for
 from service.workdays import WorkdayCalendar
 
-ROBOT_TYPES = ("wecom", "dingtalk", "feishu")
 # Enough for any real office in one minute; the rest waits for the next scan.
 MAX_MILESTONES_PER_SCAN = 50_000
 ROLE_LABELS = {"lead": "牵头", "support": "配合"}
@@ -161,7 +161,7 @@ class Directory:
                     email(department.head_email)
                 if department.head_mobile:
                     for c in self.department[department.id]:
-                        if c.type in ROBOT_TYPES:
+                        if supports_mentions(c.type):
                             channel(c, (department.head_mobile,))
             else:
                 for c in self.office[(office_id, audience)]:
@@ -328,7 +328,9 @@ def _context(items: list[dict], base_url: str) -> dict:
     }
 
 
-def _split(template: str, items: list[dict], base_url: str, max_bytes: int | None) -> list[tuple[list[dict], object]]:
+def render_in_parts(
+    template: str, items: list[dict], base_url: str, max_bytes: int | None
+) -> list[tuple[list[dict], object]]:
     """Render the digest, split into as few parts as the channel's size limit allows.
 
     Sizes are measured on the text and markdown bodies alone (the ones the limit
@@ -360,8 +362,8 @@ def _split(template: str, items: list[dict], base_url: str, max_bytes: int | Non
             result.append((part, render(template, _context(part, base_url))))
         else:
             half = len(part) // 2
-            result += _split(template, part[:half], base_url, max_bytes)
-            result += _split(template, part[half:], base_url, max_bytes)
+            result += render_in_parts(template, part[:half], base_url, max_bytes)
+            result += render_in_parts(template, part[half:], base_url, max_bytes)
     return result
 
 
@@ -370,7 +372,7 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
     for digest in digests.values():
         digest.items.sort(key=lambda i: (-i["rank"], i["due_date"], i["milestone_id"]))
         max_bytes, _rate = channel_limits(digest.recipient.channel_type)
-        parts = _split(template, digest.items, settings.base_url, max_bytes)
+        parts = render_in_parts(template, digest.items, settings.base_url, max_bytes)
         for n, (items, message) in enumerate(parts, start=1):
             ids = {i["milestone_id"] for i in items}
             kind = kind_of(items)

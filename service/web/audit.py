@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
-from service.audit.service import ACTION_LABELS, ENTITY_LABELS, list_events
+from service.audit.trail import ACTION_LABELS, ENTITY_LABELS, list_events
 from service.auth.actor import Actor
 from service.auth.models import User
 from service.delivery.models import Channel

@@ -6,9 +6,9 @@ import re
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from notifiers import mask_target
+from notifiers import CHANNEL_LABELS, CHANNEL_TYPES, mask_target
 from service.delivery.dispatcher import send_test_message
-from service.delivery.models import AUDIENCE_DEPARTMENT, CHANNEL_TYPES, STATUSES
+from service.delivery.models import AUDIENCE_DEPARTMENT, STATUSES
 from service.delivery.service import (
     attempts_of,
     create_channel,
@@ -43,7 +43,6 @@ router = APIRouter()
 STATUS_LABELS = {
     "pending": "待发送", "sending": "发送中", "sent": "已发送", "retry": "等待重试", "dead": "发送失败", "cancelled": "已取消",
 }
-CHANNEL_LABELS = {"email": "邮件", "webhook": "Webhook", "wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
 
 
 AUDIENCE_LABELS = {"office": "办公室", "leader": "领导"}

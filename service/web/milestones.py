@@ -6,23 +6,22 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from notifiers import mask_target
+from notifiers import CHANNEL_LABELS, mask_target
 from service.audit.models import AuditEvent
 from service.auth.models import User
-from service.delivery.models import KIND_DELIVERY_DEAD, KIND_TEST, Notification
-from service.delivery.service import visible_notifications
+from service.delivery.models import Notification
 from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
-from service.errors import Invalid, NotFound
+from service.errors import Invalid
 from service.milestones import service as workflow
-from service.milestones.models import APPROVED, Attachment, ExtensionRequest, Report, Review
-from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, Assignment
-from service.reminders.models import SentReminder
-from service.reminders.policy import COLOUR_NAMES, LEVELS
 from service.departments.feeds import feed_of
-from service.web.directory import CHANNEL_LABELS, STATUS_LABELS
+from service.milestones.models import APPROVED, ExtensionRequest, Review
+from service.plans.models import PLAN_ARCHIVED
+from service.reminders.policy import COLOUR_NAMES, LEVELS, step_label
+from service.reminders.service import notices_about
+from service.web.directory import STATUS_LABELS
 from service.web.actions import form_int, run_action
 from service.web.lookups import MILESTONE_ROW, department_names, load_milestones
 from service.web.render import redirect, render
@@ -79,21 +78,9 @@ NOTICE_LABELS = {
 SENT_NOTICES_SHOWN = 200
 
 
-def step_label(step: str | None, kind: str) -> str:
-    """"T-3" → 到期前 3 个工作日, "D+10" → 逾期 10 天, "ack" → 未签收提醒, …"""
-    if not step:
-        return NOTICE_LABELS.get(kind, kind)
-    if step == "ack":
-        return "未签收提醒"
-    if step == "early":
-        return "进度预警"
-    if step.startswith("progress:"):
-        return f"{step.split(':', 1)[1]} 进展催报"
-    unit = "个工作日" if step[0] == "T" else "天"
-    offset = int(step[1:])
-    if offset == 0:
-        return "到期当天"
-    return f"到期前 {-offset} {unit}" if offset < 0 else f"逾期 {offset} {unit}"
+def notice_label(step: str | None, kind: str) -> str:
+    """A reminder's step, or what a notice without one is (交办通知, 退回, …)."""
+    return step_label(step) if step else NOTICE_LABELS.get(kind, kind)
 
 
 @dataclass(frozen=True)
@@ -105,26 +92,8 @@ class SentNotice:
 
 
 def sent_notices(session, actor, milestone) -> list[SentNotice]:
-    """The reminders and notices that named this milestone, newest first.
-
-    A department's own rows carry its id; digests to the office or the leader
-    cover several departments and are found through the scans that sent this
-    milestone's steps (the SentReminder ledger). `visible_notifications` keeps
-    a department user to its own department's rows.
-    """
-    scans = session.scalars(
-        select(SentReminder.created_at).where(SentReminder.milestone_id == milestone.id).distinct()
-    ).all()
-    mine = Notification.department_id == milestone.department_id
-    if scans:
-        mine = or_(mine, and_(Notification.department_id.is_(None), Notification.created_at.in_(scans)))
-    rows = session.scalars(
-        visible_notifications(actor)
-        .where(mine, Notification.created_at >= milestone.created_at,
-               Notification.kind.not_in((KIND_TEST, KIND_DELIVERY_DEAD)))
-        .order_by(Notification.id.desc())
-        .limit(SENT_NOTICES_SHOWN * 5)
-    )
+    """The reminders and notices that named this milestone, newest first, as shown."""
+    rows = notices_about(session, actor, milestone, limit=SENT_NOTICES_SHOWN * 5)
     found = []
     for n in rows:
         item = next((i for i in (n.event or {}).get("items", []) if i.get("milestone_id") == milestone.id), None)
@@ -132,7 +101,7 @@ def sent_notices(session, actor, milestone) -> list[SentNotice]:
             continue
         channel = CHANNEL_LABELS.get(n.channel_type, n.channel_type)
         found.append(SentNotice(
-            n, item.get("level"), step_label(item.get("step"), n.kind), f"{channel} {mask_target(n.channel_type, n.target)}"
+            n, item.get("level"), notice_label(item.get("step"), n.kind), f"{channel} {mask_target(n.channel_type, n.target)}"
         ))
     return found[:SENT_NOTICES_SHOWN]
 
@@ -256,33 +225,9 @@ def request_extension(request: Request, milestone_id: IdPath, actor: PageActorDe
     )
 
 
-def _leads_the_measure_of(session, actor, milestone) -> bool:
-    """True when the actor's department is the lead of a contribution's measure and phase."""
-    if actor.department_id is None:
-        return False
-    lead = session.scalars(
-        workflow.visible_milestones(actor)
-        .join(Assignment, Assignment.id == workflow.Milestone.assignment_id)
-        .where(
-            Assignment.measure_id == milestone.assignment.measure_id,
-            Assignment.role == ROLE_LEAD,
-            workflow.Milestone.phase_id.is_not_distinct_from(milestone.phase_id),
-        )
-    ).first()
-    return lead is not None
-
-
 @router.get("/attachments/{attachment_id}")
 def attachment(attachment_id: IdPath, actor: PageActorDep, session: SessionDep):
-    found = session.get(Attachment, attachment_id)
-    if found is None:
-        raise NotFound(f"附件 {attachment_id} 不存在")
-    milestone = session.get(workflow.Milestone, session.get(Report, found.report_id).milestone_id)
-    try:
-        workflow.get_milestone(session, actor, milestone.id)
-    except NotFound:
-        if not _leads_the_measure_of(session, actor, milestone):
-            raise NotFound(f"附件 {attachment_id} 不存在") from None
+    found = workflow.get_attachment(session, actor, attachment_id)
     return Response(
         found.data,
         media_type=found.content_type,

@@ -9,7 +9,10 @@ from service.milestones.models import STATES
 from service.plans.drafting import delete_draft
 from service.plans.models import PLAN_ACTIVE, PLAN_ARCHIVED, PLAN_DRAFT, PLAN_STATUS_LABELS
 from service.plans.routes import task_table_response
-from service.plans.service import activate_plan, archive_plan, get_plan, list_plans, restore_plan, unfinished_milestones
+from service.flows.activation import activate_plan
+from service.flows.archival import archive_plan, restore_plan
+from service.milestones.service import unfinished_milestones
+from service.plans.service import get_plan, list_plans
 from service.web.actions import form_int, run_action
 from service.web.dashboard import measure_labels
 from service.web.lookups import department_names

@@ -2,16 +2,16 @@
 
 from fastapi import APIRouter, Request
 
+from notifiers import CHANNEL_LABELS, CHANNEL_TYPES
 from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import Invalid
 from service.plans.service import get_plan
 from service.reminders.links import revoke_plan_links
 from service.reminders.models import ReminderPolicy
-from service.reminders.policy import AUDIENCES, CHANNEL_TYPES, COLOUR_NAMES, DAYS, LEVELS, WORKDAYS
+from service.reminders.policy import AUDIENCES, COLOUR_NAMES, DAYS, LEVELS, WORKDAYS
 from service.reminders.policy_form import form_from_policy, set_policy_from_form, step_rows
 from service.reminders.service import get_policy, set_policy
 from service.web.actions import run_action
-from service.web.directory import CHANNEL_LABELS
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 

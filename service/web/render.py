@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from service.milestones.service import STATE_LABELS
 from service.milestones.models import RETURNED
-from service.milestones.stats import LIGHT_LABELS, RED, YELLOW, status_light
+from service.milestones.status import LIGHT_LABELS, RED, YELLOW, status_light
 from service.resources import resource_dir
 from service.web import charts
 from service.csrf import CSRF_COOKIE

@@ -14,6 +14,7 @@ from service.auth.actor import Actor
 from service.clock import FixedClock
 from service.config import Settings
 from service.errors import Forbidden, Invalid
+from service.flows.calendar import replace_year
 from service.holidays import service
 from service.holidays.source import CHECK_INTERVAL, CalendarSource, build_calendar
 from service.milestones.models import APPROVED, Milestone
@@ -35,7 +36,7 @@ def entered(session_factory, year: int = 2027) -> list[tuple[str, str, str]]:
 
 def replace(session_factory, actor: Actor, year: int, text: str, now=NOW) -> service.Replaced:
     with session_factory.begin() as session:
-        return service.replace_year(session, actor, year, service.entries_from_text(text, year), now=now)
+        return replace_year(session, actor, year, service.entries_from_text(text, year), now=now)
 
 
 @pytest.fixture

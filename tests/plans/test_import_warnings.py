@@ -11,7 +11,8 @@ from service.config import Settings
 from service.errors import Invalid
 from service.plans.importing import current_warnings, import_plan, preview_for
 from service.plans.parser import parse_plan_text
-from service.plans.service import activate_plan, get_plan, update_measure
+from service.flows.activation import activate_plan
+from service.plans.service import get_plan, update_measure
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW
 from tests.web.conftest import WebClient

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from service.audit.service import ACTION_LABELS, record
+from service.audit.service import record
+from service.audit.trail import ACTION_LABELS
 from service.auth.actor import Actor
 from service.milestones import service as workflow
-from service.plans.service import archive_plan
+from service.flows.archival import archive_plan
 from tests.factories import NOW, build_world, milestones_of
 
 EVENT_ROW = re.compile(r'<tr data-event="(\d+)" data-action="([a-z_.]+)">(.*?)</tr>', re.S)
