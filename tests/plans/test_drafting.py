@@ -20,7 +20,8 @@ from service.plans.drafting import (
 )
 from service.plans.importing import import_plan
 from service.pinyin import initials
-from service.plans.service import activate_plan, activation_blockers, get_plan
+from service.flows.activation import activate_plan
+from service.plans.service import activation_blockers, get_plan
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW
 
