@@ -29,7 +29,7 @@ def _page(request: Request, session, actor, year: int, source: CalendarSource, n
     calendar = source.current(now)
     years = [(y, calendar.covers(y)) for y in range(today.year, today.year + YEARS_SHOWN)]
     if text is None:
-        text = "\n".join(f"{d.day.isoformat()},{d.kind},{d.name}" for d in schedule.entered)
+        text = "\n".join(f"{d.day.isoformat()},{KIND_LABELS[d.kind]},{d.name}" for d in schedule.entered)
     return render(
         request,
         "holidays.html",

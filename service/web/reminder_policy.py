@@ -40,7 +40,7 @@ def _page(request: Request, plan, actor, session, settings, fields=None, *, erro
             "is_default": is_default,
             "link_version": row.link_version if row else 1,
             "send_hour": settings.send_hour,
-            "timezone": settings.timezone,
+            "timezone": "北京时间" if settings.timezone in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else "本地时间",
             "can_edit": actor.is_admin and actor.office_id == plan.office_id,
             "audiences": AUDIENCES,
             "audience_labels": AUDIENCE_LABELS,
