@@ -8,12 +8,17 @@ Each kind has up to four templates, `<kind>.<family>.j2`:
 Shared by the reminders engine and delivery.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound, select_autoescape
 
+from service.plans.parser.outline import SECTION_LABELS
 from service.resources import resource_dir
+
+_SECTION_LABEL = re.compile(rf"(^|(?<=[。；;\n]))\s*(?:{'|'.join(SECTION_LABELS)})\s*[：:]\s*")
 
 
 @dataclass(frozen=True)
@@ -100,3 +105,29 @@ def render(kind: str, context: dict) -> RenderedMessage:
         markdown=markdown,
         html=_render(kind, "html", context, False),
     )
+
+
+def without_section_labels(text: str) -> str:
+    """A measure as a unit reads it: "任务目标：…。工作措施：…" without the document's labels."""
+    return _SECTION_LABEL.sub("", text).strip()
+
+
+def _cn_day(iso: str) -> str:
+    day = date.fromisoformat(iso)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def by_measure(items: list[dict]) -> list[dict]:
+    """One item per measure a unit is given (by its earliest checkpoint), its phases'
+    checkpoints inside it as `checkpoints` [{phase_name, due_date}] and all their
+    milestones as `milestone_ids`; the link is the earliest checkpoint's."""
+    merged: dict[tuple, dict] = {}
+    for item in sorted(items, key=lambda i: (i["due_date"], i["milestone_id"])):
+        key = (item["plan_title"], item["measure_text"], item["role_label"])
+        if key not in merged:
+            merged[key] = item | {
+                "measure_text": without_section_labels(item["measure_text"]), "checkpoints": [], "milestone_ids": [],
+            }
+        merged[key]["checkpoints"].append({"phase_name": item["phase_name"], "due_date": _cn_day(item["due_date"])})
+        merged[key]["milestone_ids"].append(item["milestone_id"])
+    return list(merged.values())
