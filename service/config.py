@@ -1,5 +1,6 @@
 """Configuration: environment variables prefixed DUBAN_."""
 
+import ipaddress
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,9 +36,26 @@ class Settings(BaseSettings):
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     login_attempts_per_minute: int = 10
+    # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For names the client; from
+    # any other peer the header is the client's own claim and is ignored.
+    trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
+        default_factory=list
+    )
     attachment_max_bytes: int = 10 * 1024 * 1024
     # Largest plan document `POST /plans/import` and `duban plan import` accept.
     import_max_bytes: int = 20 * 1024 * 1024
+    # How far a plan import expands an upload (service/plans/parser/reading.py):
+    # past one of these it is refused with 413 and a message naming the limit,
+    # before the rest is read. An Office file is a zip: its members' count and
+    # inflated sizes are bounded, then the text, lines, rows and cells read.
+    import_zip_max_members: int = 1000
+    import_zip_member_max_bytes: int = 30 * 1024 * 1024
+    import_zip_max_bytes: int = 100 * 1024 * 1024
+    import_max_chars: int = 1_000_000
+    import_max_line_chars: int = 20_000
+    import_max_rows: int = 50_000
+    import_max_cells: int = 200_000
+    import_max_measures: int = 5_000
     # Any request body above this is refused with 413 before a route reads it.
     max_request_bytes: int = 25 * 1024 * 1024
 
@@ -47,6 +65,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [h.strip() for h in value.split(",") if h.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        try:
+            return [ipaddress.ip_network(item, strict=False) for item in value]
+        except ValueError as exc:
+            raise ValueError(f"must be comma-separated IP addresses or CIDR networks: {exc}") from None
 
     @field_validator("smtp_security")
     @classmethod

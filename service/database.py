@@ -8,14 +8,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import TypeVar
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, DateTime, Engine, MetaData, create_engine, event, literal
+from sqlalchemy import Date, DateTime, Engine, MetaData, create_engine, event, func, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
+
+from service.errors import Conflict, NotFound
+
+T = TypeVar("T")
 
 # Stable constraint names keep Alembic autogenerate free of drift on both backends.
 NAMING_CONVENTION = {
@@ -175,3 +181,53 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# --- changing rows that concurrent requests also change ------------------------
+#
+# On SQLite every writing transaction begins IMMEDIATE, so writers already run
+# one at a time. On PostgreSQL two requests read the same state at once and both
+# act on it unless the row is locked before its state is checked; these helpers
+# are the one way domain services load what they are about to change.
+
+
+def lock_for_change(session: Session, entity: type[T], row_id: int, *, shared: bool = False) -> T:
+    """The row `entity.id == row_id`, locked until the transaction ends and re-read
+    after the lock is granted (an earlier read in this session may be stale): a
+    transition checks the state it sees here, so of concurrent requests one wins
+    and the others, waiting on the lock, see its outcome and are refused.
+
+    `shared` (FOR SHARE) keeps the row from changing while this transaction runs
+    without excluding other sharers: work on a plan's milestones against the
+    plan being archived at that moment."""
+    row = session.scalars(
+        select(entity)
+        .where(entity.id == row_id)
+        .with_for_update(read=shared)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound("要修改的记录刚刚已被他人删除，请刷新后查看")
+    return row
+
+
+def lock_key(session: Session, key: str) -> None:
+    """Serialise, until the transaction ends, the transactions that lock the same
+    `key`: for a check-then-insert with no row of its own to lock (the count of
+    failed logins from one address)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+@contextmanager
+def unique_or_conflict(session: Session, message: str) -> Iterator[None]:
+    """Flush the rows added or changed in the block in a savepoint of their own; a
+    unique key that a concurrent request took between the caller's check and this
+    flush is a 409 with `message`, not a 500 (and the request's transaction stays
+    usable for the refusal)."""
+    session.flush()
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError:
+        raise Conflict(message) from None

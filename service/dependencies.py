@@ -8,7 +8,7 @@ from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.auth.service import actor_for_user, user_for_token
+from service.auth.service import actor_for_user, client_address, user_for_token
 from service.config import Settings
 from service.csrf import CSRF_HEADER, SAFE_METHODS, check_same_origin, token_matches
 from service.database import read_only_factory, run_deferred_writes
@@ -65,6 +65,15 @@ def get_session(request: Request) -> Iterator[Session]:
 # sent. FastAPI's default ("request") runs that after sending, so a client told
 # "saved" could read the old rows, and a failing commit was answered as a success.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_client_address(request: Request) -> str:
+    """The client's address, as the login limits count it (X-Forwarded-For only from a trusted proxy)."""
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        request.app.state.settings.trusted_proxies,
+    )
 
 
 def get_now(request: Request) -> datetime:
@@ -135,6 +144,7 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 AccountActorDep = Annotated[Actor, Depends(get_account_actor)]
 OptionalActorDep = Annotated[Actor | None, Depends(get_optional_actor)]
 NowDep = Annotated[datetime, Depends(get_now)]
+ClientAddressDep = Annotated[str, Depends(get_client_address)]
 TodayDep = Annotated[date, Depends(get_today)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CalendarDep = Annotated[WorkdayCalendar, Depends(get_calendar)]

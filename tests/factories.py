@@ -19,6 +19,7 @@ from service.workdays import WorkdayCalendar
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
 PASSWORD = "correct-horse-42"
+SOURCE = "192.0.2.10"  # the client address of direct calls to the login checks (TEST-NET-1)
 # argon2 is slow on purpose; hash once and share it between the test users.
 PASSWORD_HASH = hash_password(PASSWORD)
 

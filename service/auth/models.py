@@ -51,12 +51,15 @@ class ApiToken(Base):
 
 
 class LoginAttempt(Base):
-    """Failed logins, counted per username to rate-limit guessing across replicas."""
+    """Failed logins, counted per client address and per username to rate-limit
+    guessing across replicas (service/auth/service.py, check_login_limit)."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), index=True)
+    # The client address (service/auth/service.py, client_address).
+    source: Mapped[str] = mapped_column(String(64), index=True, server_default="")
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 

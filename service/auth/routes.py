@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field
 
 from service.auth.models import ROLES, User
 from service.auth.service import authenticate, change_password, create_user, issue_token, revoke_token
-from service.dependencies import AccountActorDep, ActorDep, NowDep, SessionDep, SettingsDep, request_credential
+from service.dependencies import (
+    AccountActorDep, ActorDep, ClientAddressDep, NowDep, SessionDep, SettingsDep, request_credential,
+)
 from service.ids import Id
 from service.text import Line
 
@@ -51,9 +53,10 @@ class UserOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenResponse)
-def login(body: TokenRequest, session: SessionDep, now: NowDep, settings: SettingsDep):
+def login(body: TokenRequest, session: SessionDep, now: NowDep, settings: SettingsDep, source: ClientAddressDep):
     user = authenticate(
-        session, body.username, body.password, now=now, attempts_per_minute=settings.login_attempts_per_minute
+        session, body.username, body.password, source=source, now=now,
+        attempts_per_minute=settings.login_attempts_per_minute,
     )
     return TokenResponse(
         access_token=issue_token(session, user, now=now, name="api login"),
@@ -76,12 +79,12 @@ def me(actor: AccountActorDep, session: SessionDep):
 @router.post("/me/password", status_code=204)
 def change_my_password(
     body: PasswordChange, request: Request, actor: AccountActorDep, session: SessionDep, now: NowDep,
-    settings: SettingsDep,
+    settings: SettingsDep, source: ClientAddressDep,
 ):
     """Replace the caller's own password. The token of this request stays valid;
     the caller's other tokens and web sessions end."""
     change_password(
-        session, actor, body.current_password, body.new_password, now=now,
+        session, actor, body.current_password, body.new_password, now=now, source=source,
         attempts_per_minute=settings.login_attempts_per_minute, keep_token=request_credential(request),
     )
 

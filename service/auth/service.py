@@ -1,10 +1,12 @@
 """Users, passwords, bearer tokens and login rate limiting."""
 
 import hashlib
+import ipaddress
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.audit.service import record
@@ -18,7 +20,7 @@ from service.auth.models import (
     User,
 )
 from service.auth.passwords import hash_password, verify_password
-from service.database import ReadOnlySession, defer_write
+from service.database import ReadOnlySession, defer_write, lock_for_change, lock_key, unique_or_conflict
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from service.offices.service import descendant_office_ids
@@ -87,8 +89,9 @@ def create_user(
             raise NotFound(f"单位 {department_id} 不存在")
     elif department_id is not None:
         raise Invalid("只有单位用户 (role=department) 可以绑定单位")
+    taken = f"用户名 {username} 已被使用"
     if session.scalars(select(User.id).where(User.username == username)).first() is not None:
-        raise Conflict(f"用户名 {username} 已被使用")
+        raise Conflict(taken)
     user = User(
         office_id=actor.office_id,
         username=username,
@@ -100,8 +103,8 @@ def create_user(
         must_change_password=must_change_password,
         password_changed_at=now,
     )
-    session.add(user)
-    session.flush()
+    with unique_or_conflict(session, taken):
+        session.add(user)
     record(
         session, actor, "user.create", "user", user.id,
         after={
@@ -140,6 +143,9 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool, 
     user = _managed_user(session, actor, user_id)
     if not active and user.id == actor.user_id:
         raise Invalid("不能停用自己的账号")
+    if lock_for_change(session, User, user.id).active == active:
+        # Already so: another admin's request just did it (one audit event, not two).
+        raise Conflict(f"用户 {user.username} 已经是{'启用' if active else '停用'}状态")
     before = user.active
     user.active = active
     revoked = 0 if active else revoke_user_tokens(session, user.id, now=now)
@@ -177,13 +183,14 @@ def change_password(
     new_password: str,
     *,
     now: datetime,
+    source: str,
     attempts_per_minute: int,
     keep_token: str | None = None,
 ) -> User:
     """The acting user replaces their own password, proving the current one.
 
-    Wrong current passwords count against the same per-username limit as failed
-    logins, so a session left open does not allow unlimited guessing. Every other
+    Wrong current passwords count against the same limits as failed logins
+    (check_login_limit), so a session left open does not allow unlimited guessing. Every other
     session and API token of the user ends (whoever knew the old password may
     hold one); `keep_token`, the credential of this request, stays valid so the
     user is not logged out by their own change.
@@ -191,9 +198,10 @@ def change_password(
     user = session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None:
         raise Forbidden("只有登录用户可以修改自己的密码")
-    _check_rate_limit(session, user.username, now=now, attempts_per_minute=attempts_per_minute)
-    if not verify_password(user.password_hash, current_password):
-        _count_failure(session, user.username, now=now)
+    if not _limited_verify(
+        session, user.username, source, lambda: verify_password(user.password_hash, current_password),
+        now=now, attempts_per_minute=attempts_per_minute,
+    ):
         raise WrongPassword("当前密码不正确")
     _check_new_password(new_password)
     if new_password == current_password:
@@ -214,29 +222,100 @@ def change_password(
     return user
 
 
-def _check_rate_limit(session: Session, username: str, *, now: datetime, attempts_per_minute: int) -> None:
-    recent_failures = session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.username == username, LoginAttempt.attempted_at > now - LOGIN_WINDOW
+def client_address(
+    peer: str | None,
+    forwarded_for: Sequence[str],
+    trusted_proxies: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
+) -> str:
+    """The address a request comes from, for the login limits: the socket peer,
+    unless the peer is a trusted proxy; then X-Forwarded-For (its `forwarded_for`
+    headers in order), read from the right, past the trusted proxies, to the first
+    address a trusted proxy saw connect. Anything left of that was written by the
+    client and proves nothing; an entry that is no address ends the walk at the
+    proxy that passed it on."""
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in trusted_proxies)
+
+    client = peer or ""
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+    while trusted(client) and hops:
+        hop = hops.pop()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break
+        client = hop
+    return client[:64]
+
+
+def check_login_limit(
+    session: Session, username: str, source: str, *, now: datetime, attempts_per_minute: int
+) -> None:
+    """Refuse (429) a login or password check that the failures of the last minute forbid.
+
+    Two counts of failed attempts, `attempts_per_minute` each:
+    - per source address, across user names: one machine cannot guess through
+      many accounts (nor many guesses at one account) faster than the limit;
+    - per user name, across addresses: once an account has had that many failures
+      in the minute, only the addresses that took part in them are refused for it.
+
+    A failure therefore never locks anyone else out: the real user, logging in
+    from an address that has not failed on the account, gets through even while
+    the account is being guessed at from elsewhere; a guesser spread over many
+    addresses is held to one failure per address and minute on an account under
+    attack (instead of the limit each). Offices behind one NAT address share its
+    per-address count; the window is a minute, so a mistyping office is slowed
+    down, not locked out.
+    """
+    by_source, by_user, by_pair = session.execute(
+        select(
+            func.count().filter(LoginAttempt.source == source),
+            func.count().filter(LoginAttempt.username == username),
+            func.count().filter(and_(LoginAttempt.username == username, LoginAttempt.source == source)),
+        ).where(
+            LoginAttempt.attempted_at > now - LOGIN_WINDOW,
+            or_(LoginAttempt.source == source, LoginAttempt.username == username),
         )
-    )
-    if recent_failures >= attempts_per_minute:
+    ).one()
+    if by_source >= attempts_per_minute or (by_user >= attempts_per_minute and by_pair):
         raise RateLimited("密码错误过于频繁，请一分钟后再试")
 
 
-def _count_failure(session: Session, username: str, *, now: datetime) -> None:
-    session.add(LoginAttempt(username=username, attempted_at=now))
-    session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - LOGIN_WINDOW))
+def _limited_verify(
+    session: Session, username: str, source: str, verify, *, now: datetime, attempts_per_minute: int
+) -> bool:
+    """Whether `verify()` accepts the password, within the login limits; a failure is counted.
+
+    The limit is checked before the (slow on purpose) password hash, so a flood is
+    refused cheaply, and again after it with the source's attempts serialised
+    (lock_key), so that of concurrent guesses exactly as many are checked as the
+    limit allows; the result of a check over the limit is not told (429 either way)."""
+    check_login_limit(session, username, source, now=now, attempts_per_minute=attempts_per_minute)
+    verified = verify()
+    lock_key(session, f"login-source:{source}")
+    check_login_limit(session, username, source, now=now, attempts_per_minute=attempts_per_minute)
+    if not verified:
+        session.add(LoginAttempt(username=username, source=source, attempted_at=now))
+        session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - LOGIN_WINDOW))
+    return verified
 
 
 def authenticate(
-    session: Session, username: str, password: str, *, now: datetime, attempts_per_minute: int
+    session: Session, username: str, password: str, *, source: str, now: datetime, attempts_per_minute: int
 ) -> User:
-    """The user for these credentials; failed attempts are counted per username."""
-    _check_rate_limit(session, username, now=now, attempts_per_minute=attempts_per_minute)
+    """The user for these credentials from the client address `source`; failures
+    count towards the login limits (check_login_limit)."""
     user = session.scalars(select(User).where(User.username == username)).first()
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        _count_failure(session, username, now=now)
+    if not _limited_verify(
+        session, username, source,
+        lambda: user is not None and user.active and verify_password(user.password_hash, password),
+        now=now, attempts_per_minute=attempts_per_minute,
+    ):
         raise LoginFailed("用户名或密码错误")
     return user
 

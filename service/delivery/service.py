@@ -31,6 +31,7 @@ from service.delivery.models import (
     DeliveryAttempt,
     Notification,
 )
+from service.database import lock_for_change
 from service.departments.models import Department
 from service.departments.service import valid_email, valid_mobile
 from service.errors import Conflict, Invalid, NotFound
@@ -349,6 +350,7 @@ def update_channel(
         raise Invalid("enabled 必须是 true 或 false")
     channel = get_channel(session, actor, channel_id)
     actor.require_admin_of(channel.office_id)
+    lock_for_change(session, Channel, channel.id)  # a concurrent edit's values are the "before" of this one
     values = {"enabled": changes.get("enabled", channel.enabled)}
     if changes.keys() & {"target", "secret", "mentions"}:
         values["target"], values["secret"], values["mentions"] = validate_channel_input(
@@ -389,6 +391,7 @@ def update_channel(
 def delete_channel(session: Session, actor: Actor, channel_id: int, *, now: datetime) -> None:
     channel = get_channel(session, actor, channel_id)
     actor.require_admin_of(channel.office_id)
+    lock_for_change(session, Channel, channel.id)
     # What is still queued for the channel would otherwise go out without its secret.
     for notification in session.scalars(
         select(Notification).where(
@@ -467,7 +470,8 @@ def retry_notification(session: Session, actor: Actor, notification_id: int, *, 
     """Put a dead (or waiting) notification back in the queue, due now."""
     notification = get_notification(session, actor, notification_id)
     actor.require_admin_of(notification.office_id)
-    if notification.status not in (DEAD, RETRY):
+    # Locked: a second retry at once must see the first's PENDING (a dispatcher's claim skips it meanwhile).
+    if lock_for_change(session, Notification, notification.id).status not in (DEAD, RETRY):
         raise Conflict(f"只有发送失败或等待重试的通知可以重发（当前状态：{notification.status}）")
     before = notification.status
     notification.status = PENDING

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from service.audit.service import record, snapshot
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
+from service.database import unique_or_conflict
 from service.errors import Conflict, Invalid, NotFound
 from service.plans.models import Assignment, Measure
 
@@ -112,12 +113,16 @@ def find_department(session: Session, office_id: int, name: str) -> Department |
     return name_index(session, office_id).get(normalize_name(name))
 
 
+def _name_taken(name: str) -> str:
+    return f"单位名称“{name}”已存在"
+
+
 def _check_unique_name(session: Session, office_id: int, name: str, own_id: int | None = None) -> None:
     clash = session.scalars(
         select(Department.id).where(Department.office_id == office_id, Department.name == name)
     ).first()
     if clash is not None and clash != own_id:
-        raise Conflict(f"单位名称“{name}”已存在（id {clash}）")
+        raise Conflict(f"{_name_taken(name)}（id {clash}）")
 
 
 def _validate(values: dict) -> dict:
@@ -145,8 +150,8 @@ def create_department(session: Session, actor: Actor, values: dict, *, now: date
         raise Invalid("单位名称不能为空")
     _check_unique_name(session, actor.office_id, values["name"])
     department = Department(office_id=actor.office_id, **values, created_at=now)
-    session.add(department)
-    session.flush()
+    with unique_or_conflict(session, _name_taken(values["name"])):
+        session.add(department)
     record(
         session, actor, "department.create", "department", department.id,
         after=snapshot(department, *EDITABLE_FIELDS), now=now,
@@ -163,8 +168,9 @@ def update_department(
     if "name" in values:
         _check_unique_name(session, department.office_id, values["name"], department.id)
     before = snapshot(department, *EDITABLE_FIELDS)
-    for key, value in values.items():
-        setattr(department, key, value)
+    with unique_or_conflict(session, _name_taken(values.get("name", department.name))):
+        for key, value in values.items():
+            setattr(department, key, value)
     record(
         session, actor, "department.update", "department", department.id,
         before=before, after=snapshot(department, *EDITABLE_FIELDS), now=now,

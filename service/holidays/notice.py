@@ -20,11 +20,27 @@ from datetime import date, timedelta
 
 from service.workdays import HOLIDAY, WORKDAY, DayEntry, HolidayFileError
 
+# The patterns read pasted text, so each stays linear in it: no run of spaces
+# can be split between two quantifiers (a `\s*` either side of an optional
+# group was cubic in a run of spaces), and a match can only start at a line
+# start, an opening parenthesis or a digit.
 # "一、元旦：" at the start of a line or after a full stop.
-_ITEM = re.compile(r"(?:^|(?<=[\n。]))\s*[一二三四五六七八九十]+、\s*([^：:\n。]{1,20}?)\s*[：:]")
-_ASIDE = re.compile(r"[（(][^）)]*[）)]")
-_DAY = re.compile(r"(?:(\d{4})\s*年)?\s*(?:(\d{1,2})\s*月)?\s*(\d{1,2})\s*日")
+# The name starts with a non-space, so the spaces before it go to one `\s*`.
+_ITEM = re.compile(r"(?:^|(?<=[\n。]))[^\S\n]*[一二三四五六七八九十]+、\s*([^：:\n。\s][^：:\n。]{0,19}?)\s*[：:]")
+# An aside holds no parenthesis, so an unclosed one is passed over at once.
+_ASIDE = re.compile(r"[（(][^（()）]*[）)]")
+_DAY = re.compile(r"(?:(\d{4})\s*年\s*)?(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*日")
 _SPAN = re.compile(rf"({_DAY.pattern})\s*(?:至|到|—|－|-|~|～)\s*({_DAY.pattern})")
+
+
+# A year's notice is some 1,500 characters; the CSV or YAML of a year's days a
+# few thousand. Past this a paste is refused before any parser (or YAML) reads it.
+MAX_PASTED_CHARS = 50_000
+
+
+def check_length(text: str) -> None:
+    if len(text) > MAX_PASTED_CHARS:
+        raise HolidayFileError(f"粘贴的内容超过 {MAX_PASTED_CHARS} 个字符的上限，一年的放假安排不会这么长")
 
 
 def looks_like_notice(text: str) -> bool:

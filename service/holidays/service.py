@@ -25,7 +25,7 @@ from service.audit.service import record
 from service.auth.actor import Actor
 from service.errors import Conflict, Forbidden, Invalid
 from service.holidays.models import NAME_MAX_LENGTH, CalendarDay
-from service.holidays.notice import looks_like_notice, parse_notice
+from service.holidays.notice import check_length, looks_like_notice, parse_notice
 from service.milestones.models import OPEN_STATES, Milestone
 from service.offices.models import Office
 from service.workdays import DayEntry, HolidayFileError, WorkdayCalendar, package_covers, parse_days, parse_entry
@@ -136,6 +136,7 @@ def entries_from_text(text: str, year: int) -> list[DayEntry]:
     """The pasted schedule: the State Council's notice as published, or the
     holiday file's CSV lines (or YAML list)."""
     try:
+        check_length(text)
         return parse_notice(text, year) if looks_like_notice(text) else parse_days(text)
     except HolidayFileError as exc:
         raise Invalid(str(exc)) from None

@@ -6,7 +6,7 @@ writes an audit event, and leaves committing to the caller.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from service.audit.service import record, snapshot
 from service.auth.actor import Actor
+from service.database import lock_for_change
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.milestones.models import (
     ACKNOWLEDGED,
@@ -172,31 +173,43 @@ def in_archived_plan(session: Session, milestone: Milestone) -> bool:
     return session.get(Plan, milestone.plan_id).status == PLAN_ARCHIVED
 
 
-def _require_plan_not_archived(session: Session, milestone: Milestone) -> None:
-    """An archived plan's milestones are a record: read, never worked on."""
-    if in_archived_plan(session, milestone):
+def _lock_for_work(session: Session, milestone: Milestone, states: Collection[str], action: str) -> None:
+    """Lock the milestone for its transition, re-read it and check it is in one of
+    `states` (409 naming the state it is in). An archived plan's milestones are a
+    record: read, never worked on (409).
+
+    The plan is locked shared first (plan, then milestone: the order archiving
+    takes them too), so a plan archived at this moment waits for the work or the
+    work sees it archived; the milestone is locked exclusively, so of concurrent
+    transitions one wins and the others see its outcome and are refused."""
+    if lock_for_change(session, Plan, milestone.plan_id, shared=True).status == PLAN_ARCHIVED:
         raise Conflict("计划已归档，其节点不能再签收、报送、审核或延期；如需继续办理，请办公室先恢复计划")
+    seen = milestone.state
+    lock_for_change(session, Milestone, milestone.id)
+    if milestone.state not in states:
+        label = f"“{STATE_LABELS[milestone.state]}”({milestone.state})"
+        if milestone.state != seen:
+            raise Conflict(f"节点刚刚已被他人处理，现为{label}，不能再{action}；请刷新后查看")
+        raise Conflict(f"节点当前状态为{label}，不能{action}")
 
 
-def _department_work(session: Session, actor: Actor, milestone_id: int) -> Milestone:
+def _department_work(
+    session: Session, actor: Actor, milestone_id: int, states: Collection[str], action: str
+) -> Milestone:
     """A milestone its own department acts on (签收, 报送, 申请延期): reach (404),
-    department (403), plan not archived (409)."""
+    department (403), plan not archived and milestone in `states` (409); locked."""
     milestone = get_milestone(session, actor, milestone_id)
     if actor.department_id != milestone.department_id:
         raise Forbidden("只有承办单位本身可以签收、报送或申请延期")
-    _require_plan_not_archived(session, milestone)
+    _lock_for_work(session, milestone, states, action)
     return milestone
 
 
-def _office_work(session: Session, actor: Actor, milestone: Milestone) -> None:
-    """The owning office acts on it (审核, 重新打开, 延期审批): admin (403), plan not archived (409)."""
+def _office_work(session: Session, actor: Actor, milestone: Milestone, states: Collection[str], action: str) -> None:
+    """The owning office acts on it (审核, 重新打开, 延期审批): admin (403), plan not
+    archived and milestone in `states` (409); locked."""
     actor.require_admin_of(milestone.assignment.measure.plan.office_id)
-    _require_plan_not_archived(session, milestone)
-
-
-def _refuse(milestone: Milestone, action: str) -> Conflict:
-    label = STATE_LABELS[milestone.state]
-    return Conflict(f"节点当前状态为“{label}”({milestone.state})，不能{action}")
+    _lock_for_work(session, milestone, states, action)
 
 
 def _audit(session, actor, action, milestone, before, now, **extra) -> None:
@@ -205,9 +218,7 @@ def _audit(session, actor, action, milestone, before, now, **extra) -> None:
 
 
 def acknowledge(session: Session, actor: Actor, milestone_id: int, *, now: datetime) -> Milestone:
-    milestone = _department_work(session, actor, milestone_id)
-    if milestone.state != PENDING:
-        raise _refuse(milestone, "签收")
+    milestone = _department_work(session, actor, milestone_id, (PENDING,), "签收")
     before = snapshot(milestone, *MILESTONE_FIELDS)
     milestone.state = ACKNOWLEDGED
     milestone.acknowledged_at = now
@@ -227,13 +238,11 @@ def submit_report(
     now: datetime,
     max_attachment_bytes: int = 10 * 1024 * 1024,
 ) -> Report:
-    milestone = _department_work(session, actor, milestone_id)
+    milestone = _department_work(session, actor, milestone_id, set(STATES) - {APPROVED}, "报送进展")
     if not text.strip():
         raise Invalid("进展内容不能为空")
     if not 0 <= percent <= 100:
         raise Invalid("完成百分比必须在 0 到 100 之间")
-    if milestone.state == APPROVED:
-        raise _refuse(milestone, "报送进展")
     for upload in attachments:
         if len(upload.data) > max_attachment_bytes:
             raise Invalid(f"附件 {upload.filename} 超过 {max_attachment_bytes // (1024 * 1024)} MB 上限")
@@ -272,13 +281,11 @@ def review(
     now: datetime,
 ) -> Review:
     milestone = get_milestone(session, actor, milestone_id)
-    _office_work(session, actor, milestone)
+    _office_work(session, actor, milestone, (SUBMITTED,), "审核")
     if decision not in (REVIEW_APPROVE, REVIEW_RETURN):
         raise Invalid("decision 必须是 approve 或 return")
     if decision == REVIEW_RETURN and not (comment or "").strip():
         raise Invalid("退回时必须填写意见")
-    if milestone.state != SUBMITTED:
-        raise _refuse(milestone, "审核")
     before = snapshot(milestone, *MILESTONE_FIELDS)
     if decision == REVIEW_APPROVE:
         milestone.state = APPROVED
@@ -299,9 +306,7 @@ def review(
 
 def reopen(session: Session, actor: Actor, milestone_id: int, *, comment: str, now: datetime) -> Milestone:
     milestone = get_milestone(session, actor, milestone_id)
-    _office_work(session, actor, milestone)
-    if milestone.state != APPROVED:
-        raise _refuse(milestone, "重新打开")
+    _office_work(session, actor, milestone, (APPROVED,), "重新打开")
     if not comment.strip():
         raise Invalid("重新打开时必须说明原因")
     before = snapshot(milestone, *MILESTONE_FIELDS)
@@ -321,9 +326,7 @@ def request_extension(
     reason: str,
     now: datetime,
 ) -> ExtensionRequest:
-    milestone = _department_work(session, actor, milestone_id)
-    if milestone.state not in OPEN_STATES:
-        raise _refuse(milestone, "申请延期")
+    milestone = _department_work(session, actor, milestone_id, OPEN_STATES, "申请延期")
     if not reason.strip():
         raise Invalid("请填写延期理由")
     if new_due_date <= milestone.due_date:
@@ -386,7 +389,8 @@ def decide_extension(
 ) -> ExtensionRequest:
     request = get_extension_request(session, actor, request_id)
     milestone = session.get(Milestone, request.milestone_id)
-    _office_work(session, actor, milestone)
+    _office_work(session, actor, milestone, STATES, "审批延期")
+    lock_for_change(session, ExtensionRequest, request.id)
     if request.status != EXTENSION_PENDING:
         raise Conflict(f"延期申请已处理（{request.status}），不能再次审批")
     before = snapshot(milestone, *MILESTONE_FIELDS)

@@ -46,7 +46,7 @@ def import_(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.
     from service.config import get_settings
     from service.errors import DomainError
     from service.offices.service import ensure_default_office
-    from service.plans.importing import import_plan
+    from service.plans.importing import ImportLimits, import_plan
     from service.plans.routes import PlanSummary
 
     data = _read(file)
@@ -56,7 +56,7 @@ def import_(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.
             office = ensure_default_office(session)
             result = import_plan(
                 session, Actor.system(office.id), data=data, filename=file.name, now=SystemClock().now(),
-                max_bytes=settings.import_max_bytes,
+                limits=ImportLimits.from_settings(settings),
             )
             plan = PlanSummary.model_validate(result.plan, from_attributes=True).model_dump(mode="json")
             output = {"plan": plan, "preview": result.preview.to_dict()}

@@ -17,6 +17,7 @@ from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.auth.models import User
+from service.config import Settings
 from service.delivery.models import Channel
 from service.departments.models import Department
 from service.departments.service import normalize_name
@@ -24,11 +25,11 @@ from service.errors import DomainError, Invalid
 from service.indicators.models import Indicator
 from service.milestones.models import Milestone
 from service.plans.models import ROLE_LEAD, Assignment, Measure, Plan
-from service.plans.parser import PlanParseError, parse_plan_file, parse_plan_text
+from service.plans.parser import LimitExceeded, PlanParseError, ReadLimits, parse_plan_file, parse_plan_text
 from service.plans.parser import model as parsed_model
 from service.plans.parser.checks import MEASURE_CODES, measure_checks, snippet
 from service.plans.parser.pdf import is_pdf, read_pdf
-from service.plans.parser.reading import decode_text, read_docx, zip_kind
+from service.plans.parser.reading import DEFAULT_LIMITS, decode_text, read_docx, zip_kind
 from service.plans.service import create_plan_from_parsed, get_editable_draft, get_plan
 from service.plans.spreadsheet import write_task_table
 
@@ -44,6 +45,31 @@ _SUFFIXES = ("委员会", "办公室", "局", "委", "办")
 
 class TooLarge(DomainError):
     status_code = 413
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What an import accepts: the upload's bytes, what reading it expands to, its measures."""
+
+    max_bytes: int | None = None
+    read: ReadLimits = DEFAULT_LIMITS
+    measures: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ImportLimits":
+        return cls(
+            max_bytes=settings.import_max_bytes,
+            read=ReadLimits(
+                zip_members=settings.import_zip_max_members,
+                zip_member_bytes=settings.import_zip_member_max_bytes,
+                zip_bytes=settings.import_zip_max_bytes,
+                chars=settings.import_max_chars,
+                line_chars=settings.import_max_line_chars,
+                rows=settings.import_max_rows,
+                cells=settings.import_max_cells,
+            ),
+            measures=settings.import_max_measures,
+        )
 
 
 @dataclass
@@ -216,16 +242,16 @@ def _preview(session: Session, plan: Plan) -> ImportPreview:
     )
 
 
-def _source_text(data: bytes, filename: str) -> str | None:
+def _source_text(data: bytes, filename: str, limits: ReadLimits) -> str | None:
     """The document's text, kept with the plan; a 分工表 spreadsheet has none."""
     if is_pdf(data, filename):
-        return read_pdf(data)
-    kind = zip_kind(data)
+        return read_pdf(data, limits)
+    kind = zip_kind(data, limits)
     if kind == "docx":
-        return read_docx(data)[0]
+        return read_docx(data, limits)[0]
     if kind is not None or PurePath(filename).suffix.lower() in (".csv", ".tsv"):
         return None
-    return decode_text(data)
+    return decode_text(data, limits)
 
 
 def _check_size(size: int, max_bytes: int | None) -> None:
@@ -241,26 +267,31 @@ def import_plan(
     filename: str | None = None,
     text: str | None = None,
     now: datetime,
-    max_bytes: int | None = None,
+    limits: ImportLimits = ImportLimits(),
 ) -> ImportResult:
     """A draft plan from a document (`data` with its `filename`) or from pasted `text`.
 
-    Nothing is written unless the document parses as a plan.
+    Nothing is written unless the document parses as a plan within `limits`.
     """
     actor.require_admin()
     if (data is None) == (text is None):
         raise Invalid("请上传一个文件或粘贴计划正文（二者选一）")
     try:
         if text is not None:
-            _check_size(len(text.encode("utf-8")), max_bytes)
-            parsed, source_text = parse_plan_text(text), text
+            _check_size(len(text.encode("utf-8")), limits.max_bytes)
+            parsed, source_text = parse_plan_text(text, limits.read), text
         else:
-            _check_size(len(data), max_bytes)
+            _check_size(len(data), limits.max_bytes)
             filename = filename or "upload.txt"
-            parsed = parse_plan_file(data, filename)
-            source_text = _source_text(data, filename)
+            parsed = parse_plan_file(data, filename, limits.read)
+            source_text = _source_text(data, filename, limits.read)
+    except LimitExceeded as error:
+        raise TooLarge(f"无法导入：{error}") from None
     except PlanParseError as error:
         raise Invalid(f"无法导入：{error}") from None
+    measures = len(parsed.all_measures())
+    if limits.measures is not None and measures > limits.measures:
+        raise TooLarge(f"无法导入：计划有 {measures} 条措施，超过 {limits.measures} 条的上限")
     plan_data = parsed.to_dict()
     warnings = plan_data.pop("warnings")
     if not plan_data.get("title"):

@@ -262,7 +262,7 @@ def import_plan(
 ):
     result = importing.import_plan(
         session, actor, data=upload.data, filename=upload.filename, text=upload.text, now=now,
-        max_bytes=settings.import_max_bytes,
+        limits=importing.ImportLimits.from_settings(settings),
     )
     return {"plan": plan_summary(result.plan), "preview": result.preview.to_dict()}
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record
+from service.database import lock_for_change, unique_or_conflict
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department
 from service.departments.service import group_member_ids, name_index, normalize_name
@@ -86,8 +87,8 @@ class _DepartmentResolver:
                     confirmed=False,
                     created_at=self.now,
                 )
-                self.session.add(department)
-                self.session.flush()
+                with unique_or_conflict(self.session, f"单位“{name}”刚刚已由他人添加，请重新提交"):
+                    self.session.add(department)
             self.unmatched.append(name)
         self.by_name[name] = department
         return department
@@ -247,10 +248,8 @@ def activate_plan(
     so the lead has its supporters' contributions in hand when it writes its report.
     Returns how many milestones were created.
     """
+    _plan_to_change(session, actor, plan_id, PLAN_DRAFT, "启动")
     plan = get_plan(session, actor, plan_id)
-    actor.require_admin_of(plan.office_id)
-    if plan.status != PLAN_DRAFT:
-        raise Conflict(f"计划当前状态为 {plan.status}，只有草稿 (draft) 可以启动")
     unconfirmed = session.scalar(
         select(func.count(func.distinct(Department.id)))
         .join(Assignment, Assignment.department_id == Department.id)
@@ -298,12 +297,15 @@ def activate_plan(
 
 
 def _plan_to_change(session: Session, actor: Actor, plan_id: int, status: str, action: str) -> Plan:
-    """A plan the actor may change, in `status`: reach first (404), then role (403), then state (409)."""
+    """A plan the actor may change, in `status`: reach first (404), then role (403), then
+    state (409), checked on the plan locked for the change (of concurrent requests one
+    wins: two activations at once would each create every milestone). Lock it before
+    loading its tree: the lock's re-read drops collections loaded earlier."""
     plan = session.scalars(visible_plans(actor).where(Plan.id == plan_id)).first()
     if plan is None:
         raise NotFound(f"计划 {plan_id} 不存在")
     actor.require_admin_of(plan.office_id)
-    if plan.status != status:
+    if lock_for_change(session, Plan, plan.id).status != status:
         raise Conflict(
             f"计划当前状态为“{PLAN_STATUS_LABELS.get(plan.status, plan.status)}”，"
             f"只有{PLAN_STATUS_LABELS[status]}的计划可以{action}"
@@ -351,11 +353,8 @@ def restore_plan(session: Session, actor: Actor, plan_id: int, *, now: datetime)
 def get_editable_draft(session: Session, actor: Actor, plan_id: int) -> Plan:
     """A draft plan the actor may change: role first (403), then reach (404), then state (409)."""
     actor.require_admin()
-    plan = get_plan(session, actor, plan_id)
-    actor.require_admin_of(plan.office_id)
-    if plan.status != PLAN_DRAFT:
-        raise Conflict(f"计划当前状态为 {plan.status}，只有草稿 (draft) 可以修改")
-    return plan
+    _plan_to_change(session, actor, plan_id, PLAN_DRAFT, "修改")
+    return get_plan(session, actor, plan_id)
 
 
 def _measure_snapshot(measure: Measure) -> dict:

@@ -26,6 +26,7 @@ from service.audit.service import record
 from service.auth.actor import Actor
 from service.auth.models import ROLE_DEPARTMENT
 from service.config import Settings
+from service.database import lock_for_change
 from service.departments.models import Department
 from service.errors import Forbidden, NotFound
 from service.milestones.models import Milestone
@@ -165,7 +166,8 @@ def revoke_milestone_links(session: Session, actor: Actor, milestone_id: int, *,
     The other links of the plan keep working."""
     milestone = get_milestone(session, actor, milestone_id)
     actor.require_admin_of(session.scalar(select(Plan.office_id).where(Plan.id == milestone.plan_id)))
-    row = session.get(MilestoneLink, milestone.id)
+    lock_for_change(session, Milestone, milestone.id)  # concurrent revocations each move the version on
+    row = session.get(MilestoneLink, milestone.id, populate_existing=True)
     if row is None:
         row = MilestoneLink(milestone_id=milestone.id, version=1)
         session.add(row)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.audit.service import record
 from service.auth.actor import Actor
+from service.database import lock_for_change
 from service.milestones.models import OPEN_STATES, Milestone
 from service.plans.models import Plan
 from service.reminders.models import ReminderPolicy, WorkflowEvent
@@ -33,7 +34,10 @@ def policies_for(session: Session, plan_ids: set[int]) -> dict[int, Policy]:
 
 
 def policy_row(session: Session, plan_id: int, now: datetime) -> ReminderPolicy:
-    row = session.get(ReminderPolicy, plan_id)
+    """The plan's policy row, created if missing, for a change: the plan is locked
+    first, so concurrent changes neither both create the row nor lose an update."""
+    lock_for_change(session, Plan, plan_id)
+    row = session.get(ReminderPolicy, plan_id, populate_existing=True)
     if row is None:
         row = ReminderPolicy(plan_id=plan_id, policy=None, link_reporting=False, link_version=1, updated_at=now)
         session.add(row)

@@ -7,7 +7,7 @@ from service.auth.actor import Actor
 from service.auth.models import User
 from service.auth.service import MIN_PASSWORD_LENGTH, change_password
 from service.departments.models import Department
-from service.dependencies import SESSION_COOKIE, NowDep, SessionDep, SettingsDep
+from service.dependencies import SESSION_COOKIE, ClientAddressDep, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError
 from service.offices.models import Office
 from service.web.render import redirect, render
@@ -41,7 +41,10 @@ def account_page(request: Request, actor: PageActorDep, session: SessionDep):
 
 
 @router.post(ACCOUNT_PAGE)
-def change_own_password(request: Request, actor: PageActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
+def change_own_password(
+    request: Request, actor: PageActorDep, session: SessionDep, now: NowDep, settings: SettingsDep,
+    source: ClientAddressDep,
+):
     """A refused change shows the form again with the reason; the typed passwords are never sent back."""
     form = request.state.form
     new_password = str(form.get("new_password") or "")
@@ -49,7 +52,7 @@ def change_own_password(request: Request, actor: PageActorDep, session: SessionD
         return _render_account(request, session, actor, "两次输入的新密码不一致", status_code=422)
     try:
         change_password(
-            session, actor, str(form.get("current_password") or ""), new_password, now=now,
+            session, actor, str(form.get("current_password") or ""), new_password, now=now, source=source,
             attempts_per_minute=settings.login_attempts_per_minute, keep_token=request.cookies.get(SESSION_COOKIE),
         )
     except DomainError as exc:

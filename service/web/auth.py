@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from service.auth.service import LoginFailed, authenticate
-from service.dependencies import NowDep, SessionDep, SettingsDep
+from service.dependencies import ClientAddressDep, NowDep, SessionDep, SettingsDep
 from service.errors import RateLimited
 from service.web.render import redirect, render
 from service.web.session import end_session, optional_page_actor, start_session
@@ -33,6 +33,7 @@ def login(
     session: SessionDep,
     now: NowDep,
     settings: SettingsDep,
+    source: ClientAddressDep,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
@@ -40,7 +41,8 @@ def login(
     context = {"next": _safe_next(next), "username": username}
     try:
         user = authenticate(
-            session, username.strip(), password, now=now, attempts_per_minute=settings.login_attempts_per_minute
+            session, username.strip(), password, source=source, now=now,
+            attempts_per_minute=settings.login_attempts_per_minute,
         )
     except LoginFailed as exc:
         session.commit()  # the failed attempt must count towards the rate limit

@@ -7,7 +7,7 @@ from service.departments.service import list_departments
 from service.dependencies import IdPath, IdQuery, NowDep, SessionDep
 from service.errors import DomainError
 from service.text import DOCUMENT_FIELDS
-from service.plans.importing import apply_department_mapping, import_plan, preview_for
+from service.plans.importing import ImportLimits, apply_department_mapping, import_plan, preview_for
 from service.plans.parser.reading import clean_text
 from service.plans.service import get_plan, update_measure
 from service.web.actions import form_int, run_action
@@ -17,7 +17,6 @@ from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
 router = APIRouter()
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 NEW_DEPARTMENT = "new"
 
 
@@ -47,12 +46,13 @@ async def upload(request: Request, actor: PageActorDep, session: SessionDep, now
     form = request.state.form
     document = form.get("document")
     text = clean_text(str(form.get("text") or ""))
+    limits = ImportLimits.from_settings(request.app.state.settings)
     try:
         if isinstance(document, UploadFile) and document.filename:
-            data = await document.read(MAX_IMPORT_BYTES + 1)
-            result = import_plan(session, actor, data=data, filename=document.filename, now=now, max_bytes=MAX_IMPORT_BYTES)
+            data = await document.read(limits.max_bytes + 1)
+            result = import_plan(session, actor, data=data, filename=document.filename, now=now, limits=limits)
         else:
-            result = import_plan(session, actor, text=text if text.strip() else None, now=now, max_bytes=MAX_IMPORT_BYTES)
+            result = import_plan(session, actor, text=text if text.strip() else None, now=now, limits=limits)
     except DomainError as exc:
         session.rollback()
         return render(request, "import.html", {"step": "upload", "error": exc.message, "text": text}, status_code=exc.status_code)

@@ -23,7 +23,7 @@ from service.clock import FixedClock
 from service.config import Settings
 from service.demo import load_demo
 from service.errors import Invalid, RateLimited
-from tests.factories import NOW, PASSWORD, build_world
+from tests.factories import NOW, PASSWORD, SOURCE, build_world
 from tests.web.test_users import audit_count
 
 NEW_PASSWORD = "brand-new-pass-7"
@@ -45,12 +45,13 @@ def test_change_replaces_the_password_keeps_this_session_and_ends_the_others(ses
     user = world.users["ip_user"]
     current = issue_token(session, user, now=NOW, kind=TOKEN_KIND_SESSION)
     change_password(
-        session, world.actor(session, "ip_user"), PASSWORD, NEW_PASSWORD, now=NOW, attempts_per_minute=3,
+        session, world.actor(session, "ip_user"), PASSWORD, NEW_PASSWORD, now=NOW, source=SOURCE,
+        attempts_per_minute=3,
         keep_token=current,
     )
-    assert authenticate(session, "ip_user", NEW_PASSWORD, now=NOW, attempts_per_minute=10).id == user.id
+    assert authenticate(session, "ip_user", NEW_PASSWORD, now=NOW, source=SOURCE, attempts_per_minute=10).id == user.id
     with pytest.raises(LoginFailed):
-        authenticate(session, "ip_user", PASSWORD, now=NOW, attempts_per_minute=10)
+        authenticate(session, "ip_user", PASSWORD, now=NOW, source=SOURCE, attempts_per_minute=10)
     assert user_for_token(session, current, now=NOW) is user
     assert user_for_token(session, world.tokens["ip_user"], now=NOW) is None  # the API token from before
     assert user_for_token(session, world.tokens["dev_user"], now=NOW) is not None  # nobody else's
@@ -67,16 +68,16 @@ def test_a_wrong_current_password_changes_nothing_and_counts_like_a_failed_login
     before_hash = world.users["ip_user"].password_hash
     for _ in range(3):
         with pytest.raises(WrongPassword, match="当前密码不正确"):
-            change_password(session, actor, "guess-" + PASSWORD, NEW_PASSWORD, now=NOW, attempts_per_minute=3)
+            change_password(session, actor, "guess-" + PASSWORD, NEW_PASSWORD, now=NOW, source=SOURCE, attempts_per_minute=3)
     assert world.users["ip_user"].password_hash == before_hash
     assert user_for_token(session, world.tokens["ip_user"], now=NOW) is not None
     assert session.scalar(select(func.count()).where(AuditEvent.action == "user.change_password")) == 0
     assert session.scalar(select(func.count()).where(LoginAttempt.username == "ip_user")) == 3
     # The limit is the login's: neither the right password here nor a login gets through this minute.
     with pytest.raises(RateLimited):
-        change_password(session, actor, PASSWORD, NEW_PASSWORD, now=NOW, attempts_per_minute=3)
+        change_password(session, actor, PASSWORD, NEW_PASSWORD, now=NOW, source=SOURCE, attempts_per_minute=3)
     with pytest.raises(RateLimited):
-        authenticate(session, "ip_user", PASSWORD, now=NOW, attempts_per_minute=3)
+        authenticate(session, "ip_user", PASSWORD, now=NOW, source=SOURCE, attempts_per_minute=3)
     assert world.users["ip_user"].password_hash == before_hash
 
 
@@ -90,7 +91,7 @@ def test_new_password_rules(session, new, message):
     world = build_world(session)
     before_hash = world.users["city_admin"].password_hash
     with pytest.raises(Invalid, match=message):
-        change_password(session, world.actor(session, "city_admin"), PASSWORD, new, now=NOW, attempts_per_minute=3)
+        change_password(session, world.actor(session, "city_admin"), PASSWORD, new, now=NOW, source=SOURCE, attempts_per_minute=3)
     assert world.users["city_admin"].password_hash == before_hash
     assert session.scalar(select(func.count()).where(AuditEvent.action == "user.change_password")) == 0
 
@@ -105,7 +106,7 @@ def test_an_admin_set_password_must_be_changed_and_the_change_clears_it(session)
     )
     assert clerk.must_change_password and world.actor(session, "city_admin").must_change_password is False
     assert actor_for_user(session, clerk).must_change_password
-    change_password(session, actor_for_user(session, clerk), "clerk-pass-1", NEW_PASSWORD, now=NOW,
+    change_password(session, actor_for_user(session, clerk), "clerk-pass-1", NEW_PASSWORD, now=NOW, source=SOURCE,
                     attempts_per_minute=3)
     assert not clerk.must_change_password
     reset_password(session, admin, clerk.id, "reset-pass-1", now=NOW)
@@ -121,7 +122,7 @@ def test_an_admin_changes_the_own_password_on_the_account_page_not_by_a_reset(se
     admin = world.users["city_admin"]
     with pytest.raises(Invalid, match="账户"):
         reset_password(session, world.actor(session, "city_admin"), admin.id, "no-old-needed", now=NOW)
-    assert authenticate(session, "city_admin", PASSWORD, now=NOW, attempts_per_minute=10) is admin
+    assert authenticate(session, "city_admin", PASSWORD, now=NOW, source=SOURCE, attempts_per_minute=10) is admin
 
 
 def test_demo_users_are_not_forced(tmp_path):

@@ -48,6 +48,8 @@ def test_package_years_are_listed_with_their_source(session, client_factory):
     ("2027-01-01,holiday,元旦\n2028-01-01,holiday,元旦", "第2行：2028-01-01 不在 2027 年内"),
     ("2027-01-01,假,元旦", "第1行：类型须为 放假 或 上班"),
     ("2027-01-01,holiday,元旦\n2027-01-01,holiday,元旦", "第2行：2027-01-01 与第1行重复"),
+    # Refused before a parser (or YAML) reads it: a notice is some 1,500 characters.
+    ("一、元旦：" + " " * 60_000 + "1月1日放假", "粘贴的内容超过 50000 个字符的上限"),
 ])
 def test_a_bad_paste_comes_back_with_the_text_and_changes_nothing(session, session_factory, client_factory, text, message):
     build_world(session)

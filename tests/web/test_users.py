@@ -7,7 +7,7 @@ from service.audit.models import AuditEvent
 from service.auth.models import ApiToken, User
 from service.auth.service import authenticate, reset_password, set_user_active, user_for_token
 from service.errors import Forbidden, Invalid, NotFound
-from tests.factories import NOW, PASSWORD, build_world
+from tests.factories import NOW, PASSWORD, SOURCE, build_world
 
 
 def audit_count(session) -> int:
@@ -37,7 +37,7 @@ def test_reset_password_changes_the_login_and_ends_old_sessions(session):
     user = world.users["ip_user"]
     reset_password(session, admin, user.id, "new-password-9", now=NOW)
     assert user_for_token(session, world.tokens["ip_user"], now=NOW) is None
-    assert authenticate(session, "ip_user", "new-password-9", now=NOW, attempts_per_minute=10).id == user.id
+    assert authenticate(session, "ip_user", "new-password-9", now=NOW, source=SOURCE, attempts_per_minute=10).id == user.id
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.reset_password")).one()
     assert "new-password-9" not in str(event.after)
     with pytest.raises(Invalid):

@@ -10,7 +10,9 @@ Public API:
 - `ParsedPlan.to_dict()` — the `duban plan parse` JSON shape plus `warnings`
   and `indicators` (指标: `{"name", "target_value", "unit", "comparison",
   "target_date", "text", "department"}`, see `indicators.py`).
-- `PlanParseError(ValueError)` — unreadable, empty, binary, or no plan found.
+- `PlanParseError(ValueError)` — unreadable, empty, binary, or no plan found;
+  its subclass `LimitExceeded` when the upload expands past `ReadLimits`
+  (inflated size, members, text, lines, rows, cells), checked before reading.
 
 Output conventions: `text`, titles, sections, phase names and the doc number
 keep the document's own characters; department names are Simplified Chinese
@@ -33,23 +35,25 @@ measure or line concerned, or is null.
 from pathlib import PurePath
 
 from .checks import check_measures
-from .errors import PlanParseError
+from .errors import LimitExceeded, PlanParseError
 from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
 from .pdf import is_pdf, read_pdf
 from .plan_text import parse_text, vague_warnings
 from .roles import document_rules
-from .reading import decode_text, read_csv, read_docx, read_xlsx, zip_kind
+from .reading import DEFAULT_LIMITS, ReadLimits, check_text, decode_text, read_csv, read_docx, read_xlsx, zip_kind
 from .tables import parse_tables
 
 __all__ = [
     "COMPARISONS",
     "COMPARISON_LABELS",
     "Indicator",
+    "LimitExceeded",
     "Measure",
     "ParsedPlan",
     "ParseWarning",
     "Phase",
     "PlanParseError",
+    "ReadLimits",
     "Task",
     "parse_plan_file",
     "parse_plan_text",
@@ -72,9 +76,10 @@ def _checked(plan: ParsedPlan | None) -> ParsedPlan:
     return plan
 
 
-def parse_plan_text(text: str) -> ParsedPlan:
+def parse_plan_text(text: str, limits: ReadLimits = DEFAULT_LIMITS) -> ParsedPlan:
     if not text.strip():
         raise PlanParseError("文件为空 (empty file)")
+    check_text(text, limits)
     return _checked(parse_text(text))
 
 
@@ -93,11 +98,11 @@ def _table_plan(tables: list) -> ParsedPlan | None:
     return plan
 
 
-def _from_docx(data: bytes) -> ParsedPlan:
-    text, tables = read_docx(data)
+def _from_docx(data: bytes, limits: ReadLimits) -> ParsedPlan:
+    text, tables = read_docx(data, limits)
     table_plan = _table_plan(tables)
     if table_plan is None or table_plan.is_empty():
-        return parse_plan_text(text)
+        return parse_plan_text(text, limits)
     text_plan = parse_text(text)
     table_plan.title = table_plan.title or text_plan.title
     table_plan.doc_number = table_plan.doc_number or text_plan.doc_number
@@ -107,21 +112,21 @@ def _from_docx(data: bytes) -> ParsedPlan:
     return _with_checks(table_plan)
 
 
-def parse_plan_file(data: bytes, filename: str) -> ParsedPlan:
+def parse_plan_file(data: bytes, filename: str, limits: ReadLimits = DEFAULT_LIMITS) -> ParsedPlan:
     if not data:
         raise PlanParseError("文件为空 (empty file)")
     suffix = PurePath(filename).suffix.lower()
     if is_pdf(data, filename):
-        return parse_plan_text(read_pdf(data))
+        return parse_plan_text(read_pdf(data, limits), limits)
     if data.startswith(_OLE) or suffix in _OLD_OFFICE:
         raise PlanParseError(_OLD_OFFICE.get(suffix, _OLD_OFFICE[".doc"]))
-    kind = zip_kind(data)
+    kind = zip_kind(data, limits)
     if kind == "docx":
-        return _checked(_from_docx(data))
+        return _checked(_from_docx(data, limits))
     if kind == "xlsx":
-        return _checked(_with_checks(_table_plan(list(read_xlsx(data).values()))))
+        return _checked(_with_checks(_table_plan(list(read_xlsx(data, limits).values()))))
     if suffix in (".docx", ".xlsx"):
         raise PlanParseError(f"无法读取 {suffix} 文件 (unreadable {suffix} file)")
     if suffix in (".csv", ".tsv"):
-        return _checked(_with_checks(_table_plan([read_csv(data)])))
-    return parse_plan_text(decode_text(data))
+        return _checked(_with_checks(_table_plan([read_csv(data, limits)])))
+    return parse_plan_text(decode_text(data, limits), limits)

@@ -22,29 +22,34 @@ def bracket_spans(text: str) -> list[tuple[int, int]]:
     Inner brackets of any kind nest; an opening bracket left unclosed within
     MAX_SPAN characters is ordinary text, and the scan goes on after it.
     """
+    closing = _closings(text)
     spans, index = [], 0
-    while match := _ANNOTATION_OPENING.search(text, index):
-        end = _closing(text, match.start())
-        if end:
-            spans.append((match.start(), end))
-        index = end or match.start() + 1
+    for match in _ANNOTATION_OPENING.finditer(text):
+        start = match.start()
+        end = closing.get(start)
+        if start >= index and end is not None and end - start <= MAX_SPAN + 2:
+            spans.append((start, end))
+            index = end
     return spans
 
 
-def _closing(text: str, start: int) -> int | None:
-    """The end (exclusive) of the bracket opened at `start`, or None."""
-    expected = [OPENING[text[start]]]
-    for match in _ANY_BRACKET.finditer(text, start + 1, min(len(text), start + MAX_SPAN + 2)):
+def _closings(text: str) -> dict[int, int]:
+    """For each opening bracket that is properly closed, the end (exclusive) of its closing one.
+
+    One pass with a stack, so a run of brackets costs its length, not its length
+    times MAX_SPAN. A closing bracket that does not match the innermost open one
+    leaves every bracket then open unclosed: each of them would meet it first.
+    """
+    closing, stack = {}, []
+    for match in _ANY_BRACKET.finditer(text):
         char = match.group()
         if char in OPENING:
-            expected.append(OPENING[char])
-        elif char not in expected[-1]:
-            return None
+            stack.append((match.start(), OPENING[char]))
+        elif stack and char in stack[-1][1]:
+            closing[stack.pop()[0]] = match.end()
         else:
-            expected.pop()
-            if not expected:
-                return match.end()
-    return None
+            stack.clear()
+    return closing
 
 
 @functools.lru_cache(maxsize=8)

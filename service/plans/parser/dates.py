@@ -24,7 +24,8 @@ _DATE = re.compile(
 # Only an explicit limit makes a date a measure's deadline: "…前", "到/至/截至 …",
 # or the work to be done by then ("2015年完成…"); a bare "2015年度…增长" is a target's year.
 _DEADLINE = re.compile(
-    r"(?P<before>到|至|截至|截止到?)?\s*"
+    # The spaces after 到 belong to it, so a match can only start at 到 or a digit.
+    r"(?:(?P<before>到|至|截至|截止到?)\s*)?"
     r"(?P<date>\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?\s*(?:上半年|下半年|年中|年底|年末|底|末)?)"
     r"\s*(?P<after>之前|以前|前|为止|内?完成)?"
 )

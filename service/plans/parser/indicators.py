@@ -22,6 +22,7 @@ statistics are not. The caller passes only the plan body, so a cover letter
 or last year's summary before the plan's own title is never read.
 """
 
+import math
 import re
 from collections.abc import Iterable
 from difflib import SequenceMatcher
@@ -33,7 +34,9 @@ from .model import Indicator
 from .outline import Line, first_sentence
 
 _UNITS = "人次|家次|个百分点|件|家|人|项|个|元|所|次|部|篇|户|名|台|套|座|条|场|批|亩|吨"
-_VALUE = re.compile(rf"(?<![\d.])(\d+(?:\.\d+)?)\s*((?:[万亿千百])?(?:{_UNITS})|[%％])")
+# A figure has at most 12 digits before its point: a longer run is no target,
+# and float() makes an infinity of one of over 308 digits.
+_VALUE = re.compile(rf"(?<![\d.])(\d{{1,12}}(?:\.\d+)?)\s*((?:[万亿千百])?(?:{_UNITS})|[%％])")
 _DIGIT = re.compile(r"\d")
 _STRIVE = ("力争", "力爭")
 _SENTENCES = re.compile(r"[。；;！!？?]")
@@ -54,7 +57,6 @@ _NAME_NOISE = re.compile(
     r"|力争|确保|争取|其中|并且|并|同时|使|——|[\s“”\"'])+"
 )
 _ANNOTATION = re.compile(r"[(（].*$")
-_UNCLOSED = re.compile(r"[(（][^)）]*$")
 # Names this alike with the same figure are one target said twice.
 _SAME_NAME_RATIO = 0.5
 # After "N家以上" these begin an attribute ("1000件以上的代理机构"), not more of the name.
@@ -63,11 +65,22 @@ _ATTRIBUTE_START = ("的", "、", "至", "和", "或")
 
 def as_number(text: str) -> float | int:
     value = float(text)
+    if not math.isfinite(value):  # "nan", "inf", "1e999" parse as floats but are no figure
+        raise ValueError(text)
     return int(value) if value.is_integer() else value
 
 
 def _is_statistic(value: str) -> bool:
     return len(value.partition(".")[2]) >= 2
+
+
+def _without_unclosed(text: str) -> str:
+    """`text` up to a parenthesis it opens and does not close (the start of the
+    clause's annotation); found by scanning, as a `[(（][^)）]*$` pattern is
+    quadratic in a run of opening parentheses."""
+    closed = max(text.rfind(")"), text.rfind("）"))
+    opened = [i for i in (text.find("(", closed + 1), text.find("（", closed + 1)) if i >= 0]
+    return text[: min(opened)] if opened else text
 
 
 def _horizon(simple: str) -> str | None:
@@ -148,7 +161,7 @@ def read_clause(original: str, simple: str, *, date: str | None, target: bool) -
     subject = _clean(subject)
     if not subject:
         return []
-    text = _UNCLOSED.sub("", original).strip()
+    text = _without_unclosed(original).strip()
     return [
         Indicator(
             name=name,
@@ -199,9 +212,17 @@ class _Leads:
         return closing.assignment.lead[0] if closing and closing.assignment.lead else None
 
 
+# A plan states tens of targets. Each one read is compared with those kept before
+# it, so past this many (a pasted table of statistics, or a hostile text) the
+# rest is not read: the work stays bounded.
+MAX_INDICATORS = 500
+
+
 def extract_indicators(lines: Iterable[Line]) -> list[Indicator]:
-    """Every indicator in the plan body's lines, in document order, each target once."""
+    """Every indicator in the plan body's lines, in document order, each target
+    once; the first `MAX_INDICATORS` read."""
     found: list[Indicator] = []
+    budget = MAX_INDICATORS
     block_target, block_date = False, None
     for line in lines:
         if line.level:
@@ -224,6 +245,9 @@ def extract_indicators(lines: Iterable[Line]) -> list[Indicator]:
                     date, target = horizon, True
                 target = target or "力争" in simple
                 for indicator in read_clause(clause.strip(), simple.strip(), date=date, target=target):
+                    if budget == 0:
+                        return found
+                    budget -= 1
                     indicator.department = leads.at(start)
                     earlier = next((e for e in found if _restates(indicator, e)), None)
                     if earlier is None:

@@ -12,8 +12,9 @@ in a form with text instead.
 import re
 from collections import Counter
 
-from .errors import PlanParseError
+from .errors import LimitExceeded, PlanParseError
 from .outline import read_line
+from .reading import DEFAULT_LIMITS, ReadLimits
 
 SCANNED = "这是扫描件（图片）PDF，无法读取文字：请上传可复制文字的 PDF，或 Word（.docx）、纯文本文件"
 
@@ -33,7 +34,7 @@ def is_pdf(data: bytes, filename: str) -> bool:
     return data.startswith(b"%PDF-") or filename.lower().endswith(".pdf")
 
 
-def read_pdf(data: bytes) -> str:
+def read_pdf(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> str:
     import pypdfium2
 
     try:
@@ -41,7 +42,15 @@ def read_pdf(data: bytes) -> str:
     except pypdfium2.PdfiumError as error:
         raise PlanParseError(f"无法读取 PDF 文件 (unreadable .pdf: {error})") from None
     try:
-        pages = [_page_lines(document[index]) for index in range(len(document))]
+        if len(document) > limits.pdf_pages:
+            raise LimitExceeded(f"PDF 超过 {limits.pdf_pages} 页的上限")
+        pages, chars = [], 0
+        for index in range(len(document)):
+            pages.append(_page_lines(document[index]))
+            # Counted page by page, so a document of huge pages stops early.
+            chars += sum(len(line) for line in pages[-1])
+            if chars > limits.chars:
+                raise LimitExceeded(f"正文超过 {limits.chars} 个字符的上限")
     finally:
         document.close()
     if sum(len("".join(lines)) for lines in pages) < _MIN_TEXT_PER_PAGE * max(len(pages), 1):

@@ -13,8 +13,11 @@ from .outline import Line, read_outline
 from .roles import document_rules, noted_rule, set_plan_year
 
 _PHASE = re.compile(r"^(?P<name>[^:：，,。()（）]{2,15}?(?:阶段|階段))\s*[:：(（]\s*(?P<when>[^。]*)")
-_FIRST_MANDATORY = re.compile(r"前([\d一二三四五六七八九十]+)项(?:任务)?(?:为|是|属于)?必做")
-_LAST_OPTIONAL = re.compile(r"后([\d一二三四五六七八九十]+)项(?:任务)?(?:为|是|属于)?选做")
+# A count of tasks: up to three digits or a numeral up to 九十九 (a longer run
+# of digits is no count, and int() refuses one of over 4300 digits).
+_COUNT = r"(\d{1,3}|十[一二三四五六七八九]?|[一二三四五六七八九](?:十[一二三四五六七八九]?)?)"
+_FIRST_MANDATORY = re.compile(rf"前{_COUNT}项(?:任务)?(?:为|是|属于)?必做")
+_LAST_OPTIONAL = re.compile(rf"后{_COUNT}项(?:任务)?(?:为|是|属于)?选做")
 
 
 def _count(numeral: str) -> int:

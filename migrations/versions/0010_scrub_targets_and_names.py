@@ -9,8 +9,8 @@ departments (their assignments, users, channels) is the office's decision: the
 look-up folds both forms anyway, and a new department can no longer take that
 name.
 
-Revision ID: 0009_h4
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 03:30:00.000000
 """
 import unicodedata
@@ -21,8 +21,8 @@ from alembic import op
 
 from notifiers import mask_target
 
-revision: str = '0009_h4'
-down_revision: str | None = '0008'
+revision: str = '0010'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
