@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from service.audit.service import record
 from service.database import lock_for_change, unique_or_conflict
 from service.auth.actor import Actor
+from service.delivery.models import AUDIENCE_DEPARTMENT, Channel
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department
 from service.departments.service import group_member_ids, name_index, normalize_name
 from service.errors import Conflict, Invalid, NotFound
@@ -230,6 +231,36 @@ def _expand_groups(session: Session, plan: Plan) -> None:
                 if member_id not in assigned:
                     measure.assignments.append(Assignment(department_id=member_id, role=assignment.role))
     session.flush()
+
+
+@dataclass(frozen=True)
+class ActivationSummary:
+    """What starting a draft plan creates: the office confirms it before it happens."""
+
+    units: int  # departments that receive work
+    items: int  # 督办件: one per measure and department
+    milestones: int  # checkpoints: an item's phases (or its measure's own deadline)
+    notices: int  # 交办通知: one per unit and channel or address (more if a channel's size limit splits it)
+    units_unreachable: int  # units with no channel and no address: they hear of nothing
+
+
+def activation_summary(session: Session, actor: Actor, plan_id: int) -> ActivationSummary:
+    plan = get_plan(session, actor, plan_id)
+    assignments = [a for m in plan.measures for a in m.assignments]
+    phases = len(plan.phases)
+    milestones = sum(1 if m.deadline else phases for m in plan.measures for _ in m.assignments)
+    unit_ids = {a.department_id for a in assignments}
+    emails = dict(session.execute(select(Department.id, Department.emails).where(Department.id.in_(unit_ids))).all())
+    channels = dict(session.execute(
+        select(Channel.department_id, func.count()).where(
+            Channel.department_id.in_(unit_ids), Channel.enabled.is_(True), Channel.audience == AUDIENCE_DEPARTMENT,
+        ).group_by(Channel.department_id)
+    ).all())
+    reach = {u: channels.get(u, 0) + len({e.strip().lower() for e in emails.get(u) or () if e.strip()}) for u in unit_ids}
+    return ActivationSummary(
+        units=len(unit_ids), items=len(assignments), milestones=milestones, notices=sum(reach.values()),
+        units_unreachable=sum(1 for n in reach.values() if n == 0),
+    )
 
 
 def activate_plan(

@@ -31,7 +31,7 @@ from service.departments.service import (
 )
 from service.dependencies import IdPath, NowDep, PageQuery, SessionDep, SettingsDep
 from service.errors import Conflict, Invalid
-from service.web.actions import form_int, run_action
+from service.web.actions import confirmed, form_int, run_action
 from service.web.lookups import department_names
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
@@ -245,7 +245,7 @@ def enable_channel(
 def remove_channel(request: Request, channel_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     back = _channel_page(get_channel(session, actor, channel_id))
     return run_action(
-        request, session, lambda: delete_channel(session, actor, channel_id, now=now),
+        request, session, confirmed(request, lambda: delete_channel(session, actor, channel_id, now=now), "删除渠道"),
         ok="渠道已删除，尚未发出的消息已取消", back=back,
     )
 

@@ -7,7 +7,7 @@ from service.auth.service import MIN_PASSWORD_LENGTH, create_user, list_users, r
 from service.departments.service import list_departments
 from service.dependencies import IdPath, NowDep, SessionDep
 from service.errors import Invalid
-from service.web.actions import form_int, run_action
+from service.web.actions import confirmed, form_int, run_action
 from service.web.render import render
 from service.web.session import PageActorDep
 
@@ -55,8 +55,12 @@ def add_user(request: Request, actor: PageActorDep, session: SessionDep, now: No
 @router.post("/users/{user_id}/active")
 def change_active(request: Request, user_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     active = request.state.form.get("active") == "1"
+
+    def change():
+        set_user_active(session, actor, user_id, active, now=now)
+
     return run_action(
-        request, session, lambda: set_user_active(session, actor, user_id, active, now=now),
+        request, session, change if active else confirmed(request, change, "停用"),
         ok="已启用该用户" if active else "已停用该用户，其登录已全部失效", back=f"/users#user-{user_id}",
     )
 

@@ -243,7 +243,11 @@ def test_bulletin_xlsx_writes_a_formula_like_title_as_text(session, client_facto
 def test_import_map_and_activate_the_guangzhou_plan(session, client_factory):
     from pathlib import Path
 
+    from sqlalchemy import func, select
+
+    from service.auth.actor import Actor
     from service.plans.models import Plan
+    from service.plans.service import activation_summary
 
     build_world(session)
     client = client_factory().login("city_admin")
@@ -256,7 +260,7 @@ def test_import_map_and_activate_the_guangzhou_plan(session, client_factory):
     # 市知识产权局 and 市发展改革委 exist in the directory; the rest are new.
     assert 'data-unmatched="市知识产权局"' not in response.text
     assert 'data-unmatched="市编办"' in response.text
-    response = client.submit(f"/plans/{plan_id}/activate", page="/plans")
+    response = client.submit(f"/plans/{plan_id}/activate", {"confirm": "1"}, page="/plans")
     assert "未确认" in response.text
     response = client.get(f"/plans/import?plan={plan_id}")
     form = {}
@@ -265,10 +269,19 @@ def test_import_map_and_activate_the_guangzhou_plan(session, client_factory):
         form[f"map-{index}"] = "new"
     response = client.submit(f"/plans/{plan_id}/mapping", form, page="/plans")
     assert "所有单位均已匹配" in response.text
+    # The confirmation says what starting creates, counted from the plan.
+    page = client.get(f"/plans/{plan_id}/activate").text
+    summary = activation_summary(session, Actor.system(session.get(Plan, plan_id).office_id), plan_id)
+    session.commit()
+    assert f"启动后将向 <b>{summary.units}</b> 个单位交办 <b>{summary.items}</b> 项督办件" in page
+    assert summary.units > 5 and summary.items >= summary.units and summary.milestones >= summary.items
     response = client.submit(f"/plans/{plan_id}/activate", page="/plans")
+    assert "请勾选确认后再启动" in response.text
+    response = client.submit(f"/plans/{plan_id}/activate", {"confirm": "1"}, page="/plans")
     assert "计划已启动" in response.text
     session.expire_all()
     assert session.get(Plan, plan_id).status == "active"
+    assert session.scalar(select(func.count()).where(Milestone.plan_id == plan_id)) == summary.milestones
     session.commit()
     assert client.get(f"/plans/{plan_id}?q=知识产权").status_code == 200
 
