@@ -42,7 +42,7 @@ from bench.dataset import build, fresh_database  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.database import UTCDateTime, make_engine, make_session_factory  # noqa: E402
 from service.delivery.models import Notification  # noqa: E402
-from service.holidays.source import load_calendar  # noqa: E402
+from service.holidays.source import load_calendars  # noqa: E402
 from service.milestones.models import Milestone  # noqa: E402
 from service.reminders.models import SentReminder  # noqa: E402
 from service.reminders.scan import MAX_MILESTONES_PER_SCAN, _load_due, scan  # noqa: E402
@@ -151,7 +151,7 @@ def main() -> None:
         engine = make_engine(url)
         factory = make_session_factory(engine)
         with factory() as session:
-            calendar = load_calendar(session, settings)
+            calendar = load_calendars(session, settings)
         try:
             sql_times, scan_times, write_times, read_times = [], [], [], []
             for run in range(args.repeat):

@@ -19,8 +19,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
+holidays_app = typer.Typer(help="The national holiday schedule (节假日安排), the operator's.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(holidays_app, name="holidays")
 app.add_typer(plan_app, name="plan", help="Action plans: parse and import.")
 
 
@@ -52,7 +54,7 @@ def db_upgrade() -> None:
 @user_app.command("create")
 def user_create(
     username: str,
-    role: str = typer.Option(..., help="admin, department or leader"),
+    role: str = typer.Option(..., help="admin, department, leader or operator (the deployment's)"),
     department: Optional[str] = typer.Option(None, help="Department name (for role department)"),
     no_change_required: bool = typer.Option(
         False, "--no-change-required",
@@ -69,7 +71,7 @@ def user_create(
     from service.errors import DomainError
     from service.offices.service import ensure_default_office
 
-    from service.auth.models import ROLES
+    from service.auth.models import ROLE_OPERATOR, ROLES
 
     if role not in ROLES:
         fail(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -86,9 +88,11 @@ def user_create(
             if found is None:
                 fail(f"no department named {department!r}")
             department_id = found.id
+        # Whoever runs the command line operates the deployment.
+        actor = Actor.deployment(office.id) if role == ROLE_OPERATOR else Actor.system(office.id)
         try:
             user = create_user(
-                session, Actor.system(office.id), username=username, password=password, role=role,
+                session, actor, username=username, password=password, role=role,
                 department_id=department_id, must_change_password=not no_change_required, now=SystemClock().now(),
             )
         except DomainError as exc:
@@ -96,6 +100,41 @@ def user_create(
         typer.echo(f"created user {user.username} ({user.role})")
         if user.must_change_password:
             typer.echo("the password is temporary: it must be changed at first login")
+
+
+@holidays_app.command("set")
+def holidays_set(
+    year: int = typer.Argument(..., help="The year the schedule is for"),
+    source: str = typer.Argument(..., help="File with the State Council's notice text or "
+                                           "`2027-01-01,holiday,元旦` lines; - for standard input"),
+) -> None:
+    """Replace the year's national holidays and make-up workdays, as the operator;
+    every office's audit log records it and reminders are re-timed on the next scan."""
+    from pathlib import Path
+
+    from service.auth.actor import Actor
+    from service.bootstrap import open_database
+    from service.clock import SystemClock
+    from service.errors import DomainError
+    from service.holidays.service import entries_from_text, replace_year
+    from service.offices.service import ensure_default_office
+
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {source}: {exc.strerror}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        fail(f"{source} is not UTF-8 text")
+    with open_database(get_settings()) as session:
+        actor = Actor.deployment(ensure_default_office(session).id)
+        try:
+            replaced = replace_year(session, actor, year, entries_from_text(text, year), now=SystemClock().now())
+        except DomainError as exc:
+            fail(exc.message)
+    typer.echo(f"{year}: {replaced.days} days entered, {replaced.changed} changed, "
+               f"{replaced.retimed} open milestones to re-time on the next scan")
 
 
 @app.command()
@@ -160,7 +199,7 @@ def tick(
     from datetime import datetime, timezone
 
     from service.bootstrap import service_database
-    from service.holidays.source import load_calendar
+    from service.holidays.source import load_calendars
     from service.reminders.scan import run_scan
 
     instant = None
@@ -174,8 +213,8 @@ def tick(
         instant = instant.astimezone(timezone.utc)
     with service_database(get_settings()) as (session_factory, settings):
         with session_factory() as session:
-            calendar = load_calendar(session, settings)
-        summary = run_scan(session_factory, settings, calendar, instant)
+            calendars = load_calendars(session, settings)
+        summary = run_scan(session_factory, settings, calendars, instant)
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 
@@ -211,6 +250,7 @@ def demo() -> None:
 def main() -> None:
     from pydantic import ValidationError
 
+    from service.auth.secrets import SecretKeyError
     from service.cli_errors import describe_settings_error
     from service.workdays import HolidayFileError
 
@@ -221,6 +261,6 @@ def main() -> None:
     except ValidationError as exc:
         typer.echo(f"duban: bad configuration: {describe_settings_error(exc)}", err=True)
         raise SystemExit(2) from None
-    except HolidayFileError as exc:
+    except (HolidayFileError, SecretKeyError) as exc:
         typer.echo(f"duban: {exc}", err=True)
         raise SystemExit(2) from None

@@ -15,9 +15,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./duban.db"
     timezone: str = "Asia/Shanghai"
     base_url: str = "http://127.0.0.1:8000"
-    # Signs CSRF tokens, milestone links and calendar feeds. Unset: a random key
-    # generated once and kept in the database (service/auth/secrets.py).
+    # Signs CSRF tokens and milestone links. Unset: read from secret_key_file, or
+    # for SQLite from a file generated beside the database (service/auth/secrets.py).
     secret_key: str | None = None
+    secret_key_file: str | None = None
     # Support milestones fall due this many workdays before the lead milestone.
     support_lead_workdays: int = 5
     send_hour: int = 9
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
         default_factory=list
     )
+    # Lifetime of a token from POST /auth/token; integrations get long-lived
+    # tokens from an admin instead (POST /tokens).
+    token_ttl_days: int = Field(default=30, ge=1, le=3650)
     attachment_max_bytes: int = 10 * 1024 * 1024
     # Largest plan document `POST /plans/import` and `duban plan import` accept.
     import_max_bytes: int = 20 * 1024 * 1024

@@ -16,7 +16,7 @@ from service.bootstrap import open_database
 from service.clock import Clock, SystemClock
 from service.config import Settings
 from service.departments.models import Department
-from service.holidays.source import load_calendar
+from service.holidays.source import load_calendars
 from service.milestones import service as workflow
 from service.milestones.models import Milestone
 from service.offices.service import ensure_default_office
@@ -120,7 +120,7 @@ def load_demo(settings: Settings, clock: Clock | None = None) -> list[str]:
         apply_department_mapping(session, system, plan.id, {u.name: None for u in result.preview.unmatched}, now=now)
         _shift_phases(session, system, plan, today, now)
         milestones = activate_plan(
-            session, system, plan.id, now=now, calendar=load_calendar(session, settings),
+            session, system, plan.id, now=now, calendar=load_calendars(session, settings).for_office(system.office_id),
             support_lead_workdays=settings.support_lead_workdays,
         )
         # The printed demo password is used as is (README quick start): not a temporary one.

@@ -4,8 +4,9 @@ from service.audit.models import AuditEvent
 from service.auth.models import ApiToken, InstanceSecret, LoginAttempt, User
 from service.database import Base
 from service.delivery.models import Channel, DeliveryAttempt, Notification, SendSlot
+from service.departments.feeds import CalendarFeed
 from service.departments.models import Department, DepartmentGroupMember
-from service.holidays.models import CalendarDay
+from service.holidays.models import CalendarDay, OfficeCalendarDay
 from service.indicators.models import Indicator, IndicatorReading
 from service.milestones.models import (
     Attachment,
@@ -26,6 +27,7 @@ __all__ = [
     "BulletinRun",
     "Base",
     "CalendarDay",
+    "CalendarFeed",
     "Channel",
     "DeliveryAttempt",
     "Department",
@@ -40,6 +42,7 @@ __all__ = [
     "MilestoneLink",
     "Notification",
     "Office",
+    "OfficeCalendarDay",
     "Phase",
     "Plan",
     "ReminderPolicy",

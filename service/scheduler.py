@@ -37,7 +37,7 @@ def build_scheduler(
         from service.reminders.scan import run_scan
 
         now = clock.now()
-        summary = run_scan(session_factory, settings, calendars.current(now), now)
+        summary = run_scan(session_factory, settings, calendars.offices(now), now)
         log.info("reminder scan: %s", summary)
 
     def dispatch() -> None:

@@ -1,7 +1,7 @@
 """The workday calendar of mainland China: weekends, public holidays and 调休
-make-up workdays from `chinesecalendar`, overridden by the days an office
+make-up workdays from `chinesecalendar`, overridden by the days the operator
 entered on the 节假日安排 page (service/holidays) and by an optional file, for
-years the package does not cover yet and for local days off.
+years the package does not cover yet, and per office by its local days off.
 
 Override file (DUBAN_HOLIDAYS_FILE) and the page's text: CSV or YAML rows of
 `date, kind, name` where kind is `holiday` or `workday`:
@@ -47,6 +47,9 @@ def uncovered_warning(year: int) -> str:
 class WorkdayCalendar:
     # Days entered in the app or the file, over the package: kind by date.
     overrides: dict[date, str] = field(default_factory=dict)
+    # An office's own days off and make-up days (and its parent offices'), over
+    # all of the above; they do not make a year count as covered.
+    local: dict[date, str] = field(default_factory=dict)
     # Years asked about that neither the package nor an entered day covers.
     uncovered_years: set[int] = field(default_factory=set)
     # chinesecalendar scans its whole holiday table on every call; a scan asks
@@ -60,7 +63,7 @@ class WorkdayCalendar:
         return known
 
     def _lookup(self, day: date) -> bool:
-        kind = self.overrides.get(day)
+        kind = self.local.get(day) or self.overrides.get(day)
         if kind is not None:
             return kind == WORKDAY
         try:

@@ -21,6 +21,9 @@ from service.models import Base
 pytest_plugins = ["tests.support.fixtures"]
 
 POSTGRES_URL = os.environ.get("DUBAN_TEST_POSTGRES_URL")
+# As an operator of a PostgreSQL deployment must (service/auth/secrets.py); the
+# tests of where the key comes from pass secret_key=None.
+os.environ.setdefault("DUBAN_SECRET_KEY", "test-deployment-key")
 BACKENDS = ["sqlite", "postgresql"]
 
 

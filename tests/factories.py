@@ -3,12 +3,12 @@ below it, and an unrelated office, each with departments, users and an active pl
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.auth.models import ROLE_ADMIN, ROLE_DEPARTMENT, ROLE_LEADER, User
+from service.auth.models import ROLE_ADMIN, ROLE_DEPARTMENT, ROLE_LEADER, ROLE_OPERATOR, User
 from service.auth.passwords import hash_password
 from service.auth.service import actor_for_user, issue_token
 from service.departments.models import Department
@@ -72,7 +72,14 @@ def add_user(session: Session, world: World, office: Office, username: str, role
     session.add(user)
     session.flush()
     world.users[username] = user
-    world.tokens[username] = issue_token(session, user, now=NOW)
+    world.tokens[username] = issue_token(session, user, now=NOW, lifetime=timedelta(days=30))
+
+
+def add_operator(session: Session, world: World) -> User:
+    """The deployment's operator (its account filed under the city office)."""
+    add_user(session, world, world.offices["city"], "operator", ROLE_OPERATOR)
+    session.commit()
+    return world.users["operator"]
 
 
 def build_world(session: Session, *, measures: int = 1) -> World:

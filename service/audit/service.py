@@ -11,6 +11,7 @@ from service.delivery.models import Channel
 from service.departments.models import Department
 from service.indicators.models import Indicator
 from service.milestones.models import Milestone
+from service.offices.models import Office
 from service.plans.models import Measure, Plan
 
 
@@ -33,9 +34,12 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     now: datetime,
+    deployment_wide: bool = False,
 ) -> AuditEvent:
+    """`deployment_wide`: a change to what every office shares (the operator's
+    national holiday schedule); filed under no office, so every office's log shows it."""
     event = AuditEvent(
-        office_id=actor.office_id,
+        office_id=None if deployment_wide else actor.office_id,
         actor_id=actor.user_id,
         actor_name=actor.username,
         action=action,
@@ -47,6 +51,18 @@ def record(
     )
     session.add(event)
     return event
+
+
+# An office's local days off: they count for its child offices too, whose logs show them.
+OFFICE_CALENDAR_ENTITY = "office_calendar"
+
+
+def _ancestor_office_ids(session: Session, office_id: int) -> list[int]:
+    found, parent = [], session.scalar(select(Office.parent_id).where(Office.id == office_id))
+    while parent is not None and parent not in found:
+        found.append(parent)
+        parent = session.scalar(select(Office.parent_id).where(Office.id == parent))
+    return found
 
 
 def list_events(
@@ -66,14 +82,21 @@ def list_events(
     offset: int = 0,
 ) -> list[AuditEvent]:
     """The audit trail the actor may read: its offices' (a parent office's include
-    its children's); a department user's, its own actions only.
+    its children's), the deployment-wide changes that reach every office and its
+    parent offices' local days off, which count for it too; a department user's,
+    its own actions only.
 
     `plan_id` matches the plan and its measures, milestones and indicators;
     `department_id` the department and its milestones, channels, users and
     indicators; `user_id` who acted; `since` (inclusive) and `until` (exclusive)
     the time of the event.
     """
-    query = select(AuditEvent).where(AuditEvent.office_id.in_(actor.readable_office_ids))
+    query = select(AuditEvent).where(or_(
+        AuditEvent.office_id.in_(actor.readable_office_ids),
+        AuditEvent.office_id.is_(None),
+        and_(AuditEvent.entity_type == OFFICE_CALENDAR_ENTITY,
+             AuditEvent.office_id.in_(_ancestor_office_ids(session, actor.office_id))),
+    ))
     if entity_type is not None:
         query = query.where(AuditEvent.entity_type == entity_type)
     if entity_id is not None:
@@ -152,6 +175,10 @@ ACTION_LABELS = {
     "user.reset_password": "重置密码",
     "user.change_password": "修改密码",
     "calendar.replace_year": "修改节假日安排",
+    "calendar.replace_office_year": "修改本地放假安排",
+    "calendar_feed.rotate": "重新生成日历订阅地址",
+    "token.issue": "签发接口令牌",
+    "token.revoke": "吊销接口令牌",
 }
 ENTITY_LABELS = {
     "plan": "计划",
@@ -163,4 +190,5 @@ ENTITY_LABELS = {
     "notification": "通知",
     "user": "用户",
     "calendar_year": "节假日安排",
+    "office_calendar": "本地放假安排",
 }

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from service.auth.models import ROLE_ADMIN, ROLE_DEPARTMENT, ROLE_LEADER
+from service.auth.models import ROLE_ADMIN, ROLE_DEPARTMENT, ROLE_LEADER, ROLE_OPERATOR
 from service.errors import Forbidden
 
 
@@ -22,6 +22,20 @@ class Actor:
     def system(cls, office_id: int) -> "Actor":
         """The scheduler and the CLI acting for an office."""
         return cls(None, "system", office_id, ROLE_ADMIN, None, frozenset({office_id}))
+
+    @classmethod
+    def deployment(cls, office_id: int) -> "Actor":
+        """The command line acting as the deployment's operator (`duban holidays set`,
+        creating operator accounts). `office_id` only files the row it writes."""
+        return cls(None, "system", office_id, ROLE_OPERATOR, None, frozenset())
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == ROLE_OPERATOR
+
+    def require_operator(self) -> None:
+        if not self.is_operator:
+            raise Forbidden("只有系统运维人员（operator）可以执行此操作")
 
     @property
     def is_admin(self) -> bool:

@@ -8,7 +8,11 @@ from service.database import Base, UTCDateTime, utcnow
 ROLE_ADMIN = "admin"
 ROLE_DEPARTMENT = "department"
 ROLE_LEADER = "leader"
-ROLES = (ROLE_ADMIN, ROLE_DEPARTMENT, ROLE_LEADER)
+# The deployment's operator: owns what every office shares (the national holiday
+# schedule) and does no office's work; created from the command line.
+ROLE_OPERATOR = "operator"
+OFFICE_ROLES = (ROLE_ADMIN, ROLE_DEPARTMENT, ROLE_LEADER)  # what an office's admin gives
+ROLES = (*OFFICE_ROLES, ROLE_OPERATOR)
 
 
 class User(Base):
@@ -32,6 +36,9 @@ class User(Base):
 
 TOKEN_KIND_API = "api"
 TOKEN_KIND_SESSION = "session"  # the web UI's login cookie, revoked on logout
+# Issued by an admin for an integration's account, with a lifetime the admin
+# chooses (or none): listed for the office's admins, who revoke it there.
+TOKEN_KIND_SERVICE = "service"
 
 
 class ApiToken(Base):
@@ -45,6 +52,8 @@ class ApiToken(Base):
     kind: Mapped[str] = mapped_column(String(20), default=TOKEN_KIND_API)
     name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The admin who issued a service token; None for a user's own logins.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,8 +13,10 @@ from service.audit.service import record
 from service.auth.actor import Actor
 from service.auth.models import (
     ROLE_DEPARTMENT,
+    ROLE_OPERATOR,
     ROLES,
     TOKEN_KIND_API,
+    TOKEN_KIND_SERVICE,
     ApiToken,
     LoginAttempt,
     User,
@@ -49,7 +51,9 @@ def actor_for_user(session: Session, user: User) -> Actor:
         office_id=user.office_id,
         role=user.role,
         department_id=user.department_id if user.role == ROLE_DEPARTMENT else None,
-        readable_office_ids=descendant_office_ids(session, user.office_id),
+        # The operator runs the deployment and reads no office's work.
+        readable_office_ids=frozenset() if user.role == ROLE_OPERATOR
+        else descendant_office_ids(session, user.office_id),
         must_change_password=user.must_change_password,
     )
 
@@ -73,8 +77,12 @@ def create_user(
 ) -> User:
     """A new account. Its password is the admin's choice, so by default the user
     must replace it at first login; service accounts of integrations (and the
-    demo's users) are created with must_change_password=False."""
-    actor.require_admin()
+    demo's users) are created with must_change_password=False. Only an operator
+    creates another operator."""
+    if role == ROLE_OPERATOR:
+        actor.require_operator()
+    else:
+        actor.require_admin()
     username = username.strip()
     if not username:
         raise Invalid("用户名不能为空")
@@ -117,14 +125,18 @@ def create_user(
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:
-    """The users of the admin's own office."""
+    """The users of the admin's own office (not an operator filed under it)."""
     actor.require_admin()
-    return list(session.scalars(select(User).where(User.office_id == actor.office_id).order_by(User.id)))
+    return list(session.scalars(
+        select(User).where(User.office_id == actor.office_id, User.role != ROLE_OPERATOR).order_by(User.id)
+    ))
 
 
 def _managed_user(session: Session, actor: Actor, user_id: int) -> User:
     user = session.get(User, user_id)
-    if user is None or user.office_id not in actor.readable_office_ids:
+    # An operator's account is filed under an office but is not the office's: its
+    # admin resetting the password would take over the deployment's operator.
+    if user is None or user.office_id not in actor.readable_office_ids or user.role == ROLE_OPERATOR:
         raise NotFound(f"用户 {user_id} 不存在")
     actor.require_admin_of(user.office_id)
     return user
@@ -324,28 +336,37 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _new_token(
+    session: Session, user: User, *, now: datetime, kind: str, lifetime: timedelta | None, name: str | None,
+    created_by: int | None = None,
+) -> tuple[str, ApiToken]:
+    raw = secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=_hash_token(raw),
+        kind=kind,
+        name=name,
+        created_at=now,
+        created_by=created_by,
+        expires_at=now + lifetime if lifetime else None,
+    )
+    session.add(token)
+    session.flush()
+    return raw, token
+
+
 def issue_token(
     session: Session,
     user: User,
     *,
     now: datetime,
+    lifetime: timedelta,
     kind: str = TOKEN_KIND_API,
-    lifetime: timedelta | None = None,
     name: str | None = None,
 ) -> str:
-    raw = secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(
-            user_id=user.id,
-            token_hash=_hash_token(raw),
-            kind=kind,
-            name=name,
-            created_at=now,
-            expires_at=now + lifetime if lifetime else None,
-        )
-    )
-    session.flush()
-    return raw
+    """A login's token: it always expires (logins never mint a forever-credential;
+    integrations get a listed service token from an admin)."""
+    return _new_token(session, user, now=now, kind=kind, lifetime=lifetime, name=name)[0]
 
 
 def user_for_token(session: Session, raw: str, *, now: datetime) -> User | None:
@@ -381,3 +402,54 @@ def revoke_token(session: Session, raw: str, *, now: datetime) -> bool:
         return False
     token.revoked_at = now
     return True
+
+
+# --- long-lived tokens of integrations -----------------------------------------
+
+SERVICE_TOKEN_MAX_DAYS = 3650
+
+
+def issue_service_token(
+    session: Session, actor: Actor, user_id: int, *, name: str, days: int | None, now: datetime
+) -> tuple[str, ApiToken]:
+    """A token an admin issues for an account of their office (an integration's
+    service account), valid `days` or, with None, until revoked. It is listed
+    with its creator and last use, unlike a user's own logins."""
+    user = _managed_user(session, actor, user_id)
+    if not user.active:
+        raise Invalid(f"用户 {user.username} 已停用，不能为其签发令牌")
+    name = name.strip()
+    if not name:
+        raise Invalid("请填写令牌用途（名称），以便日后识别和吊销")
+    if days is not None and not 1 <= days <= SERVICE_TOKEN_MAX_DAYS:
+        raise Invalid(f"有效期须在 1 至 {SERVICE_TOKEN_MAX_DAYS} 天之间，或留空表示长期有效")
+    raw, token = _new_token(
+        session, user, now=now, kind=TOKEN_KIND_SERVICE, lifetime=timedelta(days=days) if days else None,
+        name=name, created_by=actor.user_id,
+    )
+    expires = token.expires_at.isoformat() if token.expires_at else None
+    record(session, actor, "token.issue", "user", user.id,
+           after={"token_id": token.id, "name": name, "expires_at": expires}, now=now)
+    return raw, token
+
+
+def list_service_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    """The service tokens of the admin's office, newest first, revoked ones included."""
+    actor.require_admin()
+    return list(session.scalars(
+        select(ApiToken).join(User, User.id == ApiToken.user_id)
+        .where(User.office_id == actor.office_id, ApiToken.kind == TOKEN_KIND_SERVICE)
+        .order_by(ApiToken.id.desc())
+    ))
+
+
+def revoke_service_token(session: Session, actor: Actor, token_id: int, *, now: datetime) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.kind != TOKEN_KIND_SERVICE:
+        raise NotFound(f"令牌 {token_id} 不存在")
+    _managed_user(session, actor, token.user_id)
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+        record(session, actor, "token.revoke", "user", token.user_id, after={"token_id": token.id}, now=now)
+    return token

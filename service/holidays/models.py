@@ -20,3 +20,17 @@ class CalendarDay(Base):
     name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class OfficeCalendarDay(Base):
+    """A local day off (or make-up workday) an office's admin entered: it counts
+    for that office and its child offices only, over the national schedule."""
+
+    __tablename__ = "office_calendar_days"
+
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,4 +1,5 @@
-"""节假日安排 over the API: read a year's schedule, replace its entered days."""
+"""节假日安排 over the API: read a year's schedule, replace its entered days
+(the operator), and an office's own local days off (its admin)."""
 
 from datetime import date
 from typing import Annotated
@@ -45,7 +46,7 @@ class YearOut(BaseModel):
 def _year_out(session, actor, year: int, source: CalendarSource) -> YearOut:
     schedule = service.year_schedule(session, year, source.file_entries)
     return YearOut(
-        year=year, covered=schedule.covered, editable=service.may_edit(session, actor),
+        year=year, covered=schedule.covered, editable=service.may_edit(actor),
         days=[DayOut(date=d.day, weekday=d.day.isoweekday(), kind=d.kind, name=d.name, source=d.source)
               for d in schedule.days],
     )
@@ -60,10 +61,42 @@ def get_year(year: YearPath, actor: ActorDep, session: SessionDep, source: Calen
 @router.put("/calendar/years/{year}", response_model=YearOut)
 def put_year(year: YearPath, body: YearIn, actor: ActorDep, session: SessionDep, now: NowDep,
              source: CalendarSourceDep):
-    """Replace the year's entered days (an empty list clears them); top-level office admins only."""
-    service.require_editor(session, actor)  # before the body is checked: a refusal says nothing about it
+    """Replace the year's entered days (an empty list clears them); the deployment's operator only."""
+    service.require_editor(actor)  # before the body is checked: a refusal says nothing about it
     entries = service.entries_from_items([d.model_dump() for d in body.days])
     service.replace_year(session, actor, year, entries, now=now)
     session.commit()
     source.changed()
     return _year_out(session, actor, year, source)
+
+
+class OfficeYearOut(BaseModel):
+    year: int
+    office_id: int
+    days: list[DayOut]  # the office's own local days of the year (source "office")
+
+
+def _office_year_out(session, actor, year: int) -> OfficeYearOut:
+    return OfficeYearOut(year=year, office_id=actor.office_id, days=[
+        DayOut(date=d.day, weekday=d.day.isoweekday(), kind=d.kind, name=d.name, source="office")
+        for d in service.entered_days(session, year, actor.office_id)
+    ])
+
+
+@router.get("/calendar/office/years/{year}", response_model=OfficeYearOut)
+def get_office_year(year: YearPath, actor: ActorDep, session: SessionDep):
+    """The caller's office's own local days off and make-up days of the year."""
+    return _office_year_out(session, actor, year)
+
+
+@router.put("/calendar/office/years/{year}", response_model=OfficeYearOut)
+def put_office_year(year: YearPath, body: YearIn, actor: ActorDep, session: SessionDep, now: NowDep,
+                    source: CalendarSourceDep):
+    """Replace the office's local days of the year (the office's admin): they count
+    for the office and its child offices, over the national schedule."""
+    actor.require_admin()
+    entries = service.entries_from_items([d.model_dump() for d in body.days])
+    service.replace_year(session, actor, year, entries, now=now, local=True)
+    session.commit()
+    source.changed()
+    return _office_year_out(session, actor, year)

@@ -1,13 +1,15 @@
-"""节假日安排: the deployment-wide holiday schedule an office enters in the app.
+"""节假日安排: the deployment-wide holiday schedule the operator enters in the app.
 
 The State Council publishes next year's schedule in November or December,
 after the last `chinesecalendar` release may have been cut; without it every
-workday count of that year falls back to weekends only. A top-level office's
-admin pastes the schedule (`2027-01-01,holiday,元旦` lines, the holiday file's
+workday count of that year falls back to weekends only. The deployment's
+operator (role operator; no office admin: the schedule changes every office's
+workdays) pastes the schedule (`2027-01-01,holiday,元旦` lines, the holiday file's
 format) and every process picks it up (service/holidays/source.py).
 
-Precedence for one date: entered here > DUBAN_HOLIDAYS_FILE > chinesecalendar
-> weekends. A year counts as covered when the package covers it or the file or
+Precedence for one date: an office's local days (its own over its parent
+offices', entered by its admin; they count for it and its child offices) >
+entered here > DUBAN_HOLIDAYS_FILE > chinesecalendar > weekends. A year counts as covered when the package covers it or the file or
 the database has at least one day in it.
 """
 
@@ -21,18 +23,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
-from service.audit.service import record
+from service.audit.service import OFFICE_CALENDAR_ENTITY, record
 from service.auth.actor import Actor
 from service.errors import Conflict, Forbidden, Invalid
-from service.holidays.models import NAME_MAX_LENGTH, CalendarDay
+from service.holidays.models import NAME_MAX_LENGTH, CalendarDay, OfficeCalendarDay
 from service.holidays.notice import check_length, looks_like_notice, parse_notice
 from service.milestones.models import OPEN_STATES, Milestone
 from service.offices.models import Office
+from service.offices.service import descendant_office_ids
+from service.plans.models import Plan
 from service.workdays import DayEntry, HolidayFileError, WorkdayCalendar, package_covers, parse_days, parse_entry
 
 SOURCE_DATABASE, SOURCE_FILE, SOURCE_PACKAGE = "database", "file", "package"
-# Audit events of this entity type are the schedule's version (see calendar_version).
+# Audit events of these entity types are the schedule's version (see
+# calendar_version): the national one's years, and offices' local days.
 AUDIT_ENTITY = "calendar_year"
+OFFICE_AUDIT_ENTITY = OFFICE_CALENDAR_ENTITY
 YEAR_MIN, YEAR_MAX = 2000, 2100
 # Milestones re-timed around the changed dates. The default ladder spans T-7 to
 # T+7 workdays (three to four weeks with a Spring Festival week in between);
@@ -85,11 +91,15 @@ def _year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
-def entered_days(session: Session, year: int) -> list[CalendarDay]:
+def entered_days(session: Session, year: int, office_id: int | None = None) -> list:
+    """The national schedule's entered days of the year, or with `office_id` that
+    office's own local days (OfficeCalendarDay rows)."""
     first, last = _year_bounds(year)
-    return list(
-        session.scalars(select(CalendarDay).where(CalendarDay.day.between(first, last)).order_by(CalendarDay.day))
-    )
+    model = CalendarDay if office_id is None else OfficeCalendarDay
+    query = select(model).where(model.day.between(first, last)).order_by(model.day)
+    if office_id is not None:
+        query = query.where(OfficeCalendarDay.office_id == office_id)
+    return list(session.scalars(query))
 
 
 def year_schedule(session: Session, year: int, file_entries: list[DayEntry]) -> YearSchedule:
@@ -113,18 +123,14 @@ def uncovered_years_ahead(calendar: WorkdayCalendar, today: date) -> list[int]:
 # --- changing the schedule ---------------------------------------------------
 
 
-def may_edit(session: Session, actor: Actor) -> bool:
-    """The schedule is the whole deployment's: only a top-level office's admin changes it."""
-    if not actor.is_admin:
-        return False
-    office = session.get(Office, actor.office_id)
-    return office is not None and office.parent_id is None
+def may_edit(actor: Actor) -> bool:
+    """The schedule is the whole deployment's: only its operator changes it."""
+    return actor.is_operator
 
 
-def require_editor(session: Session, actor: Actor) -> None:
-    actor.require_admin()
-    if not may_edit(session, actor):
-        raise Forbidden("节假日安排对全部办公室生效，只能由最上级办公室的管理员修改")
+def require_editor(actor: Actor) -> None:
+    if not may_edit(actor):
+        raise Forbidden("节假日安排对全部办公室生效，只能由系统运维人员（operator）修改")
 
 
 def check_year(year: int) -> None:
@@ -179,12 +185,21 @@ class Replaced:
     retimed: int  # open milestones marked for the next scan
 
 
-def replace_year(session: Session, actor: Actor, year: int, entries: list[DayEntry], *, now: datetime) -> Replaced:
-    """Make the entered days of `year` exactly `entries` (none: clear the year)."""
-    require_editor(session, actor)
+def replace_year(
+    session: Session, actor: Actor, year: int, entries: list[DayEntry], *, now: datetime, local: bool = False
+) -> Replaced:
+    """Make the entered days of `year` exactly `entries` (none: clear the year):
+    the national schedule's (the operator), or with `local` the actor's office's
+    own days off and make-up days (that office's admin; they count for it and
+    its child offices)."""
+    office_id = actor.office_id if local else None
+    if local:
+        actor.require_admin()
+    else:
+        require_editor(actor)
     check_year(year)
     _check_entries(year, entries)
-    rows = {row.day: row for row in entered_days(session, year)}
+    rows = {row.day: row for row in entered_days(session, year, office_id)}
     before = {day: (row.kind, row.name) for day, row in rows.items()}
     after = {e.day: (e.kind, e.name) for e in entries}
     changed = {day for day in before.keys() | after.keys() if before.get(day) != after.get(day)}
@@ -198,7 +213,9 @@ def replace_year(session: Session, actor: Actor, year: int, entries: list[DayEnt
                     session.delete(row)
                 elif row is None:
                     kind, name = after[day]
-                    session.add(CalendarDay(day=day, kind=kind, name=name, updated_at=now, updated_by=actor.user_id))
+                    values = dict(day=day, kind=kind, name=name, updated_at=now, updated_by=actor.user_id)
+                    session.add(CalendarDay(**values) if office_id is None
+                                else OfficeCalendarDay(office_id=office_id, **values))
                 else:
                     row.kind, row.name = after[day]
                     row.updated_at, row.updated_by = now, actor.user_id
@@ -207,11 +224,20 @@ def replace_year(session: Session, actor: Actor, year: int, entries: list[DayEnt
         raise Conflict(f"{year}年节假日安排刚被他人修改，请刷新页面后重试") from None
     # A new name alone moves no reminder.
     kind_changed = {day for day in changed if before.get(day, (None,))[0] != after.get(day, (None,))[0]}
-    retimed = retime_milestones(session, kind_changed, now=now) if kind_changed else 0
-    record(
-        session, actor, "calendar.replace_year", AUDIT_ENTITY, year,
-        before={"days": _audit_days(before)}, after={"days": _audit_days(after)}, now=now,
-    )
+    offices = None if office_id is None else descendant_office_ids(session, office_id)
+    retimed = retime_milestones(session, kind_changed, now=now, office_ids=offices) if kind_changed else 0
+    if office_id is None:
+        record(
+            session, actor, "calendar.replace_year", AUDIT_ENTITY, year,
+            before={"days": _audit_days(before)}, after={"days": _audit_days(after)}, now=now, deployment_wide=True,
+        )
+    else:
+        # Filed under the office; its child offices' logs show it too (audit.list_events).
+        record(
+            session, actor, "calendar.replace_office_year", OFFICE_AUDIT_ENTITY, office_id,
+            before={"year": year, "days": _audit_days(before)}, after={"year": year, "days": _audit_days(after)},
+            now=now,
+        )
     return Replaced(year, len(after), len(changed), retimed)
 
 
@@ -219,10 +245,12 @@ def _audit_days(days: dict[date, tuple[str, str]]) -> list[list[str]]:
     return [[day.isoformat(), kind, name] for day, (kind, name) in sorted(days.items())]
 
 
-def retime_milestones(session: Session, changed: set[date], *, now: datetime) -> int:
+def retime_milestones(
+    session: Session, changed: set[date], *, now: datetime, office_ids: frozenset[int] | None = None
+) -> int:
     """Mark the open milestones whose reminders the changed days could move for
-    the next scan, which works out their next reminder on the new calendar
-    (deployment-wide: every office shares the schedule)."""
+    the next scan, which works out their next reminder on the new calendar: of
+    every office for the national schedule, of `office_ids` for local days."""
     first, last = min(changed) - RETIME_MARGIN, max(changed) + RETIME_MARGIN
     first_at = datetime.combine(first, time(), timezone.utc)
     last_at = datetime.combine(last + timedelta(days=1), time(), timezone.utc)
@@ -231,6 +259,9 @@ def retime_milestones(session: Session, changed: set[date], *, now: datetime) ->
         .where(
             Milestone.state.in_(OPEN_STATES),
             or_(Milestone.due_date.between(first, last), Milestone.next_reminder_at.between(first_at, last_at)),
+            *([] if office_ids is None else [
+                Milestone.plan_id.in_(select(Plan.id).where(Plan.office_id.in_(office_ids)))
+            ]),
         )
         # Not a change of the milestone itself: its updated_at stays.
         .values(next_reminder_at=now, updated_at=Milestone.updated_at)
@@ -239,12 +270,14 @@ def retime_milestones(session: Session, changed: set[date], *, now: datetime) ->
     return result.rowcount
 
 
-def calendar_version(session: Session) -> tuple[int, int | None]:
-    """Changes when any process changed the schedule: every change writes an
-    audit event in its own transaction. The count as well as the newest id,
-    since on PostgreSQL a lower id can commit after a higher one was seen."""
-    return tuple(
-        session.execute(
-            select(func.count(), func.max(AuditEvent.id)).where(AuditEvent.entity_type == AUDIT_ENTITY)
-        ).one()
-    )
+def calendar_version(session: Session) -> tuple[int, int | None, int]:
+    """Changes when any process changed the national schedule or an office's
+    local days (every change writes an audit event in its own transaction), or
+    an office was added (it may sit below an office with local days). The count
+    as well as the newest id, since on PostgreSQL a lower id can commit after a
+    higher one was seen."""
+    count, newest = session.execute(
+        select(func.count(), func.max(AuditEvent.id))
+        .where(AuditEvent.entity_type.in_((AUDIT_ENTITY, OFFICE_AUDIT_ENTITY)))
+    ).one()
+    return count, newest, session.scalar(select(func.count(Office.id)))

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
 
 from service.auth.actor import Actor
-from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep
+from service.dependencies import ActorDep, CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError, Invalid
 from service.ids import Id
 from service.indicators.routes import ParsedIndicator
@@ -141,7 +141,7 @@ def activate_plan(
     actor: ActorDep,
     session: SessionDep,
     now: NowDep,
-    calendar: CalendarDep,
+    source: CalendarSourceDep,
     settings: SettingsDep,
     body: ActivateIn | None = None,
 ):
@@ -150,7 +150,8 @@ def activate_plan(
         actor,
         plan_id,
         now=now,
-        calendar=calendar,
+        # Only the owning office's admin activates: its workdays, local days included.
+        calendar=source.for_office(actor.office_id, now),
         support_lead_workdays=settings.support_lead_workdays,
         expand_groups=bool(body and body.expand_groups),
     )

@@ -25,6 +25,7 @@ from service.database import transaction
 from service.delivery.models import Channel
 from service.delivery.service import channel_limits, enqueue_many
 from service.departments.models import Department
+from service.holidays.source import OfficeCalendars
 from service.messages import by_measure, item_labels, render, render_bodies
 from service.milestones.models import OPEN_STATES, Milestone
 from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
@@ -410,20 +411,26 @@ class Decisions:
     progress: dict[int, list[tuple[Row, Occurrence, int]]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _decide(session: Session, rows: list[Row], settings: Settings, calendar: WorkdayCalendar, now: datetime) -> Decisions:
-    """Evaluate every due milestone; sign a link for each that gets a message."""
+def _decide(session: Session, rows: list[Row], settings: Settings, calendars: OfficeCalendars, now: datetime) -> Decisions:
+    """Evaluate every due milestone, in the workdays of its plan's office; sign a
+    link for each that gets a message."""
     plan_ids = {row.plan.id for row in rows}
     policies = policies_for(session, plan_ids)
     links = link_settings(session, plan_ids)
     phases = _phase_starts(session, plan_ids)
     decided = Decisions()
-    evaluator = Evaluator(calendar, settings.tz, settings.send_hour, now)
+    evaluators: dict[int, Evaluator] = {}
     for row in rows:
         m, plan = row.milestone, row.plan
         if plan.status != PLAN_ACTIVE or m.state not in OPEN_STATES:
             decided.next_times[m.id] = None
             continue
         policy = policies[plan.id]
+        evaluator = evaluators.get(plan.office_id)
+        if evaluator is None:
+            evaluator = evaluators[plan.office_id] = Evaluator(
+                calendars.for_office(plan.office_id), settings.tz, settings.send_hour, now
+            )
         result = evaluator.evaluate(_facts(row, phases[plan.id], settings), policy)
         decided.next_times[m.id] = result.next_at
         if result.due is None and result.progress is None:
@@ -492,14 +499,16 @@ def _save_next_times(session: Session, rows: list[Row], next_times: dict[int, da
 
 
 def scan(
-    session: Session, settings: Settings, calendar: WorkdayCalendar, now: datetime, *, limit: int = MAX_MILESTONES_PER_SCAN
+    session: Session, settings: Settings, calendar: WorkdayCalendar | OfficeCalendars, now: datetime, *,
+    limit: int = MAX_MILESTONES_PER_SCAN,
 ) -> dict:
-    """One reminder scan in the caller's transaction; returns its summary."""
+    """One reminder scan in the caller's transaction; returns its summary. A
+    single WorkdayCalendar counts for every office."""
     summary = {"now": now.isoformat(), "milestones": 0, "reminders": 0, "progress_requests": 0,
                "duplicates_skipped": 0, "capped": 0, "events": 0, "notifications": 0}
     rows = _load_due(session, now, limit)
     summary["milestones"] = len(rows)
-    decided = _decide(session, rows, settings, calendar, now)
+    decided = _decide(session, rows, settings, OfficeCalendars.of(calendar), now)
     summary["capped"] = _apply_weekly_cap(session, decided, settings, now)
 
     directory = Directory(session, {row.milestone.department_id for row in rows}, {row.plan.office_id for row in rows})
@@ -528,7 +537,8 @@ def scan(
 
 
 def run_scan(
-    session_factory: sessionmaker[Session], settings: Settings, calendar: WorkdayCalendar, now: datetime | None = None
+    session_factory: sessionmaker[Session], settings: Settings, calendar: WorkdayCalendar | OfficeCalendars,
+    now: datetime | None = None,
 ) -> dict:
     """The scheduler's and `duban tick`'s entry point: one scan, one transaction."""
     now = now or SystemClock().now()

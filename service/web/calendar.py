@@ -1,18 +1,18 @@
-"""Per-department calendar feed (.ics) behind a signed, unguessable URL.
+"""Per-department calendar feed (.ics) behind an unguessable URL.
 
 Calendar clients (Outlook, WeCom) cannot log in, so the URL is the credential:
-the department id signed with the secret key. Changing the key revokes every feed.
+the department's own random feed secret (service/departments/feeds.py), which
+its users or the office's admin replace to end the old URL.
 """
 
 from datetime import datetime, timezone
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from service.config import Settings
+from service.departments.feeds import department_for_feed, rotate_feed
 from service.departments.models import Department
 from service.dependencies import NowDep, SessionDep, SettingsDep
 from service.errors import NotFound
@@ -20,15 +20,21 @@ from service.milestones.models import Milestone
 from service.milestones.service import STATE_LABELS
 from service.plans.models import PLAN_ARCHIVED, Assignment, Measure, Plan
 
+from service.web.render import render
+from service.web.session import PageActorDep
+
 router = APIRouter()
-SALT = "duban.calendar"
 
 
-def calendar_path(settings: Settings, department_id: int) -> str:
-    return f"/calendar/{URLSafeSerializer(settings.secret_key, salt=SALT).dumps(department_id)}.ics"
+def calendar_url(request: Request, raw: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/calendar/{raw}.ics"
 
 
 def _escape(text: str) -> str:
+    """RFC 5545 TEXT: backslash, semicolon and comma escaped, every line break
+    (CRLF, LF or a bare CR, as pasted from Word) one escaped newline. A raw CR
+    would end the content line early and let the rest read as a property."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
@@ -71,13 +77,9 @@ def ics_feed(department: Department, milestones: list[Milestone], *, base_url: s
 
 @router.get("/calendar/{token}.ics")
 def calendar_feed(token: str, session: SessionDep, settings: SettingsDep, now: NowDep):
-    try:
-        department_id = URLSafeSerializer(settings.secret_key, salt=SALT).loads(token)
-    except BadSignature:
-        raise NotFound("日历订阅地址无效") from None
-    department = session.get(Department, department_id)
+    department = department_for_feed(session, token)
     if department is None:
-        raise NotFound("日历订阅地址无效")
+        raise NotFound("日历订阅地址无效或已作废")
     milestones = session.scalars(
         select(Milestone)
         .join(Plan, Plan.id == Milestone.plan_id)
@@ -91,3 +93,13 @@ def calendar_feed(token: str, session: SessionDep, settings: SettingsDep, now: N
     )
     body = ics_feed(department, list(milestones), base_url=settings.base_url.rstrip("/"), now=now)
     return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+@router.post("/departments/{department_id}/calendar-feed")
+def new_calendar_feed(request: Request, department_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    """A new feed URL, shown on this answer only (only its hash is kept); the old one ends."""
+    raw = rotate_feed(session, actor, department_id, now=now)
+    department = session.get(Department, department_id)
+    back = "/inbox" if actor.is_department else f"/departments/{department_id}"
+    return render(request, "calendar_feed.html", {"department": department, "url": calendar_url(request, raw),
+                                                   "back": back})

@@ -161,6 +161,8 @@ def dashboard(
 ):
     if actor.is_department:
         return redirect(request, "/inbox")
+    if actor.is_operator:
+        return redirect(request, "/holidays")  # the operator's work; no office's dashboard
     tz = settings.tz
     plans = active_plans(session, actor)
     plan_ids = [p.id for p in plans]

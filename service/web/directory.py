@@ -20,6 +20,7 @@ from service.delivery.service import (
     retry_notification,
     update_channel,
 )
+from service.departments.feeds import feed_of
 from service.departments.models import KIND_GROUP, KIND_UNIT, DepartmentGroupMember
 from service.departments.service import (
     create_department,
@@ -134,6 +135,7 @@ def department_page(request: Request, department_id: IdPath, actor: PageActorDep
                            if x.office_id == department.office_id and x.id != department.id],
             "names": names,
             "can_edit": actor.is_admin and actor.office_id == department.office_id,
+            "feed": feed_of(session, department.id),
             "kind_labels": KIND_LABELS,
         } | _channel_context(),
     )

@@ -21,7 +21,7 @@ from service.milestones.models import APPROVED, Attachment, ExtensionRequest, Re
 from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, Assignment
 from service.reminders.models import SentReminder
 from service.reminders.policy import COLOUR_NAMES, LEVELS
-from service.web.calendar import calendar_path
+from service.departments.feeds import feed_of
 from service.web.directory import CHANNEL_LABELS, STATUS_LABELS
 from service.web.actions import form_int, run_action
 from service.web.lookups import MILESTONE_ROW, department_names, load_milestones
@@ -67,13 +67,9 @@ def inbox(request: Request, actor: PageActorDep, session: SessionDep, today: Tod
             "open_count": len(open_items),
             "total": total,
             "department": department_names(session, actor).get(actor.department_id, ""),
-            "calendar_url": _calendar_url(request, actor.department_id),
+            "feed": feed_of(session, actor.department_id),
         },
     )
-
-
-def _calendar_url(request: Request, department_id: int) -> str:
-    return str(request.base_url).rstrip("/") + calendar_path(request.app.state.settings, department_id)
 
 
 NOTICE_LABELS = {

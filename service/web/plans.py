@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request
 
-from service.dependencies import CalendarDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from service.dependencies import CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid
 from service.milestones import stats
 from service.milestones.models import STATES
@@ -110,14 +110,14 @@ def activate(
     actor: PageActorDep,
     session: SessionDep,
     now: NowDep,
-    calendar: CalendarDep,
+    source: CalendarSourceDep,
     settings: SettingsDep,
 ):
     form = request.state.form
     return run_action(
         request, session,
         confirmed(request, lambda: activate_plan(
-            session, actor, plan_id, now=now, calendar=calendar,
+            session, actor, plan_id, now=now, calendar=source.for_office(actor.office_id, now),
             support_lead_workdays=settings.support_lead_workdays, expand_groups=form.get("expand_groups") == "1",
         ), "启动"),
         ok="计划已启动，已为各单位生成节点", back=f"/plans/{plan_id}" if request.state.form.get("confirm") == "1" else f"/plans/{plan_id}/activate",

@@ -46,7 +46,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
 
 
 def start_session(request: Request, response: Response, session: Session, user: User, *, now: datetime) -> None:
-    raw = issue_token(session, user, now=now, kind=TOKEN_KIND_SESSION, lifetime=SESSION_LIFETIME, name="web login")
+    raw = issue_token(session, user, now=now, lifetime=SESSION_LIFETIME, kind=TOKEN_KIND_SESSION, name="web login")
     set_cookie(request, response, SESSION_COOKIE, raw, max_age=int(SESSION_LIFETIME.total_seconds()))
 
 

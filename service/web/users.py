@@ -1,18 +1,28 @@
-"""The office's user accounts: create, deactivate / reactivate, reset a password."""
+"""The office's user accounts: create, deactivate / reactivate, reset a password;
+and its integrations' long-lived API tokens: issue, list, revoke."""
 
 from fastapi import APIRouter, Request
 
-from service.auth.models import ROLE_DEPARTMENT, ROLES
-from service.auth.service import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_user_active
+from service.auth.models import OFFICE_ROLES, ROLE_DEPARTMENT, User
+from service.auth.service import (
+    MIN_PASSWORD_LENGTH,
+    create_user,
+    issue_service_token,
+    list_service_tokens,
+    list_users,
+    reset_password,
+    revoke_service_token,
+    set_user_active,
+)
 from service.departments.service import list_departments
 from service.dependencies import IdPath, NowDep, SessionDep
-from service.errors import Invalid
+from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.web.actions import confirmed, form_int, run_action
-from service.web.render import render
+from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
 router = APIRouter()
-USER_ROLE_LABELS = {"admin": "办公室管理员", "leader": "领导（只读）", "department": "单位用户"}
+USER_ROLE_LABELS = {"admin": "办公室管理员", "leader": "领导（只读）", "department": "单位用户", "operator": "系统运维"}
 
 
 @router.get("/users")
@@ -27,7 +37,9 @@ def users_page(request: Request, actor: PageActorDep, session: SessionDep):
             "departments": departments,
             "names": {d.id: d.name for d in departments},
             "role_labels": USER_ROLE_LABELS,
-            "roles": ROLES,
+            "roles": OFFICE_ROLES,
+            "tokens": list_service_tokens(session, actor),
+            "usernames": {u.id: u.username for u in users},
             "min_password": MIN_PASSWORD_LENGTH,
         },
     )
@@ -72,3 +84,27 @@ def change_password(request: Request, user_id: IdPath, actor: PageActorDep, sess
         request, session, lambda: reset_password(session, actor, user_id, password, now=now),
         ok="密码已重置，该用户用新密码登录后须先修改密码", back=f"/users#user-{user_id}",
     )
+
+
+@router.post("/tokens")
+def add_token(request: Request, actor: PageActorDep, session: SessionDep, now: NowDep):
+    """An integration token, shown on this answer only."""
+    form = request.state.form
+    days = form_int(form.get("days"))
+    try:
+        raw, token = issue_service_token(
+            session, actor, form_int(form.get("user_id"), 0), name=str(form.get("name") or ""), days=days, now=now
+        )
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, "/users#tokens", exc.message, kind="error")
+    return render(request, "token_issued.html", {"token": raw, "row": token,
+                                                  "username": session.get(User, token.user_id).username})
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token_page(request: Request, token_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+    return run_action(request, session, lambda: revoke_service_token(session, actor, token_id, now=now),
+                      ok="令牌已吊销，使用它的系统将无法再调用接口", back="/users#tokens")

@@ -117,3 +117,30 @@ def test_upgrade_scrubs_channel_targets_from_the_audit_log_and_normalises_depart
     assert [(n, json.loads(a) if isinstance(a, str) else a) for n, a in names] == [
         ("市知识产权局", []), ("市知识\u200b产权局", []), ("市IT中心", ["IT中心"])
     ]
+
+
+def test_tokens_that_never_expired_get_the_default_lifetime_from_the_upgrade(scratch_url):
+    """Nobody can tell which of them an integration uses: a month to move it to a service token."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from service.auth.models import ApiToken
+
+    upgrade_database(scratch_url)
+    engine = make_engine(scratch_url)
+    with make_session_factory(engine)() as session:
+        world = build_world(session)
+        admin_id = world.users["city_admin"].id
+        session.commit()
+    command.downgrade(alembic_config(scratch_url), "0008")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE api_tokens SET expires_at = NULL WHERE user_id != :admin"), {"admin": admin_id})
+    before = datetime.now(timezone.utc)
+    upgrade_database(scratch_url)
+    with make_session_factory(engine)() as session:
+        expiries = dict(session.execute(select(ApiToken.user_id, ApiToken.expires_at)).all())
+    engine.dispose()
+    assert expiries.pop(admin_id) == NOW + timedelta(days=30)  # a lifetime it had stays
+    assert all(before + timedelta(days=30) <= e <= datetime.now(timezone.utc) + timedelta(days=30)
+               for e in expiries.values()) and expiries

@@ -20,7 +20,7 @@ from service.holidays.source import CHECK_INTERVAL, CalendarSource, build_calend
 from service.milestones.models import APPROVED, Milestone
 from service.offices.service import ensure_default_office
 from service.workdays import parse_days
-from tests.factories import NOW
+from tests.factories import NOW, add_operator
 
 NEW_YEAR_2027 = "2027-01-01,holiday,元旦\n2027-01-04,holiday,元旦补假\n2027-01-09,workday,元旦调休\n"
 
@@ -41,9 +41,17 @@ def replace(session_factory, actor: Actor, year: int, text: str, now=NOW) -> ser
 
 @pytest.fixture
 def system(session_factory) -> Actor:
-    """The scheduler-like actor of a fresh deployment's one (top-level) office."""
+    """The command line of a fresh deployment, acting as its operator."""
     with session_factory.begin() as session:
-        return Actor.system(ensure_default_office(session).id)
+        return Actor.deployment(ensure_default_office(session).id)
+
+
+@pytest.fixture
+def operator(session_factory, world) -> Actor:
+    """The deployment's operator, an account filed under the city office."""
+    with session_factory() as session:
+        add_operator(session, world)
+        return world.actor(session, "operator")
 
 
 @pytest.fixture
@@ -89,10 +97,10 @@ def test_a_year_counts_as_covered_with_one_entered_day(session_factory, system):
         assert service.year_schedule(session, 2027, []).covered and build_calendar(session, []).covers(2027)
 
 
-def test_replace_a_year_then_clear_it(session_factory, world):
-    admin_id = world.users["city_admin"].id
+def test_replace_a_year_then_clear_it(session_factory, world, operator):
+    admin_id = world.users["operator"].id
     with session_factory() as session:
-        admin = world.actor(session, "city_admin")
+        admin = world.actor(session, "operator")
     first = replace(session_factory, admin, 2027, NEW_YEAR_2027)
     assert (first.days, first.changed) == (3, 3)
     assert entered(session_factory) == [
@@ -154,17 +162,19 @@ def test_yaml_and_make_up_weekends_are_accepted(session_factory, system):
 
 
 @pytest.mark.parametrize("username, allowed", [
-    ("city_admin", True),
-    ("other_admin", True),  # another top-level office: the schedule is the deployment's
-    ("district_admin", False),  # a child office reads it only
+    ("operator", True),
+    # No office's admin, top-level or not: the schedule is every office's workdays.
+    ("city_admin", False),
+    ("other_admin", False),
+    ("district_admin", False),
     ("city_leader", False),
     ("ip_user", False),
 ])
-def test_only_a_top_level_offices_admin_changes_the_schedule(session_factory, world, username, allowed):
+def test_only_the_operator_changes_the_schedule(session_factory, world, operator, username, allowed):
     with session_factory() as session:
         actor = world.actor(session, username)
         events = audit_count(session)
-        assert service.may_edit(session, actor) is allowed
+        assert service.may_edit(actor) is allowed
     if allowed:
         replace(session_factory, actor, 2027, NEW_YEAR_2027)
         assert len(entered(session_factory)) == 3
@@ -217,7 +227,7 @@ def test_a_second_process_picks_the_change_up_after_its_check_interval(session_f
     assert other.current(NOW + 2 * CHECK_INTERVAL) is kept
 
 
-def test_two_apps_on_one_database(session_factory, database_url, world):
+def test_two_apps_on_one_database(session_factory, database_url, world, operator):
     """App A saves through the API; app B's requests and scans count with the new day once its minute is up."""
     clock_a, clock_b = FixedClock(NOW), FixedClock(NOW)
     app_a = create_app(Settings(database_url=database_url), clock=clock_a)
@@ -229,7 +239,7 @@ def test_two_apps_on_one_database(session_factory, database_url, world):
 
     with TestClient(app_a) as a, TestClient(app_b) as b:
         assert health_years(a) == [2027] and health_years(b) == [2027]
-        response = a.put("/api/v1/calendar/years/2027", headers=world.headers("city_admin"),
+        response = a.put("/api/v1/calendar/years/2027", headers=world.headers("operator"),
                          json={"days": [{"date": "2027-01-04", "kind": "holiday", "name": "元旦补假"}]})
         assert response.status_code == 200, response.text
         assert health_years(a) == []  # the app that saved: at once
@@ -237,3 +247,32 @@ def test_two_apps_on_one_database(session_factory, database_url, world):
         clock_b.instant = NOW + CHECK_INTERVAL
         assert health_years(b) == []
         assert not app_b.state.calendar_source.current(clock_b.now()).is_workday(monday)
+
+
+def test_every_office_sees_the_operators_change_in_its_audit_log(session_factory, world, operator, client):
+    replace(session_factory, operator, 2027, NEW_YEAR_2027)
+    for username in ("city_admin", "district_admin", "other_admin", "city_leader", "operator"):
+        events = client.get("/api/v1/audit", headers=world.headers(username)).json()
+        changes = [e for e in events if e["action"] == "calendar.replace_year"]
+        assert [(c["entity_id"], c["actor_name"]) for c in changes] == [(2027, "operator")], username
+    # One event, not one per office: the parent office does not see it once per child.
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.action == "calendar.replace_year")) == 1
+
+
+def test_an_office_admin_can_neither_see_nor_take_over_the_operator(session_factory, world, operator, client):
+    from service.auth.service import list_users, reset_password, set_user_active
+    from service.errors import NotFound
+
+    operator_id = world.users["operator"].id
+    with session_factory() as session:
+        admin = world.actor(session, "city_admin")
+        assert "operator" not in [u.username for u in list_users(session, admin)]
+        with pytest.raises(NotFound):
+            reset_password(session, admin, operator_id, "taken-over-42", now=NOW)
+        with pytest.raises(NotFound):
+            set_user_active(session, admin, operator_id, False, now=NOW)
+    made = client.post("/api/v1/users", headers=world.headers("city_admin"),
+                       json={"username": "op2", "password": "long-enough-1", "role": "operator"})
+    assert made.status_code == 403

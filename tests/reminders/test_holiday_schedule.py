@@ -39,8 +39,8 @@ def test_the_due_day_reminder_moves_to_the_previous_workday_when_the_due_date_be
 
     # Entered elsewhere (another replica's request): this process learns of it by its own check.
     with session_factory.begin() as session:
-        replace_year(session, Actor.system(world["office_id"]), 2027, entries_from_text("2027-01-01,holiday,元旦", 2027),
-                     now=clock.now())
+        replace_year(session, Actor.deployment(world["office_id"]), 2027,
+                     entries_from_text("2027-01-01,holiday,元旦", 2027), now=clock.now())
     clock.instant = utc(2026, 12, 31, 1)  # Thursday 09:00
     scan()
     assert step_day(NEW_YEAR, 0, WORKDAYS, calendars.current(clock.now())) == date(2026, 12, 31)

@@ -35,7 +35,7 @@ def client(world, settings, session_factory):
                     role="admin", created_at=ACTIVATED)
         session.add(user)
         session.flush()
-        token = issue_token(session, user, now=NOW)
+        token = issue_token(session, user, now=NOW, lifetime=timedelta(days=30))
     client = TestClient(create_app(settings, clock=FixedClock(NOW)))
     client.headers["Authorization"] = f"Bearer {token}"
     return client
@@ -247,7 +247,7 @@ def test_only_the_offices_admin_revokes_a_milestones_links(client, world, sessio
                         role="admin", created_at=ACTIVATED)
         session.add(stranger)
         session.flush()
-        tokens = {user.username: issue_token(session, user, now=NOW) for user in (department_user, stranger)}
+        tokens = {user.username: issue_token(session, user, now=NOW, lifetime=timedelta(days=30)) for user in (department_user, stranger)}
     url = f"/api/v1/milestones/{world['milestone_id']}/links/revoke"
     assert client.post(url, headers={"Authorization": f"Bearer {tokens['ip']}"}).status_code == 403
     assert client.post(url, headers={"Authorization": f"Bearer {tokens['sz']}"}).status_code == 404

@@ -32,6 +32,13 @@ class WebClient(TestClient):
         """Post a form the way a browser does: with the CSRF token of the page it came from."""
         return self.post(path, data={"csrf_token": self.csrf(page)} | (data or {}), files=files, **kwargs)
 
+    def new_calendar_feed(self, department_id: int, page: str = "/inbox") -> str:
+        """The path of a freshly generated calendar feed URL, as the page shows it once."""
+        answer = self.submit(f"/departments/{department_id}/calendar-feed", page=page)
+        assert answer.status_code == 200, answer.text
+        url = answer.text.split('data-feed-url')[0].rsplit('value="', 1)[1].split('"')[0]
+        return url[url.index("/calendar/"):]
+
 
 @pytest.fixture
 def clock() -> FixedClock:

@@ -1,6 +1,8 @@
 """The own account: changing one's password (service, API, 账户 page), and the
 forced change of a password an admin chose (at creation or by a reset)."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -43,7 +45,7 @@ def password_hash(session, username: str) -> str:
 def test_change_replaces_the_password_keeps_this_session_and_ends_the_others(session):
     world = build_world(session)
     user = world.users["ip_user"]
-    current = issue_token(session, user, now=NOW, kind=TOKEN_KIND_SESSION)
+    current = issue_token(session, user, now=NOW, lifetime=timedelta(hours=12), kind=TOKEN_KIND_SESSION)
     change_password(
         session, world.actor(session, "ip_user"), PASSWORD, NEW_PASSWORD, now=NOW, source=SOURCE,
         attempts_per_minute=3,

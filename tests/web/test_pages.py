@@ -199,10 +199,8 @@ def test_extension_request_and_decision(session, client_factory):
 def test_calendar_feed_lists_the_departments_due_dates(session, client_factory):
     world = build_world(session)
     client = client_factory().login("ip_user")
-    text = client.get("/inbox").text
-    url = text.split('readonly value="')[1].split('"')[0]
-    path = url[url.index("/calendar/"):]
-    feed = client_factory().get(path)  # no login: the signed URL is the credential
+    path = client.new_calendar_feed(world.departments["ip"].id)
+    feed = client_factory().get(path)  # no login: the secret URL is the credential
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
     assert "BEGIN:VEVENT" in feed.text and "DTSTART;VALUE=DATE:20261231" in feed.text
     assert client_factory().get(path.replace(".ics", "x.ics")).status_code == 404

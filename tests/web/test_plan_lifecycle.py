@@ -116,8 +116,7 @@ def test_an_archived_plan_leaves_inbox_dashboard_and_calendar_but_stays_readable
     department = client_factory().login("ip_user")
     inbox = department.get("/inbox").text
     assert f"/milestones/{lead.id}" in inbox
-    feed_url = inbox.split('readonly value="')[1].split('"')[0]
-    feed_path = feed_url[feed_url.index("/calendar/"):]
+    feed_path = department.new_calendar_feed(world.departments["ip"].id)
     assert "BEGIN:VEVENT" in client_factory().get(feed_path).text
     admin = client_factory().login("city_admin")
     assert f"/milestones/{support.id}" in admin.get("/reviews").text
