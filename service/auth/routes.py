@@ -17,7 +17,7 @@ from service.auth.service import (
     revoke_token,
 )
 from service.dependencies import (
-    AccountActorDep, ActorDep, ClientAddressDep, NowDep, SessionDep, SettingsDep, request_credential,
+    AccountActorDep, ActorDep, ClientAddressDep, IdPath, NowDep, SessionDep, SettingsDep, request_credential,
 )
 from service.ids import Id
 from service.text import Line
@@ -118,7 +118,7 @@ def add_user(body: UserCreate, actor: ActorDep, session: SessionDep, now: NowDep
 
 
 class ServiceTokenCreate(BaseModel):
-    user_id: int = Field(description="the integration's account, a user of the admin's own office")
+    user_id: Id = Field(description="the integration's account, a user of the admin's own office")
     name: Line = Field(min_length=1, max_length=100, description="what the token is for, shown in the list")
     days: int | None = Field(
         default=None, ge=1, le=SERVICE_TOKEN_MAX_DAYS, description="lifetime in days; none: until revoked"
@@ -164,6 +164,6 @@ def service_tokens(actor: ActorDep, session: SessionDep):
 
 
 @router.delete("/tokens/{token_id}", response_model=ServiceTokenOut)
-def delete_service_token(token_id: int, actor: ActorDep, session: SessionDep, now: NowDep):
+def delete_service_token(token_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
     """Revoke an integration token at once (admins)."""
     return _token_out(session, revoke_service_token(session, actor, token_id, now=now))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from service.departments.feeds import department_for_feed, rotate_feed
 from service.departments.models import Department
-from service.dependencies import NowDep, SessionDep, SettingsDep
+from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import NotFound
 from service.milestones.models import Milestone
 from service.milestones.service import STATE_LABELS
@@ -96,7 +96,7 @@ def calendar_feed(token: str, session: SessionDep, settings: SettingsDep, now: N
 
 
 @router.post("/departments/{department_id}/calendar-feed")
-def new_calendar_feed(request: Request, department_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def new_calendar_feed(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     """A new feed URL, shown on this answer only (only its hash is kept); the old one ends."""
     raw = rotate_feed(session, actor, department_id, now=now)
     department = session.get(Department, department_id)

@@ -105,6 +105,6 @@ def add_token(request: Request, actor: PageActorDep, session: SessionDep, now: N
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token_page(request: Request, token_id: int, actor: PageActorDep, session: SessionDep, now: NowDep):
+def revoke_token_page(request: Request, token_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     return run_action(request, session, lambda: revoke_service_token(session, actor, token_id, now=now),
                       ok="令牌已吊销，使用它的系统将无法再调用接口", back="/users#tokens")

@@ -186,7 +186,7 @@ def test_health_shows_backlogs_only_to_an_admin_and_only_of_the_own_offices(clie
                       created_at=ACTIVATED)
         session.add(leader)
         session.flush()
-        token = issue_token(session, leader, now=NOW)
+        token = issue_token(session, leader, now=NOW, lifetime=timedelta(days=1))
     as_leader = anonymous.get("/api/v1/health", headers={"Authorization": f"Bearer {token}"})
     assert as_leader.json() == {"status": "degraded"}
 
