@@ -165,10 +165,14 @@ def test_attachment_type_and_size_limits(session, client_factory, web_settings):
     session.commit()
     client = client_factory().login("ip_user")
     response = client.submit(
-        f"{page}/report", {"text": "x", "percent": "10"}, page=page,
+        f"{page}/report", {"text": "已完成第一轮调研，形成报告初稿", "percent": "35"}, page=page,
         files=[("attachments", ("run.exe", b"MZ", "application/octet-stream"))],
     )
-    assert "类型不允许上传" in response.text
+    # Nothing typed is lost: the form comes back filled in, the reason beside it, the file to be chosen again.
+    assert response.status_code == 422 and "类型不允许上传" in response.text
+    report_form = response.text.split('id="report"')[1].split("</section>")[0]
+    assert "类型不允许上传" in report_form and "附件需重新选择" in report_form
+    assert ">已完成第一轮调研，形成报告初稿</textarea>" in report_form and 'value="35"' in report_form
     big = b"0" * (web_settings.attachment_max_bytes + 1)
     response = client.submit(
         f"{page}/report", {"text": "x", "percent": "10"}, page=page, files=[("attachments", ("big.pdf", big, "application/pdf"))]
@@ -184,6 +188,9 @@ def test_extension_request_and_decision(session, client_factory):
     page = f"/milestones/{milestone.id}"
     session.commit()
     department = client_factory().login("ip_user")
+    response = department.submit(f"{page}/extension", {"new_due_date": "", "reason": "等待上级批复"}, page=page)
+    assert response.status_code == 422 and "请选择新的完成时限" in response.text
+    assert ">等待上级批复</textarea>" in response.text.split('id="extension"')[1]
     response = department.submit(f"{page}/extension", {"new_due_date": "2027-03-31", "reason": "等待上级批复"}, page=page)
     assert "等待办公室审批" in response.text
     admin = client_factory().login("city_admin")
