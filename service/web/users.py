@@ -27,6 +27,11 @@ USER_ROLE_LABELS = {"admin": "办公室管理员", "leader": "领导（只读）
 
 @router.get("/users")
 def users_page(request: Request, actor: PageActorDep, session: SessionDep):
+    return _page(request, session, actor)
+
+
+def _page(request: Request, session, actor, *, typed: dict | None = None, error: str | None = None):
+    """The users page; after a refused new user, the form as typed (but the password) with the reason (422)."""
     users = list_users(session, actor)
     departments = [d for d in list_departments(session, actor) if d.office_id == actor.office_id]
     return render(
@@ -41,7 +46,10 @@ def users_page(request: Request, actor: PageActorDep, session: SessionDep):
             "tokens": list_service_tokens(session, actor),
             "usernames": {u.id: u.username for u in users},
             "min_password": MIN_PASSWORD_LENGTH,
+            "typed": typed or {},
+            "error": error,
         },
+        status_code=422 if error else 200,
     )
 
 
@@ -52,16 +60,22 @@ def add_user(request: Request, actor: PageActorDep, session: SessionDep, now: No
     username = str(form.get("username") or "").strip()
     department_id = form_int(form.get("department_id")) if role == ROLE_DEPARTMENT else None
 
-    def create():
-        actor.require_admin()
+    actor.require_admin()
+    try:
         if role == ROLE_DEPARTMENT and department_id is None:
             raise Invalid("单位用户必须选择所属单位")
         create_user(
             session, actor, username=username, password=str(form.get("password") or ""), role=role,
             department_id=department_id, display_name=str(form.get("display_name") or "").strip() or None, now=now,
         )
-
-    return run_action(request, session, create, ok=f"已创建用户 {username}，其首次登录后须修改初始密码", back="/users")
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        session.rollback()
+        typed = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token", "password")}
+        return _page(request, session, actor, typed=typed, error=exc.message)
+    return redirect(request, "/users", f"已创建用户 {username}，其首次登录后须修改初始密码")
 
 
 @router.post("/users/{user_id}/active")

@@ -29,3 +29,15 @@ def test_a_refused_channel_keeps_what_was_typed_but_the_secret(session, client_f
     assert 'value="bad key with spaces"' in response.text and 'value="13800000000"' in response.text
     assert "<details class=\"reveal\" open>" in response.text and "s3cret" not in response.text
     assert '<option value="wecom" selected>' in response.text
+
+
+def test_a_refused_new_user_keeps_the_form_but_the_password(session, client_factory):
+    world = build_world(session)
+    department = world.departments["ip"]
+    session.commit()
+    admin = client_factory().login("city_admin")
+    response = admin.submit("/users", {"username": "ip_clerk2", "display_name": "李四", "role": "department",
+                                       "department_id": str(department.id), "password": "short"}, page="/users")
+    assert response.status_code == 422 and "初始密码不回显" in response.text
+    assert 'value="ip_clerk2"' in response.text and 'value="李四"' in response.text
+    assert f'<option value="{department.id}" selected>' in response.text and 'value="short"' not in response.text
