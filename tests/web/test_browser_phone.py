@@ -87,7 +87,7 @@ def test_main_pages_fit_a_phone(demo_server, browser):  # noqa: F811
     base, unit, milestone = demo_server
     office = _phone(browser, base, ADMIN_USERNAME)
     # The navigation is one menu button until opened.
-    assert office.locator("nav.nav").first.is_visible() is False or office.locator("details.menu").is_visible()
+    assert not office.locator("nav.nav-wide").is_visible() and office.locator("details.menu > summary").is_visible()
     menu_height = office.evaluate("document.querySelector('header.topbar').getBoundingClientRect().height")
     assert menu_height <= 60, menu_height
     problems = []
