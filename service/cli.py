@@ -157,9 +157,21 @@ def serve(
     from service.app import create_app
     from service.migrate import upgrade_database
 
-    settings = get_settings()
+    settings = served_settings(get_settings(), host, port)
     upgrade_database(settings.database_url)
     uvicorn.run(create_app(settings, start_scheduler=not no_scheduler), host=host, port=port)
+
+
+def served_settings(settings, host: str, port: int):
+    """Links in messages point where this server listens when DUBAN_BASE_URL is unset
+    (a wildcard address by the machine's name, which other computers can reach)."""
+    if "base_url" in settings.model_fields_set:
+        return settings
+    import socket
+
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return settings.model_copy(update={"base_url": f"http://{shown}:{port}"})
 
 
 @app.command()

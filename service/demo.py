@@ -125,8 +125,8 @@ def load_demo(settings: Settings, clock: Clock | None = None) -> list[str]:
         )
         # The printed demo password is used as is (README quick start): not a temporary one.
         demo = {"password": DEMO_PASSWORD, "must_change_password": False, "now": now}
-        admin = create_user(session, system, username=ADMIN_USERNAME, role=ROLE_ADMIN, **demo)
-        create_user(session, system, username=LEADER_USERNAME, role=ROLE_LEADER, **demo)
+        admin = create_user(session, system, username=ADMIN_USERNAME, role=ROLE_ADMIN, display_name="督查室", **demo)
+        create_user(session, system, username=LEADER_USERNAME, role=ROLE_LEADER, display_name="分管副市长", **demo)
         department_users = [
             create_user(
                 session, system, username=LOGINS[d.name], role=ROLE_DEPARTMENT, department_id=d.id,

@@ -30,6 +30,7 @@ from service.holidays.source import OfficeCalendars
 from service.messages import item_labels, render, render_bodies
 from service.milestones.models import OPEN_STATES, Milestone, WorkflowEvent
 from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
+from service.reminders.handoff import by_measure
 from service.reminders.links import LinkSettings, link_settings, milestone_link
 from service.reminders.models import MilestoneLink, SentReminder
 from service.reminders.policy import (
@@ -46,7 +47,7 @@ from service.reminders.policy import (
     Occurrence,
     send_instant,
 )
-from service.reminders.service import policies_for
+from service.reminders.service import EVENT_ASSIGNMENT, policies_for
 from service.workdays import WorkdayCalendar
 
 # Enough for any real office in one minute; the rest waits for the next scan.
@@ -374,7 +375,7 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
         max_bytes, _rate = channel_limits(digest.recipient.channel_type)
         parts = render_in_parts(template, digest.items, settings.base_url, max_bytes)
         for n, (items, message) in enumerate(parts, start=1):
-            ids = {i["milestone_id"] for i in items}
+            ids = {m for i in items for m in i.get("milestone_ids", [i["milestone_id"]])}
             kind = kind_of(items)
             subject = message.subject if len(parts) == 1 else f"{message.subject}（{n}/{len(parts)}）"
             level = _context(items, settings.base_url)["level"]
@@ -575,6 +576,9 @@ def process_events(session: Session, settings: Settings, now: datetime) -> tuple
         item = _item(row, None, event.kind, today, True, **event.payload)
         for recipient, mentions in directory.recipients(row.department, row.plan.office_id, (AUDIENCE_DEPARTMENT,), None).items():
             _digest_for(by_kind[event.kind], recipient, row).add(row, item, mentions)
+    # A unit hears of each measure it is given once, with all its checkpoints.
+    for digest in by_kind.get(EVENT_ASSIGNMENT, {}).values():
+        digest.items = by_measure(digest.items)
     count = sum(
         _enqueue_digests(session, digests, lambda _items, k=kind: k, kind, settings, now)
         for kind, digests in by_kind.items()

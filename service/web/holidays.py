@@ -25,7 +25,7 @@ WEEKDAYS = "一二三四五六日"
 
 
 def _lines(days) -> str:
-    return "\n".join(f"{d.day.isoformat()},{d.kind},{d.name}" for d in days)
+    return "\n".join(f"{d.day.isoformat()},{KIND_LABELS[d.kind]},{d.name}" for d in days)
 
 
 def _page(request: Request, session, actor, year: int, source: CalendarSource, now, today, *,

@@ -14,7 +14,7 @@ from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.delivery.models import Notification
 from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
-from service.errors import Invalid
+from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.milestones import service as workflow
 from service.departments.feeds import feed_of
 from service.milestones.models import APPROVED, ExtensionRequest, Review
@@ -107,7 +107,12 @@ def sent_notices(session, actor, milestone) -> list[SentNotice]:
 
 
 @router.get("/milestones/{milestone_id}")
-def milestone_page(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep):
+def milestone_page(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep):
+    return _page(request, session, actor, milestone_id)
+
+
+def _page(request: Request, session, actor, milestone_id: int, *, refused: "Refused | None" = None):
+    """The milestone page; after a refused form, with what the user typed and the reason beside that form (422)."""
     milestone = workflow.get_milestone(session, actor, milestone_id)
     milestone = load_milestones(session, [milestone.id])[milestone.id]
     names = department_names(session, actor)
@@ -160,8 +165,24 @@ def milestone_page(request: Request, milestone_id: IdPath, actor: PageActorDep, 
             "notices": sent_notices(session, actor, milestone),
             "status_labels": STATUS_LABELS,
             "level_names": {level: COLOUR_NAMES[level] + name for level, name in LEVELS.items()},
+            "refused": refused,
         },
+        status_code=422 if refused else 200,
     )
+
+
+@dataclass(frozen=True)
+class Refused:
+    form: str  # which of the page's forms: "report", "extension"
+    message: str
+    typed: dict  # the fields as submitted
+    files_dropped: int = 0  # attachments a browser cannot be given back: to be chosen again
+
+
+def _refused(request: Request, session, actor, milestone_id: int, form: str, message: str, files: int = 0):
+    session.rollback()
+    typed = {k: v for k, v in request.state.form.items() if isinstance(v, str) and k != "csrf_token"}
+    return _page(request, session, actor, milestone_id, refused=Refused(form, message, typed, files))
 
 
 @router.post("/milestones/{milestone_id}/ack")
@@ -192,37 +213,38 @@ async def _uploads(request: Request, max_bytes: int) -> list[workflow.Attachment
 @router.post("/milestones/{milestone_id}/report")
 async def report(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
     form = request.state.form
-    back = f"/milestones/{milestone_id}"
+    chosen = sum(1 for f in form.getlist("attachments") if isinstance(f, UploadFile) and f.filename)
     try:
         uploads = await _uploads(request, settings.attachment_max_bytes)
-    except Invalid as exc:
-        return redirect(request, back, exc.message, kind="error")
-    percent = form_int(form.get("percent"), -1)
-    return run_action(
-        request, session,
-        lambda: workflow.submit_report(
-            session, actor, milestone_id, text=str(form.get("text") or ""), percent=percent,
+        workflow.submit_report(
+            session, actor, milestone_id, text=str(form.get("text") or ""), percent=form_int(form.get("percent"), -1),
             attachments=uploads, now=now, max_attachment_bytes=settings.attachment_max_bytes,
-        ),
-        ok="进展已报送，等待办公室审核", back=back,
-    )
+        )
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return _refused(request, session, actor, milestone_id, "report", exc.message, chosen)
+    return redirect(request, f"/milestones/{milestone_id}", "进展已报送，等待办公室审核")
 
 
 @router.post("/milestones/{milestone_id}/extension")
 def request_extension(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
-    back = f"/milestones/{milestone_id}"
     try:
         new_due = date.fromisoformat(str(form.get("new_due_date") or ""))
     except ValueError:
-        return redirect(request, back, "请选择新的完成时限", kind="error")
-    return run_action(
-        request, session,
-        lambda: workflow.request_extension(
+        return _refused(request, session, actor, milestone_id, "extension", "请选择新的完成时限")
+    try:
+        workflow.request_extension(
             session, actor, milestone_id, new_due_date=new_due, reason=str(form.get("reason") or ""), now=now
-        ),
-        ok="延期申请已提交，等待办公室审批", back=back,
-    )
+        )
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return _refused(request, session, actor, milestone_id, "extension", exc.message)
+    return redirect(request, f"/milestones/{milestone_id}", "延期申请已提交，等待办公室审批")
 
 
 @router.get("/attachments/{attachment_id}")

@@ -136,7 +136,7 @@ def test_other_years_are_left_alone(session_factory, system):
 @pytest.mark.parametrize("text, message", [
     ("2027-13-01,holiday,元旦", "第1行：'2027-13-01' 不是 YYYY-MM-DD 格式的日期"),
     ("2027-01-01,holiday,元旦\n\n2028-01-01,holiday,元旦", "第3行：2028-01-01 不在 2027 年内"),
-    ("2027-01-01,day-off,元旦", "第1行：类型须为 holiday（放假）或 workday（调休上班）"),
+    ("2027-01-01,day-off,元旦", "第1行：类型须为 放假 或 上班"),
     ("2027-01-01,holiday,元旦\n2027-01-01,workday,调休", "第2行：2027-01-01 与第1行重复"),
     ("2027-01-01,holiday," + "长" * 51, "第1行：名称不能超过 50 个字"),
     ("- date: 2027-01-01\n  kind: holiday\n- date: 2027-02-30\n  kind: holiday", "第2项：'2027-02-30' 不是"),
