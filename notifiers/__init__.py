@@ -27,6 +27,13 @@ Interface (notifiers/base.py):
 - ``Notifier.mask_target(address)``: what may be shown of a target to
   anyone who need not edit it (a robot key and a webhook URL's path are
   credentials); ``mask_target(channel_type, address)`` picks the rule.
+- ``Notifier.label`` (its Chinese name), ``supports_mentions`` (whether
+  Target.mentions reach anyone) and ``check_target(address, secret, config)``
+  (the address if the channel can send to it, else ``InvalidTarget``).
+
+``CHANNELS`` is the registry, by channel type: the only list of channel types
+(``CHANNEL_TYPES``); the service reads labels, limits, target rules and
+mention support from it.
 - ``ensure_host_allowed``: HTTP notifiers only call hosts in
   ``NotifierConfig.allowed_hosts`` (the webhook allowlist plus the hosts of
   the three robot base URLs).
@@ -40,6 +47,7 @@ import httpx
 
 from notifiers.base import (
     DeliveryResult,
+    InvalidTarget,
     Message,
     Notifier,
     NotifierConfig,
@@ -57,26 +65,38 @@ from notifiers.feishu import FeishuNotifier
 from notifiers.webhook import WebhookNotifier
 from notifiers.wecom import WeComNotifier
 
-NOTIFIER_CLASSES = (EmailNotifier, WebhookNotifier, WeComNotifier, DingTalkNotifier, FeishuNotifier)
-_MASKS = {cls.channel_type: cls.mask_target for cls in NOTIFIER_CLASSES}
+CHANNELS: dict[str, type[Notifier]] = {
+    cls.channel_type: cls for cls in (EmailNotifier, WebhookNotifier, WeComNotifier, DingTalkNotifier, FeishuNotifier)
+}
+CHANNEL_TYPES = tuple(CHANNELS)
+CHANNEL_LABELS = {channel_type: cls.label for channel_type, cls in CHANNELS.items()}
 
 
 def mask_target(channel_type: str, address: str) -> str:
     """The masked form of a target, by its channel type's own rule (an unknown
     type is treated as a credential)."""
-    return _MASKS.get(channel_type, mask_robot_key)(address)
+    channel = CHANNELS.get(channel_type)
+    return channel.mask_target(address) if channel else mask_robot_key(address)
+
+
+def supports_mentions(channel_type: str) -> bool:
+    return CHANNELS[channel_type].supports_mentions
 
 
 def build_notifiers(config: NotifierConfig, http_client: httpx.AsyncClient) -> dict[str, Notifier]:
     """One notifier per channel type, all sharing the given HTTP client."""
-    return {cls.channel_type: cls(config, http_client) for cls in NOTIFIER_CLASSES}
+    return {channel_type: cls(config, http_client) for channel_type, cls in CHANNELS.items()}
 
 
 __all__ = [
+    "CHANNELS",
+    "CHANNEL_LABELS",
+    "CHANNEL_TYPES",
     "DeliveryResult",
     "DingTalkNotifier",
     "EmailNotifier",
     "FeishuNotifier",
+    "InvalidTarget",
     "Message",
     "Notifier",
     "NotifierConfig",
@@ -89,5 +109,6 @@ __all__ = [
     "build_notifiers",
     "ensure_host_allowed",
     "mask_target",
+    "supports_mentions",
     "split_for_limit",
 ]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
@@ -80,8 +81,18 @@ class NotifierConfig:
         return frozenset(h.lower() for h in (*self.webhook_allowed_hosts, *robot_hosts) if h)
 
 
+class InvalidTarget(ValueError):
+    """A target a channel cannot send to; the message says why, in Chinese, for the user."""
+
+
 class Notifier(Protocol):
+    """A channel: its type, what people call it, what it can carry, and how to send."""
+
     channel_type: ClassVar[str]
+    label: ClassVar[str]  # the channel's Chinese name on pages and in messages
+    # Whether Target.mentions (mobiles) reach people: a channel that cannot @
+    # gets no message that exists only to @ someone (a department head).
+    supports_mentions: ClassVar[bool]
     # Content size (UTF-8 bytes) the caller must split to; None for unlimited.
     max_message_bytes: ClassVar[int | None]
     rate_limit_per_minute: ClassVar[int | None]
@@ -89,6 +100,11 @@ class Notifier(Protocol):
     @staticmethod
     def mask_target(address: str) -> str:
         """What may be shown of a target to anyone who need not edit it."""
+        ...
+
+    @classmethod
+    def check_target(cls, address: str, secret: str | None, config: NotifierConfig) -> str:
+        """The stripped address if the channel can send to it; InvalidTarget otherwise."""
         ...
 
     async def send(self, message: Message, target: Target) -> DeliveryResult: ...
@@ -101,6 +117,29 @@ class ChannelNotifier:
     def __init__(self, config: NotifierConfig, http_client: httpx.AsyncClient) -> None:
         self.config = config
         self.http_client = http_client
+
+
+ROBOT_KEY = re.compile(r"^[A-Za-z0-9_.~-]+$")
+
+
+class RobotNotifier(ChannelNotifier):
+    """A group robot addressed by its key or access token (WeCom, DingTalk, Feishu)."""
+
+    label: ClassVar[str]
+
+    @staticmethod
+    def mask_target(address: str) -> str:
+        return mask_robot_key(address)
+
+    @classmethod
+    def check_target(cls, address: str, secret: str | None, config: NotifierConfig) -> str:
+        if not address:
+            raise InvalidTarget(f"{cls.label}的 key / access_token 不能为空")
+        if not ROBOT_KEY.match(address):
+            raise InvalidTarget(
+                f"{cls.label}的 key / access_token 只能包含字母、数字和 -_.~，请只填写 key 本身，不要填写完整网址"
+            )
+        return address
 
 
 def mask_robot_key(key: str) -> str:

@@ -14,7 +14,7 @@ import hmac
 import time
 from urllib.parse import urlencode
 
-from notifiers.base import ChannelNotifier, DeliveryResult, Message, Target, check_size, mask_robot_key, mentions_for
+from notifiers.base import DeliveryResult, Message, RobotNotifier, Target, check_size, mentions_for
 from notifiers.transport import post_to_robot, result_for_code
 
 # DingTalk refuses request bodies over 20000 bytes (errcode 460101); the
@@ -36,11 +36,12 @@ def read_reply(reply: dict) -> DeliveryResult:
     )
 
 
-class DingTalkNotifier(ChannelNotifier):
+class DingTalkNotifier(RobotNotifier):
     channel_type = "dingtalk"
+    label = "钉钉机器人"
+    supports_mentions = True
     max_message_bytes = CONTENT_MAX_BYTES
     rate_limit_per_minute = 20
-    mask_target = staticmethod(mask_robot_key)
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         content = message.markdown or message.text

@@ -1,10 +1,15 @@
 """Email over SMTP: multipart/alternative (plain text + HTML), UTF-8 subject,
 security none | starttls | ssl, optional login. smtplib blocks, so it runs
-in a worker thread."""
+in a worker thread.
+
+A subject that is not ASCII goes out as RFC 2047 encoded-words of at most 75
+characters (§2), one per folded line: Python's own folding writes words of 76,
+which strict receivers reject."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import smtplib
 import ssl
@@ -12,9 +17,26 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, parseaddr
 
-from notifiers.base import ChannelNotifier, DeliveryResult, Message, PermanentFailure, RetryAfter, Sent, Target
+from notifiers.base import (
+    ChannelNotifier,
+    DeliveryResult,
+    InvalidTarget,
+    Message,
+    NotifierConfig,
+    PermanentFailure,
+    RetryAfter,
+    Sent,
+    Target,
+)
 
 SECURITY_MODES = ("none", "starttls", "ssl")
+# One address, nothing else: a display name ("Evil" <spy@evil.test>) or a second
+# address after a comma or semicolon would add a recipient the office never saw.
+# The classes exclude the separators they sit between, so matching is linear.
+EMAIL_ADDRESS = re.compile(r'^[^@\s<>,;:"()\[\]\\]+@[^@\s<>,;:"()\[\]\\.]+(?:\.[^@\s<>,;:"()\[\]\\.]+)+$')
+MAX_EMAIL_LENGTH = 254
+ENCODED_WORD_MAX = 75  # RFC 2047 §2
+_WORD_START, _WORD_END = "=?utf-8?b?", "?="
 
 # Characters allowed in the left part of a Message-ID (RFC 5322 atext and dots).
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")
@@ -25,6 +47,35 @@ def message_id(notification_id: str, sender: str) -> str:
     notification carries the same one and mail clients can tell."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     return f"<duban.{_NOT_ATEXT.sub('-', notification_id)}@{domain}>"
+
+
+def check_address(address: str) -> str:
+    """One e-mail address, stripped; InvalidTarget for anything else."""
+    address = address.strip()
+    if len(address) > MAX_EMAIL_LENGTH or not EMAIL_ADDRESS.match(address):
+        raise InvalidTarget(f"邮箱地址格式不正确：{address}（只填一个地址，不带姓名、逗号或分号）")
+    return address
+
+
+def encoded_words(text: str, first_line_room: int) -> str:
+    """`text` as Base64 encoded-words of at most ENCODED_WORD_MAX characters, split
+    between characters and folded one to a line; the first line also holds the
+    header name, so its word is shorter to keep every line within 76 characters."""
+    words, chunk = [], b""
+    room = first_line_room
+    for char in text:
+        encoded = char.encode("utf-8")
+        if chunk and len(chunk) + len(encoded) > _payload_bytes(room):
+            words.append(_WORD_START + base64.b64encode(chunk).decode("ascii") + _WORD_END)
+            chunk, room = b"", ENCODED_WORD_MAX
+        chunk += encoded
+    words.append(_WORD_START + base64.b64encode(chunk).decode("ascii") + _WORD_END)
+    return "\r\n ".join(words)
+
+
+def _payload_bytes(word_length: int) -> int:
+    """How many bytes fit in an encoded-word of `word_length` characters."""
+    return (word_length - len(_WORD_START) - len(_WORD_END)) // 4 * 3
 
 
 def result_for_smtp_code(code: int, text: bytes | str, what: str) -> DeliveryResult:
@@ -38,6 +89,8 @@ def result_for_smtp_code(code: int, text: bytes | str, what: str) -> DeliveryRes
 
 class EmailNotifier(ChannelNotifier):
     channel_type = "email"
+    label = "邮件"
+    supports_mentions = False
     max_message_bytes = None
     rate_limit_per_minute = None
 
@@ -46,9 +99,17 @@ class EmailNotifier(ChannelNotifier):
         # An address is a contact, shown in the department directory too, not a credential.
         return address
 
+    @classmethod
+    def check_target(cls, address: str, secret: str | None, config: NotifierConfig) -> str:
+        return check_address(address)
+
     def build_email(self, message: Message, recipient: str) -> EmailMessage:
         email = EmailMessage(policy=SMTP)
-        email["Subject"] = message.subject
+        if message.subject.isascii():
+            email["Subject"] = message.subject
+        else:
+            # Stored as written: assigned, the header would be refolded into 76-character words.
+            email.set_raw("Subject", encoded_words(message.subject, 76 - len("Subject: ")))
         email["From"] = self.config.smtp_from
         email["To"] = recipient
         email["Date"] = formatdate(localtime=True)

@@ -16,7 +16,7 @@ import hmac
 import time
 from urllib.parse import quote
 
-from notifiers.base import ChannelNotifier, DeliveryResult, Message, Target, check_size, mask_robot_key
+from notifiers.base import DeliveryResult, Message, RobotNotifier, Target, check_size
 from notifiers.transport import post_to_robot, result_for_code
 
 # Feishu refuses request bodies over 20 KB; the content limit leaves room
@@ -42,12 +42,13 @@ def read_reply(reply: dict) -> DeliveryResult:
     return result_for_code(code, description, {FREQUENCY_LIMITED: 60.0})
 
 
-class FeishuNotifier(ChannelNotifier):
+class FeishuNotifier(RobotNotifier):
     channel_type = "feishu"
+    label = "飞书机器人"
+    supports_mentions = False
     max_message_bytes = CONTENT_MAX_BYTES
     # Also at most 5 a second.
     rate_limit_per_minute = 100
-    mask_target = staticmethod(mask_robot_key)
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         content = message.markdown or message.text

@@ -17,10 +17,21 @@ import binascii
 import hashlib
 import hmac
 import time
+from urllib.parse import urlsplit
 
 import httpx
 
-from notifiers.base import ChannelNotifier, DeliveryResult, Message, PermanentFailure, Sent, Target, mask_url
+from notifiers.base import (
+    ChannelNotifier,
+    DeliveryResult,
+    InvalidTarget,
+    Message,
+    NotifierConfig,
+    PermanentFailure,
+    Sent,
+    Target,
+    mask_url,
+)
 from notifiers.transport import json_body, post
 
 SECRET_PREFIX = "whsec_"
@@ -42,9 +53,25 @@ def signature(key: bytes, webhook_id: str, timestamp: str, body: bytes) -> str:
 
 class WebhookNotifier(ChannelNotifier):
     channel_type = "webhook"
+    label = "Webhook"
+    supports_mentions = False
     max_message_bytes = None
     rate_limit_per_minute = None
     mask_target = staticmethod(mask_url)
+
+    @classmethod
+    def check_target(cls, address: str, secret: str | None, config: NotifierConfig) -> str:
+        parts = urlsplit(address)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidTarget("Webhook 地址必须是 http:// 或 https:// 开头的完整网址")
+        if parts.hostname.lower() not in config.allowed_hosts:
+            raise InvalidTarget(f"Webhook 主机 {parts.hostname} 不在允许列表中（DUBAN_WEBHOOK_ALLOWED_HOSTS）")
+        if secret is not None:
+            try:
+                signing_key(secret)
+            except ValueError:
+                raise InvalidTarget("Webhook 签名密钥必须是 Base64（可带 whsec_ 前缀）") from None
+        return address
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         body = json_body({**message.event, "id": message.id})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from notifiers.base import ChannelNotifier, DeliveryResult, Message, Target, check_size, mask_robot_key, mentions_for
+from notifiers.base import DeliveryResult, Message, RobotNotifier, Target, check_size, mentions_for
 from notifiers.transport import post_to_robot, result_for_code
 
 MARKDOWN_MAX_BYTES = 4096
@@ -23,13 +23,14 @@ def read_reply(reply: dict) -> DeliveryResult:
     )
 
 
-class WeComNotifier(ChannelNotifier):
+class WeComNotifier(RobotNotifier):
     channel_type = "wecom"
+    label = "企业微信机器人"
+    supports_mentions = True
     # The text limit: a message with mentions goes out as text, so 2048 is
     # the size that fits every WeCom message whatever the target.
     max_message_bytes = TEXT_MAX_BYTES
     rate_limit_per_minute = 20
-    mask_target = staticmethod(mask_robot_key)
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         mentions = mentions_for(message, target)

@@ -116,7 +116,8 @@ def holidays_set(
     from service.bootstrap import open_database
     from service.clock import SystemClock
     from service.errors import DomainError
-    from service.holidays.service import entries_from_text, replace_year
+    from service.flows.calendar import replace_year
+    from service.holidays.service import entries_from_text
     from service.offices.service import ensure_default_office
 
     try:
@@ -156,9 +157,21 @@ def serve(
     from service.app import create_app
     from service.migrate import upgrade_database
 
-    settings = get_settings()
+    settings = served_settings(get_settings(), host, port)
     upgrade_database(settings.database_url)
     uvicorn.run(create_app(settings, start_scheduler=not no_scheduler), host=host, port=port)
+
+
+def served_settings(settings, host: str, port: int):
+    """Links in messages point where this server listens when DUBAN_BASE_URL is unset
+    (a wildcard address by the machine's name, which other computers can reach)."""
+    if "base_url" in settings.model_fields_set:
+        return settings
+    import socket
+
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return settings.model_copy(update={"base_url": f"http://{shown}:{port}"})
 
 
 @app.command()

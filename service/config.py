@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "duban@localhost"
+    # CA bundle the SMTP server's certificate is checked against (a private relay); None: the system's.
+    smtp_ca_file: str | None = None
+    # How long a notifier waits for an SMTP server or a robot/webhook endpoint.
+    notifier_timeout_seconds: float = Field(default=10.0, gt=0)
 
     wecom_base_url: str = "https://qyapi.weixin.qq.com"
     dingtalk_base_url: str = "https://oapi.dingtalk.com"

@@ -22,7 +22,7 @@ from service.milestones.models import Milestone
 from service.offices.service import ensure_default_office
 from service.plans.importing import apply_department_mapping, import_plan
 from service.plans.models import ROLE_LEAD, Assignment, Plan
-from service.plans.service import activate_plan
+from service.flows.activation import activate_plan
 
 DEMO_PASSWORD = "duban-demo-2026"
 ADMIN_USERNAME = "office"
@@ -125,8 +125,8 @@ def load_demo(settings: Settings, clock: Clock | None = None) -> list[str]:
         )
         # The printed demo password is used as is (README quick start): not a temporary one.
         demo = {"password": DEMO_PASSWORD, "must_change_password": False, "now": now}
-        admin = create_user(session, system, username=ADMIN_USERNAME, role=ROLE_ADMIN, **demo)
-        create_user(session, system, username=LEADER_USERNAME, role=ROLE_LEADER, **demo)
+        admin = create_user(session, system, username=ADMIN_USERNAME, role=ROLE_ADMIN, display_name="督查室", **demo)
+        create_user(session, system, username=LEADER_USERNAME, role=ROLE_LEADER, display_name="分管副市长", **demo)
         department_users = [
             create_user(
                 session, system, username=LOGINS[d.name], role=ROLE_DEPARTMENT, department_id=d.id,

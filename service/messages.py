@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, Tem
 from service.resources import resource_dir
 
 
+
 @dataclass(frozen=True)
 class RenderedMessage:
     subject: str

@@ -14,10 +14,11 @@ from service.milestones.models import (
     Milestone,
     Report,
     Review,
+    WorkflowEvent,
 )
 from service.offices.models import Office
 from service.plans.models import Assignment, Measure, Phase, Plan, Section, Task
-from service.reminders.models import BulletinRun, MilestoneLink, ReminderPolicy, SentReminder, WorkflowEvent
+from service.reminders.models import BulletinRun, MilestoneLink, ReminderPolicy, SentReminder
 
 __all__ = [
     "ApiToken",

@@ -132,7 +132,7 @@ def parse_entry(day: object, kind: object, name: object, where: str) -> DayEntry
     kind_text = str(kind or "").strip().lower()
     kind_text = KIND_WORDS.get(kind_text, kind_text)
     if kind_text not in (HOLIDAY, WORKDAY):
-        raise HolidayFileError(f"{where}：类型须为 holiday（放假）或 workday（调休上班），而不是 {str(kind or '')!r}")
+        raise HolidayFileError(f"{where}：类型须为 放假 或 上班（英文 holiday 或 workday），而不是 {str(kind or '')!r}")
     return DayEntry(parsed, kind_text, str(name or "").strip(), where)
 
 

@@ -4,7 +4,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
-from service.audit.service import list_events
+from service.audit.trail import list_events
 from service.dependencies import ActorDep, IdQuery, OffsetQuery, SessionDep
 
 router = APIRouter(tags=["audit"])

@@ -49,7 +49,6 @@ from service.delivery.models import (
     CANCELLED,
     DEAD,
     KIND_TEST,
-    MILESTONE_KINDS,
     PENDING,
     RETRY,
     SENDING,
@@ -179,7 +178,8 @@ def backoff_seconds(attempts: int, options: DispatchOptions, rng: random.Random)
 
 
 def _still_holds(event: dict, open_versions: dict[int, int]) -> bool:
-    """A reminder holds while one of its milestones is still open at the same due version."""
+    """A notice about milestones (a reminder of the scan lists them in its event)
+    holds while one of them is still open at the same due version."""
     listed = (event or {}).get("milestones")
     if not listed:
         return True
@@ -190,7 +190,6 @@ def _open_versions(session: Session, claimed: list[Claimed]) -> dict[int, int]:
     ids = {
         item.get("id")
         for row in claimed
-        if row.kind in MILESTONE_KINDS
         for item in (row.event or {}).get("milestones", [])
     }
     if not ids:
@@ -354,7 +353,7 @@ def _sendable(session: Session, leased: list) -> tuple[list[Claimed], list[tuple
     open_versions = _open_versions(session, claimed)
     holding = []
     for row in claimed:
-        if row.kind in MILESTONE_KINDS and not _still_holds(row.event, open_versions):
+        if not _still_holds(row.event, open_versions):
             cancelled.append((row.id, "相关节点已报送或已办结，提醒取消"))
         else:
             holding.append(row)

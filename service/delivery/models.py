@@ -7,7 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.database import Base, UTCDateTime, utcnow
 
-CHANNEL_TYPES = ("email", "webhook", "wecom", "dingtalk", "feishu")
 AUDIENCE_DEPARTMENT = "department"
 AUDIENCE_OFFICE = "office"
 AUDIENCE_LEADER = "leader"
@@ -23,8 +22,6 @@ STATUSES = (PENDING, SENDING, SENT, RETRY, DEAD, CANCELLED)
 
 KIND_DELIVERY_DEAD = "delivery_dead"
 KIND_TEST = "test"
-# Kinds about open milestones: the dispatcher re-checks them before sending.
-MILESTONE_KINDS = ("reminder", "early_warning", "progress_request")
 
 
 class Channel(Base):

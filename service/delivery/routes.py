@@ -4,7 +4,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from notifiers import mask_target
+from notifiers import CHANNEL_TYPES, mask_target
 from service.auth.actor import Actor
 from service.delivery import service
 from service.delivery.dispatcher import send_test_message
@@ -14,7 +14,7 @@ from service.text import Line
 
 router = APIRouter(tags=["delivery"])
 
-ChannelType = Literal["email", "webhook", "wecom", "dingtalk", "feishu"]
+ChannelType = Literal[CHANNEL_TYPES]
 
 
 class ChannelIn(BaseModel):

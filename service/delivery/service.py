@@ -1,26 +1,21 @@
 """Channels, the outbox (enqueue) and the notifications the office can inspect and retry."""
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from notifiers import NOTIFIER_CLASSES, NotifierConfig, mask_target
-from notifiers.webhook import signing_key
+from notifiers import CHANNEL_LABELS, CHANNEL_TYPES, CHANNELS, InvalidTarget, NotifierConfig, mask_target
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.config import Settings
 from service.delivery.models import (
     AUDIENCE_DEPARTMENT,
-    AUDIENCE_LEADER,
     AUDIENCE_OFFICE,
     AUDIENCES,
     CANCELLED,
-    CHANNEL_TYPES,
     DEAD,
     KIND_DELIVERY_DEAD,
     PENDING,
@@ -33,18 +28,10 @@ from service.delivery.models import (
 )
 from service.database import lock_for_change
 from service.departments.models import Department
-from service.departments.service import valid_email, valid_mobile
+from service.departments.service import valid_mobile
 from service.errors import Conflict, Invalid, NotFound
 from service.messages import render
 
-CHANNEL_LABELS = {
-    "email": "邮件",
-    "webhook": "Webhook",
-    "wecom": "企业微信机器人",
-    "dingtalk": "钉钉机器人",
-    "feishu": "飞书机器人",
-}
-ROBOT_KEY = re.compile(r"^[A-Za-z0-9_.~-]+$")
 
 
 def notifier_config(settings: Settings) -> NotifierConfig:
@@ -56,14 +43,16 @@ def notifier_config(settings: Settings) -> NotifierConfig:
         smtp_user=settings.smtp_user,
         smtp_password=settings.smtp_password,
         smtp_from=settings.smtp_from,
+        smtp_ca_file=settings.smtp_ca_file,
         wecom_base_url=settings.wecom_base_url.rstrip("/"),
         dingtalk_base_url=settings.dingtalk_base_url.rstrip("/"),
         feishu_base_url=settings.feishu_base_url.rstrip("/"),
         webhook_allowed_hosts=tuple(settings.webhook_allowed_hosts),
+        timeout_seconds=settings.notifier_timeout_seconds,
     )
 
 
-_LIMITS = {cls.channel_type: (cls.max_message_bytes, cls.rate_limit_per_minute) for cls in NOTIFIER_CLASSES}
+_LIMITS = {channel_type: (cls.max_message_bytes, cls.rate_limit_per_minute) for channel_type, cls in CHANNELS.items()}
 
 
 def channel_limits(channel_type: str) -> tuple[int | None, int | None]:
@@ -221,26 +210,10 @@ def validate_channel_input(
         raise Invalid(f"渠道类型必须是 {', '.join(CHANNEL_TYPES)} 之一")
     target = (target or "").strip()
     secret = (secret or "").strip() or None
-    if type == "email":
-        target = valid_email(target)
-    elif type == "webhook":
-        parts = urlsplit(target)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise Invalid("Webhook 地址必须是 http:// 或 https:// 开头的完整网址")
-        if parts.hostname.lower() not in config.allowed_hosts:
-            raise Invalid(
-                f"Webhook 主机 {parts.hostname} 不在允许列表中（DUBAN_WEBHOOK_ALLOWED_HOSTS）"
-            )
-        if secret is not None:
-            try:
-                signing_key(secret)
-            except ValueError:
-                raise Invalid("Webhook 签名密钥必须是 Base64（可带 whsec_ 前缀）") from None
-    else:
-        if not target:
-            raise Invalid(f"{channel_label(type)}的 key / access_token 不能为空")
-        if not ROBOT_KEY.match(target):
-            raise Invalid(f"{channel_label(type)}的 key / access_token 只能包含字母、数字和 -_.~，请只填写 key 本身，不要填写完整网址")
+    try:
+        target = CHANNELS[type].check_target(target, secret, config)
+    except InvalidTarget as exc:
+        raise Invalid(str(exc)) from None
     return target, secret, [valid_mobile(m) for m in mentions if m.strip()]
 
 

@@ -1,1 +1,1 @@
-"""Steps that span several domains, each a short function that reads as a list of steps."""
+"""Cross-domain steps: the only code that calls several domains (see ARCHITECTURE.md)."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from service.dependencies import ActorDep, CalendarSourceDep, NowDep, SessionDep
+from service.flows.calendar import replace_year
 from service.holidays import service
 from service.holidays.source import CalendarSource
 from service.text import Line
@@ -64,7 +65,7 @@ def put_year(year: YearPath, body: YearIn, actor: ActorDep, session: SessionDep,
     """Replace the year's entered days (an empty list clears them); the deployment's operator only."""
     service.require_editor(actor)  # before the body is checked: a refusal says nothing about it
     entries = service.entries_from_items([d.model_dump() for d in body.days])
-    service.replace_year(session, actor, year, entries, now=now)
+    replace_year(session, actor, year, entries, now=now)
     session.commit()
     source.changed()
     return _year_out(session, actor, year, source)
@@ -96,7 +97,7 @@ def put_office_year(year: YearPath, body: YearIn, actor: ActorDep, session: Sess
     for the office and its child offices, over the national schedule."""
     actor.require_admin()
     entries = service.entries_from_items([d.model_dump() for d in body.days])
-    service.replace_year(session, actor, year, entries, now=now, local=True)
+    replace_year(session, actor, year, entries, now=now, local=True)
     session.commit()
     source.changed()
     return _office_year_out(session, actor, year)

@@ -14,11 +14,11 @@ the database has at least one day in it.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
 from chinese_calendar.constants import Holiday
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,10 +28,8 @@ from service.auth.actor import Actor
 from service.errors import Conflict, Forbidden, Invalid
 from service.holidays.models import NAME_MAX_LENGTH, CalendarDay, OfficeCalendarDay
 from service.holidays.notice import check_length, looks_like_notice, parse_notice
-from service.milestones.models import OPEN_STATES, Milestone
 from service.offices.models import Office
 from service.offices.service import descendant_office_ids
-from service.plans.models import Plan
 from service.workdays import DayEntry, HolidayFileError, WorkdayCalendar, package_covers, parse_days, parse_entry
 
 SOURCE_DATABASE, SOURCE_FILE, SOURCE_PACKAGE = "database", "file", "package"
@@ -40,12 +38,6 @@ SOURCE_DATABASE, SOURCE_FILE, SOURCE_PACKAGE = "database", "file", "package"
 AUDIT_ENTITY = "calendar_year"
 OFFICE_AUDIT_ENTITY = OFFICE_CALENDAR_ENTITY
 YEAR_MIN, YEAR_MAX = 2000, 2100
-# Milestones re-timed around the changed dates. The default ladder spans T-7 to
-# T+7 workdays (three to four weeks with a Spring Festival week in between);
-# 60 days leaves room for longer custom ladders without working out every
-# plan's policy. Repeating escalations, early warnings and progress requests are
-# caught by their next reminder time falling in the same window.
-RETIME_MARGIN = timedelta(days=60)
 # How far ahead the dashboard looks for a year without holiday data.
 LOOKAHEAD = timedelta(days=60)
 ERRORS_SHOWN = 5
@@ -182,7 +174,9 @@ class Replaced:
     year: int
     days: int  # entered days of the year now
     changed: int  # dates added, removed or changed
-    retimed: int  # open milestones marked for the next scan
+    moved: frozenset[date] = frozenset()  # dates that became or stopped being workdays
+    offices: frozenset[int] | None = None  # the offices the days count for; None: every office
+    retimed: int = 0  # open milestones marked for the next scan (service/flows/calendar.py)
 
 
 def replace_year(
@@ -204,7 +198,7 @@ def replace_year(
     after = {e.day: (e.kind, e.name) for e in entries}
     changed = {day for day in before.keys() | after.keys() if before.get(day) != after.get(day)}
     if not changed:
-        return Replaced(year, len(after), 0, 0)
+        return Replaced(year, len(after), 0)
     try:
         with session.begin_nested():
             for day in changed:
@@ -223,51 +217,25 @@ def replace_year(
         # Two admins saving the same year at once on PostgreSQL: the later insert loses.
         raise Conflict(f"{year}年节假日安排刚被他人修改，请刷新页面后重试") from None
     # A new name alone moves no reminder.
-    kind_changed = {day for day in changed if before.get(day, (None,))[0] != after.get(day, (None,))[0]}
+    moved = frozenset(day for day in changed if before.get(day, (None,))[0] != after.get(day, (None,))[0])
     offices = None if office_id is None else descendant_office_ids(session, office_id)
-    retimed = retime_milestones(session, kind_changed, now=now, office_ids=offices) if kind_changed else 0
     if office_id is None:
         record(
             session, actor, "calendar.replace_year", AUDIT_ENTITY, year,
             before={"days": _audit_days(before)}, after={"days": _audit_days(after)}, now=now, deployment_wide=True,
         )
     else:
-        # Filed under the office; its child offices' logs show it too (audit.list_events).
+        # Filed under the office; its child offices' logs show it too (audit.trail.list_events).
         record(
             session, actor, "calendar.replace_office_year", OFFICE_AUDIT_ENTITY, office_id,
             before={"year": year, "days": _audit_days(before)}, after={"year": year, "days": _audit_days(after)},
             now=now,
         )
-    return Replaced(year, len(after), len(changed), retimed)
+    return Replaced(year, len(after), len(changed), moved, offices)
 
 
 def _audit_days(days: dict[date, tuple[str, str]]) -> list[list[str]]:
     return [[day.isoformat(), kind, name] for day, (kind, name) in sorted(days.items())]
-
-
-def retime_milestones(
-    session: Session, changed: set[date], *, now: datetime, office_ids: frozenset[int] | None = None
-) -> int:
-    """Mark the open milestones whose reminders the changed days could move for
-    the next scan, which works out their next reminder on the new calendar: of
-    every office for the national schedule, of `office_ids` for local days."""
-    first, last = min(changed) - RETIME_MARGIN, max(changed) + RETIME_MARGIN
-    first_at = datetime.combine(first, time(), timezone.utc)
-    last_at = datetime.combine(last + timedelta(days=1), time(), timezone.utc)
-    result = session.execute(
-        update(Milestone)
-        .where(
-            Milestone.state.in_(OPEN_STATES),
-            or_(Milestone.due_date.between(first, last), Milestone.next_reminder_at.between(first_at, last_at)),
-            *([] if office_ids is None else [
-                Milestone.plan_id.in_(select(Plan.id).where(Plan.office_id.in_(office_ids)))
-            ]),
-        )
-        # Not a change of the milestone itself: its updated_at stays.
-        .values(next_reminder_at=now, updated_at=Milestone.updated_at)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
 
 
 def calendar_version(session: Session) -> tuple[int, int | None, int]:

@@ -1,6 +1,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Date,
     ForeignKey,
     Index,
@@ -166,4 +167,27 @@ class ExtensionRequest(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+EVENT_ASSIGNMENT = "assignment"  # 交办通知
+EVENT_RETURNED = "returned"  # 退回
+EVENT_EXTENSION_DECIDED = "extension_decided"  # 延期审批结果
+
+
+class WorkflowEvent(Base):
+    """A workflow change that owes a message (交办通知, 退回, 延期审批结果): the
+    workflow emits it, the reminder scan consumes it.
+
+    Written in the workflow's own transaction and turned into notifications by
+    the next scan, which holds the settings (links, timezone) the workflow lacks
+    and merges one activation's assignments into one notice per recipient.
+    """
+
+    __tablename__ = "workflow_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

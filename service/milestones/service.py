@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from service.audit.service import record, snapshot
+from service.milestones import events, status
 from service.auth.actor import Actor
 from service.database import lock_for_change
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.milestones.models import (
     ACKNOWLEDGED,
     APPROVED,
+    EVENT_EXTENSION_DECIDED,
+    EVENT_RETURNED,
     EXTENSION_APPROVED,
     EXTENSION_PENDING,
     EXTENSION_REJECTED,
@@ -30,14 +33,16 @@ from service.milestones.models import (
     REVIEW_RETURN,
     STATES,
     SUBMITTED,
+    Attachment,
     ExtensionRequest,
+    ProgressReport,
     Milestone,
     Report,
     Review,
 )
-from service.milestones.assignments import AttachmentUpload, sign, stored_attachments
+from service.milestones.assignments import AttachmentUpload, may_read_progress, sign, stored_attachments
 from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, ROLE_SUPPORT, Assignment, Plan
-from service.reminders import service as reminders
+from service.workdays import WorkdayCalendar
 
 STATE_LABELS = {
     PENDING: "待签收",
@@ -49,8 +54,84 @@ STATE_LABELS = {
 MILESTONE_FIELDS = ("state", "due_date", "due_version", "acknowledged_at", "submitted_at", "approved_at")
 
 
+def create_for_plan(
+    session: Session, plan: Plan, *, calendar: WorkdayCalendar, support_lead_workdays: int, now: datetime
+) -> int:
+    """A milestone per assignment and phase (or the measure's own deadline).
+
+    Support milestones fall due `support_lead_workdays` workdays (the plan's own
+    number if it has one) before the lead's, so the lead has its supporters'
+    contributions in hand when it writes its report. Returns how many were created.
+    """
+    lead_days = plan.support_lead_workdays if plan.support_lead_workdays is not None else support_lead_workdays
+    created = 0
+    for measure in plan.measures:
+        deadlines = [(None, measure.deadline)] if measure.deadline else [(p.id, p.deadline) for p in plan.phases]
+        for assignment in measure.assignments:
+            for phase_id, deadline in deadlines:
+                due = deadline
+                if assignment.role == ROLE_SUPPORT and lead_days:
+                    due = calendar.add_workdays(deadline, -lead_days)
+                session.add(
+                    Milestone(
+                        assignment_id=assignment.id,
+                        phase_id=phase_id,
+                        plan_id=plan.id,
+                        department_id=assignment.department_id,
+                        due_date=due,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                created += 1
+    return created
+
+
+def unfinished_milestones(session: Session, plan_id: int) -> int:
+    """Milestones of the plan not yet approved (办结)."""
+    return session.scalar(
+        select(func.count()).where(Milestone.plan_id == plan_id, Milestone.state != APPROVED)
+    )
+
+
+def get_attachment(session: Session, actor: Actor, attachment_id: int) -> Attachment:
+    """An attachment of a report on a milestone the actor may read, or of a
+    contribution to a measure (and phase) the actor's department leads; of a progress report
+    on an item the actor may read or on a measure its department leads."""
+    found = session.get(Attachment, attachment_id)
+    if found is None:
+        raise NotFound(f"附件 {attachment_id} 不存在")
+    if found.report_id is None:  # a progress report's
+        if not may_read_progress(session, actor, session.get(ProgressReport, found.progress_report_id)):
+            raise NotFound(f"附件 {attachment_id} 不存在")
+        return found
+    milestone = session.get(Milestone, session.get(Report, found.report_id).milestone_id)
+    try:
+        get_milestone(session, actor, milestone.id)
+    except NotFound:
+        if not _leads_the_measure_of(session, actor, milestone):
+            raise NotFound(f"附件 {attachment_id} 不存在") from None
+    return found
+
+
+def _leads_the_measure_of(session: Session, actor: Actor, milestone: Milestone) -> bool:
+    """True when the actor's department is the lead of a contribution's measure and phase."""
+    if actor.department_id is None:
+        return False
+    lead = session.scalars(
+        visible_milestones(actor)
+        .join(Assignment, Assignment.id == Milestone.assignment_id)
+        .where(
+            Assignment.measure_id == milestone.assignment.measure_id,
+            Assignment.role == ROLE_LEAD,
+            Milestone.phase_id.is_not_distinct_from(milestone.phase_id),
+        )
+    ).first()
+    return lead is not None
+
+
 def is_overdue(milestone: Milestone, today: date) -> bool:
-    return milestone.state != APPROVED and milestone.due_date < today
+    return status.is_overdue(milestone.state, milestone.due_date, today)
 
 
 # --- reading -----------------------------------------------------------------
@@ -105,9 +186,9 @@ def list_milestones(
     if state is not None:
         query = query.where(Milestone.state == state)
     if overdue is True:
-        query = query.where(Milestone.state != APPROVED, Milestone.due_date < today)
+        query = query.where(status.overdue_sql(today))
     elif overdue is False:
-        query = query.where((Milestone.state == APPROVED) | (Milestone.due_date >= today))
+        query = query.where(~status.overdue_sql(today))
     if due_before is not None:
         query = query.where(Milestone.due_date < due_before)
     total = session.scalar(query.with_only_columns(func.count()))
@@ -265,7 +346,7 @@ def submit_report(
     milestone.submitted_at = now
     session.flush()
     _audit(session, actor, "milestone.report", milestone, before, now, report_id=report.id, percent=percent)
-    reminders.reschedule(milestone, now=now)
+    events.reschedule(milestone, now=now)
     return report
 
 
@@ -305,9 +386,9 @@ def review(
     session.add(entry)
     session.flush()
     _audit(session, actor, f"milestone.{decision}", milestone, before, now, comment=comment)
-    reminders.reschedule(milestone, now=now)
+    events.reschedule(milestone, now=now)
     if decision == REVIEW_RETURN:
-        reminders.record_event(session, reminders.EVENT_RETURNED, milestone, now=now, comment=comment)
+        events.emit(session, EVENT_RETURNED, milestone, now=now, comment=comment)
     return entry
 
 
@@ -332,7 +413,7 @@ def reopen(session: Session, actor: Actor, milestone_id: int, *, comment: str, n
     milestone.state = RETURNED
     milestone.approved_at = None
     _audit(session, actor, "milestone.reopen", milestone, before, now, comment=comment)
-    reminders.reschedule(milestone, now=now)
+    events.reschedule(milestone, now=now)
     return milestone
 
 
@@ -424,8 +505,8 @@ def decide_extension(
         session, actor, "extension.approve" if approve else "extension.reject", milestone, before, now,
         extension_request_id=request.id, comment=comment,
     )
-    reminders.reschedule(milestone, now=now)
-    reminders.record_event(
-        session, reminders.EVENT_EXTENSION_DECIDED, milestone, now=now, approved=approve, comment=comment
+    events.reschedule(milestone, now=now)
+    events.emit(
+        session, EVENT_EXTENSION_DECIDED, milestone, now=now, approved=approve, comment=comment
     )
     return request

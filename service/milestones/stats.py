@@ -13,23 +13,25 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
 from service.database import local_date
-from service.milestones.models import APPROVED, RETURNED, SUBMITTED, Milestone
+from service.milestones.models import APPROVED, SUBMITTED, Milestone
 from service.milestones.service import visible_milestones
+from service.milestones.status import (
+    GREEN,
+    GREY,
+    LIGHT_SEVERITY,
+    RED,
+    is_overdue,
+    light_severity_sql,
+    overdue_sql,
+    status_light,
+)
 from service.plans.models import Assignment
 
-GREEN = "green"
-YELLOW = "yellow"
-RED = "red"
-GREY = "grey"
-# Worst first: a group of milestones shows the worst light among them.
-LIGHT_SEVERITY = (RED, YELLOW, GREY, GREEN)
-LIGHT_LABELS = {GREEN: "已办结", YELLOW: "需关注", RED: "已逾期", GREY: "未到期"}
-DUE_SOON_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -60,25 +62,6 @@ def milestone_facts(
     if department_id is not None:
         query = query.where(visible.c.department_id == department_id)
     return [MilestoneFact(*row) for row in session.execute(query.order_by(visible.c.due_date, visible.c.id))]
-
-
-def status_light(state: str, due_date: date, today: date) -> str:
-    """The light of one milestone, in this order of precedence:
-
-    - green  (已办结): approved.
-    - red    (已逾期): not approved and the due date is before today (overdue, derived).
-    - yellow (需关注): not approved, not overdue, and either returned for rework
-      or due within DUE_SOON_DAYS (7) calendar days, today included.
-    - grey   (未到期): everything else — due later than that and not returned,
-      whatever its state (not started, acknowledged, or submitted early).
-    """
-    if state == APPROVED:
-        return GREEN
-    if due_date < today:
-        return RED
-    if state == RETURNED or (due_date - today).days <= DUE_SOON_DAYS:
-        return YELLOW
-    return GREY
 
 
 def worst_light(lights: Iterable[str]) -> str:
@@ -165,7 +148,7 @@ def department_ranking(facts: Iterable[MilestoneFact], today: date, tz: ZoneInfo
         submitted = _local_date(fact.submitted_at, tz)
         if approved and submitted is not None and submitted <= fact.due_date:
             row["on_time"] += 1
-        if not approved and fact.due_date < today:
+        if is_overdue(fact.state, fact.due_date, today):
             row["overdue"] += 1
     return ranked(
         DepartmentRank(dep, r["total"], r["approved"], r["judged"], r["on_time"], r["overdue"])
@@ -188,7 +171,7 @@ class Overdue:
 
 def overdue_list(facts: Iterable[MilestoneFact], today: date) -> list[Overdue]:
     """Milestones past due and not approved, the latest first (calendar days late)."""
-    late = [Overdue(f, (today - f.due_date).days) for f in facts if f.state != APPROVED and f.due_date < today]
+    late = [Overdue(f, (today - f.due_date).days) for f in facts if is_overdue(f.state, f.due_date, today)]
     return sorted(late, key=lambda o: (-o.days_late, o.fact.id))
 
 
@@ -245,23 +228,6 @@ def as_of(facts: Iterable[MilestoneFact], day: date, tz: ZoneInfo) -> list[Miles
 # progress_over_time above, as grouped queries over the milestones table.
 
 
-def _severity(today: date):
-    """status_light as a CASE giving the light's place in LIGHT_SEVERITY (worst = lowest)."""
-    return case(
-        (Milestone.state == APPROVED, LIGHT_SEVERITY.index(GREEN)),
-        (Milestone.due_date < today, LIGHT_SEVERITY.index(RED)),
-        (
-            or_(Milestone.state == RETURNED, Milestone.due_date <= today + timedelta(days=DUE_SOON_DAYS)),
-            LIGHT_SEVERITY.index(YELLOW),
-        ),
-        else_=LIGHT_SEVERITY.index(GREY),
-    )
-
-
-def _is_overdue(today: date):
-    return (Milestone.state != APPROVED) & (Milestone.due_date < today)
-
-
 def _count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -293,7 +259,7 @@ def dashboard_figures(
     """Lights, completion, ranking, overdue list and progress counts of the given
     plans' milestones the actor may read, in a few grouped queries."""
     visible = visible_milestones(actor).where(Milestone.plan_id.in_(plan_ids))
-    severity = _severity(today)
+    severity = light_severity_sql(today)
 
     plans: dict[int, PlanFigures] = {}
     worst_phase: dict[tuple[int, int | None], int] = {}
@@ -330,7 +296,7 @@ def dashboard_figures(
     }
 
     approved = Milestone.state == APPROVED
-    overdue = _is_overdue(today)
+    overdue = overdue_sql(today)
     ranking = ranked(
         DepartmentRank(*row)
         for row in session.execute(

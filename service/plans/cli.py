@@ -38,7 +38,10 @@ def parse(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.pd
 
 
 @plan_app.command("import")
-def import_(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.pdf/.xlsx/.csv")) -> None:
+def import_(
+    file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.pdf/.xlsx/.csv"),
+    again: bool = typer.Option(False, "--again", help="文件已导入过时仍然导入 (import a document imported before)"),
+) -> None:
     """Import a plan as a draft into the default office; print the preview as JSON."""
     from service.auth.actor import Actor
     from service.bootstrap import open_database
@@ -56,7 +59,7 @@ def import_(file: Path = typer.Argument(..., help="计划文件 .txt/.md/.docx/.
             office = ensure_default_office(session)
             result = import_plan(
                 session, Actor.system(office.id), data=data, filename=file.name, now=SystemClock().now(),
-                limits=ImportLimits.from_settings(settings),
+                limits=ImportLimits.from_settings(settings), allow_duplicate=again,
             )
             plan = PlanSummary.model_validate(result.plan, from_attributes=True).model_dump(mode="json")
             output = {"plan": plan, "preview": result.preview.to_dict()}

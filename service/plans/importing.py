@@ -5,6 +5,8 @@ Confirmed mappings teach the directory aliases, so the next plan from the same
 city matches without questions.
 """
 
+import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
@@ -21,10 +23,10 @@ from service.config import Settings
 from service.delivery.models import Channel
 from service.departments.models import Department
 from service.departments.service import normalize_name
-from service.errors import DomainError, Invalid
+from service.errors import Conflict, DomainError, Invalid
 from service.indicators.models import Indicator
 from service.milestones.models import Milestone
-from service.plans.models import ROLE_LEAD, Assignment, Measure, Plan
+from service.plans.models import PLAN_STATUS_LABELS, ROLE_LEAD, Assignment, Measure, Plan
 from service.plans.parser import LimitExceeded, PlanParseError, ReadLimits, parse_plan_file, parse_plan_text
 from service.plans.parser import model as parsed_model
 from service.plans.parser.checks import MEASURE_CODES, measure_checks, snippet
@@ -70,6 +72,17 @@ class ImportLimits:
             ),
             measures=settings.import_max_measures,
         )
+
+
+class DuplicateImport(Conflict):
+    """The document was imported before: the office looks at that plan first."""
+
+    def __init__(self, plan: Plan):
+        super().__init__(
+            f"这份文件已经导入过：计划“{plan.title}”（{PLAN_STATUS_LABELS.get(plan.status, plan.status)}，"
+            f"导入于 {plan.created_at:%Y-%m-%d}）"
+        )
+        self.plan_id = plan.id
 
 
 @dataclass
@@ -254,6 +267,20 @@ def _source_text(data: bytes, filename: str, limits: ReadLimits) -> str | None:
     return decode_text(data, limits)
 
 
+def content_hash(source_text: str | None, data: bytes | None) -> str:
+    """The document's text without its whitespace (so encoding, line breaks and a
+    paste of the same text do not count as a difference), or the file's bytes."""
+    if source_text is not None:
+        return hashlib.sha256(re.sub(r"\s+", "", source_text).encode("utf-8")).hexdigest()
+    return hashlib.sha256(data or b"").hexdigest()
+
+
+def _earlier_import(session: Session, office_id: int, digest: str) -> Plan | None:
+    return session.scalars(
+        select(Plan).where(Plan.office_id == office_id, Plan.source_hash == digest).order_by(Plan.id.desc())
+    ).first()
+
+
 def _check_size(size: int, max_bytes: int | None) -> None:
     if max_bytes is not None and size > max_bytes:
         raise TooLarge(f"文件太大：上限为 {max_bytes / (1024 * 1024):.0f} MB")
@@ -268,10 +295,13 @@ def import_plan(
     text: str | None = None,
     now: datetime,
     limits: ImportLimits = ImportLimits(),
+    allow_duplicate: bool = False,
 ) -> ImportResult:
     """A draft plan from a document (`data` with its `filename`) or from pasted `text`.
 
-    Nothing is written unless the document parses as a plan within `limits`.
+    Nothing is written unless the document parses as a plan within `limits`, nor
+    when the office imported the same document before (DuplicateImport), unless
+    `allow_duplicate`.
     """
     actor.require_admin()
     if (data is None) == (text is None):
@@ -298,7 +328,12 @@ def import_plan(
         plan_data["title"] = PurePath(filename).stem if filename else "未命名计划"
     # A phase whose date could not be read is already a bad_date warning.
     plan_data["phases"] = [p for p in plan_data["phases"] if p.get("deadline")]
+    digest = content_hash(source_text, data)
+    earlier = _earlier_import(session, actor.office_id, digest)
+    if earlier is not None and not allow_duplicate:
+        raise DuplicateImport(earlier)
     created = create_plan_from_parsed(session, actor, plan_data, now=now, source_text=source_text)
+    created.plan.source_hash = digest
     record(
         session, actor, IMPORT_ACTION, "plan", created.plan.id,
         after={
@@ -306,6 +341,7 @@ def import_plan(
             "from_table": parsed.from_table,
             "warnings": _link_to_measures(warnings, created.plan),
             "unmatched_departments": created.unmatched_departments,
+            "duplicate_of": earlier.id if earlier is not None else None,
         },
         now=now,
     )
@@ -317,7 +353,7 @@ def preview_for(session: Session, actor: Actor, plan_id: int) -> ImportPreview:
     return _preview(session, plan)
 
 
-def _in_use(session: Session, department_id: int) -> bool:
+def department_in_use(session: Session, department_id: int) -> bool:
     return any(
         session.scalar(select(exists().where(column == department_id)))
         for column in (
@@ -358,7 +394,7 @@ def _map_to(
             session, actor, "department.update", "department", target.id,
             before={"aliases": aliases_before}, after={"aliases": target.aliases}, now=now,
         )
-    deleted = not _in_use(session, placeholder.id)
+    deleted = not department_in_use(session, placeholder.id)
     if deleted:
         session.delete(placeholder)
         session.flush()

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.database import Base, UTCDateTime, utcnow
@@ -23,6 +23,7 @@ REPORTING_CYCLES = {CYCLE_NONE: "不要求定期报送", CYCLE_WEEKLY: "每周",
 
 class Plan(Base):
     __tablename__ = "plans"
+    __table_args__ = (Index("ix_plans_office_id_source_hash", "office_id", "source_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
@@ -35,6 +36,9 @@ class Plan(Base):
     status: Mapped[str] = mapped_column(String(20), default=PLAN_DRAFT)
     # The whole document: loaded only when asked for, not with every plan list.
     source_text: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # SHA-256 of the imported document's content (see importing.content_hash): the same
+    # document imported again is recognised, whatever its encoding or line breaks.
+    source_hash: Mapped[str | None] = mapped_column(String(64))
     # None: use the configured default (DUBAN_SUPPORT_LEAD_WORKDAYS).
     support_lead_workdays: Mapped[int | None] = mapped_column(Integer)
     reporting_cycle: Mapped[str] = mapped_column(String(10), default=CYCLE_NONE, server_default=CYCLE_NONE)

@@ -1,5 +1,5 @@
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -11,12 +11,13 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
 
 from service.auth.actor import Actor
-from service.dependencies import ActorDep, CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep
+from service.dependencies import ActorDep, CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from service.flows import activation, archival
 from service.errors import DomainError, Invalid
 from service.ids import Id
 from service.indicators.routes import ParsedIndicator
-from service.plans import importing, service
-from service.plans.models import Measure, Plan
+from service.plans import drafting, importing, service
+from service.plans.models import Measure, Phase, Plan
 from service.text import TEXT_PATTERN, Line, Text, check_form, refuse_control_characters
 
 router = APIRouter(tags=["plans"])
@@ -145,7 +146,7 @@ def activate_plan(
     settings: SettingsDep,
     body: ActivateIn | None = None,
 ):
-    created = service.activate_plan(
+    created = activation.activate_plan(
         session,
         actor,
         plan_id,
@@ -161,14 +162,14 @@ def activate_plan(
 @router.post("/plans/{plan_id}/archive", response_model=ArchiveOut)
 def archive_plan(plan_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
     """归档: no more reminders or workflow actions; the plan stays readable."""
-    plan, unfinished = service.archive_plan(session, actor, plan_id, now=now)
+    plan, unfinished = archival.archive_plan(session, actor, plan_id, now=now)
     return plan_summary(plan) | {"unfinished_milestones": unfinished}
 
 
 @router.post("/plans/{plan_id}/restore", response_model=ArchiveOut)
 def restore_plan(plan_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep):
     """An archived plan back to active; the next scan resumes its reminders."""
-    plan, unfinished = service.restore_plan(session, actor, plan_id, now=now)
+    plan, unfinished = archival.restore_plan(session, actor, plan_id, now=now)
     return plan_summary(plan) | {"unfinished_milestones": unfinished}
 
 
@@ -260,10 +261,12 @@ def import_plan(
     session: SessionDep,
     now: NowDep,
     settings: SettingsDep,
+    allow_duplicate: bool = False,
 ):
+    """409 when the office imported the same document before, unless `allow_duplicate`."""
     result = importing.import_plan(
         session, actor, data=upload.data, filename=upload.filename, text=upload.text, now=now,
-        limits=importing.ImportLimits.from_settings(settings),
+        limits=importing.ImportLimits.from_settings(settings), allow_duplicate=allow_duplicate,
     )
     return {"plan": plan_summary(result.plan), "preview": result.preview.to_dict()}
 
@@ -284,6 +287,78 @@ def update_measure(
 ) -> dict[str, Any]:
     values = body.model_dump(exclude_unset=True)
     return measure_out(service.update_measure(session, actor, plan_id, measure_id, values, now=now))
+
+
+class AssignIn(BaseModel):
+    """Measures by id, all measures of some tasks, or all measures (`all`)."""
+
+    measure_ids: list[int] = Field(default_factory=list, max_length=5000)
+    task_ids: list[int] = Field(default_factory=list, max_length=2000)
+    all: bool = False
+    lead: list[int] = Field(min_length=1, max_length=200)
+    support: list[int] = Field(default_factory=list, max_length=200)
+    deadline: date | None = None
+
+
+class AssignOut(BaseModel):
+    measures_changed: int
+
+
+class PhaseIn(BaseModel):
+    name: Line = Field(min_length=1, max_length=200)
+    deadline: date
+
+
+@router.post("/plans/{plan_id}/assignments", response_model=AssignOut)
+def assign_measures(plan_id: IdPath, body: AssignIn, actor: ActorDep, session: SessionDep, now: NowDep):
+    """The same lead and support units (and deadline) for many measures of a draft at once."""
+    changed = drafting.assign_measures(
+        session, actor, plan_id, body.measure_ids, task_ids=body.task_ids, every=body.all,
+        lead=body.lead, support=body.support, deadline=body.deadline, now=now,
+    )
+    return AssignOut(measures_changed=changed)
+
+
+@router.delete("/plans/{plan_id}", status_code=204, response_class=Response)
+def delete_draft(plan_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+    """Only a draft can be deleted; an active or archived plan is archived instead."""
+    drafting.delete_draft(session, actor, plan_id, now=now)
+    return Response(status_code=204)
+
+
+@router.get("/plans/{plan_id}/readiness")
+def readiness(plan_id: IdPath, actor: ActorDep, session: SessionDep, today: TodayDep) -> dict[str, Any]:
+    """What keeps a draft from activation (`blockers`, by page anchor) and what is worth a look (`notices`)."""
+    plan = service.get_editable_draft(session, actor, plan_id)
+    return {
+        "blockers": [
+            {"message": b.message, "anchor": b.anchor, "measure_ids": list(b.measure_ids)}
+            for b in service.activation_blockers(session, plan)
+        ],
+        "notices": [asdict(n) for n in drafting.readiness_notices(session, plan, today)],
+    }
+
+
+def phase_out(phase: Phase) -> dict[str, Any]:
+    return {"id": phase.id, "position": phase.position, "name": phase.name, "deadline": phase.deadline}
+
+
+@router.post("/plans/{plan_id}/phases", status_code=201)
+def add_phase(plan_id: IdPath, body: PhaseIn, actor: ActorDep, session: SessionDep, now: NowDep) -> dict[str, Any]:
+    return phase_out(drafting.add_phase(session, actor, plan_id, body.name, body.deadline, now=now))
+
+
+@router.put("/plans/{plan_id}/phases/{phase_id}")
+def update_phase(
+    plan_id: IdPath, phase_id: IdPath, body: PhaseIn, actor: ActorDep, session: SessionDep, now: NowDep
+) -> dict[str, Any]:
+    return phase_out(drafting.update_phase(session, actor, plan_id, phase_id, body.name, body.deadline, now=now))
+
+
+@router.delete("/plans/{plan_id}/phases/{phase_id}", status_code=204, response_class=Response)
+def delete_phase(plan_id: IdPath, phase_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep) -> Response:
+    drafting.delete_phase(session, actor, plan_id, phase_id, now=now)
+    return Response(status_code=204)
 
 
 def task_table_response(session: Session, actor: Actor, plan_id: int) -> Response:

@@ -1,4 +1,5 @@
-"""Plans: create from the parser's JSON shape, read as a tree, activate."""
+"""Plans: create from the parser's JSON shape, read as a tree, their status (activation,
+archive: the steps across domains are in service/flows/)."""
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -12,9 +13,9 @@ from service.database import lock_for_change, unique_or_conflict
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department
 from service.departments.service import group_member_ids, name_index, normalize_name
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, DomainError, Invalid, NotFound
 from service.indicators.service import add_parsed_indicators
-from service.milestones.models import APPROVED, Milestone
+from service.milestones.models import Milestone
 from service.plans.models import (
     CYCLE_MONTHLY,
     PLAN_ACTIVE,
@@ -31,8 +32,6 @@ from service.plans.models import (
     Section,
     Task,
 )
-from service.reminders import service as reminders
-from service.workdays import WorkdayCalendar
 
 
 @dataclass
@@ -234,24 +233,21 @@ def _expand_groups(session: Session, plan: Plan) -> None:
     session.flush()
 
 
-def activate_plan(
-    session: Session,
-    actor: Actor,
-    plan_id: int,
-    *,
-    now: datetime,
-    calendar: WorkdayCalendar,
-    support_lead_workdays: int,
-    expand_groups: bool = False,
-) -> int:
-    """Create a milestone per assignment and phase (or the measure's own deadline).
+@dataclass(frozen=True)
+class Blocker:
+    """Something that keeps a draft from being activated, and where on the
+    review page it is put right (`anchor`, an element id)."""
 
-    Support milestones fall due `support_lead_workdays` workdays before the lead's,
-    so the lead has its supporters' contributions in hand when it writes its report.
-    Returns how many milestones were created.
-    """
-    _plan_to_change(session, actor, plan_id, PLAN_DRAFT, "启动")
-    plan = get_plan(session, actor, plan_id)
+    message: str
+    anchor: str
+    error: type[DomainError] = Invalid
+    # The measures concerned, each a spot of its own on the page.
+    measure_ids: tuple[int, ...] = ()
+
+
+def activation_blockers(session: Session, plan: Plan) -> list[Blocker]:
+    """Everything activation would refuse, in the order the office settles it."""
+    blockers = []
     unconfirmed = session.scalar(
         select(func.count(func.distinct(Department.id)))
         .join(Assignment, Assignment.department_id == Department.id)
@@ -259,46 +255,47 @@ def activate_plan(
         .where(Measure.plan_id == plan.id, Department.confirmed.is_(False))
     )
     if unconfirmed:
-        raise Conflict(f"还有 {unconfirmed} 个单位未确认，请先完成单位匹配")
+        blockers.append(Blocker(f"还有 {unconfirmed} 个单位未确认，请先完成单位匹配", "mapping", Conflict))
+    undated = [m for m in plan.measures if m.deadline is None]
+    if undated and not plan.phases:
+        blockers.append(
+            Blocker(f"计划没有推进阶段，且 {len(undated)} 条措施没有完成时限，无法生成节点，请添加推进阶段", "phases")
+        )
+    # A measure without a lead would get no milestone at all and drop out of supervision unseen.
+    leaderless = tuple(m.id for m in plan.measures if not any(a.role == ROLE_LEAD for a in m.assignments))
+    if leaderless:
+        blockers.append(
+            Blocker(f"{len(leaderless)} 条措施没有牵头单位", f"measure-{leaderless[0]}", measure_ids=leaderless)
+        )
+    return blockers
+
+
+def check_activatable(session: Session, actor: Actor, plan_id: int, *, expand_groups: bool = False) -> Plan:
+    """A draft the actor may activate (locked for the change): every department
+    confirmed, groups expanded into their members when asked, and a deadline for
+    every measure."""
+    plan_to_change(session, actor, plan_id, PLAN_DRAFT, "启动")
+    plan = get_plan(session, actor, plan_id)
+    blockers = activation_blockers(session, plan)
+    if blockers:
+        raise blockers[0].error(blockers[0].message)
     if expand_groups:
         _expand_groups(session, plan)
-    lead_days = plan.support_lead_workdays if plan.support_lead_workdays is not None else support_lead_workdays
-    undated = [m.position for m in plan.measures if m.deadline is None and not plan.phases]
-    if undated:
-        raise Invalid(f"计划没有推进阶段，且 {len(undated)} 条措施没有完成时限，无法生成节点")
+    return plan
 
-    created = 0
-    for measure in plan.measures:
-        deadlines = [(None, measure.deadline)] if measure.deadline else [(p.id, p.deadline) for p in plan.phases]
-        for assignment in measure.assignments:
-            for phase_id, deadline in deadlines:
-                due = deadline
-                if assignment.role == ROLE_SUPPORT and lead_days:
-                    due = calendar.add_workdays(deadline, -lead_days)
-                session.add(
-                    Milestone(
-                        assignment_id=assignment.id,
-                        phase_id=phase_id,
-                        plan_id=plan.id,
-                        department_id=assignment.department_id,
-                        due_date=due,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                created += 1
+
+def mark_activated(session: Session, actor: Actor, plan: Plan, *, milestones_created: int, now: datetime) -> None:
     plan.status = PLAN_ACTIVE
     plan.activated_at = now
     session.flush()
     record(
         session, actor, "plan.activate", "plan", plan.id,
-        before={"status": PLAN_DRAFT}, after={"status": PLAN_ACTIVE, "milestones_created": created}, now=now,
+        before={"status": PLAN_DRAFT}, after={"status": PLAN_ACTIVE, "milestones_created": milestones_created},
+        now=now,
     )
-    reminders.plan_activated(session, plan, now=now)
-    return created
 
 
-def _plan_to_change(session: Session, actor: Actor, plan_id: int, status: str, action: str) -> Plan:
+def plan_to_change(session: Session, actor: Actor, plan_id: int, status: str, action: str) -> Plan:
     """A plan the actor may change, in `status`: reach first (404), then role (403), then
     state (409), checked on the plan locked for the change (of concurrent requests one
     wins: two activations at once would each create every milestone). Lock it before
@@ -315,28 +312,16 @@ def _plan_to_change(session: Session, actor: Actor, plan_id: int, status: str, a
     return plan
 
 
-def unfinished_milestones(session: Session, plan_id: int) -> int:
-    """Milestones of the plan not yet approved (办结)."""
-    return session.scalar(
-        select(func.count()).where(Milestone.plan_id == plan_id, Milestone.state != APPROVED)
-    )
-
-
-def archive_plan(session: Session, actor: Actor, plan_id: int, *, now: datetime) -> tuple[Plan, int]:
-    """归档: the plan is finished or superseded. Its milestones stay readable, but
-    get no more reminders and no more workflow actions. Allowed with milestones
-    still unfinished (a superseded plan has them); returns how many there are."""
-    plan = _plan_to_change(session, actor, plan_id, PLAN_ACTIVE, "归档")
-    unfinished = unfinished_milestones(session, plan.id)
+def mark_archived(
+    session: Session, actor: Actor, plan: Plan, *, unfinished: int, notices_dropped: int, now: datetime
+) -> None:
     plan.status = PLAN_ARCHIVED
-    dropped = reminders.plan_archived(session, plan)
     record(
         session, actor, "plan.archive", "plan", plan.id,
         before={"status": PLAN_ACTIVE},
-        after={"status": PLAN_ARCHIVED, "unfinished_milestones": unfinished, "notices_dropped": dropped},
+        after={"status": PLAN_ARCHIVED, "unfinished_milestones": unfinished, "notices_dropped": notices_dropped},
         now=now,
     )
-    return plan, unfinished
 
 
 def set_reporting_cycle(
@@ -363,23 +348,18 @@ def set_reporting_cycle(
     return plan
 
 
-def restore_plan(session: Session, actor: Actor, plan_id: int, *, now: datetime) -> tuple[Plan, int]:
-    """Back from the archive to active: reminders and workflow resume."""
-    plan = _plan_to_change(session, actor, plan_id, PLAN_ARCHIVED, "恢复")
-    unfinished = unfinished_milestones(session, plan.id)
+def mark_restored(session: Session, actor: Actor, plan: Plan, *, unfinished: int, now: datetime) -> None:
     plan.status = PLAN_ACTIVE
-    reminders.plan_restored(session, plan, now=now)
     record(
         session, actor, "plan.restore", "plan", plan.id,
         before={"status": PLAN_ARCHIVED}, after={"status": PLAN_ACTIVE, "unfinished_milestones": unfinished}, now=now,
     )
-    return plan, unfinished
 
 
 def get_editable_draft(session: Session, actor: Actor, plan_id: int) -> Plan:
     """A draft plan the actor may change: role first (403), then reach (404), then state (409)."""
     actor.require_admin()
-    _plan_to_change(session, actor, plan_id, PLAN_DRAFT, "修改")
+    plan_to_change(session, actor, plan_id, PLAN_DRAFT, "修改")
     return get_plan(session, actor, plan_id)
 
 
@@ -404,6 +384,14 @@ def update_measure(
     measure = next((m for m in plan.measures if m.id == measure_id), None)
     if measure is None:
         raise NotFound(f"计划 {plan_id} 中没有措施 {measure_id}")
+    return change_measure(session, actor, plan, measure, values, now=now)
+
+
+def change_measure(
+    session: Session, actor: Actor, plan: Plan, measure: Measure, values: dict, *, now: datetime
+) -> Measure:
+    """`update_measure` on a measure of a draft the caller has already loaded and
+    checked (`get_editable_draft`): the same rules and audit, for many measures at once."""
     before = _measure_snapshot(measure)
     if "text" in values:
         measure.text = _require_text(values["text"], "措施内容")

@@ -13,9 +13,10 @@ from service.config import Settings
 from service.database import transaction
 from service.departments.models import Department
 from service.milestones.models import APPROVED, Milestone
+from service.milestones.status import overdue_sql
 from service.plans.models import PLAN_ACTIVE, Plan
 from service.reminders.models import BulletinRun
-from service.reminders.scan import Directory, Recipient, _split
+from service.reminders.scan import Directory, Recipient, render_in_parts
 from service.delivery.service import channel_limits, enqueue
 from service.reminders.policy import AUDIENCE_OFFICE
 from service.workdays import WorkdayCalendar
@@ -31,7 +32,7 @@ def department_figures(session: Session, today) -> dict[int, list[dict]]:
             Department.name,
             func.sum(case((not_approved, 1), else_=0)),
             func.sum(case((not_approved & Milestone.due_date.between(today, week_end), 1), else_=0)),
-            func.sum(case((not_approved & (Milestone.due_date < today), 1), else_=0)),
+            func.sum(case((overdue_sql(today), 1), else_=0)),
             func.sum(case((Milestone.state == APPROVED, 1), else_=0)),
         )
         .join(Plan, Plan.id == Milestone.plan_id)
@@ -74,7 +75,7 @@ def send_weekly_bulletins(
             for channel in directory.office[(office_id, AUDIENCE_OFFICE)]:
                 recipient = Recipient(f"channel:{channel.id}", channel.type, channel.target, channel.id)
                 max_bytes, _ = channel_limits(channel.type)
-                for items, message in _split("bulletin", figures, settings.base_url, max_bytes):
+                for items, message in render_in_parts("bulletin", figures, settings.base_url, max_bytes):
                     enqueue(
                         session, office_id=office_id, department_id=None, channel_id=recipient.channel_id,
                         channel_type=recipient.channel_type, target=recipient.target, kind="bulletin", level=None,

@@ -61,23 +61,6 @@ class SentReminder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class WorkflowEvent(Base):
-    """A workflow change that owes a message (交办通知, 退回, 延期审批结果).
-
-    Written in the workflow's own transaction and turned into notifications by
-    the next scan, which holds the settings (links, timezone) the workflow lacks
-    and merges one activation's assignments into one notice per recipient.
-    """
-
-    __tablename__ = "workflow_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"), index=True)
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class BulletinRun(Base):
     """One weekly bulletin per office and week, whatever the number of replicas."""
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from notifiers import CHANNEL_TYPES
 from service.errors import Invalid
 from service.milestones.models import OPEN_STATES, PENDING
 from service.workdays import WorkdayCalendar
@@ -29,7 +30,6 @@ AUDIENCE_HEAD = "head"  # 分管领导
 AUDIENCE_OFFICE = "office"
 AUDIENCE_LEADER = "leader"
 AUDIENCES = (AUDIENCE_DEPARTMENT, AUDIENCE_HEAD, AUDIENCE_OFFICE, AUDIENCE_LEADER)
-CHANNEL_TYPES = ("email", "webhook", "wecom", "dingtalk", "feishu")
 WORKDAYS, DAYS = "workdays", "days"
 
 KIND_REMINDER = "reminder"
@@ -56,6 +56,32 @@ class Step:
 def step_key(offset: int, unit: str) -> str:
     """"T-3" (workdays), "D+10" (calendar days), "T0" (the due day)."""
     return f"{'T' if unit == WORKDAYS else 'D'}{'0' if offset == 0 else f'{offset:+d}'}"
+
+
+# The steps off the ladder, by key.
+STEP_ACK, STEP_EARLY, STEP_PROGRESS = "ack", "early", "progress:"
+
+
+# A manual 催办's ledger step: "chase:2026-11-02" (service.reminders.scan.chase_step).
+STEP_CHASE = "chase:"
+
+
+def step_label(step: str) -> str:
+    """What people read for a step's key: "T-3" → 到期前 3 个工作日, "D+10" →
+    逾期 10 天, "ack" → 未签收提醒, "progress:2026-10" → 2026-10 进展催报."""
+    if step == STEP_ACK:
+        return "未签收提醒"
+    if step == STEP_EARLY:
+        return "进度预警"
+    if step.startswith(STEP_PROGRESS):
+        return f"{step.removeprefix(STEP_PROGRESS)} 进展催报"
+    if step.startswith(STEP_CHASE):
+        return "办公室人工催办"
+    unit = "个工作日" if step[0] == "T" else "天"
+    offset = int(step[1:])
+    if offset == 0:
+        return "到期当天"
+    return f"到期前 {-offset} {unit}" if offset < 0 else f"逾期 {offset} {unit}"
 
 
 @dataclass(frozen=True)
@@ -145,12 +171,21 @@ def _int(raw: dict, name: str, where: str, default: int | None = None, low: int 
     return value
 
 
+# Messages the policy form words for people (policy_form.explain).
+DUPLICATE_STEPS = "policy.steps 中有重复的步骤（同一偏移量出现两次）"
+ONLY_LAST_REPEATS = "只有最后一步可以设置 repeat_every"
+
+
+def names_message(allowed: tuple[str, ...]) -> str:
+    return f"必须是非空列表，取值为 {', '.join(allowed)}"
+
+
 def _names(raw: dict, name: str, allowed: tuple[str, ...], where: str, default) -> tuple[str, ...] | None:
     value = raw.get(name, default)
     if value is None:
         return None
     if not isinstance(value, (list, tuple)) or not value or any(v not in allowed for v in value):
-        raise Invalid(f"{where}.{name} 必须是非空列表，取值为 {', '.join(allowed)}")
+        raise Invalid(f"{where}.{name} {names_message(allowed)}")
     return tuple(dict.fromkeys(value))
 
 
@@ -200,10 +235,10 @@ def policy_from_json(data: object) -> Policy:
         )
     keys = [s.key for s in steps]
     if len(set(keys)) != len(keys):
-        raise Invalid("policy.steps 中有重复的步骤（同一偏移量出现两次）")
+        raise Invalid(DUPLICATE_STEPS)
     steps.sort(key=lambda s: (s.offset, s.unit))
     if any(s.repeat_every for s in steps[:-1]):
-        raise Invalid("只有最后一步可以设置 repeat_every")
+        raise Invalid(ONLY_LAST_REPEATS)
 
     unack = data.get("unacknowledged", None)
     if unack is not None:
@@ -323,13 +358,13 @@ def _ladder(facts: MilestoneFacts, policy: Policy, tl: _Timeline, now: datetime,
         u = policy.unacknowledged
         issued = facts.issued_at.astimezone(tl.tz).date()
         day = tl.calendar.add_workdays(issued, u.after_workdays)
-        found.append(Occurrence("ack", KIND_REMINDER, BLUE, day, tl.at(day), u.audiences, u.channels))
+        found.append(Occurrence(STEP_ACK, KIND_REMINDER, BLUE, day, tl.at(day), u.audiences, u.channels))
     if policy.early_warning and not facts.reported:
         w = policy.early_warning
         span = (facts.due_date - facts.phase_start).days
         if span > 0:
             day = step_day(facts.due_date, -math.ceil(span * w.share), DAYS, tl.calendar)
-            found.append(Occurrence("early", KIND_EARLY_WARNING, BLUE, day, tl.at(day), w.audiences, w.channels))
+            found.append(Occurrence(STEP_EARLY, KIND_EARLY_WARNING, BLUE, day, tl.at(day), w.audiences, w.channels))
     return found
 
 
@@ -339,7 +374,7 @@ def _progress_occurrence(p: ProgressRequests, year: int, month: int, tl: _Timeli
     deadline = step_day(deadline, 0, DAYS, tl.calendar)
     day = tl.calendar.add_workdays(deadline, -p.workdays_before) if p.workdays_before else deadline
     occurrence = Occurrence(
-        f"progress:{year}-{month:02d}", KIND_PROGRESS, BLUE, deadline, tl.at(day), p.audiences, p.channels
+        f"{STEP_PROGRESS}{year}-{month:02d}", KIND_PROGRESS, BLUE, deadline, tl.at(day), p.audiences, p.channels
     )
     return occurrence, send_instant(deadline + timedelta(days=1), tl.tz, 0)
 

@@ -16,10 +16,22 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from notifiers import CHANNEL_TYPES
 from service.auth.actor import Actor
 from service.errors import Invalid
 from service.plans.models import Plan
-from service.reminders.policy import EarlyWarning, Nudge, Policy, ProgressRequests, Step, Unacknowledged
+from service.reminders.policy import (
+    AUDIENCES,
+    DUPLICATE_STEPS,
+    ONLY_LAST_REPEATS,
+    EarlyWarning,
+    Nudge,
+    Policy,
+    ProgressRequests,
+    Step,
+    Unacknowledged,
+    names_message,
+)
 from service.reminders.service import set_policy
 
 SIDES = {"before": -1, "on": 0, "after": 1}
@@ -146,6 +158,14 @@ def form_from_policy(policy: Policy, link_reporting: bool, *, blank_steps: int) 
     }
 
 
+_FORM_WORDS = {
+    DUPLICATE_STEPS: "催办阶梯中有两步落在同一天（天数和计数方式都相同）",
+    ONLY_LAST_REPEATS: "只有最后一步（逾期最久的一步）可以设置重复",
+    names_message(AUDIENCES): "至少要选择一个",
+    names_message(CHANNEL_TYPES): "取值不正确",
+}
+
+
 def explain(message: str) -> str:
     """`policy_from_json`'s message with its field paths in words ("steps[2].offset" → "第 3 步的天数")."""
 
@@ -154,10 +174,9 @@ def explain(message: str) -> str:
         return f"{where}的{FIELD_LABELS.get(match.group(3), match.group(3))}"
 
     message = _WHERE.sub(words, message)
-    message = message.replace("policy.steps 中有重复的步骤（同一偏移量出现两次）", "催办阶梯中有两步落在同一天（天数和计数方式都相同）")
-    message = message.replace("只有最后一步可以设置 repeat_every", "只有最后一步（逾期最久的一步）可以设置重复")
-    message = message.replace("必须是非空列表，取值为 department, head, office, leader", "至少要选择一个")
-    return message.replace("必须是非空列表，取值为 email, webhook, wecom, dingtalk, feishu", "取值不正确")
+    for api_words, form_words in _FORM_WORDS.items():
+        message = message.replace(api_words, form_words)
+    return message
 
 
 def set_policy_from_form(

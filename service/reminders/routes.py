@@ -11,12 +11,11 @@ from service.delivery.models import Notification
 from service.dependencies import (
     ActorDep, CalendarDep, IdPath, NowDep, OptionalActorDep, SessionDep, SettingsDep,
 )
-from service.milestones.models import Milestone
+from service.milestones.models import Milestone, WorkflowEvent
 from service.plans.models import Plan
 from service.plans.service import get_plan
 from service.reminders import service
 from service.reminders.links import revoke_milestone_links, revoke_plan_links
-from service.reminders.models import WorkflowEvent
 from service.workdays import uncovered_warning
 
 router = APIRouter(tags=["reminders"])

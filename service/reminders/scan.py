@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from notifiers import supports_mentions
 from service.clock import SystemClock
 from service.config import Settings
 from service.database import transaction
@@ -27,10 +28,11 @@ from service.delivery.service import channel_limits, enqueue_many
 from service.departments.models import Department
 from service.holidays.source import OfficeCalendars
 from service.messages import item_labels, render, render_bodies
-from service.milestones.models import OPEN_STATES, Milestone
+from service.milestones.models import OPEN_STATES, Milestone, WorkflowEvent
 from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
+from service.reminders.handoff import by_measure
 from service.reminders.links import LinkSettings, link_settings, milestone_link
-from service.reminders.models import MilestoneLink, SentReminder, WorkflowEvent
+from service.reminders.models import MilestoneLink, SentReminder
 from service.reminders.policy import (
     Evaluator,
     AUDIENCE_DEPARTMENT,
@@ -39,6 +41,7 @@ from service.reminders.policy import (
     AUDIENCE_OFFICE,
     BLUE,
     RED,
+    STEP_CHASE,
     YELLOW,
     COLOUR_NAMES,
     KIND_EARLY_WARNING,
@@ -50,10 +53,9 @@ from service.reminders.policy import (
     Occurrence,
     send_instant,
 )
-from service.reminders.service import policies_for
+from service.reminders.service import EVENT_ASSIGNMENT, policies_for
 from service.workdays import WorkdayCalendar
 
-ROBOT_TYPES = ("wecom", "dingtalk", "feishu")
 # Enough for any real office in one minute; the rest waits for the next scan.
 MAX_MILESTONES_PER_SCAN = 50_000
 ROLE_LABELS = {"lead": "牵头", "support": "配合"}
@@ -166,7 +168,7 @@ class Directory:
                     email(department.head_email)
                 if department.head_mobile:
                     for c in self.department[department.id]:
-                        if c.type in ROBOT_TYPES:
+                        if supports_mentions(c.type):
                             channel(c, (department.head_mobile,))
             else:
                 for c in self.office[(office_id, audience)]:
@@ -333,7 +335,9 @@ def _context(items: list[dict], base_url: str) -> dict:
     }
 
 
-def _split(template: str, items: list[dict], base_url: str, max_bytes: int | None) -> list[tuple[list[dict], object]]:
+def render_in_parts(
+    template: str, items: list[dict], base_url: str, max_bytes: int | None
+) -> list[tuple[list[dict], object]]:
     """Render the digest, split into as few parts as the channel's size limit allows.
 
     Sizes are measured on the text and markdown bodies alone (the ones the limit
@@ -365,8 +369,8 @@ def _split(template: str, items: list[dict], base_url: str, max_bytes: int | Non
             result.append((part, render(template, _context(part, base_url))))
         else:
             half = len(part) // 2
-            result += _split(template, part[:half], base_url, max_bytes)
-            result += _split(template, part[half:], base_url, max_bytes)
+            result += render_in_parts(template, part[:half], base_url, max_bytes)
+            result += render_in_parts(template, part[half:], base_url, max_bytes)
     return result
 
 
@@ -375,9 +379,9 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
     for digest in digests.values():
         digest.items.sort(key=lambda i: (-i["rank"], i["due_date"], i["milestone_id"]))
         max_bytes, _rate = channel_limits(digest.recipient.channel_type)
-        parts = _split(template, digest.items, settings.base_url, max_bytes)
+        parts = render_in_parts(template, digest.items, settings.base_url, max_bytes)
         for n, (items, message) in enumerate(parts, start=1):
-            ids = {i["milestone_id"] for i in items}
+            ids = {m for i in items for m in i.get("milestone_ids", [i["milestone_id"]])}
             kind = kind_of(items)
             subject = message.subject if len(parts) == 1 else f"{message.subject}（{n}/{len(parts)}）"
             level = _context(items, settings.base_url)["level"]
@@ -579,7 +583,7 @@ CHASE_AUDIENCES = {
 
 def chase_step(now: datetime, settings: Settings) -> str:
     """The ledger step of a manual chase: one per milestone and local day."""
-    return f"chase:{now.astimezone(settings.tz).date().isoformat()}"
+    return f"{STEP_CHASE}{now.astimezone(settings.tz).date().isoformat()}"
 
 
 def send_chase(session: Session, settings: Settings, milestone_ids: list[int], level: str, now: datetime) -> list[int]:
@@ -643,6 +647,9 @@ def process_events(session: Session, settings: Settings, now: datetime) -> tuple
         item = _item(row, None, event.kind, today, True, **event.payload)
         for recipient, mentions in directory.recipients(row.department, row.plan.office_id, (AUDIENCE_DEPARTMENT,), None).items():
             _digest_for(by_kind[event.kind], recipient, row).add(row, item, mentions)
+    # A unit hears of each measure it is given once, with all its checkpoints.
+    for digest in by_kind.get(EVENT_ASSIGNMENT, {}).values():
+        digest.items = by_measure(digest.items)
     count = sum(
         _enqueue_digests(session, digests, lambda _items, k=kind: k, kind, settings, now)
         for kind, digests in by_kind.items()

@@ -1,27 +1,21 @@
-"""Reminder policies per plan, and the hooks the workflow calls after each change.
-
-The workflow does not know the timezone, send hour or link settings, so its
-hooks only mark a milestone for the next scan (`next_reminder_at = now`) and
-record the event that owes a message; the scan, a minute later at most,
-computes the exact next reminder time and renders the messages.
-"""
+"""Reminder policies per plan, and the notices sent about a milestone (the
+workflow's marks for the scan are in service/milestones/events.py)."""
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.database import lock_for_change
-from service.milestones.models import OPEN_STATES, Milestone
+from service.delivery.models import KIND_DELIVERY_DEAD, KIND_TEST, Notification
+from service.delivery.service import visible_notifications
+from service.milestones import events
+from service.milestones.models import Milestone
 from service.plans.models import Plan
-from service.reminders.models import ReminderPolicy, WorkflowEvent
+from service.reminders.models import ReminderPolicy, SentReminder
 from service.reminders.policy import DEFAULT_POLICY, Policy, policy_from_json
-
-EVENT_ASSIGNMENT = "assignment"  # 交办通知
-EVENT_RETURNED = "returned"  # 退回
-EVENT_EXTENSION_DECIDED = "extension_decided"  # 延期审批结果
 
 
 def policies_for(session: Session, plan_ids: set[int]) -> dict[int, Policy]:
@@ -67,11 +61,7 @@ def set_policy(
     row.policy = policy.to_json() if data is not None else None
     row.link_reporting = link_reporting
     row.updated_at = now
-    session.execute(
-        update(Milestone)
-        .where(Milestone.plan_id == plan.id, Milestone.state.in_(OPEN_STATES))
-        .values(next_reminder_at=now)
-    )
+    events.rescan_open(session, plan.id, now=now)
     session.flush()
     record(
         session, actor, "plan.reminder_policy", "plan", plan.id,
@@ -80,44 +70,25 @@ def set_policy(
     return policy
 
 
-# --- workflow hooks ------------------------------------------------------------
+def notices_about(session: Session, actor: Actor, milestone: Milestone, *, limit: int) -> list[Notification]:
+    """The reminders and notices that may name this milestone, newest first (the
+    caller finds the milestone's item in each one's event).
 
-
-def reschedule(milestone: Milestone, *, now: datetime) -> None:
-    """After a transition: open milestones are looked at by the next scan, closed ones never."""
-    milestone.next_reminder_at = now if milestone.state in OPEN_STATES else None
-
-
-def record_event(session: Session, kind: str, milestone: Milestone, *, now: datetime, **payload) -> None:
-    session.add(WorkflowEvent(kind=kind, milestone_id=milestone.id, payload=payload, created_at=now))
-
-
-def plan_activated(session: Session, plan: Plan, *, now: datetime) -> None:
-    """Queue the assignment notices (交办通知) and start every milestone's ladder."""
-    session.execute(update(Milestone).where(Milestone.plan_id == plan.id).values(next_reminder_at=now))
-    ids = session.scalars(select(Milestone.id).where(Milestone.plan_id == plan.id)).all()
-    if ids:
-        session.execute(
-            insert(WorkflowEvent),
-            [{"kind": EVENT_ASSIGNMENT, "milestone_id": i, "payload": {}, "created_at": now} for i in ids],
-        )
-
-
-def plan_archived(session: Session, plan: Plan) -> int:
-    """Take the plan's milestones off the scan: no next reminder, and the notices
-    still queued for them (交办, 退回, 延期) dropped, so the scan neither reads nor
-    sends anything for an archived plan. Returns how many notices were dropped."""
-    milestone_ids = select(Milestone.id).where(Milestone.plan_id == plan.id)
-    session.execute(update(Milestone).where(Milestone.plan_id == plan.id).values(next_reminder_at=None))
-    dropped = session.execute(delete(WorkflowEvent).where(WorkflowEvent.milestone_id.in_(milestone_ids)))
-    return dropped.rowcount
-
-
-def plan_restored(session: Session, plan: Plan, *, now: datetime) -> None:
-    """Back on the scan: the next one computes each open milestone's ladder afresh
-    (sending at most the most severe step now due, never the ones missed meanwhile)."""
-    session.execute(
-        update(Milestone)
-        .where(Milestone.plan_id == plan.id, Milestone.state.in_(OPEN_STATES))
-        .values(next_reminder_at=now)
-    )
+    A department's own rows carry its id; digests to the office or the leader
+    cover several departments and are found through the scans that sent this
+    milestone's steps (the SentReminder ledger). `visible_notifications` keeps
+    a department user to its own department's rows.
+    """
+    scans = session.scalars(
+        select(SentReminder.created_at).where(SentReminder.milestone_id == milestone.id).distinct()
+    ).all()
+    mine = Notification.department_id == milestone.department_id
+    if scans:
+        mine = or_(mine, and_(Notification.department_id.is_(None), Notification.created_at.in_(scans)))
+    return list(session.scalars(
+        visible_notifications(actor)
+        .where(mine, Notification.created_at >= milestone.created_at,
+               Notification.kind.not_in((KIND_TEST, KIND_DELIVERY_DEAD)))
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    ))

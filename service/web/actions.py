@@ -6,7 +6,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from service.errors import DomainError, Forbidden, NotFound
+from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.ids import MAX_ID
 from service.web.render import redirect
 
@@ -28,6 +28,20 @@ def run_action(
         session.rollback()
         return redirect(request, back, exc.message, kind="error")
     return redirect(request, back, ok)
+
+
+def confirmed(request: Request, change: Callable[[], object], what: str) -> Callable[[], object]:
+    """An irreversible change that needs the form's 确认 box ticked (the page works
+    without JavaScript: the box is `required`). Checked after the service's own
+    checks so that who may not make the change (or an object in the wrong state)
+    hears that first; run_action rolls the change back when the box was not ticked."""
+
+    def action():
+        change()
+        if request.state.form.get("confirm") != "1":
+            raise Invalid(f"请勾选确认后再{what}")
+
+    return action
 
 
 def form_int(value: object, default: int | None = None) -> int | None:

@@ -1,17 +1,22 @@
-"""Charts as inline SVG, drawn on the server: no JavaScript, prints as it looks."""
+"""Charts as inline SVG, drawn on the server: no JavaScript, prints as it looks.
+
+A chart scales to its card; on a phone that is about half its drawn width, so the
+stylesheet sets its text to PHONE_FONT user units there (readable at ~10 px) and the
+layout leaves room for text of that size."""
 
 from markupsafe import Markup, escape
 
 from service.milestones.stats import ProgressPoint
 
 GREEN, RED, BLUE, GRID, MUTED = "#2e7d4f", "#c0392b", "#2f5d8a", "#d9dee4", "#6b7480"
+PHONE_FONT = 19  # keep in step with duban.css (svg.chart text on phones)
 
 
 def progress_chart(points: list[ProgressPoint], width: int = 640, height: int = 180) -> Markup:
     """Planned (due) versus actual (approved) completion over time, in percent."""
     if len(points) < 2:
         return Markup('<p class="muted">暂无进度数据</p>')
-    left, right, top, bottom = 40, 12, 12, 28
+    left, right, top, bottom = 56, 12, 12, 34
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(i: int) -> float:
@@ -41,7 +46,7 @@ def progress_chart(points: list[ProgressPoint], width: int = 640, height: int = 
     parts.append(
         f'<circle cx="{x(len(points) - 1):.1f}" cy="{y(last.actual_percent):.1f}" r="4" fill="{BLUE}"/>'
         f'<text x="{left + 8}" y="{top + 14}" font-size="12" fill="{BLUE}">— 实际办结 {last.actual_percent}%</text>'
-        f'<text x="{left + 150}" y="{top + 14}" font-size="12" fill="{MUTED}">- - 应完成 {last.planned_percent}%</text>'
+        f'<text x="{left + 230}" y="{top + 14}" font-size="12" fill="{MUTED}">- - 应完成 {last.planned_percent}%</text>'
         "</svg>"
     )
     return Markup("".join(parts))
@@ -65,7 +70,9 @@ def department_bars(rows: list[tuple[str, float | None, int]], width: int = 640)
     """One horizontal bar per department: on-time rate, with the overdue count beside it."""
     if not rows:
         return Markup('<p class="muted">暂无单位数据</p>')
-    label_w, bar_h, gap, right = 150, 16, 8, 90
+    # Room for the longest name and "100% · 逾期99" at the phone's text size.
+    label_w = min(280, max(150, PHONE_FONT * max(len(name) for name, _, _ in rows) + 10))
+    bar_h, gap, right = 20, 10, 150
     height = len(rows) * (bar_h + gap) + gap
     plot_w = width - label_w - right
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="单位按时完成率">']

@@ -17,7 +17,7 @@ from service.departments.models import Department
 from service.dependencies import CalendarDep, SessionDep, SettingsDep, TodayDep
 from service.holidays.service import uncovered_years_ahead
 from service.workdays import uncovered_warning
-from service.milestones import assignments, stats
+from service.milestones import assignments, stats, status
 from service.milestones.models import SUBMITTED
 from service.milestones.service import list_extension_requests, list_milestones
 from service.plans.models import PLAN_ACTIVE, Plan
@@ -48,7 +48,7 @@ def plan_panel(plan: Plan, figures: stats.DashboardFigures, today: date, tz) -> 
     own = figures.plans.get(plan.id) or stats.PlanFigures()
     task_numbers = {t.id: t.number for t in plan.tasks}
     measure_lights = [
-        (measure.id, label, figures.measure_lights.get(measure.id, stats.GREY))
+        (measure.id, label, figures.measure_lights.get(measure.id, status.GREY))
         for measure, label in measure_labels(plan, task_numbers)
     ]
     # From the first due date or activation, whichever is earlier: a plan imported
@@ -61,7 +61,7 @@ def plan_panel(plan: Plan, figures: stats.DashboardFigures, today: date, tz) -> 
         plan=plan,
         completion=own.completion,
         counts=own.counts,
-        phase_lights=[(p.name, p.deadline, own.phase_lights.get(p.id, stats.GREY)) for p in plan.phases],
+        phase_lights=[(p.name, p.deadline, own.phase_lights.get(p.id, status.GREY)) for p in plan.phases],
         measure_lights=measure_lights,
         progress=stats.progress_series(own.due, own.approved, own.completion.total, start, end),
     )
@@ -144,7 +144,7 @@ def most_urgent_first(plans: list[Plan], figures: stats.DashboardFigures) -> lis
     """Most red lights first, then most yellow, then the newest plan."""
     with_figures = [(plan, figures.plans.get(plan.id) or stats.PlanFigures()) for plan in plans]
     return sorted(
-        with_figures, key=lambda pf: (-pf[1].counts[stats.RED], -pf[1].counts[stats.YELLOW], -pf[0].id)
+        with_figures, key=lambda pf: (-pf[1].counts[status.RED], -pf[1].counts[status.YELLOW], -pf[0].id)
     )
 
 

@@ -2,13 +2,14 @@
 office admin; the notifications outbox with retry."""
 
 import re
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from notifiers import mask_target
+from notifiers import CHANNEL_LABELS, CHANNEL_TYPES, mask_target
 from service.delivery.dispatcher import send_test_message
-from service.delivery.models import AUDIENCE_DEPARTMENT, CHANNEL_TYPES, STATUSES
+from service.delivery.models import AUDIENCE_DEPARTMENT, STATUSES
 from service.delivery.service import (
     attempts_of,
     create_channel,
@@ -21,6 +22,7 @@ from service.delivery.service import (
     update_channel,
 )
 from service.departments.feeds import feed_of
+from service.departments.contacts import without_contact
 from service.departments.models import KIND_GROUP, KIND_UNIT, DepartmentGroupMember
 from service.departments.service import (
     create_department,
@@ -31,8 +33,9 @@ from service.departments.service import (
     update_department,
 )
 from service.dependencies import IdPath, NowDep, PageQuery, SessionDep, SettingsDep
-from service.errors import Conflict, Invalid
-from service.web.actions import form_int, run_action
+from service.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from service.plans.models import PLAN_DRAFT, Assignment, Measure, Plan
+from service.web.actions import confirmed, form_int, run_action
 from service.web.lookups import department_names
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
@@ -41,7 +44,6 @@ router = APIRouter()
 STATUS_LABELS = {
     "pending": "待发送", "sending": "发送中", "sent": "已发送", "retry": "等待重试", "dead": "发送失败", "cancelled": "已取消",
 }
-CHANNEL_LABELS = {"email": "邮件", "webhook": "Webhook", "wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
 
 
 AUDIENCE_LABELS = {"office": "办公室", "leader": "领导"}
@@ -92,6 +94,10 @@ def departments_page(request: Request, actor: PageActorDep, session: SessionDep)
     departments = list_departments(session, actor)
     if actor.is_department:
         departments = [d for d in departments if d.id == actor.department_id]
+    # Names an import proposed are not in the directory until the office maps or
+    # confirms them on the draft's review page.
+    proposed = [d for d in departments if not d.confirmed]
+    departments = [d for d in departments if d.confirmed]
     channels: dict[int | None, list] = {}
     for channel in list_channels(session, actor):
         channels.setdefault(channel.department_id, []).append(channel)
@@ -103,10 +109,27 @@ def departments_page(request: Request, actor: PageActorDep, session: SessionDep)
             "channels": channels,
             "members": _members(session, actor),
             "names": department_names(session, actor),
-            "unconfirmed": sum(1 for d in departments if not d.confirmed),
+            "proposed": proposed,
+            "proposing_drafts": proposing_drafts(session, [d.id for d in proposed]),
+            "unreachable": {d.id for d in without_contact(session, departments)},
             "kind_labels": KIND_LABELS,
         } | _channel_context(),
     )
+
+
+def proposing_drafts(session, department_ids: list[int]) -> list[tuple[int, str]]:
+    """(id, title) of the drafts whose import proposed these names."""
+    if not department_ids:
+        return []
+    rows = session.execute(
+        select(Plan.id, Plan.title)
+        .join(Measure, Measure.plan_id == Plan.id)
+        .join(Assignment, Assignment.measure_id == Measure.id)
+        .where(Assignment.department_id.in_(department_ids), Plan.status == PLAN_DRAFT)
+        .distinct()
+        .order_by(Plan.id)
+    )
+    return [tuple(row) for row in rows]
 
 
 @router.post("/departments")
@@ -121,6 +144,26 @@ def add_department(request: Request, actor: PageActorDep, session: SessionDep, n
 
 @router.get("/departments/{department_id}")
 def department_page(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep):
+    return _department_page(request, session, actor, department_id)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A form the service refused, shown again as typed (422) with the reason beside it."""
+
+    form: str  # "department" or "channel"
+    message: str
+    typed: dict
+
+
+def _refused(request: Request, session, actor, department_id: int, form: str, message: str):
+    session.rollback()
+    # Secrets are not sent back to the browser: the user types them again.
+    typed = {k: v for k, v in request.state.form.items() if isinstance(v, str) and k not in ("csrf_token", "secret")}
+    return _department_page(request, session, actor, department_id, Refused(form, message, typed))
+
+
+def _department_page(request: Request, session, actor, department_id: int, refused: Refused | None = None):
     department = get_department(session, actor, department_id)
     names = department_names(session, actor)
     return render(
@@ -137,19 +180,23 @@ def department_page(request: Request, department_id: IdPath, actor: PageActorDep
             "can_edit": actor.is_admin and actor.office_id == department.office_id,
             "feed": feed_of(session, department.id),
             "kind_labels": KIND_LABELS,
+            "refused": refused,
         } | _channel_context(),
+        status_code=422 if refused else 200,
     )
 
 
 @router.post("/departments/{department_id}")
 def edit_department(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
-    form = request.state.form
-
-    def update():
-        actor.require_admin_of(get_department(session, actor, department_id).office_id)
-        update_department(session, actor, department_id, _department_values(form), now=now)
-
-    return run_action(request, session, update, ok="单位信息已保存", back=f"/departments/{department_id}")
+    actor.require_admin_of(get_department(session, actor, department_id).office_id)
+    try:
+        update_department(session, actor, department_id, _department_values(request.state.form), now=now)
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return _refused(request, session, actor, department_id, "department", exc.message)
+    return redirect(request, f"/departments/{department_id}", "单位信息已保存")
 
 
 @router.post("/departments/{department_id}/confirm")
@@ -170,16 +217,12 @@ def set_members(request: Request, department_id: IdPath, actor: PageActorDep, se
     )
 
 
-def _add_channel(request: Request, actor, session, settings, now, *, audience: str, department_id: int | None, back: str):
+def _add_channel(request: Request, actor, session, settings, now, *, audience: str, department_id: int | None):
     form = request.state.form
-    return run_action(
-        request, session,
-        lambda: create_channel(
-            session, actor, notifier_config(settings), audience=audience, department_id=department_id,
-            type=str(form.get("type") or ""), target=str(form.get("target") or ""),
-            secret=str(form.get("secret") or ""), mentions=_list(form.get("mentions")), now=now,
-        ),
-        ok="通知渠道已添加", back=back,
+    create_channel(
+        session, actor, notifier_config(settings), audience=audience, department_id=department_id,
+        type=str(form.get("type") or ""), target=str(form.get("target") or ""),
+        secret=str(form.get("secret") or ""), mentions=_list(form.get("mentions")), now=now,
     )
 
 
@@ -188,10 +231,14 @@ def add_department_channel(
     request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ):
     get_department(session, actor, department_id)  # another office's department is a 404
-    return _add_channel(
-        request, actor, session, settings, now, audience=AUDIENCE_DEPARTMENT, department_id=department_id,
-        back=f"/departments/{department_id}#channels",
-    )
+    try:
+        _add_channel(request, actor, session, settings, now, audience=AUDIENCE_DEPARTMENT, department_id=department_id)
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return _refused(request, session, actor, department_id, "channel", exc.message)
+    return redirect(request, f"/departments/{department_id}#channels", "通知渠道已添加")
 
 
 @router.post("/channels")
@@ -200,8 +247,9 @@ def add_office_channel(request: Request, actor: PageActorDep, session: SessionDe
     audience = request.state.form.get("audience")
     if audience not in AUDIENCE_LABELS:
         return redirect(request, "/departments#office-channels", "请选择接收对象：办公室或领导", kind="error")
-    return _add_channel(
-        request, actor, session, settings, now, audience=audience, department_id=None, back="/departments#office-channels"
+    return run_action(
+        request, session, lambda: _add_channel(request, actor, session, settings, now, audience=audience, department_id=None),
+        ok="通知渠道已添加", back="/departments#office-channels",
     )
 
 
@@ -247,7 +295,7 @@ def enable_channel(
 def remove_channel(request: Request, channel_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     back = _channel_page(get_channel(session, actor, channel_id))
     return run_action(
-        request, session, lambda: delete_channel(session, actor, channel_id, now=now),
+        request, session, confirmed(request, lambda: delete_channel(session, actor, channel_id, now=now), "删除渠道"),
         ok="渠道已删除，尚未发出的消息已取消", back=back,
     )
 

@@ -6,6 +6,7 @@ from fastapi.responses import Response
 
 from service.dependencies import CalendarSourceDep, NowDep, SessionDep, TodayDep
 from service.errors import DomainError, NotFound
+from service.flows.calendar import replace_year
 from service.holidays import service
 from service.holidays.source import CalendarSource
 from service.web.actions import form_int
@@ -24,7 +25,7 @@ WEEKDAYS = "一二三四五六日"
 
 
 def _lines(days) -> str:
-    return "\n".join(f"{d.day.isoformat()},{d.kind},{d.name}" for d in days)
+    return "\n".join(f"{d.day.isoformat()},{KIND_LABELS[d.kind]},{d.name}" for d in days)
 
 
 def _page(request: Request, session, actor, year: int, source: CalendarSource, now, today, *,
@@ -77,7 +78,7 @@ def save_year(request: Request, year: int, actor: PageActorDep, session: Session
     service.require_editor(actor)  # before the text is read: a refusal says nothing about it
     text = str(request.state.form.get("text") or "")
     try:
-        replaced = service.replace_year(session, actor, year, service.entries_from_text(text, year), now=now)
+        replaced = replace_year(session, actor, year, service.entries_from_text(text, year), now=now)
     except DomainError as exc:
         session.rollback()
         return _page(request, session, actor, year, source, now, today, text=text, error=exc.message,
@@ -101,7 +102,7 @@ def save_office_year(request: Request, year: int, actor: PageActorDep, session: 
     actor.require_admin()
     text = str(request.state.form.get("text") or "")
     try:
-        replaced = service.replace_year(session, actor, year, service.entries_from_text(text, year), now=now,
+        replaced = replace_year(session, actor, year, service.entries_from_text(text, year), now=now,
                                         local=True)
     except DomainError as exc:
         session.rollback()

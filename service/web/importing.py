@@ -3,16 +3,13 @@
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
-from service.departments.service import list_departments
-from service.dependencies import IdPath, IdQuery, NowDep, SessionDep
+from service.dependencies import IdPath, IdQuery, NowDep, SessionDep, TodayDep
 from service.errors import DomainError
 from service.text import DOCUMENT_FIELDS
-from service.plans.importing import ImportLimits, apply_department_mapping, import_plan, preview_for
+from service.plans.importing import ImportLimits, apply_department_mapping, import_plan
 from service.plans.parser.reading import clean_text
-from service.plans.service import get_plan, update_measure
 from service.web.actions import form_int, run_action
-from service.web.dashboard import measure_labels
-from service.web.lookups import department_names
+from service.web.drafting import review_page
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
@@ -21,24 +18,11 @@ NEW_DEPARTMENT = "new"
 
 
 @router.get("/plans/import")
-def import_page(request: Request, actor: PageActorDep, session: SessionDep, plan: IdQuery = None):
+def import_page(request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep, plan: IdQuery = None):
     actor.require_admin()
     if plan is None:
         return render(request, "import.html", {"step": "upload"})
-    draft = get_plan(session, actor, plan)
-    preview = preview_for(session, actor, draft.id)
-    return render(
-        request,
-        "import.html",
-        {
-            "step": "review",
-            "plan": draft,
-            "preview": preview,
-            "names": department_names(session, actor),
-            "directory": [d for d in list_departments(session, actor, confirmed=True) if d.office_id == actor.office_id],
-            "measures": measure_labels(draft, {t.id: t.number for t in draft.tasks}),
-        },
-    )
+    return review_page(request, session, actor, plan, today)
 
 
 @router.post("/plans/import", openapi_extra={DOCUMENT_FIELDS: ["text"]})
@@ -47,15 +31,21 @@ async def upload(request: Request, actor: PageActorDep, session: SessionDep, now
     document = form.get("document")
     text = clean_text(str(form.get("text") or ""))
     limits = ImportLimits.from_settings(request.app.state.settings)
+    again = form.get("again") == "1"
     try:
         if isinstance(document, UploadFile) and document.filename:
             data = await document.read(limits.max_bytes + 1)
-            result = import_plan(session, actor, data=data, filename=document.filename, now=now, limits=limits)
+            result = import_plan(
+                session, actor, data=data, filename=document.filename, now=now, limits=limits, allow_duplicate=again,
+            )
         else:
-            result = import_plan(session, actor, text=text if text.strip() else None, now=now, limits=limits)
+            result = import_plan(
+                session, actor, text=text if text.strip() else None, now=now, limits=limits, allow_duplicate=again,
+            )
     except DomainError as exc:
         session.rollback()
-        return render(request, "import.html", {"step": "upload", "error": exc.message, "text": text}, status_code=exc.status_code)
+        context = {"step": "upload", "error": exc.message, "text": text, "duplicate_of": getattr(exc, "plan_id", None)}
+        return render(request, "import.html", context, status_code=exc.status_code)
     preview = result.preview
     return redirect(
         request,
@@ -80,19 +70,4 @@ def mapping(request: Request, plan_id: IdPath, actor: PageActorDep, session: Ses
     return run_action(
         request, session, lambda: apply_department_mapping(session, actor, plan_id, chosen, now),
         ok=f"已处理 {len(chosen)} 个单位名称", back=f"/plans/import?plan={plan_id}",
-    )
-
-
-@router.post("/plans/{plan_id}/measures/{measure_id}")
-def edit_measure(request: Request, plan_id: IdPath, measure_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
-    form = request.state.form
-    values = {
-        "text": str(form.get("text") or ""),
-        "deadline": str(form.get("deadline") or "") or None,
-        "lead": [i for v in form.getlist("lead") if (i := form_int(v)) is not None],
-        "support": [i for v in form.getlist("support") if (i := form_int(v)) is not None],
-    }
-    return run_action(
-        request, session, lambda: update_measure(session, actor, plan_id, measure_id, values, now=now),
-        ok="措施已修改", back=f"/plans/import?plan={plan_id}#measure-{measure_id}",
     )

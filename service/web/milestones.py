@@ -6,24 +6,23 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from notifiers import mask_target
+from notifiers import CHANNEL_LABELS, mask_target
 from service.audit.models import AuditEvent
 from service.auth.models import User
-from service.delivery.models import KIND_DELIVERY_DEAD, KIND_TEST, Notification
-from service.delivery.service import visible_notifications
+from service.delivery.models import Notification
 from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
-from service.errors import Invalid, NotFound
+from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.milestones import service as workflow
-from service.milestones import assignments
+from service.departments.feeds import feed_of
+from service.milestones.models import APPROVED, ExtensionRequest, Review
+from service.plans.models import PLAN_ARCHIVED
+from service.reminders.policy import COLOUR_NAMES, LEVELS, step_label
+from service.reminders.service import notices_about
+from service.web.directory import STATUS_LABELS
 from service.milestones.assignments import AttachmentUpload
-from service.milestones.models import Attachment, ExtensionRequest, ProgressReport, Report, Review
-from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, Assignment
-from service.reminders.models import SentReminder
-from service.reminders.policy import COLOUR_NAMES, LEVELS
-from service.web.directory import CHANNEL_LABELS, STATUS_LABELS
 from service.web.actions import form_int, run_action
 from service.web.lookups import department_names, load_milestones
 from service.web.render import redirect, render
@@ -60,23 +59,9 @@ NOTICE_LABELS = {
 SENT_NOTICES_SHOWN = 200
 
 
-def step_label(step: str | None, kind: str) -> str:
-    """"T-3" → 到期前 3 个工作日, "D+10" → 逾期 10 天, "ack" → 未签收提醒, …"""
-    if not step:
-        return NOTICE_LABELS.get(kind, kind)
-    if step == "ack":
-        return "未签收提醒"
-    if step == "early":
-        return "进度预警"
-    if step.startswith("chase:"):
-        return "办公室人工催办"
-    if step.startswith("progress:"):
-        return f"{step.split(':', 1)[1]} 进展催报"
-    unit = "个工作日" if step[0] == "T" else "天"
-    offset = int(step[1:])
-    if offset == 0:
-        return "到期当天"
-    return f"到期前 {-offset} {unit}" if offset < 0 else f"逾期 {offset} {unit}"
+def notice_label(step: str | None, kind: str) -> str:
+    """A reminder's step, or what a notice without one is (交办通知, 退回, …)."""
+    return step_label(step) if step else NOTICE_LABELS.get(kind, kind)
 
 
 @dataclass(frozen=True)
@@ -88,26 +73,8 @@ class SentNotice:
 
 
 def sent_notices(session, actor, milestone) -> list[SentNotice]:
-    """The reminders and notices that named this milestone, newest first.
-
-    A department's own rows carry its id; digests to the office or the leader
-    cover several departments and are found through the scans that sent this
-    milestone's steps (the SentReminder ledger). `visible_notifications` keeps
-    a department user to its own department's rows.
-    """
-    scans = session.scalars(
-        select(SentReminder.created_at).where(SentReminder.milestone_id == milestone.id).distinct()
-    ).all()
-    mine = Notification.department_id == milestone.department_id
-    if scans:
-        mine = or_(mine, and_(Notification.department_id.is_(None), Notification.created_at.in_(scans)))
-    rows = session.scalars(
-        visible_notifications(actor)
-        .where(mine, Notification.created_at >= milestone.created_at,
-               Notification.kind.not_in((KIND_TEST, KIND_DELIVERY_DEAD)))
-        .order_by(Notification.id.desc())
-        .limit(SENT_NOTICES_SHOWN * 5)
-    )
+    """The reminders and notices that named this milestone, newest first, as shown."""
+    rows = notices_about(session, actor, milestone, limit=SENT_NOTICES_SHOWN * 5)
     found = []
     for n in rows:
         item = next((i for i in (n.event or {}).get("items", []) if i.get("milestone_id") == milestone.id), None)
@@ -115,13 +82,18 @@ def sent_notices(session, actor, milestone) -> list[SentNotice]:
             continue
         channel = CHANNEL_LABELS.get(n.channel_type, n.channel_type)
         found.append(SentNotice(
-            n, item.get("level"), step_label(item.get("step"), n.kind), f"{channel} {mask_target(n.channel_type, n.target)}"
+            n, item.get("level"), notice_label(item.get("step"), n.kind), f"{channel} {mask_target(n.channel_type, n.target)}"
         ))
     return found[:SENT_NOTICES_SHOWN]
 
 
 @router.get("/milestones/{milestone_id}")
-def milestone_page(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep):
+def milestone_page(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep):
+    return _page(request, session, actor, milestone_id)
+
+
+def _page(request: Request, session, actor, milestone_id: int, *, refused: "Refused | None" = None):
+    """The milestone page; after a refused form, with what the user typed and the reason beside that form (422)."""
     milestone = workflow.get_milestone(session, actor, milestone_id)
     milestone = load_milestones(session, [milestone.id])[milestone.id]
     names = department_names(session, actor)
@@ -174,8 +146,24 @@ def milestone_page(request: Request, milestone_id: IdPath, actor: PageActorDep, 
             "notices": sent_notices(session, actor, milestone),
             "status_labels": STATUS_LABELS,
             "level_names": {level: COLOUR_NAMES[level] + name for level, name in LEVELS.items()},
+            "refused": refused,
         },
+        status_code=422 if refused else 200,
     )
+
+
+@dataclass(frozen=True)
+class Refused:
+    form: str  # which of the page's forms: "report", "extension"
+    message: str
+    typed: dict  # the fields as submitted
+    files_dropped: int = 0  # attachments a browser cannot be given back: to be chosen again
+
+
+def _refused(request: Request, session, actor, milestone_id: int, form: str, message: str, files: int = 0):
+    session.rollback()
+    typed = {k: v for k, v in request.state.form.items() if isinstance(v, str) and k != "csrf_token"}
+    return _page(request, session, actor, milestone_id, refused=Refused(form, message, typed, files))
 
 
 @router.post("/milestones/{milestone_id}/ack")
@@ -206,71 +194,43 @@ async def read_uploads(request: Request, max_bytes: int) -> list[AttachmentUploa
 @router.post("/milestones/{milestone_id}/report")
 async def report(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
     form = request.state.form
-    back = f"/milestones/{milestone_id}"
+    chosen = sum(1 for f in form.getlist("attachments") if isinstance(f, UploadFile) and f.filename)
     try:
         uploads = await read_uploads(request, settings.attachment_max_bytes)
-    except Invalid as exc:
-        return redirect(request, back, exc.message, kind="error")
-    percent = form_int(form.get("percent"), -1)
-    return run_action(
-        request, session,
-        lambda: workflow.submit_report(
-            session, actor, milestone_id, text=str(form.get("text") or ""), percent=percent,
+        workflow.submit_report(
+            session, actor, milestone_id, text=str(form.get("text") or ""), percent=form_int(form.get("percent"), -1),
             attachments=uploads, now=now, max_attachment_bytes=settings.attachment_max_bytes,
-        ),
-        ok="办结申请已提交，等待办公室审核", back=back,
-    )
+        )
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return _refused(request, session, actor, milestone_id, "report", exc.message, chosen)
+    return redirect(request, f"/milestones/{milestone_id}", "办结申请已提交，等待办公室审核")
 
 
 @router.post("/milestones/{milestone_id}/extension")
 def request_extension(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     form = request.state.form
-    back = f"/milestones/{milestone_id}"
     try:
         new_due = date.fromisoformat(str(form.get("new_due_date") or ""))
     except ValueError:
-        return redirect(request, back, "请选择新的完成时限", kind="error")
-    return run_action(
-        request, session,
-        lambda: workflow.request_extension(
+        return _refused(request, session, actor, milestone_id, "extension", "请选择新的完成时限")
+    try:
+        workflow.request_extension(
             session, actor, milestone_id, new_due_date=new_due, reason=str(form.get("reason") or ""), now=now
-        ),
-        ok="延期申请已提交，等待办公室审批", back=back,
-    )
-
-
-def _leads_the_measure_of(session, actor, milestone) -> bool:
-    """True when the actor's department is the lead of a contribution's measure and phase."""
-    if actor.department_id is None:
-        return False
-    lead = session.scalars(
-        workflow.visible_milestones(actor)
-        .join(Assignment, Assignment.id == workflow.Milestone.assignment_id)
-        .where(
-            Assignment.measure_id == milestone.assignment.measure_id,
-            Assignment.role == ROLE_LEAD,
-            workflow.Milestone.phase_id.is_not_distinct_from(milestone.phase_id),
         )
-    ).first()
-    return lead is not None
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return _refused(request, session, actor, milestone_id, "extension", exc.message)
+    return redirect(request, f"/milestones/{milestone_id}", "延期申请已提交，等待办公室审批")
 
 
 @router.get("/attachments/{attachment_id}")
 def attachment(attachment_id: IdPath, actor: PageActorDep, session: SessionDep):
-    found = session.get(Attachment, attachment_id)
-    if found is None:
-        raise NotFound(f"附件 {attachment_id} 不存在")
-    if found.report_id is None:
-        readable = assignments.may_read_progress(session, actor, session.get(ProgressReport, found.progress_report_id))
-    else:
-        milestone = session.get(workflow.Milestone, session.get(Report, found.report_id).milestone_id)
-        try:
-            workflow.get_milestone(session, actor, milestone.id)
-            readable = True
-        except NotFound:
-            readable = _leads_the_measure_of(session, actor, milestone)
-    if not readable:
-        raise NotFound(f"附件 {attachment_id} 不存在")
+    found = workflow.get_attachment(session, actor, attachment_id)
     return Response(
         found.data,
         media_type=found.content_type,

@@ -3,16 +3,20 @@
 from fastapi import APIRouter, Request
 
 from service.dependencies import CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
-from service.errors import Invalid
+from service.errors import DomainError, Forbidden, NotFound
 from service.milestones import stats
 from service.milestones.models import STATES
+from service.plans.drafting import delete_draft
 from service.plans.models import PLAN_ACTIVE, PLAN_ARCHIVED, PLAN_DRAFT, PLAN_STATUS_LABELS
 from service.plans.routes import task_table_response
-from service.plans.service import activate_plan, archive_plan, get_plan, list_plans, restore_plan, unfinished_milestones
-from service.web.actions import form_int, run_action
+from service.flows.activation import activate_plan, activation_summary
+from service.flows.archival import archive_plan, restore_plan
+from service.milestones.service import unfinished_milestones
+from service.plans.service import get_plan, list_plans
+from service.web.actions import confirmed, form_int, run_action
 from service.web.dashboard import measure_labels
 from service.web.lookups import department_names
-from service.web.render import render
+from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
 router = APIRouter()
@@ -93,6 +97,16 @@ def plan_page(
     )
 
 
+@router.get("/plans/{plan_id}/activate")
+def activate_page(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep):
+    """The confirmation before a plan starts: what it will create and whom it will notify."""
+    actor.require_admin()
+    plan = get_plan(session, actor, plan_id)
+    if plan.status != PLAN_DRAFT:
+        return redirect(request, f"/plans/{plan_id}", "计划已启动")
+    return render(request, "activate.html", {"plan": plan, "a": activation_summary(session, actor, plan_id)})
+
+
 @router.post("/plans/{plan_id}/activate")
 def activate(
     request: Request,
@@ -106,31 +120,18 @@ def activate(
     form = request.state.form
     return run_action(
         request, session,
-        lambda: activate_plan(
+        confirmed(request, lambda: activate_plan(
             session, actor, plan_id, now=now, calendar=source.for_office(actor.office_id, now),
             support_lead_workdays=settings.support_lead_workdays, expand_groups=form.get("expand_groups") == "1",
-        ),
-        ok="计划已启动，已为各单位生成节点", back=f"/plans/{plan_id}",
+        ), "启动"),
+        ok="计划已启动，已为各单位生成节点", back=f"/plans/{plan_id}" if request.state.form.get("confirm") == "1" else f"/plans/{plan_id}/activate",
     )
-
-
-def _confirmed(request: Request, change, what: str):
-    """The form's 确认 box ticked, checked after the service's own checks so that
-    who may not change the plan (or a plan in the wrong state) hears that first;
-    run_action rolls the change back when the box was not ticked."""
-
-    def action():
-        change()
-        if request.state.form.get("confirm") != "1":
-            raise Invalid(f"请勾选确认后再{what}")
-
-    return action
 
 
 @router.post("/plans/{plan_id}/archive")
 def archive(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     return run_action(
-        request, session, _confirmed(request, lambda: archive_plan(session, actor, plan_id, now=now), "归档"),
+        request, session, confirmed(request, lambda: archive_plan(session, actor, plan_id, now=now), "归档"),
         ok="计划已归档：不再催办，各单位不能再签收、报送", back=f"/plans/{plan_id}",
     )
 
@@ -138,9 +139,23 @@ def archive(request: Request, plan_id: IdPath, actor: PageActorDep, session: Ses
 @router.post("/plans/{plan_id}/restore")
 def restore(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     return run_action(
-        request, session, _confirmed(request, lambda: restore_plan(session, actor, plan_id, now=now), "恢复"),
+        request, session, confirmed(request, lambda: restore_plan(session, actor, plan_id, now=now), "恢复"),
         ok="计划已恢复推进，未办结的节点将重新开始催办", back=f"/plans/{plan_id}",
     )
+
+
+@router.post("/plans/{plan_id}/delete")
+def delete(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
+    deleted: list[str] = []
+    try:
+        confirmed(request, lambda: deleted.append(delete_draft(session, actor, plan_id, now=now)), "删除")()
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, f"/plans/import?plan={plan_id}#delete", exc.message, kind="error")
+    return redirect(request, "/plans", f"草稿“{deleted[0]}”已删除")
 
 
 @router.get("/plans/{plan_id}/task-table.xlsx")

@@ -2,16 +2,16 @@
 
 from fastapi import APIRouter, Request
 
+from notifiers import CHANNEL_LABELS, CHANNEL_TYPES
 from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import Invalid
 from service.plans.service import get_plan
 from service.reminders.links import revoke_plan_links
 from service.reminders.models import ReminderPolicy
-from service.reminders.policy import AUDIENCES, CHANNEL_TYPES, COLOUR_NAMES, DAYS, LEVELS, WORKDAYS
+from service.reminders.policy import AUDIENCES, COLOUR_NAMES, DAYS, LEVELS, WORKDAYS
 from service.reminders.policy_form import form_from_policy, set_policy_from_form, step_rows
 from service.reminders.service import get_policy, set_policy
-from service.web.actions import run_action
-from service.web.directory import CHANNEL_LABELS
+from service.web.actions import confirmed, run_action
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
@@ -40,7 +40,7 @@ def _page(request: Request, plan, actor, session, settings, fields=None, *, erro
             "is_default": is_default,
             "link_version": row.link_version if row else 1,
             "send_hour": settings.send_hour,
-            "timezone": settings.timezone,
+            "timezone": "北京时间" if settings.timezone in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else "本地时间",
             "can_edit": actor.is_admin and actor.office_id == plan.office_id,
             "audiences": AUDIENCES,
             "audience_labels": AUDIENCE_LABELS,
@@ -88,6 +88,6 @@ def save_policy(
 def revoke_links(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     plan = get_plan(session, actor, plan_id)
     return run_action(
-        request, session, lambda: revoke_plan_links(session, actor, plan, now=now),
+        request, session, confirmed(request, lambda: revoke_plan_links(session, actor, plan, now=now), "撤销链接"),
         ok="已撤销本计划此前发出的所有链接，之后的通知将带新链接", back=f"/plans/{plan_id}/reminder-policy#links",
     )

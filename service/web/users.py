@@ -2,7 +2,10 @@
 and its integrations' long-lived API tokens: issue, list, revoke."""
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
+from service.auth.accounts import MAX_ACCOUNT_ROWS, units_without_account
+from service.auth.actor import Actor
 from service.auth.models import OFFICE_ROLES, ROLE_DEPARTMENT, User
 from service.auth.service import (
     MIN_PASSWORD_LENGTH,
@@ -17,7 +20,7 @@ from service.auth.service import (
 from service.departments.service import list_departments
 from service.dependencies import IdPath, NowDep, SessionDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
-from service.web.actions import form_int, run_action
+from service.web.actions import confirmed, form_int, run_action
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
@@ -27,6 +30,22 @@ USER_ROLE_LABELS = {"admin": "办公室管理员", "leader": "领导（只读）
 
 @router.get("/users")
 def users_page(request: Request, actor: PageActorDep, session: SessionDep):
+    return render_users_page(request, session, actor)
+
+
+def render_users_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    errors: dict | None = None,
+    typed: dict | None = None,
+    error: str | None = None,
+    status_code: int | None = None,
+):
+    """The users page. A refused form comes back (422): `errors` puts a bulk form's
+    message beside its field; `typed` and `error` refill the new-user form as typed
+    (but the password) with the reason."""
     users = list_users(session, actor)
     departments = [d for d in list_departments(session, actor) if d.office_id == actor.office_id]
     return render(
@@ -34,14 +53,21 @@ def users_page(request: Request, actor: PageActorDep, session: SessionDep):
         "users.html",
         {
             "users": users,
-            "departments": departments,
+            # Names an import proposed are no units yet: nobody can be bound to them.
+            "departments": [d for d in departments if d.confirmed],
             "names": {d.id: d.name for d in departments},
             "role_labels": USER_ROLE_LABELS,
             "roles": OFFICE_ROLES,
             "tokens": list_service_tokens(session, actor),
             "usernames": {u.id: u.username for u in users},
             "min_password": MIN_PASSWORD_LENGTH,
+            "without_account": units_without_account(session, actor.office_id),
+            "max_rows": MAX_ACCOUNT_ROWS,
+            "errors": errors or {},
+            "typed": typed or {},
+            "error": error,
         },
+        status_code=status_code or (422 if error or errors else 200),
     )
 
 
@@ -52,23 +78,33 @@ def add_user(request: Request, actor: PageActorDep, session: SessionDep, now: No
     username = str(form.get("username") or "").strip()
     department_id = form_int(form.get("department_id")) if role == ROLE_DEPARTMENT else None
 
-    def create():
-        actor.require_admin()
+    actor.require_admin()
+    try:
         if role == ROLE_DEPARTMENT and department_id is None:
             raise Invalid("单位用户必须选择所属单位")
         create_user(
             session, actor, username=username, password=str(form.get("password") or ""), role=role,
             department_id=department_id, display_name=str(form.get("display_name") or "").strip() or None, now=now,
         )
-
-    return run_action(request, session, create, ok=f"已创建用户 {username}，其首次登录后须修改初始密码", back="/users")
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        session.rollback()
+        typed = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token", "password")}
+        return render_users_page(request, session, actor, typed=typed, error=exc.message)
+    return redirect(request, "/users", f"已创建用户 {username}，其首次登录后须修改初始密码")
 
 
 @router.post("/users/{user_id}/active")
 def change_active(request: Request, user_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     active = request.state.form.get("active") == "1"
+
+    def change():
+        set_user_active(session, actor, user_id, active, now=now)
+
     return run_action(
-        request, session, lambda: set_user_active(session, actor, user_id, active, now=now),
+        request, session, change if active else confirmed(request, change, "停用"),
         ok="已启用该用户" if active else "已停用该用户，其登录已全部失效", back=f"/users#user-{user_id}",
     )
 

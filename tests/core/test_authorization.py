@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from service.audit.models import AuditEvent
 from service.auth.actor import Actor
+from service.flows import archival
 from service.milestones import service as workflow
-from service.plans import service as plan_service
 from service.plans.service import create_plan_from_parsed
 from tests.factories import NOW, milestones_of, simple_plan
 
@@ -47,7 +47,7 @@ def _draft_plan(session, world):
 
 
 def _archived_plan(session, world, key: str = "city"):
-    plan_service.archive_plan(session, Actor.system(world.offices[key].id), world.plans[key], now=NOW)
+    archival.archive_plan(session, Actor.system(world.offices[key].id), world.plans[key], now=NOW)
     return world.plans[key]
 
 

@@ -87,3 +87,15 @@ def test_bad_configuration_exits_2_with_one_line(tmp_path, variable, value, mess
     )
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_links_follow_its_host_and_port_unless_the_base_url_is_set(monkeypatch):
+    from service.cli import served_settings
+    from service.config import Settings
+
+    monkeypatch.delenv("DUBAN_BASE_URL", raising=False)
+    assert served_settings(Settings(), "127.0.0.1", 9000).base_url == "http://127.0.0.1:9000"
+    assert served_settings(Settings(), "::1", 9000).base_url == "http://[::1]:9000"
+    assert ":8000" not in served_settings(Settings(), "0.0.0.0", 8080).base_url
+    monkeypatch.setenv("DUBAN_BASE_URL", "https://duban.example.gov.cn")
+    assert served_settings(Settings(), "0.0.0.0", 8080).base_url == "https://duban.example.gov.cn"

@@ -120,7 +120,7 @@ def test_upgrade_scrubs_channel_targets_from_the_audit_log_and_normalises_depart
 
 
 def test_upgrade_signs_the_assignments_of_acknowledged_milestones(scratch_url):
-    upgrade_database(scratch_url, "0011")
+    upgrade_database(scratch_url, "0012")
     engine = make_engine(scratch_url)
     signed = NOW.replace(tzinfo=None)
     with engine.begin() as conn:

@@ -7,7 +7,7 @@ locked rows; on SQLite they queue on the write lock.
 import threading
 import time
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 

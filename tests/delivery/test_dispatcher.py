@@ -1,7 +1,6 @@
 """The dispatcher against the local receivers: retries, dead rows and the
 office alert, cancelled reminders, robot rate limits, leases."""
 
-import json
 import os
 import signal
 import subprocess

@@ -64,7 +64,7 @@ def test_reading_needs_a_login(client):
 @pytest.mark.parametrize("days, status, message", [
     ([{"date": "2027-1-1", "kind": "holiday"}], 422, "第1项：'2027-1-1' 不是 YYYY-MM-DD 格式的日期"),
     ([DAYS["days"][0], {"date": "2028-01-01", "kind": "holiday"}], 422, "第2项：2028-01-01 不在 2027 年内"),
-    ([{"date": "2027-01-01", "kind": "off"}], 422, "第1项：类型须为 holiday（放假）或 workday（调休上班）"),
+    ([{"date": "2027-01-01", "kind": "off"}], 422, "第1项：类型须为 放假 或 上班"),
     ([DAYS["days"][0], DAYS["days"][0]], 422, "第2项：2027-01-01 与第1项重复"),
     ([{"date": "2027-01-01", "kind": "holiday", "name": "元" * 51}], 422, "名称不能超过 50 个字"),
 ])

@@ -14,8 +14,8 @@ from service.auth.actor import Actor
 from service.clock import FixedClock
 from service.config import Settings
 from service.errors import Forbidden, Invalid
+from service.flows.calendar import replace_year
 from service.holidays import service
-from service.holidays.models import CalendarDay
 from service.holidays.source import CHECK_INTERVAL, CalendarSource, build_calendar
 from service.milestones.models import APPROVED, Milestone
 from service.offices.service import ensure_default_office
@@ -36,7 +36,7 @@ def entered(session_factory, year: int = 2027) -> list[tuple[str, str, str]]:
 
 def replace(session_factory, actor: Actor, year: int, text: str, now=NOW) -> service.Replaced:
     with session_factory.begin() as session:
-        return service.replace_year(session, actor, year, service.entries_from_text(text, year), now=now)
+        return replace_year(session, actor, year, service.entries_from_text(text, year), now=now)
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_other_years_are_left_alone(session_factory, system):
 @pytest.mark.parametrize("text, message", [
     ("2027-13-01,holiday,元旦", "第1行：'2027-13-01' 不是 YYYY-MM-DD 格式的日期"),
     ("2027-01-01,holiday,元旦\n\n2028-01-01,holiday,元旦", "第3行：2028-01-01 不在 2027 年内"),
-    ("2027-01-01,day-off,元旦", "第1行：类型须为 holiday（放假）或 workday（调休上班）"),
+    ("2027-01-01,day-off,元旦", "第1行：类型须为 放假 或 上班"),
     ("2027-01-01,holiday,元旦\n2027-01-01,workday,调休", "第2行：2027-01-01 与第1行重复"),
     ("2027-01-01,holiday," + "长" * 51, "第1行：名称不能超过 50 个字"),
     ("- date: 2027-01-01\n  kind: holiday\n- date: 2027-02-30\n  kind: holiday", "第2项：'2027-02-30' 不是"),

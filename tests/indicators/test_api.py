@@ -5,7 +5,8 @@ A refused call changes nothing (the audit log does not grow)."""
 import pytest
 
 from service.auth.actor import Actor
-from service.plans.service import activate_plan, create_plan_from_parsed
+from service.flows.activation import activate_plan
+from service.plans.service import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW, simple_plan
 

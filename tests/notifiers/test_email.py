@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -51,6 +52,25 @@ def test_email_is_multipart_text_and_html_with_a_utf8_subject(smtp_receiver, not
     assert crlf_to_lf(email.get_body(("html",)).get_content()).strip() == message.html
     assert email["Date"]
     assert str(email["From"]) == "督办 <duban@office.example.gov.cn>"
+
+
+def test_a_long_chinese_subject_goes_out_as_encoded_words_of_at_most_75_characters(smtp_receiver, notifier_config):
+    subject = "【督办】关于知识产权强市建设三年行动计划第十二项措施（含𠀀等扩展汉字）的黄色催办：请市市场监督管理局于本周五前报送进展情况" * 2
+    message = make_message(subject=subject)
+
+    send(notifier_config, message, Target("email", RECIPIENT))
+
+    received = smtp_receiver.messages[0]
+    head = received.raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    lines = head.split("\r\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("Subject:"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" "))
+    subject_lines = lines[start:end]
+    words = re.findall(r"=\?[^?]+\?[bB]\?[^?]*\?=", "\n".join(subject_lines))
+    assert len(words) > 3
+    assert max(len(word) for word in words) <= 75  # RFC 2047 §2
+    assert max(len(line) for line in subject_lines) <= 76
+    assert received.email["Subject"] == subject
 
 
 def test_message_id_is_derived_from_the_notification_id(smtp_receiver, notifier_config):

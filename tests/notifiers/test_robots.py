@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
-from notifiers import PermanentFailure, RetryAfter, Sent, Target, split_for_limit
+from notifiers import CHANNELS, PermanentFailure, RetryAfter, Sent, Target, split_for_limit
 from notifiers.dingtalk import DingTalkNotifier
 from notifiers.feishu import FeishuNotifier
 from notifiers.feishu import read_reply as read_feishu_reply
@@ -163,6 +165,15 @@ def test_every_part_of_a_split_message_is_accepted(kind, robot_receiver, notifie
     assert all(isinstance(r, Sent) for r in results)
     received = robot_receiver.received(kind=kind, key="digest")
     assert "".join(sent_content(kind, m.payload) for m in received) == digest
+
+
+def test_a_robot_mentions_people_exactly_when_the_registry_says_it_can(kind, robot_receiver, notifier_config):
+    """The scan @s a department head only where `supports_mentions`: a robot that
+    drops mentions must say so, or the head would be told nothing."""
+    send(notifier_config, make_message(mentions=("13800000001",)), Target(kind, "k"))
+
+    [received] = robot_receiver.received(kind=kind)
+    assert ("13800000001" in json.dumps(received.payload)) == CHANNELS[kind].supports_mentions
 
 
 def test_wecom_mentions_go_out_as_text_with_mobiles(robot_receiver, notifier_config):

@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from service.audit.models import AuditEvent
 from service.errors import Forbidden
 from service.milestones import service as workflow
-from service.milestones.models import Milestone
-from service.plans import service as plans
-from service.reminders.models import WorkflowEvent
+from service.milestones.models import Milestone, WorkflowEvent
+from service.flows import archival
 from tests.factories import NOW, milestones_of
 
 
@@ -121,7 +120,7 @@ def test_workflow_actions_on_an_archived_plan_are_refused(client, world, session
 
 
 def test_an_unauthorized_user_still_gets_403_not_the_archive_409(session, world):
-    plans.archive_plan(session, world.actor(session, "city_admin"), world.plans["city"], now=NOW)
+    archival.archive_plan(session, world.actor(session, "city_admin"), world.plans["city"], now=NOW)
     lead = milestones_of(session, world, "ip")[0]
     with pytest.raises(Forbidden):
         workflow.review(session, world.actor(session, "ip_user"), lead.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
@@ -162,8 +161,8 @@ def test_plan_list_filters_by_status(client, world):
 
 def test_restore_lets_the_work_continue(session, world):
     admin = world.actor(session, "city_admin")
-    plans.archive_plan(session, admin, world.plans["city"], now=NOW)
-    plan, unfinished = plans.restore_plan(session, admin, world.plans["city"], now=NOW + timedelta(days=1))
+    archival.archive_plan(session, admin, world.plans["city"], now=NOW)
+    plan, unfinished = archival.restore_plan(session, admin, world.plans["city"], now=NOW + timedelta(days=1))
     assert (plan.status, unfinished) == ("active", 2)
     lead = milestones_of(session, world, "ip")[0]
     workflow.acknowledge(session, world.actor(session, "ip_user"), lead.id, now=NOW + timedelta(days=1))

@@ -106,8 +106,13 @@ def test_mapping_with_suggestions_then_activation_and_alias_learning(client, wor
     assert expected == 179 * 4
     assert activated.json()["milestones_created"] == expected
 
-    # The next plan from the same city matches every name without questions.
-    second = _import_file(client, world, _seed()).json()["preview"]
+    # The same document again: the office hears of the plan it already has.
+    again = _import_file(client, world, _seed())
+    assert again.status_code == 409 and "这份文件已经导入过" in again.json()["detail"]
+    # Imported anyway, the next plan from the same city matches every name without questions.
+    second = client.post(
+        "/api/v1/plans/import?allow_duplicate=true", files={"file": ("广州.txt", _seed(), "text/plain")}, headers=headers
+    ).json()["preview"]
     assert second["unmatched"] == []
     assert directory["工商局"] in {m["department_id"] for m in second["matched"]}
 

@@ -147,7 +147,9 @@ def test_within_the_limits_a_plan_is_imported(limited_client, world):
         _file("plan.csv", _csv(20)),
         {"json": {"text": PLAN_TEXT}},
     ):
-        response = limited_client.post("/api/v1/plans/import", headers=world.headers("city_admin"), **request)
+        response = limited_client.post(
+            "/api/v1/plans/import", headers=world.headers("city_admin"), params={"allow_duplicate": "true"}, **request
+        )
         assert response.status_code == 201, response.text
 
 

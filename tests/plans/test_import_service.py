@@ -143,6 +143,15 @@ def test_cli_import_of_bad_input_exits_2_and_writes_nothing(cli_database, tmp_pa
     engine.dispose()
 
 
+def test_cli_import_of_a_document_imported_before_exits_2_unless_again(cli_database):
+    from service.cli import app
+
+    assert runner.invoke(app, ["plan", "import", str(seed_path("003"))]).exit_code == 0
+    refused = runner.invoke(app, ["plan", "import", str(seed_path("003"))])
+    assert refused.exit_code == 2 and "这份文件已经导入过" in refused.stderr and refused.stdout == ""
+    assert runner.invoke(app, ["plan", "import", "--again", str(seed_path("003"))]).exit_code == 0
+
+
 def test_cli_import_of_a_missing_file_exits_2(cli_database, tmp_path):
     from service.cli import app
 

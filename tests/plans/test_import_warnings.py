@@ -11,7 +11,8 @@ from service.config import Settings
 from service.errors import Invalid
 from service.plans.importing import current_warnings, import_plan, preview_for
 from service.plans.parser import parse_plan_text
-from service.plans.service import activate_plan, get_plan, update_measure
+from service.flows.activation import activate_plan
+from service.plans.service import get_plan, update_measure
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW
 from tests.web.conftest import WebClient
@@ -159,7 +160,7 @@ def test_the_review_page_links_a_warning_to_its_measure_and_drops_it_after_the_e
 
     response = browser.submit(
         f"/plans/{plan_id}/measures/{second}",
-        {"text": "完善乙机制", "lead": str(world.departments["ip"].id)},
+        {"text": "完善乙机制", "lead": world.departments["ip"].name},
         page=page,
     )
     assert response.status_code == 200 and "措施已修改" in response.text

@@ -20,7 +20,8 @@ from service.delivery.models import Channel
 from service.departments.models import Department
 from service.milestones.models import Milestone
 from service.offices.models import Office
-from service.plans.service import activate_plan, create_plan_from_parsed
+from service.flows.activation import activate_plan
+from service.plans.service import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 
 ACTIVATED = datetime(2025, 9, 12, 1, 0, tzinfo=timezone.utc)  # Friday 09:00 in Shanghai

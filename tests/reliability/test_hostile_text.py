@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from service.departments.service import EMAIL_ADDRESS
+from notifiers.email import EMAIL_ADDRESS
 from service.holidays.notice import parse_notice
 from service.plans.parser import PlanParseError, parse_plan_text
 from service.plans.parser.tables import parse_tables

@@ -10,7 +10,8 @@ from service.delivery.models import Channel
 from service.departments.models import Department
 from service.milestones.models import Milestone
 from service.offices.models import Office
-from service.plans.service import activate_plan, create_plan_from_parsed
+from service.flows.activation import activate_plan
+from service.plans.service import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 
 ACTIVATED = datetime(2026, 9, 1, 2, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from service.delivery.models import Notification
 from service.milestones.models import Milestone
-from service.plans.service import archive_plan, restore_plan
+from service.flows.archival import archive_plan, restore_plan
 from service.reminders.models import SentReminder
 from service.reminders.scan import run_scan
 from tests.reminders.conftest import ACTIVATED, CALENDAR, utc

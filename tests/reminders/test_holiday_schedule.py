@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from service.auth.actor import Actor
 from service.clock import FixedClock
-from service.holidays.service import entries_from_text, replace_year
+from service.flows.calendar import replace_year
+from service.holidays.service import entries_from_text
 from service.holidays.source import CalendarSource
 from service.milestones.models import Milestone
 from service.reminders.policy import WORKDAYS, step_day

@@ -96,6 +96,21 @@ def test_no_flood_after_downtime(world, session_factory, settings):
     assert summary["reminders"] == 4 + 1  # lead: robot, 2 addresses, head; support: 1 address
 
 
+def test_the_head_is_not_mentioned_on_a_channel_that_cannot_mention(world, session_factory, settings):
+    """Feishu custom bots cannot @ by mobile: the department's Feishu robot gets its
+    own reminder without the head's mention, while its WeCom robot @s the head."""
+    from service.delivery.models import Channel
+
+    with session_factory.begin() as session:
+        session.add(Channel(office_id=world["office_id"], department_id=world["lead_id"], audience="department",
+                            type="feishu", target="lead-feishu"))
+    run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 14, 3))  # T+3: the head joins
+
+    [feishu] = notifications(session_factory, target="lead-feishu", kind="reminder")
+    [wecom] = notifications(session_factory, target="lead-key", kind="reminder")
+    assert feishu.mentions == [] and wecom.mentions == ["13800000001"]
+
+
 def test_no_duplicates_across_restarts_and_concurrent_scans(world, session_factory, settings):
     now = utc(2026, 9, 29, 1, 5)
     threads = [threading.Thread(target=run_scan, args=(session_factory, settings, CALENDAR, now)) for _ in range(4)]

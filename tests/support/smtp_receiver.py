@@ -91,6 +91,7 @@ class ReceivedEmail:
     mail_from: str
     rcpt_tos: list[str]
     email: EmailMessage  # parsed with the modern policy: headers decoded
+    raw: bytes  # as received, for what the parsed form hides (encoded-words)
 
 
 class _Handler:
@@ -114,8 +115,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        email = message_from_bytes(envelope.original_content or envelope.content, policy=default_policy)
-        self.receiver.record(ReceivedEmail(envelope.mail_from, list(envelope.rcpt_tos), email))
+        raw = envelope.original_content or envelope.content
+        email = message_from_bytes(raw, policy=default_policy)
+        self.receiver.record(ReceivedEmail(envelope.mail_from, list(envelope.rcpt_tos), email, raw))
         return "250 Message accepted for delivery"
 
 

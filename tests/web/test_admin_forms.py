@@ -36,9 +36,9 @@ FORMS = [
     ("/departments/{d}/channels", {"type": "wecom", "target": "abc123"}),
     ("/channels/{c}", {"target": "robot-key-0002", "secret": "new-secret", "mentions": ""}),
     ("/channels/{c}/enabled", {"enabled": "0"}),
-    ("/channels/{c}/delete", {}),
+    ("/channels/{c}/delete", {"confirm": "1"}),
     ("/plans/{p}/reminder-policy", {"action": "default"}),
-    ("/plans/{p}/links/revoke", {}),
+    ("/plans/{p}/links/revoke", {"confirm": "1"}),
 ]
 
 
@@ -209,6 +209,8 @@ def test_policy_form_saves_explains_errors_restores_default_and_revokes_links(se
     assert session.get(ReminderPolicy, plan).policy is None and session.get(ReminderPolicy, plan).link_reporting
     session.commit()
     response = admin.submit(f"/plans/{plan}/links/revoke", page=page)
+    assert "请勾选确认后再撤销链接" in response.text and "当前第 1 版" in response.text
+    response = admin.submit(f"/plans/{plan}/links/revoke", {"confirm": "1"}, page=page)
     assert "当前第 2 版" in response.text
 
 

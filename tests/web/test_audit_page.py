@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from service.audit.service import ACTION_LABELS, record
+from service.audit.service import record
+from service.audit.trail import ACTION_LABELS
 from service.auth.actor import Actor
 from service.milestones import service as workflow
-from service.plans.service import archive_plan
+from service.flows.archival import archive_plan
 from tests.factories import NOW, build_world, milestones_of
 
 EVENT_ROW = re.compile(r'<tr data-event="(\d+)" data-action="([a-z_.]+)">(.*?)</tr>', re.S)
@@ -52,12 +53,12 @@ def test_the_admin_reads_its_office_and_its_districts_events_newest_first(world,
     # Day 2, day 1 (reporting signed dev's item first), then day 0's events latest first
     # (the district's acknowledgement was recorded last).
     assert actions(page.text)[:4] == ["plan.archive", "milestone.report", "milestone.acknowledge", "milestone.acknowledge"]
-    assert "越秀区知识产权局 节点" in found[3][1]
+    assert "越秀区知识产权局：措施" in found[3][1]
     assert "归档计划" in found[0][1] and "状态：推进中 → 已归档" in found[0][1] and "未办结节点：2" in found[0][1]
     assert f'href="/plans/{world.plans["city"]}"' in page.text
     body = texts(page.text)
     assert "签收" in body and "报送进展" in body and "启动计划" in body and "创建计划" in body
-    assert "越秀区知识产权局 节点" in body  # the district's work
+    assert "越秀区知识产权局：措施" in body  # the district's work
     assert "深圳市市场监管局" not in body  # not another office's
     # Times in the business timezone: 01:00 UTC is 09:00 in Shanghai.
     assert "2026-11-04 09:00" in found[0][1]
@@ -74,7 +75,7 @@ def test_a_leader_reads_the_same_and_finds_it_in_the_navigation(world, client_fa
 
 def test_a_district_admin_and_another_office_see_only_their_own(world, client_factory):
     district = texts(client_factory().login("district_admin").get("/audit").text)
-    assert "越秀区知识产权局 节点" in district and "归档计划" not in district and "市知识产权局 节点" not in district
+    assert "越秀区知识产权局：措施" in district and "归档计划" not in district and "市知识产权局：措施" not in district
     other = texts(client_factory().login("other_admin").get("/audit").text)
     assert "归档计划" not in other and "签收" not in other and "启动计划" in other  # its own plan's activation
 
@@ -94,7 +95,7 @@ def test_filters(world, client_factory):
     by_department = rows(admin.get(f"/audit?department={world.departments['dev'].id}").text)
     assert len(by_department) == 2 and "报送进展" in by_department[0][1]
     assert "状态：已签收 → 已报送" in by_department[0][1]
-    assert "状态：待签收 → 已签收；签收时间：无 → 2026-11-03 09:00" in by_department[1][1]
+    assert "状态：待签收 → 已签收；签收时间：（无） → 2026年11月3日 09:00" in by_department[1][1]
     by_user = rows(admin.get(f"/audit?user={world.users['ip_user'].id}").text)
     assert len(by_user) == 1 and "签收" in by_user[0][1]
     by_action = rows(admin.get("/audit?action=milestone.acknowledge").text)
@@ -158,7 +159,7 @@ def test_every_recorded_action_has_a_chinese_label():
     assert actions - set(ACTION_LABELS) == set()
 
 
-def test_a_change_summary_words_roles_in_chinese_only_where_the_field_is_a_role():
+def test_a_change_summary_speaks_in_words_and_names():
     from zoneinfo import ZoneInfo
 
     from service.web.audit import change_summary
@@ -166,7 +167,12 @@ def test_a_change_summary_words_roles_in_chinese_only_where_the_field_is_a_role(
     tz = ZoneInfo("Asia/Shanghai")
     assert change_summary(None, {"username": "zscqj", "role": "department"}, tz) == "用户名：zscqj；角色：单位用户"
     assert change_summary({"role": "department"}, {"role": "admin"}, tz) == "角色：单位用户 → 办公室管理员"
-    assert change_summary(None, {"audience": "department"}, tz) == "audience：department"
+    assert change_summary(None, {"audience": "office"}, tz) == "接收对象：办公室"
+    # Departments by name, nothing by id, no field name in English, dates in Chinese.
+    names = {1: "市知识产权局"}
+    assert change_summary({"lead": []}, {"lead": [1]}, tz, names) == "牵头单位：（无） → 市知识产权局"
+    assert change_summary(None, {"extension_request_id": 7, "new_due_date": "2026-12-31"}, tz) == "新时限：2026年12月31日"
+    assert change_summary({"must_change_password": True}, {"must_change_password": False}, tz) == "须修改密码：是 → 否"
 
 
 def test_the_audit_page_shows_channel_targets_masked(session, client_factory):

@@ -6,7 +6,6 @@ Screenshots of every page go to test-artifacts/screenshots/.
 """
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -133,6 +132,10 @@ def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
         office.click("form[action$='/mapping'] button[type=submit]")
     assert "所有单位均已匹配" in office.content()
     with office.expect_navigation():
+        office.click("a[href$='/activate']")
+    assert "项督办件" in office.locator("#activate").inner_text()
+    office.check("form[action$='/activate'] input[name=confirm]")
+    with office.expect_navigation():
         office.click("form[action$='/activate'] button[type=submit]")
     assert "计划已启动" in office.content()
     plan_url = office.url
@@ -188,6 +191,7 @@ def test_import_report_return_approve_in_the_browser(server, browser, tmp_path):
 
     office.goto(milestone_url)
     shot(office, "11-milestone-review")
+    office.check("#review input[name=confirm]")
     with office.expect_navigation():
         office.click("#review button[value=approve]")
     assert "节点办结" in office.content()

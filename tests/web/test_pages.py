@@ -165,10 +165,14 @@ def test_attachment_type_and_size_limits(session, client_factory, web_settings):
     session.commit()
     client = client_factory().login("ip_user")
     response = client.submit(
-        f"{page}/report", {"text": "x", "percent": "10"}, page=page,
+        f"{page}/report", {"text": "已完成第一轮调研，形成报告初稿", "percent": "35"}, page=page,
         files=[("attachments", ("run.exe", b"MZ", "application/octet-stream"))],
     )
-    assert "类型不允许上传" in response.text
+    # Nothing typed is lost: the form comes back filled in, the reason beside it, the file to be chosen again.
+    assert response.status_code == 422 and "类型不允许上传" in response.text
+    report_form = response.text.split('id="report"')[1].split("</section>")[0]
+    assert "类型不允许上传" in report_form and "附件需重新选择" in report_form
+    assert ">已完成第一轮调研，形成报告初稿</textarea>" in report_form and 'value="35"' in report_form
     big = b"0" * (web_settings.attachment_max_bytes + 1)
     response = client.submit(
         f"{page}/report", {"text": "x", "percent": "10"}, page=page, files=[("attachments", ("big.pdf", big, "application/pdf"))]
@@ -184,6 +188,9 @@ def test_extension_request_and_decision(session, client_factory):
     page = f"/milestones/{milestone.id}"
     session.commit()
     department = client_factory().login("ip_user")
+    response = department.submit(f"{page}/extension", {"new_due_date": "", "reason": "等待上级批复"}, page=page)
+    assert response.status_code == 422 and "请选择新的完成时限" in response.text
+    assert ">等待上级批复</textarea>" in response.text.split('id="extension"')[1]
     response = department.submit(f"{page}/extension", {"new_due_date": "2027-03-31", "reason": "等待上级批复"}, page=page)
     assert "等待办公室审批" in response.text
     admin = client_factory().login("city_admin")
@@ -241,7 +248,11 @@ def test_bulletin_xlsx_writes_a_formula_like_title_as_text(session, client_facto
 def test_import_map_and_activate_the_guangzhou_plan(session, client_factory):
     from pathlib import Path
 
+    from sqlalchemy import func, select
+
+    from service.auth.actor import Actor
     from service.plans.models import Plan
+    from service.flows.activation import activation_summary
 
     build_world(session)
     client = client_factory().login("city_admin")
@@ -254,7 +265,7 @@ def test_import_map_and_activate_the_guangzhou_plan(session, client_factory):
     # 市知识产权局 and 市发展改革委 exist in the directory; the rest are new.
     assert 'data-unmatched="市知识产权局"' not in response.text
     assert 'data-unmatched="市编办"' in response.text
-    response = client.submit(f"/plans/{plan_id}/activate", page="/plans")
+    response = client.submit(f"/plans/{plan_id}/activate", {"confirm": "1"}, page="/plans")
     assert "未确认" in response.text
     response = client.get(f"/plans/import?plan={plan_id}")
     form = {}
@@ -263,10 +274,19 @@ def test_import_map_and_activate_the_guangzhou_plan(session, client_factory):
         form[f"map-{index}"] = "new"
     response = client.submit(f"/plans/{plan_id}/mapping", form, page="/plans")
     assert "所有单位均已匹配" in response.text
+    # The confirmation says what starting creates, counted from the plan.
+    page = client.get(f"/plans/{plan_id}/activate").text
+    summary = activation_summary(session, Actor.system(session.get(Plan, plan_id).office_id), plan_id)
+    session.commit()
+    assert f"启动后将向 <b>{summary.units}</b> 个单位交办 <b>{summary.items}</b> 项督办件" in page
+    assert summary.units > 5 and summary.items >= summary.units and summary.milestones >= summary.items
     response = client.submit(f"/plans/{plan_id}/activate", page="/plans")
+    assert "请勾选确认后再启动" in response.text
+    response = client.submit(f"/plans/{plan_id}/activate", {"confirm": "1"}, page="/plans")
     assert "计划已启动" in response.text
     session.expire_all()
     assert session.get(Plan, plan_id).status == "active"
+    assert session.scalar(select(func.count()).where(Milestone.plan_id == plan_id)) == summary.milestones
     session.commit()
     assert client.get(f"/plans/{plan_id}?q=知识产权").status_code == 200
 

@@ -6,11 +6,10 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
 
 from service.milestones import service as workflow
 from service.plans.models import Plan
-from service.plans.service import archive_plan
+from service.flows.archival import archive_plan
 from tests.factories import NOW, build_world, milestones_of
 from tests.web.test_pages import state_of
 from tests.web.test_users import audit_count

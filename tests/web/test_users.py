@@ -7,7 +7,7 @@ from service.audit.models import AuditEvent
 from service.auth.models import ApiToken, User
 from service.auth.service import authenticate, reset_password, set_user_active, user_for_token
 from service.errors import Forbidden, Invalid, NotFound
-from tests.factories import NOW, PASSWORD, SOURCE, build_world
+from tests.factories import NOW, SOURCE, build_world
 
 
 def audit_count(session) -> int:
@@ -78,6 +78,9 @@ def test_users_page_creates_deactivates_and_resets(session, client_factory):
     clerk_id = session.scalars(select(User.id).where(User.username == "ip_clerk")).one()
     session.commit()
     response = admin.submit(f"/users/{clerk_id}/active", {"active": "0"}, page="/users")
+    assert "请勾选确认后再停用" in response.text  # irreversible for the user's sessions: confirmed first
+    assert clerk.get("/inbox", follow_redirects=False).status_code == 200
+    response = admin.submit(f"/users/{clerk_id}/active", {"active": "0", "confirm": "1"}, page="/users")
     assert "已停用" in response.text
     assert clerk.get("/inbox", follow_redirects=False).status_code == 303  # the session ended
     admin.submit(f"/users/{clerk_id}/active", {"active": "1"}, page="/users")
@@ -91,7 +94,7 @@ def test_user_forms_refuse_everyone_but_the_own_admin(session, client_factory, u
     target = world.users["dev_user"].id
     before = audit_count(session)
     client = client_factory().login(username)
-    assert client.submit(f"/users/{target}/active", {"active": "0"}).status_code == status
+    assert client.submit(f"/users/{target}/active", {"active": "0", "confirm": "1"}).status_code == status
     assert client.submit(f"/users/{target}/password", {"password": "stolen-pass-1"}).status_code == status
     if status == 403:
         assert client.submit("/users", {"username": "x1", "role": "admin", "password": "long-enough-1"}).status_code == 403

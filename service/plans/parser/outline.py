@@ -27,9 +27,12 @@ _NON_TASK_PART = re.compile(
     r"|实施步骤|推进时间|时间安排|进度安排|实施安排|步骤安排|(组织|工作)?保障(措施)?|保障机制"
     r"|组织实施|组织领导|工作要求)$"
 )
-_LABEL = re.compile(
-    r"^(任务目标|工作目标|工作要求|工作支持|工作措施|主要措施|具体措施|主要任务|工作任务|责任单位|完成时限)$"
+# The labels documents put before a task's parts; not part of what a unit is asked to do.
+SECTION_LABELS = (
+    "任务目标", "工作目标", "工作要求", "工作支持", "工作措施", "主要措施", "具体措施", "主要任务", "工作任务", "责任单位",
+    "完成时限",
 )
+_LABEL = re.compile(rf"^({'|'.join(SECTION_LABELS)})$")
 _PLAN_TITLE = re.compile(
     r"^[^，,。：:；;、《]{2,60}(计划|方案|要点|规划)(\s*[(（][^()（）]{4,20}[)）])?$"
 )
@@ -171,3 +174,11 @@ def read_outline(text: str) -> Outline:
         else:
             outline.loose_lines.extend(part_lines)
     return outline
+
+
+_SECTION_LABEL_IN_TEXT = re.compile(rf"(^|(?<=[。；;\n]))\s*(?:{'|'.join(SECTION_LABELS)})\s*[：:]\s*")
+
+
+def without_section_labels(text: str) -> str:
+    """A measure as a unit reads it: "任务目标：…。工作措施：…" without the document's labels."""
+    return _SECTION_LABEL_IN_TEXT.sub("", text).strip()

@@ -3,8 +3,9 @@
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from service.milestones import stats
-from service.milestones.stats import GREEN, GREY, RED, YELLOW, MilestoneFact
+from service.milestones import stats, status
+from service.milestones.stats import MilestoneFact
+from service.milestones.status import GREEN, GREY, RED, YELLOW
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 2)
@@ -19,13 +20,13 @@ def at(day: date) -> datetime:
 
 
 def test_status_light_rule():
-    assert stats.status_light("approved", date(2026, 1, 1), TODAY) == GREEN
-    assert stats.status_light("submitted", date(2026, 11, 1), TODAY) == RED
-    assert stats.status_light("pending", TODAY, TODAY) == YELLOW
-    assert stats.status_light("pending", date(2026, 11, 9), TODAY) == YELLOW
-    assert stats.status_light("pending", date(2026, 11, 10), TODAY) == GREY
-    assert stats.status_light("returned", date(2027, 6, 30), TODAY) == YELLOW
-    assert stats.status_light("acknowledged", date(2027, 6, 30), TODAY) == GREY
+    assert status.status_light("approved", date(2026, 1, 1), TODAY) == GREEN
+    assert status.status_light("submitted", date(2026, 11, 1), TODAY) == RED
+    assert status.status_light("pending", TODAY, TODAY) == YELLOW
+    assert status.status_light("pending", date(2026, 11, 9), TODAY) == YELLOW
+    assert status.status_light("pending", date(2026, 11, 10), TODAY) == GREY
+    assert status.status_light("returned", date(2027, 6, 30), TODAY) == YELLOW
+    assert status.status_light("acknowledged", date(2027, 6, 30), TODAY) == GREY
 
 
 def test_worst_light_of_a_group():

@@ -1,13 +1,13 @@
 """The dashboard's SQL figures agree with the documented rules computed in
-Python over the same milestones (stats.status_light, department_ranking, …)."""
+Python over the same milestones (status.status_light, stats.department_ranking, …)."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from service.auth.service import actor_for_user
-from service.milestones import stats
+from service.milestones import stats, status
 from service.milestones.models import ACKNOWLEDGED, APPROVED, RETURNED, SUBMITTED, Milestone
 from tests.factories import NOW, build_world
 
@@ -48,7 +48,7 @@ def test_dashboard_figures_follow_the_rules(session_factory, session):
     facts = [f for f in stats.milestone_facts(session, actor) if f.plan_id in plan_ids]
     assert {f.plan_id for f in facts} == set(plan_ids)
     lights = {stats.light_of(f, TODAY) for f in facts}
-    assert lights == {stats.GREEN, stats.RED, stats.YELLOW, stats.GREY}
+    assert lights == {status.GREEN, status.RED, status.YELLOW, status.GREY}
 
     ranking = stats.department_ranking(facts, TODAY, TZ)
     assert figures.ranking == ranking

@@ -6,8 +6,8 @@ Existing data: an acknowledged milestone signs its assignment (at its earliest
 acknowledgement), and the assignment's other checkpoints still pending count as signed
 then too; existing reports stay as they are (办结申请 on their milestones).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30 04:00:00.000000
 """
 from collections.abc import Sequence
@@ -17,8 +17,8 @@ from alembic import op
 
 import service.database
 
-revision: str = '0012'
-down_revision: str | None = '0011'
+revision: str = '0013'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
