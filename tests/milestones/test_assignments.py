@@ -11,7 +11,8 @@ from service.milestones import assignments
 from service.milestones import service as workflow
 from service.milestones.models import APPROVED, Milestone, ProgressReport
 from service.plans.models import Assignment
-from service.plans.service import activate_plan, create_plan_from_parsed
+from service.flows.activation import activate_plan
+from service.plans.service import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW, build_world, simple_plan
 
