@@ -28,7 +28,7 @@ from service.delivery.service import channel_limits, enqueue_many
 from service.departments.models import Department
 from service.holidays.source import OfficeCalendars
 from service.messages import item_labels, render, render_bodies
-from service.milestones.models import OPEN_STATES, Milestone, WorkflowEvent
+from service.milestones.models import EVENT_ASSIGNMENT, OPEN_STATES, Milestone, WorkflowEvent
 from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
 from service.reminders.handoff import by_measure
 from service.reminders.links import LinkSettings, link_settings, milestone_link
@@ -47,7 +47,7 @@ from service.reminders.policy import (
     Occurrence,
     send_instant,
 )
-from service.reminders.service import EVENT_ASSIGNMENT, policies_for
+from service.reminders.service import policies_for
 from service.workdays import WorkdayCalendar
 
 # Enough for any real office in one minute; the rest waits for the next scan.
