@@ -29,6 +29,8 @@ def test_pages_and_docs_run_under_the_policy(server, browser):
     department = login(browser, server, "ip_user", OFFICE_PC)
     refused = _watch(department)
     department.goto(f"{server}/inbox")
+    with department.expect_navigation():
+        department.get_by_role("button", name="生成订阅地址").click()
     field = department.locator("input[data-select-on-focus]")
     field.focus()
     selected = department.evaluate("window.getSelection().toString() || document.activeElement.value.substring("
