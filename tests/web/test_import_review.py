@@ -29,7 +29,7 @@ def test_the_page_lists_blockers_with_links_and_no_ready_banner(client_factory, 
     page = browser.get(f"/plans/import?plan={plan_id}").text
     blockers = re.search(r"<ul class=\"list\" data-blockers>(.*?)</ul>", page, re.S).group(1)
     assert 'href="#phases"' in blockers and f'href="#measure-{measures[0]}"' in blockers
-    assert "可以启动计划" not in page and re.search(r"<button class=\"primary\" type=\"submit\" disabled>启动计划", page)
+    assert "可以启动计划" not in page and f'href="/plans/{plan_id}/activate"' not in page
     # Measures under their task's heading, each task with its own box.
     assert re.search(r"1\. 推进甲工作</b>.*?完善甲机制.*?2\. 推进乙工作</b>.*?完善乙机制", page, re.S)
 
@@ -64,7 +64,8 @@ def test_phases_and_units_through_the_forms_make_the_plan_ready(client_factory, 
     )
     assert "已为 2 条措施分配单位" in assigned.text and "可以启动计划" in assigned.text
     assert "data-blockers" not in assigned.text
-    activated = browser.submit(f"/plans/{plan_id}/activate", page=page)
+    assert f'href="/plans/{plan_id}/activate"' in assigned.text
+    activated = browser.submit(f"/plans/{plan_id}/activate", {"confirm": "1"}, page=f"/plans/{plan_id}/activate")
     assert "计划已启动" in activated.text
     audit = browser.get("/audit").text
     assert "新增阶段" in audit and "修改措施" in audit and ">phase.create<" not in audit
@@ -148,7 +149,7 @@ def test_the_directory_flags_units_without_contact_and_leaves_proposed_names_out
         session.commit()
         plan_id = plan.id
     page = client_factory().login("city_admin").get("/departments").text
-    row = re.search(r'<tr id="department-\d+">\s*<td><a [^>]*><b>市无联系局</b>.*?</tr>', page, re.S).group(0)
+    row = re.search(r'<tr id="department-\d+">\s*<td[^>]*><a [^>]*><b>市无联系局</b>.*?</tr>', page, re.S).group(0)
     assert "无联系方式" in row and "1 个单位没有联系方式" in page
     assert "<b>市新设局</b>" not in page
     proposed = re.search(r'<section class="card" id="proposed">.*?</section>', page, re.S).group(0)
