@@ -379,6 +379,16 @@ def _progress_occurrence(p: ProgressRequests, year: int, month: int, tl: _Timeli
     return occurrence, send_instant(deadline + timedelta(days=1), tl.tz, 0)
 
 
+def cycle_request(period_end: date, calendar: WorkdayCalendar, tz: ZoneInfo, send_hour: int) -> Occurrence:
+    """The progress request of a plan's reporting period (定期报送): on the period's
+    last workday, keyed by the period's end so each period is requested once."""
+    day = step_day(period_end, 0, DAYS, calendar)
+    return Occurrence(
+        f"{STEP_PROGRESS}{period_end.isoformat()}", KIND_PROGRESS, BLUE, period_end,
+        send_instant(day, tz, send_hour), (AUDIENCE_DEPARTMENT,), None,
+    )
+
+
 def _progress(facts: MilestoneFacts, p: ProgressRequests, tl: _Timeline, now: datetime):
     """The request due now (if any) and the next request's instant.
 

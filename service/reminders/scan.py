@@ -15,9 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from notifiers import supports_mentions
 from service.clock import SystemClock
@@ -28,8 +28,19 @@ from service.delivery.service import channel_limits, enqueue_many
 from service.departments.models import Department
 from service.holidays.source import OfficeCalendars
 from service.messages import item_labels, render, render_bodies
-from service.milestones.models import EVENT_ASSIGNMENT, OPEN_STATES, Milestone, WorkflowEvent
-from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Phase, Plan
+from service.milestones.assignments import cycle_window
+from service.milestones.models import APPROVED, EVENT_ASSIGNMENT, OPEN_STATES, Milestone, ProgressReport, WorkflowEvent
+from service.plans.models import (
+    CYCLE_MONTHLY,
+    CYCLE_NONE,
+    CYCLE_QUARTERLY,
+    CYCLE_WEEKLY,
+    PLAN_ACTIVE,
+    Assignment,
+    Measure,
+    Phase,
+    Plan,
+)
 from service.reminders.handoff import by_measure
 from service.reminders.links import LinkSettings, link_settings, milestone_link
 from service.reminders.models import MilestoneLink, SentReminder
@@ -51,6 +62,7 @@ from service.reminders.policy import (
     LEVELS,
     MilestoneFacts,
     Occurrence,
+    cycle_request,
     send_instant,
 )
 from service.reminders.service import policies_for
@@ -246,7 +258,7 @@ CONTEXT_COLUMNS = (
     Measure.text.label("measure_text"), Assignment.role, Phase.name.label("phase_name"),
     MilestoneLink.version.label("own_link_version"),
 )
-PLAN_COLUMNS = (Plan.id, Plan.office_id, Plan.title, Plan.status, Plan.activated_at)
+PLAN_COLUMNS = (Plan.id, Plan.office_id, Plan.title, Plan.status, Plan.activated_at, Plan.reporting_cycle)
 DEPARTMENT_COLUMNS = (Department.id, Department.name, Department.emails, Department.head_email, Department.head_mobile)
 
 
@@ -447,7 +459,8 @@ def _decide(session: Session, rows: list[Row], settings: Settings, calendars: Of
         row.sign_link(links, settings, now)
         if result.due:
             decided.planned.append((row, result.due))
-        if result.progress:
+        # A plan's reporting cycle supersedes the policy's monthly request (see _cycle_requests).
+        if result.progress and plan.reporting_cycle == CYCLE_NONE:
             decided.progress[m.department_id].append((row, result.progress, policy.progress.weekly_cap))
     return decided
 
@@ -520,6 +533,64 @@ def _drop_chased_today(session: Session, decided: Decisions, settings: Settings,
     decided.planned = [(row, o) for row, o in decided.planned if not (o.kind == KIND_REMINDER and row.milestone.id in chased)]
 
 
+PERIOD_NAMES = {CYCLE_WEEKLY: "本周", CYCLE_MONTHLY: "本期", CYCLE_QUARTERLY: "本季度"}
+
+
+def _cycle_requests(
+    session: Session, settings: Settings, calendars: OfficeCalendars, now: datetime
+) -> tuple[list[tuple[Row, Occurrence]], dict[str, str]]:
+    """定期报送: each open 督办件 of a plan with a reporting cycle owes a progress
+    report per period; on the period's last workday the ones without one are asked.
+
+    Plans are few, so their periods are worked out here; only plans whose request
+    time has come are queried, for their items' current checkpoints (the earliest
+    not closed), leaving out items that reported in the period or were asked
+    already (any of their checkpoints in the ledger under the period's step).
+    Returns the requests and each step's name of the period for the message."""
+    today = now.astimezone(settings.tz).date()
+    groups: dict[tuple[datetime, Occurrence], list[int]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for plan in session.execute(
+        select(Plan.id, Plan.office_id, Plan.reporting_cycle, Plan.reporting_day)
+        .where(Plan.status == PLAN_ACTIVE, Plan.reporting_cycle != CYCLE_NONE)
+    ):
+        start, end = cycle_window(plan.reporting_cycle, plan.reporting_day, today)
+        occurrence = cycle_request(end, calendars.for_office(plan.office_id), settings.tz, settings.send_hour)
+        if occurrence.fire_at <= now:
+            groups[(send_instant(start, settings.tz, 0), occurrence)].append(plan.id)
+            names[occurrence.step] = PERIOD_NAMES[plan.reporting_cycle]
+    requests: list[tuple[Row, Occurrence]] = []
+    for (period_start, occurrence), plan_ids in groups.items():
+        checkpoint = aliased(Milestone)
+        current = (
+            select(checkpoint.id)
+            .where(checkpoint.assignment_id == Assignment.id, checkpoint.state != APPROVED)
+            .order_by(checkpoint.due_date, checkpoint.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        asked = (
+            select(SentReminder.id)
+            .join(checkpoint, checkpoint.id == SentReminder.milestone_id)
+            .where(checkpoint.assignment_id == Assignment.id, SentReminder.step == occurrence.step)
+        )
+        found = session.execute(
+            _with_context(select().select_from(Milestone))
+            .where(
+                Milestone.plan_id.in_(plan_ids),
+                Milestone.id == current,
+                ~exists().where(ProgressReport.assignment_id == Assignment.id, ProgressReport.created_at >= period_start),
+                ~asked.exists(),
+            )
+            .order_by(Milestone.id)
+        ).all()
+        requests += [(row, occurrence) for row in _rows(session, found)]
+    links = link_settings(session, {row.plan.id for row, _ in requests})
+    for row, _ in requests:
+        row.sign_link(links, settings, now)
+    return requests, names
+
+
 def scan(
     session: Session, settings: Settings, calendar: WorkdayCalendar | OfficeCalendars, now: datetime, *,
     limit: int = MAX_MILESTONES_PER_SCAN,
@@ -530,11 +601,17 @@ def scan(
                "duplicates_skipped": 0, "capped": 0, "events": 0, "notifications": 0}
     rows = _load_due(session, now, limit)
     summary["milestones"] = len(rows)
-    decided = _decide(session, rows, settings, OfficeCalendars.of(calendar), now)
+    calendars = OfficeCalendars.of(calendar)
+    decided = _decide(session, rows, settings, calendars, now)
     summary["capped"] = _apply_weekly_cap(session, decided, settings, now)
     _drop_chased_today(session, decided, settings, now)
+    cycle, period_names = _cycle_requests(session, settings, calendars, now)
+    decided.planned += cycle
 
-    directory = Directory(session, {row.milestone.department_id for row in rows}, {row.plan.office_id for row in rows})
+    addressed = rows + [row for row, _ in cycle]
+    directory = Directory(
+        session, {row.milestone.department_id for row in addressed}, {row.plan.office_id for row in addressed}
+    )
     targets = _addressed(decided.planned, directory)
     inserted = _record_in_ledger(session, targets, now)
     today = now.astimezone(settings.tz).date()
@@ -548,7 +625,8 @@ def scan(
         acts = directory.is_own(recipient, row.department)
         key = (row.milestone.id, occurrence.step, acts)
         if key not in items:
-            items[key] = _item(row, occurrence, occurrence.kind, today, acts)
+            items[key] = _item(row, occurrence, occurrence.kind, today, acts,
+                               period_name=period_names.get(occurrence.step, "本月"))
         _digest_for(digests, recipient, row).add(row, items[key], mentions, step=occurrence.step)
         summary["progress_requests" if occurrence.kind == KIND_PROGRESS else "reminders"] += 1
     summary["notifications"] += _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
