@@ -19,9 +19,11 @@ from service.audit.service import record, snapshot
 from service.auth.actor import Actor
 from service.database import lock_for_change
 from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.milestones import events
 from service.milestones.models import (
     ACKNOWLEDGED,
     APPROVED,
+    EVENT_PROGRESS_MORE,
     OPEN_STATES,
     PENDING,
     PROGRESS_MORE,
@@ -355,6 +357,13 @@ def review_progress(
     locked.reviewed_at = now
     record(session, actor, f"progress.{decision}", "assignment", assignment.id,
            after={"progress_report_id": locked.id, "comment": comment}, now=now)
+    if decision == PROGRESS_MORE:
+        # The notice names the item through its current checkpoint (its last one once done).
+        milestones = list(session.scalars(
+            select(Milestone).where(Milestone.assignment_id == assignment.id).order_by(Milestone.due_date, Milestone.id)
+        ))
+        about = next((m for m in milestones if m.state != APPROVED), milestones[-1])
+        events.emit(session, EVENT_PROGRESS_MORE, about, now=now, comment=comment)
     return locked
 
 

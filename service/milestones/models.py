@@ -173,6 +173,7 @@ class ExtensionRequest(Base):
 EVENT_ASSIGNMENT = "assignment"  # 交办通知
 EVENT_RETURNED = "returned"  # 退回
 EVENT_EXTENSION_DECIDED = "extension_decided"  # 延期审批结果
+EVENT_PROGRESS_MORE = "progress_more"  # 进展报送要求补充
 
 
 class WorkflowEvent(Base):

@@ -54,6 +54,7 @@ ATTACHMENT_TYPES = {
 
 NOTICE_LABELS = {
     "assignment": "交办通知", "returned": "退回通知", "extension_decided": "延期审批结果",
+    "progress_more": "要求补充通知",
     "early_warning": "进度预警", "progress_request": "进展催报",
 }
 SENT_NOTICES_SHOWN = 200
