@@ -3,16 +3,25 @@
 from fastapi import APIRouter, Request
 
 from service.dependencies import CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
-from service.errors import DomainError, Forbidden, NotFound
+from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.milestones import stats
 from service.milestones.models import STATES
 from service.plans.drafting import delete_draft
-from service.plans.models import PLAN_ACTIVE, PLAN_ARCHIVED, PLAN_DRAFT, PLAN_STATUS_LABELS
+from service.plans.models import (
+    CYCLE_MONTHLY,
+    CYCLE_NONE,
+    CYCLE_QUARTERLY,
+    CYCLE_WEEKLY,
+    PLAN_ACTIVE,
+    PLAN_ARCHIVED,
+    PLAN_DRAFT,
+    PLAN_STATUS_LABELS,
+)
 from service.plans.routes import task_table_response
 from service.flows.activation import activate_plan, activation_summary
 from service.flows.archival import archive_plan, restore_plan
 from service.milestones.service import unfinished_milestones
-from service.plans.service import get_plan, list_plans
+from service.plans.service import get_plan, list_plans, set_reporting_cycle
 from service.web.actions import confirmed, form_int, run_action
 from service.web.dashboard import measure_labels
 from service.web.lookups import department_names
@@ -42,6 +51,17 @@ def plans_page(request: Request, actor: PageActorDep, session: SessionDep, show:
     )
 
 
+# The reporting cycle form's choices, in the office's words.
+CYCLE_CHOICES = {CYCLE_NONE: "不设", CYCLE_WEEKLY: "每周", CYCLE_MONTHLY: "每月N日", CYCLE_QUARTERLY: "每季度"}
+
+
+def cycle_summary(plan) -> str:
+    """The plan's reporting cycle as the page states it."""
+    if plan.reporting_cycle == CYCLE_MONTHLY:
+        return f"每月{plan.reporting_day}日"
+    return {CYCLE_NONE: "不设定期报送"}.get(plan.reporting_cycle) or CYCLE_CHOICES.get(plan.reporting_cycle, "")
+
+
 @router.get("/plans/{plan_id}")
 def plan_page(
     request: Request,
@@ -53,6 +73,13 @@ def plan_page(
     phase: str | None = None,
     state: str | None = None,
     q: str | None = None,
+):
+    return _plan_view(request, session, actor, plan_id, today, department=department, phase=phase, state=state, q=q)
+
+
+def _plan_view(
+    request: Request, session, actor, plan_id: int, today, *, department=None, phase=None, state=None, q=None,
+    cycle_form: dict | None = None, cycle_errors: dict | None = None, status_code: int = 200,
 ):
     plan = get_plan(session, actor, plan_id)
     names = department_names(session, actor)
@@ -93,8 +120,38 @@ def plan_page(
             "is_draft": plan.status == PLAN_DRAFT,
             "can_change": actor.is_admin and actor.office_id == plan.office_id,
             "unfinished": unfinished_milestones(session, plan.id) if plan.status != PLAN_DRAFT else 0,
+            "cycle_choices": CYCLE_CHOICES,
+            "cycle_summary": cycle_summary(plan),
+            # What the form shows: what the admin typed after a refusal, else the plan's setting.
+            "cycle_form": cycle_form or {"cycle": plan.reporting_cycle, "day": plan.reporting_day or ""},
+            "cycle_errors": cycle_errors or {},
         },
+        status_code=status_code,
     )
+
+
+@router.post("/plans/{plan_id}/reporting-cycle")
+def reporting_cycle(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep,
+                    today: TodayDep):
+    """The office admin sets the plan's reporting cycle; a refusal re-renders the plan page
+    with what was typed and the message beside its field."""
+    form = request.state.form
+    cycle, day_text = str(form.get("cycle") or ""), str(form.get("day") or "").strip()
+    day = form_int(day_text) if cycle == CYCLE_MONTHLY else None
+    try:
+        if cycle == CYCLE_MONTHLY and day is None:
+            raise Invalid("请填写每月的报送日（1 到 28 之间的整数）")
+        set_reporting_cycle(session, actor, plan_id, cycle=cycle, day=day, now=now)
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        session.rollback()
+        field = "day" if cycle == CYCLE_MONTHLY and isinstance(exc, Invalid) else "cycle"
+        return _plan_view(request, session, actor, plan_id, today, cycle_form={"cycle": cycle, "day": day_text},
+                          cycle_errors={field: exc.message}, status_code=422)
+    plan = get_plan(session, actor, plan_id)
+    return redirect(request, f"/plans/{plan_id}#reporting-cycle", f"报送周期已设为：{cycle_summary(plan)}")
 
 
 @router.get("/plans/{plan_id}/activate")
