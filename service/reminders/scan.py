@@ -551,12 +551,13 @@ def _cycle_requests(
     groups: dict[tuple[datetime, Occurrence], list[int]] = defaultdict(list)
     names: dict[str, str] = {}
     for plan in session.execute(
-        select(Plan.id, Plan.office_id, Plan.reporting_cycle, Plan.reporting_day)
+        select(Plan.id, Plan.office_id, Plan.activated_at, Plan.reporting_cycle, Plan.reporting_day)
         .where(Plan.status == PLAN_ACTIVE, Plan.reporting_cycle != CYCLE_NONE)
     ):
         start, end = cycle_window(plan.reporting_cycle, plan.reporting_day, today)
         occurrence = cycle_request(end, calendars.for_office(plan.office_id), settings.tz, settings.send_hour)
-        if occurrence.fire_at <= now:
+        # As with the policy's requests: a plan issued after the request time owes nothing yet.
+        if plan.activated_at is not None and plan.activated_at <= occurrence.fire_at <= now:
             groups[(send_instant(start, settings.tz, 0), occurrence)].append(plan.id)
             names[occurrence.step] = PERIOD_NAMES[plan.reporting_cycle]
     requests: list[tuple[Row, Occurrence]] = []

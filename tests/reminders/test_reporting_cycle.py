@@ -12,10 +12,10 @@ from service.delivery.models import Notification
 from service.milestones import assignments
 from service.milestones.models import APPROVED, Milestone
 from service.plans import service as plans
-from service.plans.models import Assignment
+from service.plans.models import Assignment, Plan
 from service.reminders.scan import run_scan
 from tests.reminders.conftest import ACTIVATED, CALENDAR, utc
-from tests.reminders.test_nudges import LEAD_RECIPIENTS, department_actor, ledger
+from tests.reminders.test_nudges import LEAD_RECIPIENTS, department_actor, ledger, mark_for_rescan, set_policy
 
 
 def set_cycle(session_factory, world, cycle: str, day: int | None = None) -> None:
@@ -73,6 +73,14 @@ def test_each_open_item_is_asked_once_on_the_periods_last_workday(session_factor
         assert "请于2026-09-27前报送本周进展" in robot.body_text and "距完成时限还有15天" in robot.body_text
 
 
+def test_a_plan_issued_after_the_request_time_owes_nothing_that_period(session_factory, settings, world):
+    set_cycle(session_factory, world, "weekly")
+    with session_factory.begin() as session:
+        session.get(Plan, world["plan_id"]).activated_at = utc(2026, 9, 11, 3)
+    assert run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 11, 4))["progress_requests"] == 0
+    assert run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 20, 1))["progress_requests"] == len(LEAD_RECIPIENTS) + 1
+
+
 def test_monthly_by_day_n_asks_on_that_day_and_no_cycle_asks_nothing(session_factory, settings, world):
     run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 15, 1))
     assert ledger(session_factory, step_prefix="progress:2026-09-15") == []
@@ -106,3 +114,12 @@ def test_asking_for_more_notifies_the_unit_at_once_with_the_comment(session_fact
     run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 3, 4, 1))
     with session_factory() as session:
         assert len(session.scalars(select(Notification).where(Notification.kind == "progress_more")).all()) == 3
+
+
+def test_a_reporting_cycle_supersedes_the_policys_monthly_request(session_factory, settings, world):
+    set_policy(session_factory, world, progress={"day_of_month": 28, "workdays_before": 0, "weekly_cap": 1})
+    set_cycle(session_factory, world, "quarterly")
+    for day in (28, 29, 30):
+        mark_for_rescan(session_factory, world["milestone_id"], utc(2026, 9, day, 1))
+        run_scan(session_factory, settings, CALENDAR, utc(2026, 9, day, 1))
+    assert {r.step for r in ledger(session_factory, step_prefix="progress")} == {"progress:2026-09-30"}
