@@ -1,7 +1,11 @@
 """Plans: the list, one plan's tree with lights and filters, activation, archiving, the 分工表 download."""
 
-from fastapi import APIRouter, Request
+from datetime import date
 
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+
+from service.auth.actor import Actor
 from service.dependencies import CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.milestones import stats
@@ -78,9 +82,11 @@ def plan_page(
 
 
 def _plan_view(
-    request: Request, session, actor, plan_id: int, today, *, department=None, phase=None, state=None, q=None,
+    request: Request, session: Session, actor: Actor, plan_id: int, today: date, *,
+    department: str | None = None, phase: str | None = None, state: str | None = None, q: str | None = None,
     cycle_form: dict | None = None, cycle_errors: dict | None = None, status_code: int = 200,
 ):
+    """One plan's tree; with `cycle_form` and `cycle_errors`, the refused 定期报送 form as typed."""
     plan = get_plan(session, actor, plan_id)
     names = department_names(session, actor)
     department_id, phase_id = form_int(department), form_int(phase)
