@@ -5,8 +5,10 @@ that index, with what the messages need joined in), loads channels, policies
 and phases for them in a few batched queries, asks the pure ladder rule what
 is due, records each (milestone, due version, step, recipient, channel) in the
 sent-reminder ledger under its unique key, and enqueues one digest per
-recipient and channel for the rows it actually inserted. Workflow events
-queued since the last scan become their notices in the same transaction.
+recipient and channel for the rows it actually inserted. The progress requests
+of plans' reporting cycles (定期报送) join the same digests, read by plan for the
+plans whose period is ending only. Workflow events queued since the last scan
+become their notices in the same transaction.
 """
 
 from __future__ import annotations
