@@ -15,7 +15,13 @@ from service.plans import service as plans
 from service.plans.models import Assignment, Plan
 from service.reminders.scan import run_scan
 from tests.reminders.conftest import ACTIVATED, CALENDAR, utc
-from tests.reminders.test_nudges import LEAD_RECIPIENTS, department_actor, ledger, mark_for_rescan, set_policy
+from tests.reminders.test_nudges import (
+    LEAD_RECIPIENTS,
+    department_actor,
+    ledger,
+    mark_for_rescan,
+    set_policy,
+)
 
 
 def set_cycle(session_factory, world, cycle: str, day: int | None = None) -> None:
