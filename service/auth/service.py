@@ -98,7 +98,7 @@ def create_first_admin(
     office = child_office_to_staff(session, actor, office_id)
     has_admin = select(User.id).where(User.office_id == office.id, User.role == ROLE_ADMIN)
     if session.scalars(has_admin).first() is not None:
-        raise Conflict(f"办公室 {office.name} 已有管理员，其他管理员由该办公室自行创建")
+        raise Conflict(f"办公室 {office.name} 已有管理员，其他管理员由该办公室自行创建", field="office_id")
     return _add_user(session, actor, office.id, username=username, password=password, role=ROLE_ADMIN, now=now)
 
 
@@ -131,7 +131,7 @@ def _add_user(
         raise Invalid("只有单位用户 (role=department) 可以绑定单位")
     taken = f"用户名 {username} 已被使用"
     if session.scalars(select(User.id).where(User.username == username)).first() is not None:
-        raise Conflict(taken)
+        raise Conflict(taken, field="username")
     user = User(
         office_id=office_id,
         username=username,

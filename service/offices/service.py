@@ -28,12 +28,12 @@ def _require_office_manager(actor: Actor) -> None:
         raise Forbidden("只有系统运维人员或领导小组办公室管理员可以管理办公室")
 
 
-def _office_in_chain(session: Session, actor: Actor, office_id: int) -> Office:
+def _office_in_chain(session: Session, actor: Actor, office_id: int, field: str) -> Office:
     """An office the actor may read about; an office outside an admin's own chain
     does not exist for it (its name is another office's business)."""
     office = session.get(Office, office_id)
     if office is None or not (actor.is_operator or office_id in actor.readable_office_ids):
-        raise NotFound(f"办公室 {office_id} 不存在")
+        raise NotFound(f"办公室 {office_id} 不存在", field=field)
     return office
 
 
@@ -44,19 +44,19 @@ def create_office(
     creates child offices of its own office only, never siblings or grandchildren."""
     _require_office_manager(actor)
     if actor.is_admin:
-        if parent_id is not None and _office_in_chain(session, actor, parent_id).id != actor.office_id:
-            raise Forbidden("管理员只能为本办公室创建下级办公室")
+        if parent_id is not None and _office_in_chain(session, actor, parent_id, "parent_id").id != actor.office_id:
+            raise Forbidden("管理员只能为本办公室创建下级办公室", field="parent_id")
         parent_id = actor.office_id
     elif parent_id is not None:
-        _office_in_chain(session, actor, parent_id)
+        _office_in_chain(session, actor, parent_id, "parent_id")
     name = name.strip()
     if not name:
-        raise Invalid("办公室名称不能为空")
+        raise Invalid("办公室名称不能为空", field="name")
     if len(name) > NAME_MAX:
-        raise Invalid(f"办公室名称不能超过 {NAME_MAX} 个字")
+        raise Invalid(f"办公室名称不能超过 {NAME_MAX} 个字", field="name")
     taken = f"办公室名称 {name} 已被使用"
     if find_office(session, name) is not None:
-        raise Conflict(taken)
+        raise Conflict(taken, field="name")
     office = Office(name=name, parent_id=parent_id, created_at=now)
     with unique_or_conflict(session, taken):
         session.add(office)
@@ -79,10 +79,15 @@ def child_office_to_staff(session: Session, actor: Actor, office_id: int) -> Off
     """An office whose first admin the actor may create: any office for the operator,
     a direct child of its own office for an admin."""
     _require_office_manager(actor)
-    office = _office_in_chain(session, actor, office_id)
-    if actor.is_admin and office.parent_id != actor.office_id:
-        raise Forbidden("管理员只能为本办公室的直属下级办公室创建首个管理员")
+    office = _office_in_chain(session, actor, office_id, "office_id")
+    if not may_staff(actor, office):
+        raise Forbidden("管理员只能为本办公室的直属下级办公室创建首个管理员", field="office_id")
     return office
+
+
+def may_staff(actor: Actor, office: Office) -> bool:
+    """Whether the actor creates the office's first admin (an office it can read)."""
+    return actor.is_operator or office.parent_id == actor.office_id
 
 
 def find_office(session: Session, name: str) -> Office | None:
