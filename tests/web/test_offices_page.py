@@ -43,6 +43,8 @@ def test_a_parent_admin_creates_a_child_office_and_its_first_admin(client_factor
     second = web.submit("/offices/admins", {"office_id": child_id, "username": "haizhu_2", "password": "first-pass-123"},
                         page="/offices")
     assert second.status_code == 422 and "已有管理员" in _field_error(second.text, "office_id")
+    log = web.get("/audit").text
+    assert "新增办公室" in log and "办公室“海珠区知识产权工作领导小组办公室”" in log
 
 
 def test_a_child_admin_sees_its_own_chain_only_and_cannot_create_siblings(client_factory, world):
