@@ -26,6 +26,7 @@ from service.auth.passwords import hash_password, verify_password
 from service.database import ReadOnlySession, defer_write, lock_for_change, lock_key, unique_or_conflict
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from service.offices.models import Office
 from service.offices.service import child_office_to_staff, descendant_office_ids
 
 MIN_PASSWORD_LENGTH = 8
@@ -96,6 +97,8 @@ def create_first_admin(
     """A new child office's first admin, by the operator or the parent office's admin;
     the password is temporary. Later admins are the office's own business."""
     office = child_office_to_staff(session, actor, office_id)
+    # Held until the commit: of concurrent first admins for one office, one is created.
+    lock_for_change(session, Office, office.id)
     has_admin = select(User.id).where(User.office_id == office.id, User.role == ROLE_ADMIN)
     if session.scalars(has_admin).first() is not None:
         raise Conflict(f"办公室 {office.name} 已有管理员，其他管理员由该办公室自行创建", field="office_id")
