@@ -22,6 +22,8 @@ user_app = typer.Typer(help="Users.", no_args_is_help=True)
 holidays_app = typer.Typer(help="The national holiday schedule (节假日安排), the operator's.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+office_app = typer.Typer(help="Offices (the deployment's operator).", no_args_is_help=True)
+app.add_typer(office_app, name="office")
 app.add_typer(holidays_app, name="holidays")
 app.add_typer(plan_app, name="plan", help="Action plans: parse and import.")
 
@@ -56,6 +58,7 @@ def user_create(
     username: str,
     role: str = typer.Option(..., help="admin, department, leader or operator (the deployment's)"),
     department: Optional[str] = typer.Option(None, help="Department name (for role department)"),
+    office: Optional[str] = typer.Option(None, help="Office name; the default office when left out"),
     no_change_required: bool = typer.Option(
         False, "--no-change-required",
         help="The password stays valid as given (service accounts of integrations); "
@@ -69,7 +72,7 @@ def user_create(
     from service.clock import SystemClock
     from service.departments.service import find_department
     from service.errors import DomainError
-    from service.offices.service import ensure_default_office
+    from service.offices.service import ensure_default_office, find_office
 
     from service.auth.models import ROLE_OPERATOR, ROLES
 
@@ -81,7 +84,10 @@ def user_create(
             fail("no password: set DUBAN_PASSWORD or run in a terminal to be asked")
         password = getpass.getpass("password: ")
     with open_database(get_settings()) as session:
-        office = ensure_default_office(session)
+        found_office = ensure_default_office(session) if office is None else find_office(session, office)
+        if found_office is None:
+            fail(f"no office named {office!r}")
+        office = found_office
         department_id = None
         if department is not None:
             found = find_department(session, office.id, department)
@@ -100,6 +106,33 @@ def user_create(
         typer.echo(f"created user {user.username} ({user.role})")
         if user.must_change_password:
             typer.echo("the password is temporary: it must be changed at first login")
+
+
+@office_app.command("create")
+def office_create(
+    name: str,
+    parent: Optional[str] = typer.Option(None, help="The parent office's name"),
+) -> None:
+    """Create an office, as the deployment's operator, below PARENT if given."""
+    from service.auth.actor import Actor
+    from service.bootstrap import open_database
+    from service.clock import SystemClock
+    from service.errors import DomainError
+    from service.offices.service import create_office, ensure_default_office, find_office
+
+    with open_database(get_settings()) as session:
+        parent_id = None
+        if parent is not None:
+            found = find_office(session, parent)
+            if found is None:
+                fail(f"no office named {parent!r}")
+            parent_id = found.id
+        actor = Actor.deployment(ensure_default_office(session).id)
+        try:
+            created = create_office(session, actor, name, parent_id, now=SystemClock().now())
+        except DomainError as exc:
+            fail(exc.message)
+        typer.echo(f"created office {created.name}" + (f" under {parent}" if parent else ""))
 
 
 @holidays_app.command("set")

@@ -7,9 +7,11 @@ class DomainError(Exception):
     # towards the rate limit), so the request's transaction commits anyway.
     keep_changes = False
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
+        # The form field the refusal is about, where a page shows it beside that field.
+        self.field = field
 
 
 class NotFound(DomainError):

@@ -142,6 +142,7 @@ ACTION_LABELS = {
     "channel.update": "修改通知渠道",
     "channel.delete": "删除通知渠道",
     "notification.retry": "重发通知",
+    "office.create": "新增办公室",
     "user.create": "新增用户",
     "user.activate": "启用用户",
     "user.deactivate": "停用用户",
@@ -163,6 +164,7 @@ ENTITY_LABELS = {
     "channel": "通知渠道",
     "notification": "通知",
     "user": "用户",
+    "office": "办公室",
     "calendar_year": "节假日安排",
     "office_calendar": "本地放假安排",
 }

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.auth.models import (
+    ROLE_ADMIN,
     ROLE_DEPARTMENT,
     ROLE_OPERATOR,
     ROLES,
@@ -25,7 +26,8 @@ from service.auth.passwords import hash_password, verify_password
 from service.database import ReadOnlySession, defer_write, lock_for_change, lock_key, unique_or_conflict
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
-from service.offices.service import descendant_office_ids
+from service.offices.models import Office
+from service.offices.service import child_office_to_staff, descendant_office_ids
 
 MIN_PASSWORD_LENGTH = 8
 LOGIN_WINDOW = timedelta(minutes=1)
@@ -83,6 +85,39 @@ def create_user(
         actor.require_operator()
     else:
         actor.require_admin()
+    return _add_user(
+        session, actor, actor.office_id, username=username, password=password, role=role,
+        department_id=department_id, display_name=display_name, must_change_password=must_change_password, now=now,
+    )
+
+
+def create_first_admin(
+    session: Session, actor: Actor, office_id: int, *, username: str, password: str, now: datetime
+) -> User:
+    """A new child office's first admin, by the operator or the parent office's admin;
+    the password is temporary. Later admins are the office's own business."""
+    office = child_office_to_staff(session, actor, office_id)
+    # Held until the commit: of concurrent first admins for one office, one is created.
+    lock_for_change(session, Office, office.id)
+    has_admin = select(User.id).where(User.office_id == office.id, User.role == ROLE_ADMIN)
+    if session.scalars(has_admin).first() is not None:
+        raise Conflict(f"办公室 {office.name} 已有管理员，其他管理员由该办公室自行创建", field="office_id")
+    return _add_user(session, actor, office.id, username=username, password=password, role=ROLE_ADMIN, now=now)
+
+
+def _add_user(
+    session: Session,
+    actor: Actor,
+    office_id: int,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    department_id: int | None = None,
+    display_name: str | None = None,
+    must_change_password: bool = True,
+    now: datetime,
+) -> User:
     username = username.strip()
     if not username:
         raise Invalid("用户名不能为空")
@@ -93,15 +128,15 @@ def create_user(
         if department_id is None:
             raise Invalid("单位用户必须指定 department_id")
         department = session.get(Department, department_id)
-        if department is None or department.office_id != actor.office_id:
+        if department is None or department.office_id != office_id:
             raise NotFound(f"单位 {department_id} 不存在")
     elif department_id is not None:
         raise Invalid("只有单位用户 (role=department) 可以绑定单位")
     taken = f"用户名 {username} 已被使用"
     if session.scalars(select(User.id).where(User.username == username)).first() is not None:
-        raise Conflict(taken)
+        raise Conflict(taken, field="username")
     user = User(
-        office_id=actor.office_id,
+        office_id=office_id,
         username=username,
         display_name=display_name,
         password_hash=hash_password(password),
@@ -116,7 +151,7 @@ def create_user(
     record(
         session, actor, "user.create", "user", user.id,
         after={
-            "username": username, "role": role, "department_id": department_id,
+            "username": username, "role": role, "office_id": office_id, "department_id": department_id,
             "must_change_password": must_change_password,
         },
         now=now,

@@ -31,8 +31,7 @@ class FieldInvalid(Invalid):
     """Bad input the form shows beside one of its fields."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from service.errors import Invalid
 from service.indicators.models import Indicator
 from service.milestones.models import Milestone
 from service.milestones.service import STATE_LABELS
+from service.offices.models import Office
 from service.plans.models import PLAN_STATUS_LABELS, Assignment, Measure, Phase, Plan
 from service.plans.parser.model import COMPARISON_LABELS
 from service.plans.service import visible_plans
@@ -192,6 +193,8 @@ def object_links(
             found["department", department_id] = (names[department_id], f"/departments/{department_id}")
     for user_id in _ids(events, "user") & users.keys():
         found["user", user_id] = (f"用户“{users[user_id]}”", "/users" if actor.is_admin else None)
+    for office_id, name in session.execute(select(Office.id, Office.name).where(Office.id.in_(_ids(events, "office")))):
+        found["office", office_id] = (f"办公室“{name}”", "/offices" if actor.is_admin or actor.is_operator else None)
     for year in _ids(events, "calendar_year"):
         found["calendar_year", year] = (f"{year}年", f"/holidays?year={year}")
     for notification_id, subject in session.execute(

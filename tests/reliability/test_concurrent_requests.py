@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from service.app import create_app
 from service.audit.models import AuditEvent
 from service.auth.actor import Actor
-from service.auth.models import ApiToken
+from service.auth.models import ApiToken, User
 from service.auth.service import set_user_active
 from service.clock import FixedClock
 from service.config import Settings
@@ -191,6 +191,29 @@ def test_concurrent_creations_of_one_department_name_answer_409(server, world, s
     assert all("市市场监管局" in a.json()["detail"] for a in refused)
     with session_factory() as session:
         assert session.scalar(select(func.count()).where(Department.name == "市市场监管局")) == 1
+
+
+def test_concurrent_creations_of_one_office_name_answer_409(server, world, session_factory):
+    create = lambda c: c.post("/api/v1/offices", json={"name": "海珠区办"},  # noqa: E731
+                              headers=world.headers("city_admin"))
+    refused = one_winner(burst(server, [create] * BURST), success=201)
+    assert all("海珠区办" in a.json()["detail"] for a in refused)
+    assert audit_count(session_factory, "office.create") == 1
+
+
+def test_concurrent_first_admins_of_one_child_office_create_one(server, world, session_factory):
+    district = world.offices["district"].id
+    with session_factory.begin() as session:
+        session.execute(delete(User).where(User.office_id == district))
+    creators = [
+        lambda c, i=i: c.post(f"/api/v1/offices/{district}/admins", headers=world.headers("city_admin"),
+                              json={"username": f"first_{i}", "password": "first-pass-123"})
+        for i in range(BURST)
+    ]
+    refused = one_winner(burst(server, creators), success=201)
+    assert all("已有管理员" in a.json()["detail"] for a in refused)
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).where(User.office_id == district)) == 1
 
 
 def test_concurrent_wrong_passwords_are_checked_only_up_to_the_limit(server, world):
