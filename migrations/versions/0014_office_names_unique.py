@@ -3,7 +3,7 @@ create --office` and the operator's API find an office by its name.
 
 Existing data: a deployment whose offices share a name must rename one before upgrading.
 
-Revision ID: 0014_off
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-30 05:00:00.000000
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0014_off'
+revision: str = '0014'
 down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
