@@ -105,7 +105,7 @@ def _rows_for_milestones(n: int, due_fraction: float, now: datetime, department_
         plans.append({
             "id": p, "office_id": 1, "title": f"基准测试行动计划第{p}号", "doc_number": f"测〔{issued.year}〕{p}号",
             "issuer": "基准测试领导小组", "issued_date": issued, "status": PLAN_ACTIVE,
-            "created_at": _send_instant(issued), "activated_at": _send_instant(issued),
+            "created_at": _send_instant(issued), "activated_at": _send_instant(issued), "reporting_cycle": "none",
         })
         deadlines = []
         for position, (months, name) in enumerate(PHASES, start=1):
