@@ -31,6 +31,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,14 +52,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DUBAN_DATABASE_URL": url}
-    process = subprocess.Popen([DUBAN, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
+    """`duban serve`, its log to a file (a pipe nobody reads would stall it), once it answers.
+    A PostgreSQL deployment refuses to start without a signing key: the bench brings one."""
+    env = {"DUBAN_SECRET_KEY": "duban-bench-key", **env}
+    with log.open("wb") as out:
+        process = subprocess.Popen([DUBAN, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"duban serve exited: {process.stderr.read().decode()[-2000:]}")
+            raise SystemExit(f"duban serve exited: {log.read_text()[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/ping", timeout=1).status_code == 200:
                 return process
@@ -116,14 +120,14 @@ def main() -> None:
     parser.add_argument("--token-departments", type=int, default=50, help="departments whose users read their inbox")
     args = parser.parse_args()
 
-    with fresh_database(args.db) as url:
+    with fresh_database(args.db) as url, tempfile.TemporaryDirectory(prefix="duban-api-") as directory:
         data = build(url, args.milestones, 0.01, departments=args.departments)
         readers = data.department_ids[: args.token_departments]
         office_token, tokens = issue_tokens(url, readers)
         print(f"built {data.milestones} milestones in {data.seconds:.1f} s ({args.db}); "
               f"{len(tokens)} department readers, {args.clients} clients, {args.seconds:g} s per phase")
         port = free_port()
-        server = start_server(url, port)
+        server = start_server({**os.environ, "DUBAN_DATABASE_URL": url}, port, Path(directory) / "serve.log")
         base = f"http://127.0.0.1:{port}"
         try:
             def inbox(rng):

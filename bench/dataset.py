@@ -299,7 +299,7 @@ def issue_tokens(url: str, department_ids: list[int], *, now: datetime = BENCH_N
                             role=ROLE_DEPARTMENT, department_id=d, created_at=now)
                 session.add(user)
                 session.flush()
-                tokens[d] = issue_token(session, user, now=now, name="bench")
+                tokens[d] = issue_token(session, user, now=now, lifetime=timedelta(days=3650), name="bench")
         return office_token, tokens
     finally:
         engine.dispose()

@@ -41,7 +41,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api import DUBAN, free_port  # noqa: E402
+from bench.api import DUBAN, free_port, start_server  # noqa: E402
 
 PASSWORD = "bench-password-1"
 MB = 1024 * 1024
@@ -157,24 +157,6 @@ def _reset_peak(pid: int) -> None:
 
 def _plans(client: httpx.Client, headers: dict) -> int:
     return len(client.get("/api/v1/plans", headers=headers).json())
-
-
-def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
-    """`duban serve`, its log to a file (a pipe nobody reads would stall it), once it answers."""
-    with log.open("wb") as out:
-        process = subprocess.Popen([DUBAN, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"],
-                                   env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"duban serve exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/ping", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("duban serve did not answer within 60 s")
 
 
 def _send(client: httpx.Client, headers: dict, request: dict) -> httpx.Response:
