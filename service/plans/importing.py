@@ -30,8 +30,7 @@ from service.plans.models import PLAN_STATUS_LABELS, ROLE_LEAD, Assignment, Meas
 from service.plans.parser import LimitExceeded, PlanParseError, ReadLimits, parse_plan_file, parse_plan_text
 from service.plans.parser import model as parsed_model
 from service.plans.parser.checks import MEASURE_CODES, measure_checks, snippet
-from service.plans.parser.pdf import is_pdf, read_pdf
-from service.plans.parser.reading import DEFAULT_LIMITS, decode_text, read_docx, zip_kind
+from service.plans.parser.reading import DEFAULT_LIMITS
 from service.plans.service import create_plan_from_parsed, get_editable_draft, get_plan
 from service.plans.spreadsheet import write_task_table
 
@@ -255,18 +254,6 @@ def _preview(session: Session, plan: Plan) -> ImportPreview:
     )
 
 
-def _source_text(data: bytes, filename: str, limits: ReadLimits) -> str | None:
-    """The document's text, kept with the plan; a 分工表 spreadsheet has none."""
-    if is_pdf(data, filename):
-        return read_pdf(data, limits)
-    kind = zip_kind(data, limits)
-    if kind == "docx":
-        return read_docx(data, limits)[0]
-    if kind is not None or PurePath(filename).suffix.lower() in (".csv", ".tsv"):
-        return None
-    return decode_text(data, limits)
-
-
 def content_hash(source_text: str | None, data: bytes | None) -> str:
     """The document's text without its whitespace (so encoding, line breaks and a
     paste of the same text do not count as a difference), or the file's bytes."""
@@ -309,12 +296,11 @@ def import_plan(
     try:
         if text is not None:
             _check_size(len(text.encode("utf-8")), limits.max_bytes)
-            parsed, source_text = parse_plan_text(text, limits.read), text
+            parsed = parse_plan_text(text, limits.read)
         else:
             _check_size(len(data), limits.max_bytes)
             filename = filename or "upload.txt"
             parsed = parse_plan_file(data, filename, limits.read)
-            source_text = _source_text(data, filename, limits.read)
     except LimitExceeded as error:
         raise TooLarge(f"无法导入：{error}") from None
     except PlanParseError as error:
@@ -328,6 +314,7 @@ def import_plan(
         plan_data["title"] = PurePath(filename).stem if filename else "未命名计划"
     # A phase whose date could not be read is already a bad_date warning.
     plan_data["phases"] = [p for p in plan_data["phases"] if p.get("deadline")]
+    source_text = parsed.source_text
     digest = content_hash(source_text, data)
     earlier = _earlier_import(session, actor.office_id, digest)
     if earlier is not None and not allow_duplicate:

@@ -80,7 +80,9 @@ def parse_plan_text(text: str, limits: ReadLimits = DEFAULT_LIMITS) -> ParsedPla
     if not text.strip():
         raise PlanParseError("文件为空 (empty file)")
     check_text(text, limits)
-    return _checked(parse_text(text))
+    plan = _checked(parse_text(text))
+    plan.source_text = text
+    return plan
 
 
 def _with_checks(plan: ParsedPlan | None) -> ParsedPlan | None:
@@ -108,6 +110,7 @@ def _from_docx(data: bytes, limits: ReadLimits) -> ParsedPlan:
     table_plan.doc_number = table_plan.doc_number or text_plan.doc_number
     table_plan.phases = table_plan.phases or text_plan.phases
     table_plan.indicators = table_plan.indicators or text_plan.indicators
+    table_plan.source_text = text
     # Checked after the merge: the text's phases date the table's measures.
     return _with_checks(table_plan)
 

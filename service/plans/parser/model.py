@@ -77,6 +77,8 @@ class ParsedPlan:
     indicators: list[Indicator] = field(default_factory=list)
     # Read from a 分工表: its units are picked from columns, so a name seen once is no typo to report.
     from_table: bool = False
+    # The document's text as read (kept with the imported plan); None for a spreadsheet.
+    source_text: str | None = None
 
     def all_measures(self) -> list[Measure]:
         inside = [m for task in self.tasks for m in task.measures]
@@ -88,5 +90,5 @@ class ParsedPlan:
     def to_dict(self) -> dict:
         """The `duban plan parse` JSON shape, plus `warnings`."""
         data = asdict(self)
-        del data["from_table"]
+        del data["from_table"], data["source_text"]
         return data
