@@ -17,16 +17,8 @@ from service.delivery.models import Channel
 from service.departments.models import Department
 from service.indicators.models import Indicator
 from service.milestones.models import Milestone
-from service.offices.models import Office
+from service.offices.service import ancestor_office_ids
 from service.plans.models import Measure, Plan
-
-
-def _ancestor_office_ids(session: Session, office_id: int) -> list[int]:
-    found, parent = [], session.scalar(select(Office.parent_id).where(Office.id == office_id))
-    while parent is not None and parent not in found:
-        found.append(parent)
-        parent = session.scalar(select(Office.parent_id).where(Office.id == parent))
-    return found
 
 
 def list_events(
@@ -59,7 +51,7 @@ def list_events(
         AuditEvent.office_id.in_(actor.readable_office_ids),
         AuditEvent.office_id.is_(None),
         and_(AuditEvent.entity_type == OFFICE_CALENDAR_ENTITY,
-             AuditEvent.office_id.in_(_ancestor_office_ids(session, actor.office_id))),
+             AuditEvent.office_id.in_(ancestor_office_ids(session, actor.office_id))),
     ))
     if entity_type is not None:
         query = query.where(AuditEvent.entity_type == entity_type)

@@ -94,6 +94,15 @@ def find_office(session: Session, name: str) -> Office | None:
     return session.scalars(select(Office).where(Office.name == name)).first()
 
 
+def ancestor_office_ids(session: Session, office_id: int) -> list[int]:
+    """The offices above `office_id`, nearest first, walked one level per query."""
+    found, parent = [], session.scalar(select(Office.parent_id).where(Office.id == office_id))
+    while parent is not None and parent not in found:
+        found.append(parent)
+        parent = session.scalar(select(Office.parent_id).where(Office.id == parent))
+    return found
+
+
 def descendant_office_ids(session: Session, office_id: int) -> frozenset[int]:
     """The office and every office below it, walked one level per query."""
     found = {office_id}
