@@ -1,5 +1,6 @@
 """Imports every domain's models so that the metadata (and Alembic) sees all tables."""
 
+from service.assessment.models import AssessmentCorrection, AssessmentResult, AssessmentScheme, AssessmentScore
 from service.audit.models import AuditEvent
 from service.auth.models import ApiToken, InstanceSecret, LoginAttempt, User
 from service.database import Base
@@ -22,6 +23,10 @@ from service.reminders.models import BulletinRun, MilestoneLink, ReminderPolicy,
 
 __all__ = [
     "ApiToken",
+    "AssessmentCorrection",
+    "AssessmentResult",
+    "AssessmentScheme",
+    "AssessmentScore",
     "Assignment",
     "Attachment",
     "AuditEvent",
