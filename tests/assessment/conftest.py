@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from service.auth.actor import Actor
+from service.clock import FixedClock
 from service.flows.activation import activate_plan
 from service.indicators.service import add_reading, create_indicator
 from service.milestones.assignments import sign, submit_progress
@@ -27,6 +28,7 @@ from service.plans.models import Assignment
 from service.plans.service import create_plan_from_parsed, set_reporting_cycle
 from service.workdays import WorkdayCalendar
 from tests.factories import World
+from tests.web.conftest import client_factory, web_settings  # noqa: F401 (fixtures for the page tests)
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALENDAR = WorkdayCalendar()
@@ -153,3 +155,9 @@ def year_scheme(plan_id: int) -> dict:
 def year(session_factory, world):
     with session_factory() as session:
         return script_year(session, world)
+
+
+@pytest.fixture
+def clock():
+    """The pages' clock: early January 2027, after the scripted year."""
+    return FixedClock(at("2027-01-05", 9))
