@@ -29,7 +29,7 @@ from service.audit.service import record
 from service.auth.actor import Actor
 from service.database import lock_for_change
 from service.departments.models import Department
-from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound
 from service.indicators.models import Indicator, IndicatorReading
 from service.indicators.service import progress_of
 from service.milestones.assignments import cycle_window
@@ -504,7 +504,10 @@ def load_records(session: Session, scheme: AssessmentScheme, calendar: WorkdayCa
     if not plans:
         return units
     policies = policies_for(session, set(plans))
-    local = lambda instant: instant.astimezone(tz).date() if instant else None  # noqa: E731
+
+    def local(instant: datetime | None) -> date | None:
+        return instant.astimezone(tz).date() if instant else None
+
     item_ids: dict[int, int] = {}
     for a, plan_id, measure_text, task_number, mandatory in session.execute(
         select(Assignment, Measure.plan_id, Measure.text, Task.number, Task.mandatory)

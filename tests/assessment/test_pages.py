@@ -1,4 +1,4 @@
-"""The 考核 pages over the scripted year: a scheme typed in the form, scores computed,
+"""The 考核 pages (in Chinese only) over the scripted year: a scheme typed in the form, scores computed,
 a 加分 entered, published after confirmation; the .docx and .xlsx carry the page's numbers;
 a unit sees its own score only; another office sees nothing."""
 
@@ -9,6 +9,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from tests.assessment.conftest import year_scheme
+from tests.web.test_chinese_pages import _Visible, problems
 
 UNITS = ("市知识产权局", "市发展改革委")
 
@@ -126,6 +127,16 @@ def test_scheme_compute_enter_publish_and_documents(client_factory, world, year)
     assert "已更正并记录" in corrected.text and page_totals(corrected.text)["市发展改革委"] == "79"
     assert "按时签收率由10分更正为9分，总分由80分更正为79分（良好→合格）。理由：签收记录核实有误" in corrected.text
     assert result_id in result_path
+
+    # Every 考核 page speaks Chinese, as the office and as the unit.
+    for client, paths in ((web, ["/assessment", result_path, f"/assessment/schemes/{scheme_id}",
+                                 "/assessment/schemes/new"]), (unit, ["/assessment", result_path])):
+        for path in paths:
+            parser = _Visible()
+            parser.feed(client.get(path).text)
+            # The header names the signed-in user by login name (test names have underscores).
+            text = " ".join(parser.text).replace("city_admin", "").replace("ip_user", "")
+            assert problems(text, set()) == [], path
 
 
 def test_a_published_ranking_shows_units_the_totals_not_the_details(client_factory, world, year):
