@@ -145,6 +145,14 @@ ACTION_LABELS = {
     "calendar_feed.rotate": "重新生成日历订阅地址",
     "token.issue": "签发接口令牌",
     "token.revoke": "吊销接口令牌",
+    "assessment.scheme_create": "新建考核方案",
+    "assessment.scheme_update": "修改考核方案",
+    "assessment.scheme_version": "考核方案新版本",
+    "assessment.compute": "计算考核得分",
+    "assessment.recompute": "重新计算考核得分",
+    "assessment.enter": "录入考核加分扣分",
+    "assessment.publish": "发布考核结果",
+    "assessment.correct": "更正考核结果",
 }
 ENTITY_LABELS = {
     "plan": "计划",
@@ -159,4 +167,6 @@ ENTITY_LABELS = {
     "office": "办公室",
     "calendar_year": "节假日安排",
     "office_calendar": "本地放假安排",
+    "assessment_scheme": "考核方案",
+    "assessment_result": "考核结果",
 }

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from notifiers import CHANNEL_LABELS
 
+from service.assessment.models import AssessmentResult, AssessmentScheme
 from service.audit.models import AuditEvent
 from service.audit.trail import ACTION_LABELS, ENTITY_LABELS, list_events
 from service.auth.actor import Actor
@@ -62,6 +63,9 @@ FIELDS = {
     "proposed_units_dropped": ("清除的待确认单位名称", "list"), "measures": ("措施数", "count"),
     "phases": ("阶段数", "count"), "doc_number": ("文号", "text"), "emails": ("邮箱", "list"),
     "mobiles": ("手机", "list"),
+    "item": ("考核项", "text"), "entered": ("录入分值", "text"), "points": ("得分", "text"),
+    "total": ("总分", "text"), "grade": ("等次", "text"), "evidence": ("依据", "text"),
+    "ranking_public": ("公布排名", "label"), "period_start": ("考核期开始", "date"), "period_end": ("考核期结束", "date"),
 }
 VALUE_LABELS = {**STATE_LABELS, **PLAN_STATUS_LABELS}
 KIND_LABELS = {
@@ -201,6 +205,15 @@ def object_links(
         select(Notification.id, Notification.subject).where(Notification.id.in_(_ids(events, "notification")))
     ):
         found["notification", notification_id] = (f"通知“{_clip(subject)}”", "/notifications")
+    for scheme_id, name, version in session.execute(select(
+            AssessmentScheme.id, AssessmentScheme.name, AssessmentScheme.version,
+    ).where(AssessmentScheme.id.in_(_ids(events, "assessment_scheme")))):
+        found["assessment_scheme", scheme_id] = (f"考核方案“{_clip(name)}”第{version}版", f"/assessment/schemes/{scheme_id}")
+    for result_id, name in session.execute(
+        select(AssessmentResult.id, AssessmentScheme.name).join(AssessmentScheme, AssessmentScheme.id == AssessmentResult.scheme_id)
+        .where(AssessmentResult.id.in_(_ids(events, "assessment_result")))
+    ):
+        found["assessment_result", result_id] = (f"考核结果“{_clip(name)}”", f"/assessment/results/{result_id}")
     return found
 
 
