@@ -30,6 +30,7 @@ from service.auth.actor import Actor
 from service.database import lock_for_change
 from service.departments.models import Department
 from service.errors import Conflict, Invalid, NotFound
+from service.ids import MAX_ID
 from service.indicators.models import Indicator, IndicatorReading
 from service.indicators.service import progress_of
 from service.milestones.assignments import cycle_window
@@ -424,7 +425,11 @@ def get_scheme(session: Session, actor: Actor, scheme_id: int) -> AssessmentSche
 def _check_plan(session: Session, office_id: int, plan_id: object) -> int | None:
     if plan_id in (None, ""):
         return None
-    plan = session.get(Plan, int(plan_id))
+    try:
+        number = int(str(plan_id))
+    except ValueError:
+        number = 0
+    plan = session.get(Plan, number) if 1 <= number <= MAX_ID else None
     if plan is None or plan.office_id != office_id:
         raise Invalid("所选计划不存在", field="plan_id")
     return plan.id

@@ -83,6 +83,7 @@ def test_bad_scheme_input_is_refused_with_a_message(client, world: World):
         (scheme_body(grades=[["优秀", 90], ["合格", 95], ["不合格", 0]]), "从高到低"),
         (scheme_body(grades=[["优秀", 90]]), "最低分须为0"),
         (scheme_body(name=""), "方案名称"),
+        (scheme_body(plan_id=world.plans["other"]), "所选计划不存在"),
         (scheme_body(items=[{"kind": "overdue", "weight": 100, "params": {"per_item": "0.001"}}]), "两位小数"),
     ):
         answer = client.post("/api/v1/assessment/schemes", json=body, headers=city)

@@ -45,6 +45,8 @@ def test_scheme_compute_enter_publish_and_documents(client_factory, world, year)
                          page="/assessment/schemes/new")
     assert refused.status_code == 422 and "各考核项分值之和为101，须等于总分100" in refused.text
     assert 'name="weight_signing" inputmode="decimal" size="5" value="11"' in refused.text
+    foreign = web.submit("/assessment/schemes", scheme_form("99999999999"), page="/assessment/schemes/new")
+    assert foreign.status_code == 422 and "所选计划不存在" in foreign.text
     saved = web.submit("/assessment/schemes", scheme_form(year.plan_id), page="/assessment/schemes/new",
                        follow_redirects=False)
     assert saved.status_code == 303
