@@ -82,10 +82,6 @@ class Period:
     end: date
     as_of: date  # records are judged up to this day (the period's end, or today if earlier)
     calendar: WorkdayCalendar
-    tz: ZoneInfo
-
-    def local(self, instant: datetime | None) -> date | None:
-        return instant.astimezone(self.tz).date() if instant else None
 
     def late_by(self, due: date, done: date) -> int:
         return max(0, self.calendar.workdays_between(due, done))
@@ -97,7 +93,6 @@ class ItemFact:
 
     id: int
     title: str  # how the item is named in explanations
-    plan_id: int
     mandatory: bool
     sign_by: date  # the 未签收提醒's day: the signing deadline
     signed: date | None
@@ -527,7 +522,7 @@ def load_records(session: Session, scheme: AssessmentScheme, calendar: WorkdayCa
         text = measure_text if len(measure_text) <= 40 else measure_text[:40] + "……"
         title = f"《{plan.title}》{task_number + '.' if task_number else ''}{text}"
         units[a.department_id].items.append(ItemFact(
-            id=a.id, title=title, plan_id=plan.id, mandatory=bool(mandatory),
+            id=a.id, title=title, mandatory=bool(mandatory),
             sign_by=calendar.add_workdays(issued, unack.after_workdays), signed=local(a.signed_at),
             cycle=plan.reporting_cycle, cycle_day=plan.reporting_day, issued=issued,
         ))
@@ -638,7 +633,7 @@ def _fill(session: Session, result: AssessmentResult, scheme: AssessmentScheme, 
           calendar: WorkdayCalendar, tz: ZoneInfo) -> None:
     """(Re)score every unit of a draft, keeping what the office entered."""
     result.as_of = min(result.period_end, today)
-    period = Period(result.period_start, result.period_end, result.as_of, calendar, tz)
+    period = Period(result.period_start, result.period_end, result.as_of, calendar)
     records = load_records(session, scheme, calendar, tz)
     with_readings_until(session, records, result.period_end)
     existing = {s.department_id: s for s in session.scalars(
@@ -771,7 +766,15 @@ def set_entered(session: Session, actor: Actor, result_id: int, *, department_id
 
 
 def publish(session: Session, actor: Actor, result_id: int, *, ranking_public: bool, now: datetime) -> AssessmentResult:
+    """Freeze a draft's scores. The scheme is locked first (shared; an edit takes it
+    exclusively, then the drafts), so an edit either comes before and is seen here or
+    waits and finds the scheme used by a published result (and makes a new version)."""
+    seen = get_result(session, actor, result_id)
+    actor.require_admin_of(seen.office_id)
+    scheme = lock_for_change(session, AssessmentScheme, seen.scheme_id, shared=True)
     result = _draft_to_change(session, actor, result_id)
+    if result.scheme_id != scheme.id or scheme.updated_at > result.computed_at:
+        raise Conflict("考核方案在计算得分后已修改，请先按最新记录重新计算，核对后再发布")
     result.status = RESULT_PUBLISHED
     result.ranking_public = ranking_public
     result.published_at = now

@@ -191,8 +191,14 @@ def test_scheme_checks_and_versions(session, world, year):
     scheme, result = compute(session, world, year)
     # Not used by a published result yet: edited in place.
     edited = service.update_scheme(session, admin, scheme.id, year_scheme(year.plan_id) | {"name": "改名"},
-                                   now=at("2027-01-05"))
+                                   now=at("2027-01-05", 11))
     assert (edited.id, edited.version) == (scheme.id, 1)
+    session.commit()
+    # Scores computed before the edit are not published under it.
+    with pytest.raises(Conflict, match="重新计算"):
+        service.publish(session, admin, result.id, ranking_public=True, now=at("2027-01-06"))
+    session.rollback()
+    service.recompute(session, admin, result.id, today=TODAY, calendar=CALENDAR, tz=TZ, now=at("2027-01-06"))
     service.publish(session, admin, result.id, ranking_public=True, now=at("2027-01-06"))
     session.commit()
     # Used by a published result: the edit is version 2, the result keeps version 1.
