@@ -13,6 +13,9 @@ from service.assessment.models import RESULT_STATUS_LABELS
 from service.assessment.service import ResultView, cn, show
 from service.xlsx import workbook_bytes
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 
 def title_of(view: ResultView) -> str:
     r = view.result

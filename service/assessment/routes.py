@@ -3,13 +3,18 @@
 from datetime import date
 from decimal import Decimal
 
+from urllib.parse import quote
+
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from service.assessment import service
+from service.assessment.documents import DOCX_TYPE, XLSX_TYPE, result_docx, result_xlsx, title_of
 from service.assessment.models import AssessmentResult, AssessmentScheme
 from service.dependencies import ActorDep, CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.ids import Id
+from service.offices.models import Office
 from service.text import Line, Text
 
 router = APIRouter(prefix="/assessment", tags=["assessment"])
@@ -109,6 +114,27 @@ def compute_result(body: ResultIn, actor: ActorDep, session: SessionDep, now: No
         calendar=source.for_office(actor.office_id, now), tz=settings.tz, now=now,
     )
     return result_out(result)
+
+
+def download(data: bytes, filename: str, media_type: str) -> Response:
+    return Response(data, media_type=media_type,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+# Before the result itself: its path would take "5.xlsx" as the id.
+@router.get("/results/{result_id}.xlsx")
+def result_workbook(result_id: IdPath, actor: ActorDep, session: SessionDep) -> Response:
+    """得分表: what the caller may see of the result (a unit its own score)."""
+    view = service.result_view(session, actor, result_id)
+    return download(result_xlsx(view), f"{title_of(view)}.xlsx", XLSX_TYPE)
+
+
+@router.get("/results/{result_id}.docx")
+def result_document(result_id: IdPath, actor: ActorDep, session: SessionDep) -> Response:
+    """考核结果通报 as .docx, as the caller may see it."""
+    view = service.result_view(session, actor, result_id)
+    office = session.get(Office, view.result.office_id)
+    return download(result_docx(view, office.name), f"{title_of(view)}通报.docx", DOCX_TYPE)
 
 
 @router.get("/results/{result_id}")

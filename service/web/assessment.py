@@ -3,16 +3,15 @@ distribution and each unit's explanation; entering 加分/扣分, publishing, co
 the result as .xlsx and .docx."""
 
 from decimal import Decimal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.assessment import service
-from service.assessment.documents import result_docx, result_xlsx, title_of
+from service.assessment.documents import DOCX_TYPE, XLSX_TYPE, result_docx, result_xlsx, title_of
 from service.assessment.models import RESULT_DRAFT, RESULT_STATUS_LABELS, AssessmentScheme
+from service.assessment.routes import download
 from service.auth.actor import Actor
 from service.dependencies import CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import DomainError, Forbidden, NotFound
@@ -173,24 +172,17 @@ def compute_result(request: Request, actor: PageActorDep, session: SessionDep, n
 
 
 # Before the result's page: its path would take "5.xlsx" as the id.
-def _download(data: bytes, filename: str, media_type: str) -> Response:
-    return Response(data, media_type=media_type,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
-
-
 @router.get("/assessment/results/{result_id}.xlsx")
 def result_workbook(result_id: IdPath, actor: PageActorDep, session: SessionDep):
     view = service.result_view(session, actor, result_id)
-    return _download(result_xlsx(view), f"{title_of(view)}.xlsx",
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return download(result_xlsx(view), f"{title_of(view)}.xlsx", XLSX_TYPE)
 
 
 @router.get("/assessment/results/{result_id}.docx")
 def result_document(result_id: IdPath, actor: PageActorDep, session: SessionDep):
     view = service.result_view(session, actor, result_id)
     office = session.get(Office, view.result.office_id)
-    return _download(result_docx(view, office.name), f"{title_of(view)}通报.docx",
-                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return download(result_docx(view, office.name), f"{title_of(view)}通报.docx", DOCX_TYPE)
 
 
 @router.get("/assessment/results/{result_id}")

@@ -1,7 +1,10 @@
 """The 考核 API: who may change schemes and results (the owning office's admin), who
 reads what (a unit its own published score; another office nothing); bad input is a 4xx."""
 
+import io
 from decimal import Decimal
+
+from docx import Document
 
 from tests.factories import World
 
@@ -60,6 +63,12 @@ def test_only_the_offices_admin_changes_and_units_read_their_own(client, world: 
     assert [s["department_id"] for s in mine["scores"]] == [ip_id] and mine["ranking"] == []
     penalty = next(line for line in mine["scores"][0]["lines"] if line["key"] == "penalty")
     assert (Decimal(penalty["points"]), penalty["reason"]) == (Decimal(8), "材料报送不规范")
+    unit_doc = client.get(f"{base}.docx", headers=world.headers("ip_user"))
+    assert unit_doc.headers["content-type"].endswith("wordprocessingml.document")
+    text = "\n".join(p.text for p in Document(io.BytesIO(unit_doc.content)).paragraphs)
+    assert "市知识产权局" in text and "市发展改革委" not in text
+    assert client.get(f"{base}.xlsx", headers=world.headers("other_admin")).status_code == 404
+    assert client.get(f"{base}.xlsx", headers=city).status_code == 200
     office = client.get(base, headers=city).json()
     assert {s["department_id"] for s in office["scores"]} == {ip_id, dev_id}
     # The parent office reads its own results; the district's admin does not read the city's.
