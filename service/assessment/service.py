@@ -513,7 +513,7 @@ def load_records(session: Session, scheme: AssessmentScheme, calendar: WorkdayCa
         select(Assignment, Measure.plan_id, Measure.text, Task.number, Task.mandatory)
         .join(Measure, Measure.id == Assignment.measure_id)
         .outerjoin(Task, Task.id == Measure.task_id)
-        .where(Measure.plan_id.in_(plans))
+        .where(Measure.plan_id.in_(list(plans)))
         .order_by(Measure.plan_id, Measure.position, Assignment.id)
     ):
         plan = plans[plan_id]
@@ -528,7 +528,7 @@ def load_records(session: Session, scheme: AssessmentScheme, calendar: WorkdayCa
         ))
         item_ids[a.id] = a.department_id
     checkpoints: dict[int, int] = {}
-    for m in session.scalars(select(Milestone).where(Milestone.plan_id.in_(plans)).order_by(Milestone.due_date, Milestone.id)):
+    for m in session.scalars(select(Milestone).where(Milestone.plan_id.in_(list(plans))).order_by(Milestone.due_date, Milestone.id)):
         units[m.department_id].checkpoints.append(CheckpointFact(
             m.id, m.assignment_id, m.due_date, m.state, local(m.submitted_at), local(m.approved_at)))
         checkpoints[m.id] = m.department_id
@@ -536,22 +536,22 @@ def load_records(session: Session, scheme: AssessmentScheme, calendar: WorkdayCa
         select(ProgressReport.assignment_id, ProgressReport.created_at)
         .join(Assignment, Assignment.id == ProgressReport.assignment_id)
         .join(Measure, Measure.id == Assignment.measure_id)
-        .where(Measure.plan_id.in_(plans))
+        .where(Measure.plan_id.in_(list(plans)))
     ):
         units[item_ids[assignment_id]].reports.setdefault(assignment_id, []).append(local(created))
     for milestone_id, created in session.execute(
         select(Review.milestone_id, Review.created_at).join(Milestone, Milestone.id == Review.milestone_id)
-        .where(Milestone.plan_id.in_(plans), Review.decision == REVIEW_RETURN).order_by(Review.id)
+        .where(Milestone.plan_id.in_(list(plans)), Review.decision == REVIEW_RETURN).order_by(Review.id)
     ):
         units[checkpoints[milestone_id]].returns.append((milestone_id, local(created)))
     for e in session.scalars(
         select(ExtensionRequest).join(Milestone, Milestone.id == ExtensionRequest.milestone_id)
-        .where(Milestone.plan_id.in_(plans), ExtensionRequest.status == EXTENSION_APPROVED).order_by(ExtensionRequest.id)
+        .where(Milestone.plan_id.in_(list(plans)), ExtensionRequest.status == EXTENSION_APPROVED).order_by(ExtensionRequest.id)
     ):
         units[checkpoints[e.milestone_id]].extensions.append(
             (e.milestone_id, local(e.decided_at), e.current_due_date, e.new_due_date))
     indicators = list(session.scalars(
-        select(Indicator).where(Indicator.plan_id.in_(plans), Indicator.department_id.is_not(None))
+        select(Indicator).where(Indicator.plan_id.in_(list(plans)), Indicator.department_id.is_not(None))
         .order_by(Indicator.plan_id, Indicator.position)
     ))
     for indicator in indicators:
@@ -721,7 +721,9 @@ def _score_of(session: Session, result: AssessmentResult, department_id: object)
     try:
         department = int(str(department_id))
     except ValueError:
-        raise Invalid("请选择单位", field="department_id") from None
+        department = 0
+    if not 1 <= department <= MAX_ID:
+        raise Invalid("请选择单位", field="department_id")
     score = session.scalars(select(AssessmentScore).where(
         AssessmentScore.result_id == result.id, AssessmentScore.department_id == department)).first()
     if score is None:

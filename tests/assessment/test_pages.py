@@ -65,6 +65,10 @@ def test_scheme_compute_enter_publish_and_documents(client_factory, world, year)
     assert page_points(page, ip_id)["按时报送进展"] == "11.25"
     assert "措施丙。：签收时限2026年3月4日，2026年3月9日签收，迟3个工作日" in page
 
+    for bad in ({"department_id": "99999999999"}, {"department_id": "甲"}, {"amount": "很多"}, {"item_key": "signing"}):
+        refused = web.submit(f"{result_path}/entries", {"department_id": str(ip_id), "item_key": "bonus", "amount": "1",
+                                                        "reason": "试"} | bad, page=result_path)
+        assert refused.status_code == 200 and "flash-error" in refused.text, bad
     entered = web.submit(f"{result_path}/entries", {"department_id": str(ip_id), "item_key": "bonus", "amount": "3",
                                                     "reason": "获国家知识产权示范城市表彰", "evidence": "国知发〔2026〕9号"},
                          page=result_path)
