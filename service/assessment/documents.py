@@ -19,7 +19,8 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def title_of(view: ResultView) -> str:
     r = view.result
-    return f"{view.scheme.name}考核结果（{cn(r.period_start)}至{cn(r.period_end)}）"
+    name = view.scheme.name + ("结果" if view.scheme.name.endswith("考核") else "考核结果")
+    return f"{name}（{cn(r.period_start)}至{cn(r.period_end)}）"
 
 
 def result_xlsx(view: ResultView) -> bytes:

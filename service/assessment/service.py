@@ -519,7 +519,8 @@ def load_records(session: Session, scheme: AssessmentScheme, calendar: WorkdayCa
         plan = plans[plan_id]
         issued = local(plan.activated_at)
         unack = policies[plan.id].unacknowledged or Unacknowledged()
-        text = measure_text if len(measure_text) <= 40 else measure_text[:40] + "……"
+        text = measure_text.rstrip("。；;，, ")
+        text = text if len(text) <= 40 else text[:40] + "……"
         title = f"《{plan.title}》{task_number + '.' if task_number else ''}{text}"
         units[a.department_id].items.append(ItemFact(
             id=a.id, title=title, mandatory=bool(mandatory),

@@ -63,7 +63,7 @@ def test_scheme_compute_enter_publish_and_documents(client_factory, world, year)
     assert "等次分布：优秀 0 个，良好 1 个，合格 1 个，不合格 0 个" in page
     ip_id, dev_id = world.departments["ip"].id, world.departments["dev"].id
     assert page_points(page, ip_id)["按时报送进展"] == "11.25"
-    assert "措施丙。：签收时限2026年3月4日，2026年3月9日签收，迟3个工作日" in page
+    assert "措施丙：签收时限2026年3月4日，2026年3月9日签收，迟3个工作日" in page
 
     for bad in ({"department_id": "99999999999"}, {"department_id": "甲"}, {"amount": "很多"}, {"item_key": "signing"}):
         refused = web.submit(f"{result_path}/entries", {"department_id": str(ip_id), "item_key": "bonus", "amount": "1",
@@ -83,7 +83,7 @@ def test_scheme_compute_enter_publish_and_documents(client_factory, world, year)
 
     document = Document(io.BytesIO(web.get(f"{result_path}.docx").content))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Title", "Heading"))]
-    assert headings[0] == "关于2026年度知识产权工作考核考核结果（2026年1月1日至2026年12月31日）的通报"
+    assert headings[0] == "关于2026年度知识产权工作考核结果（2026年1月1日至2026年12月31日）的通报"
     assert "一、考核得分及等次" in headings and "市知识产权局：65.25分，合格" in headings
     ranking = document.tables[0]
     assert [[c.text for c in row.cells] for row in ranking.rows][1:] == [
