@@ -82,6 +82,8 @@ class Period:
     end: date
     as_of: date  # records are judged up to this day (the period's end, or today if earlier)
     calendar: WorkdayCalendar
+    # The last day that is over: a deadline on a later day (today) is not missed yet.
+    settled: date
 
     def late_by(self, due: date, done: date) -> int:
         return max(0, self.calendar.workdays_between(due, done))
@@ -147,7 +149,7 @@ def _capped(weight: Decimal, deduction: Decimal) -> Decimal:
 
 
 def score_signing(r: UnitRecords, p: Period, weight: Decimal, params: dict) -> Line:
-    due = [i for i in r.items if p.start <= i.sign_by <= p.as_of]
+    due = [i for i in r.items if p.start <= i.sign_by <= p.as_of and (i.sign_by <= p.settled or i.signed)]
     late = []
     for i in due:
         if i.signed is None:
@@ -182,17 +184,20 @@ def score_reporting(r: UnitRecords, p: Period, weight: Decimal, params: dict) ->
             # An item closed before the period began owes no more reports.
             if checkpoints and all(c.approved is not None and c.approved < start for c in checkpoints):
                 continue
-            owed += 1
             if any(start <= d <= end for d in r.reports.get(item.id, [])):
                 reported += 1
+            elif end > p.settled:
+                continue  # the period's last day is today: still time to report
             else:
                 missed.append(f"{item.title}：{cn(start)}至{cn(end)}（{REPORTING_CYCLES[item.cycle]}报送）未报送进展")
+            owed += 1
     return Line(_ratio(weight, reported, owed), f"应报送{owed}期，按时报送{reported}期", missed)
 
 
 def _judged(r: UnitRecords, p: Period) -> list[CheckpointFact]:
-    """The checkpoints that fell due in the period, up to the day judged."""
-    return [c for c in r.checkpoints if p.start <= c.due <= p.as_of]
+    """The checkpoints that fell due in the period, up to the day judged (one due today
+    only once closed: until the day is over it is not late)."""
+    return [c for c in r.checkpoints if p.start <= c.due <= p.as_of and (c.due <= p.settled or c.state == APPROVED)]
 
 
 def _done_day(c: CheckpointFact, p: Period) -> date:
@@ -634,7 +639,8 @@ def _fill(session: Session, result: AssessmentResult, scheme: AssessmentScheme, 
           calendar: WorkdayCalendar, tz: ZoneInfo) -> None:
     """(Re)score every unit of a draft, keeping what the office entered."""
     result.as_of = min(result.period_end, today)
-    period = Period(result.period_start, result.period_end, result.as_of, calendar)
+    period = Period(result.period_start, result.period_end, result.as_of, calendar,
+                    settled=result.as_of if result.as_of < today else today - timedelta(days=1))
     records = load_records(session, scheme, calendar, tz)
     with_readings_until(session, records, result.period_end)
     existing = {s.department_id: s for s in session.scalars(

@@ -214,3 +214,30 @@ def test_scheme_checks_and_versions(session, world, year):
     assert actions == ["assessment.scheme_create", "assessment.scheme_update", "assessment.scheme_version"]
     with pytest.raises(Conflict):
         service.update_scheme(session, admin, scheme.id, year_scheme(year.plan_id), now=at("2027-01-07"))
+
+
+def test_a_deadline_on_the_day_judged_is_not_missed_until_the_day_is_over():
+    # A plain-function check: Mon 7 Dec 2026 is today; one checkpoint was due on Fri 4 Dec
+    # and one is due today, both open; an item had to be signed by today and is not yet.
+    today = date(2026, 12, 7)
+    period = service.Period(date(2026, 1, 1), date(2026, 12, 31), today, CALENDAR, settled=date(2026, 12, 6))
+    item = service.ItemFact(1, "措施甲", False, sign_by=today, signed=None, cycle="none", cycle_day=None,
+                            issued=date(2026, 12, 3))
+    records = service.UnitRecords(items=[item], checkpoints=[
+        service.CheckpointFact(1, 1, date(2026, 12, 4), "acknowledged", None, None),
+        service.CheckpointFact(2, 1, today, "acknowledged", None, None),
+    ])
+    weight = Decimal(10)
+    checkpoints = service.score_checkpoints(records, period, weight, {})
+    # Only the 4 December one is judged: late Mon 7 Dec = 1 workday; 10 × 0/1 = 0
+    assert (checkpoints.points, checkpoints.summary) == (Decimal("0.00"), "到期节点1个，按时办结0个")
+    assert checkpoints.records == ["措施甲：时限2026年12月4日，至2026年12月7日未办结，迟1个工作日"]
+    # overdue: 1 + 0.5 × 1 = 1.5 off 10
+    overdue = service.score_overdue(records, period, weight, {"per_item": "1", "per_workday": "0.5"})
+    assert overdue.points == Decimal("8.50")
+    # Signing by today: nothing to judge yet, full marks
+    assert service.score_signing(records, period, weight, {}).summary == "应签收0件，按时签收0件"
+    # The same day once over (the period ended on 7 December, computed later): both judged.
+    closed = service.Period(date(2026, 1, 1), today, today, CALENDAR, settled=today)
+    assert service.score_checkpoints(records, closed, weight, {}).summary == "到期节点2个，按时办结0个"
+    assert service.score_signing(records, closed, weight, {}).points == Decimal("0.00")
