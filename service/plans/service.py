@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from service.audit.service import record
 from service.database import lock_for_change, unique_or_conflict
 from service.auth.actor import Actor
-from service.departments.models import KIND_GROUP, KIND_UNIT, Department
+from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
 from service.departments.service import group_member_ids, name_index, normalize_name
 from service.errors import Conflict, DomainError, Invalid, NotFound
 from service.indicators.service import add_parsed_indicators
@@ -218,12 +218,18 @@ def get_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
     return plan
 
 
-def _expand_groups(session: Session, plan: Plan) -> None:
-    """Replace each assignment to a group (各区政府) by one per member department."""
+def _expand_groups(session: Session, plan: Plan, *, every_group: bool) -> None:
+    """Replace each assignment to a group (各区政府) by one per member department, keeping its
+    role: for every group when the office asks, else for the groups standing for child
+    offices (下发: each of those offices then works its own 督办件)."""
+    issuing = set(session.scalars(
+        select(DepartmentGroupMember.group_id).join(Department, Department.id == DepartmentGroupMember.member_id)
+        .where(Department.office_id == plan.office_id, Department.represents_office_id.is_not(None))
+    ))
     for measure in plan.measures:
         for assignment in list(measure.assignments):
             department = session.get(Department, assignment.department_id)
-            if department.kind != KIND_GROUP:
+            if department.kind != KIND_GROUP or not (every_group or department.id in issuing):
                 continue
             assigned = {a.department_id for a in measure.assignments}
             measure.assignments.remove(assignment)
@@ -279,8 +285,7 @@ def check_activatable(session: Session, actor: Actor, plan_id: int, *, expand_gr
     blockers = activation_blockers(session, plan)
     if blockers:
         raise blockers[0].error(blockers[0].message)
-    if expand_groups:
-        _expand_groups(session, plan)
+    _expand_groups(session, plan, every_group=expand_groups)
     return plan
 
 
