@@ -404,29 +404,81 @@ def change_measure(
         value = values["deadline"]
         measure.deadline = value if isinstance(value, date) or value is None else _parse_date(value, "措施")
     if "lead" in values or "support" in values:
-        lead = list(dict.fromkeys(values.get("lead", before["lead"]) or []))
-        support = [d for d in dict.fromkeys(values.get("support", before["support"]) or []) if d not in lead]
-        wanted = lead + support
-        found = set(
-            session.scalars(
-                select(Department.id).where(Department.id.in_(wanted), Department.office_id == plan.office_id)
-            )
-        )
-        unknown = [d for d in wanted if d not in found]
-        if unknown:
-            raise Invalid(f"单位 {', '.join(map(str, unknown))} 不是本办公室的单位")
-        roles = {d: ROLE_LEAD for d in lead} | {d: ROLE_SUPPORT for d in support}
-        # Keep the rows of departments that stay, so no delete and insert of the
-        # same (measure, department) pair lands in one flush.
-        for assignment in list(measure.assignments):
-            if assignment.department_id in roles:
-                assignment.role = roles.pop(assignment.department_id)
-            else:
-                measure.assignments.remove(assignment)
-        measure.assignments.extend(Assignment(department_id=d, role=r) for d, r in roles.items())
+        _assign(session, plan, measure, values.get("lead", before["lead"]), values.get("support", before["support"]))
     session.flush()
     record(
         session, actor, "measure.update", "measure", measure.id,
         before=before, after=_measure_snapshot(measure), now=now,
+    )
+    return measure
+
+
+def _assign(session: Session, plan: Plan, measure: Measure, lead: list[int] | None, support: list[int] | None) -> None:
+    """The measure's lead and support units (ids of the plan's office; one in both stays lead)."""
+    lead = list(dict.fromkeys(lead or []))
+    support = [d for d in dict.fromkeys(support or []) if d not in lead]
+    wanted = lead + support
+    found = set(
+        session.scalars(
+            select(Department.id).where(Department.id.in_(wanted), Department.office_id == plan.office_id)
+        )
+    )
+    unknown = [d for d in wanted if d not in found]
+    if unknown:
+        raise Invalid(f"单位 {', '.join(map(str, unknown))} 不是本办公室的单位")
+    roles = {d: ROLE_LEAD for d in lead} | {d: ROLE_SUPPORT for d in support}
+    # Keep the rows of departments that stay, so no delete and insert of the
+    # same (measure, department) pair lands in one flush.
+    for assignment in list(measure.assignments):
+        if assignment.department_id in roles:
+            assignment.role = roles.pop(assignment.department_id)
+        else:
+            measure.assignments.remove(assignment)
+    measure.assignments.extend(Assignment(department_id=d, role=r) for d, r in roles.items())
+
+
+def _chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def add_linked_measure(
+    session: Session,
+    actor: Actor,
+    plan: Plan,
+    *,
+    text: str,
+    deadline: date | None,
+    lead: list[int],
+    support: list[int],
+    parent_assignment_id: int,
+    due_by: date,
+    late_reason: str | None,
+    now: datetime,
+) -> Measure:
+    """分解落实: a measure of the office's draft (`get_editable_draft`) carrying out a parent
+    office's 督办件 due by `due_by`. Its last deadline (its own, else the plan's last phase)
+    later than that needs a reason, which the parent sees."""
+    if not lead:
+        raise Invalid("请至少指定一个牵头单位")
+    last = deadline or max((p.deadline for p in plan.phases), default=None)
+    if last is None:
+        raise Invalid("请给出措施的完成时限，或先为计划添加推进阶段")
+    late_reason = (late_reason or "").strip() or None
+    if last > due_by and late_reason is None:
+        raise Invalid(f"完成时限{_chinese_date(last)}晚于上级要求的{_chinese_date(due_by)}，请说明理由（上级可见）")
+    measure = Measure(
+        position=max((m.position for m in plan.measures), default=0) + 1,
+        text=_require_text(text, "措施内容"),
+        deadline=deadline,
+        parent_assignment_id=parent_assignment_id,
+        late_reason=late_reason if last > due_by else None,
+    )
+    plan.measures.append(measure)
+    _assign(session, plan, measure, lead, support)
+    session.flush()
+    record(
+        session, actor, "measure.decompose", "measure", measure.id,
+        after=_measure_snapshot(measure) | {"parent_assignment_id": parent_assignment_id, "late_reason": measure.late_reason},
+        now=now,
     )
     return measure
