@@ -1,0 +1,174 @@
+"""Who may do what across the chain (issue 13): the parent (city), the child (越秀区), a
+sibling (天河区), a grandchild (a street below 越秀区), an unrelated office, and the
+child's and parent's own units, for every endpoint that issues, signs, decomposes or
+reports on an issued 督办件, and for the reads that must not leak across the chain."""
+
+import pytest
+from sqlalchemy import select
+
+from service.auth.actor import Actor
+from service.auth.models import ROLE_ADMIN
+from service.departments.models import Department
+from service.flows.activation import activate_plan
+from service.milestones.models import Milestone
+from service.offices.models import Office
+from service.plans.models import Assignment, Measure
+from service.plans.service import create_plan_from_parsed
+from service.workdays import WorkdayCalendar
+from tests.factories import NOW, add_user, build_world, simple_plan
+
+ROLES = ("city_admin", "city_leader", "ip_user", "district_admin", "yuexiu_user", "sibling_admin", "street_admin",
+         "other_admin")
+
+
+@pytest.fixture
+def chain(session_factory, client):
+    """build_world's city and 越秀区 plus a sibling district and a street below 越秀区; the city's
+    directory maps 越秀区政府 and 天河区政府 to their offices and 各区政府 to both."""
+    with session_factory() as session:
+        world = build_world(session)
+        city, district = world.offices["city"], world.offices["district"]
+        sibling = Office(name="天河区知识产权工作领导小组办公室", parent_id=city.id)
+        session.add(sibling)
+        session.flush()
+        street = Office(name="北京街道知识产权工作办公室", parent_id=district.id)
+        session.add(street)
+        session.flush()
+        world.offices |= {"sibling": sibling, "street": street}
+        add_user(session, world, sibling, "sibling_admin", ROLE_ADMIN)
+        add_user(session, world, street, "street_admin", ROLE_ADMIN)
+        for key, name, kind in (("yuexiu_gov", "越秀区政府", "unit"), ("tianhe_gov", "天河区政府", "unit"),
+                                ("districts", "各区政府", "group")):
+            world.departments[key] = Department(office_id=city.id, name=name, kind=kind, created_at=NOW)
+            session.add(world.departments[key])
+        session.commit()
+    headers = world.headers("city_admin")
+    for key, office in (("yuexiu_gov", "district"), ("tianhe_gov", "sibling")):
+        answer = client.put(f"/api/v1/departments/{world.departments[key].id}/offices",
+                            json={"office_ids": [world.offices[office].id]}, headers=headers)
+        assert answer.status_code == 200 and answer.json()["represents_office_id"] == world.offices[office].id
+    answer = client.put(f"/api/v1/departments/{world.departments['districts'].id}/offices",
+                        json={"office_ids": [world.offices["district"].id, world.offices["sibling"].id]}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["members"] == sorted([world.departments["yuexiu_gov"].id, world.departments["tianhe_gov"].id])
+    with session_factory() as session:
+        actor = Actor.system(world.offices["city"].id)
+        plan = create_plan_from_parsed(session, actor, simple_plan("市知识产权局", ["各区政府"], measures=2), now=NOW).plan
+        activate_plan(session, actor, plan.id, now=NOW, calendar=WorkdayCalendar(), support_lead_workdays=5)
+        session.commit()
+        world.plans["issued"] = plan.id
+        issued = {
+            key: session.scalars(select(Assignment.id).join(Measure, Measure.id == Assignment.measure_id).where(
+                Measure.plan_id == plan.id, Assignment.department_id == world.departments[key].id
+            ).order_by(Assignment.id)).all()
+            for key in ("yuexiu_gov", "tianhe_gov")
+        }
+        world.issued = issued
+        world.milestones = {
+            a: session.scalars(select(Milestone.id).where(Milestone.assignment_id == a)).all()
+            for ids in issued.values() for a in ids
+        }
+        world.measures = sorted(session.scalars(select(Measure.id).where(Measure.plan_id == plan.id)))
+    return world
+
+
+def _codes(client, world, method: str, url: str, body=None) -> dict[str, int]:
+    return {who: client.request(method, url, json=body, headers=world.headers(who)).status_code for who in ROLES}
+
+
+def test_mapping_a_directory_entry_to_child_offices(client, chain):
+    url = f"/api/v1/departments/{chain.departments['districts'].id}/offices"
+    body = {"office_ids": [chain.offices["district"].id]}
+    codes = _codes(client, chain, "PUT", url, body)
+    assert codes == {"city_admin": 200, "city_leader": 403, "ip_user": 404, "district_admin": 404,
+                     "yuexiu_user": 404, "sibling_admin": 404, "street_admin": 404, "other_admin": 404}
+    headers = chain.headers("city_admin")
+    for office in ("street", "other", "city"):  # a grandchild, an unrelated office, itself: not direct children
+        answer = client.put(url, json={"office_ids": [chain.offices[office].id]}, headers=headers)
+        assert answer.status_code == 422 and "直属下级办公室" in answer.json()["detail"]
+    unit = f"/api/v1/departments/{chain.departments['ip'].id}/offices"
+    answer = client.put(unit, json={"office_ids": [chain.offices["district"].id, chain.offices["sibling"].id]}, headers=headers)
+    assert answer.status_code == 422 and "分组" in answer.json()["detail"]
+    answer = client.put(unit, json={"office_ids": [chain.offices["district"].id]}, headers=headers)
+    assert answer.status_code == 409 and "越秀区政府" in answer.json()["detail"]
+    # The district maps its own streets; the city is not its child.
+    own = client.post("/api/v1/departments", json={"name": "北京街道"}, headers=chain.headers("district_admin")).json()
+    answer = client.put(f"/api/v1/departments/{own['id']}/offices", json={"office_ids": [chain.offices["street"].id]},
+                        headers=chain.headers("district_admin"))
+    assert answer.status_code == 200 and answer.json()["represents_office_id"] == chain.offices["street"].id
+
+
+def test_only_the_child_office_admin_signs_and_decomposes_its_issued_item(client, chain):
+    item = chain.issued["yuexiu_gov"][0]
+    codes = _codes(client, chain, "POST", f"/api/v1/issued/{item}/sign")
+    assert codes == {"city_admin": 403, "city_leader": 403, "ip_user": 403, "district_admin": 200,
+                     "yuexiu_user": 403, "sibling_admin": 404, "street_admin": 404, "other_admin": 404}
+    body = {"plan_title": "越秀区落实方案", "phases": [{"name": "落实", "deadline": "2026-12-01"}], "text": "区里落实。",
+            "lead": [chain.departments["yuexiu_ip"].id]}
+    codes = _codes(client, chain, "POST", f"/api/v1/issued/{item}/decompose", body)
+    # The others' bodies name a unit that is not theirs, but they are refused before that.
+    assert codes == {"city_admin": 403, "city_leader": 403, "ip_user": 403, "district_admin": 201,
+                     "yuexiu_user": 403, "sibling_admin": 404, "street_admin": 404, "other_admin": 404}
+    district = chain.headers("district_admin")
+    # Not into the parent's plan, not with the parent's units, not later than the parent without a reason.
+    answer = client.post(f"/api/v1/issued/{item}/decompose", json=body | {"plan_title": None, "phases": [],
+                         "plan_id": chain.plans["issued"]}, headers=district)
+    assert answer.status_code == 404
+    answer = client.post(f"/api/v1/issued/{item}/decompose", json=body | {"lead": [chain.departments["ip"].id]},
+                         headers=district)
+    assert answer.status_code == 422 and "不是本办公室的单位" in answer.json()["detail"]
+    answer = client.post(f"/api/v1/issued/{item}/decompose", json=body | {"deadline": "2027-06-30"}, headers=district)
+    assert answer.status_code == 422 and "请说明理由" in answer.json()["detail"]
+    answer = client.post(f"/api/v1/issued/{item}/decompose", json=body | {"plan_title": None}, headers=district)
+    assert answer.status_code == 422
+
+
+def test_the_child_reports_as_its_unit_and_only_the_parent_reviews(client, chain):
+    item = chain.issued["yuexiu_gov"][0]
+    milestone = chain.milestones[item][0]
+    codes = _codes(client, chain, "POST", f"/api/v1/assignments/{item}/progress", {"text": "已落实。", "percent": 50})
+    assert codes == {"city_admin": 403, "city_leader": 403, "ip_user": 404, "district_admin": 201,
+                     "yuexiu_user": 404, "sibling_admin": 404, "street_admin": 404, "other_admin": 404}
+    codes = _codes(client, chain, "POST", f"/api/v1/milestones/{milestone}/reports", {"text": "已办结。", "percent": 100})
+    assert codes == {"city_admin": 403, "city_leader": 403, "ip_user": 404, "district_admin": 201,
+                     "yuexiu_user": 404, "sibling_admin": 404, "street_admin": 404, "other_admin": 404}
+    codes = _codes(client, chain, "POST", f"/api/v1/milestones/{milestone}/review",
+                   {"decision": "return", "comment": "请补充。"})
+    assert codes == {"city_admin": 200, "city_leader": 403, "ip_user": 404, "district_admin": 403,
+                     "yuexiu_user": 404, "sibling_admin": 404, "street_admin": 404, "other_admin": 404}
+    progress = client.get(f"/api/v1/assignments/{item}/progress", headers=chain.headers("district_admin")).json()
+    codes = _codes(client, chain, "POST", f"/api/v1/progress/{progress[0]['id']}/review", {"decision": "read"})
+    assert codes == {"city_admin": 200, "city_leader": 403, "ip_user": 404, "district_admin": 403,
+                     "yuexiu_user": 404, "sibling_admin": 404, "street_admin": 404, "other_admin": 404}
+
+
+def test_a_child_reads_only_what_was_issued_to_it_and_the_parent_sees_a_row_per_child(client, chain):
+    mine = client.get("/api/v1/issued", headers=chain.headers("district_admin")).json()
+    assert [i["assignment_id"] for i in mine] == chain.issued["yuexiu_gov"]
+    assert {i["office_name"] for i in mine} == {"广州市知识产权工作领导小组办公室"}
+    assert mine[0]["role"] == "support" and mine[0]["measure_text"] == "措施1。" and mine[0]["checkpoints"]
+    for who, expected in (("sibling_admin", chain.issued["tianhe_gov"]), ("street_admin", []), ("city_admin", []),
+                          ("other_admin", [])):
+        assert [i["assignment_id"] for i in client.get("/api/v1/issued", headers=chain.headers(who)).json()] == expected
+    assert client.get("/api/v1/issued", headers=chain.headers("yuexiu_user")).status_code == 403
+    item = chain.issued["yuexiu_gov"][0]
+    assert client.get(f"/api/v1/issued/{item}", headers=chain.headers("district_admin")).status_code == 200
+    for who in ("sibling_admin", "street_admin", "city_admin"):
+        assert client.get(f"/api/v1/issued/{item}", headers=chain.headers(who)).status_code == 404
+    # Beyond the issued item the parent's plan, its other items and its directory stay closed.
+    district = chain.headers("district_admin")
+    assert client.get(f"/api/v1/plans/{chain.plans['issued']}", headers=district).status_code == 404
+    assert client.get(f"/api/v1/plans/{chain.plans['city']}", headers=district).status_code == 404
+    assert client.get(f"/api/v1/assignments/{chain.issued['tianhe_gov'][0]}", headers=district).status_code == 404
+    assert client.get(f"/api/v1/assignments/{item}", headers=district).status_code == 200
+    names = {d["name"] for d in client.get("/api/v1/departments", headers=district).json()}
+    assert "越秀区政府" not in names and "市知识产权局" not in names
+    work = client.get("/api/v1/assignments", headers=district).json()
+    assert item not in {i["id"] for i in work["items"]}  # its own work list stays its own office's
+    # The parent's row per child office.
+    url = f"/api/v1/measures/{chain.measures[0]}/issued"
+    rows = client.get(url, headers=chain.headers("city_admin")).json()
+    assert [r["office_name"] for r in rows] == ["越秀区知识产权工作领导小组办公室", "天河区知识产权工作领导小组办公室"]
+    assert client.get(url, headers=chain.headers("city_leader")).status_code == 200
+    for who in ("district_admin", "sibling_admin", "street_admin", "other_admin", "ip_user"):
+        assert client.get(url, headers=chain.headers(who)).status_code == 404
