@@ -218,14 +218,22 @@ def get_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
     return plan
 
 
+def issuing_groups(session: Session, office_id: int) -> dict[int, list[int]]:
+    """The office's groups standing for child offices (a member stands for one), with their members:
+    activation always expands them (下发), each child office then working its own 督办件."""
+    groups = set(session.scalars(
+        select(DepartmentGroupMember.group_id).join(Department, Department.id == DepartmentGroupMember.member_id)
+        .where(Department.office_id == office_id, Department.represents_office_id.is_not(None))
+    ))
+    return {g: group_member_ids(session, g) for g in sorted(groups)}
+
+
 def _expand_groups(session: Session, plan: Plan, *, every_group: bool) -> None:
     """Replace each assignment to a group (各区政府) by one per member department, keeping its
-    role: for every group when the office asks, else for the groups standing for child
-    offices (下发: each of those offices then works its own 督办件)."""
-    issuing = set(session.scalars(
-        select(DepartmentGroupMember.group_id).join(Department, Department.id == DepartmentGroupMember.member_id)
-        .where(Department.office_id == plan.office_id, Department.represents_office_id.is_not(None))
-    ))
+    role: for every group when the office asks, else for the groups standing for child offices."""
+    issuing = issuing_groups(session, plan.office_id)
+    if not (every_group or issuing):
+        return
     for measure in plan.measures:
         for assignment in list(measure.assignments):
             department = session.get(Department, assignment.department_id)
@@ -233,7 +241,7 @@ def _expand_groups(session: Session, plan: Plan, *, every_group: bool) -> None:
                 continue
             assigned = {a.department_id for a in measure.assignments}
             measure.assignments.remove(assignment)
-            for member_id in group_member_ids(session, department.id):
+            for member_id in issuing.get(department.id) or group_member_ids(session, department.id):
                 if member_id not in assigned:
                     measure.assignments.append(Assignment(department_id=member_id, role=assignment.role))
     session.flush()

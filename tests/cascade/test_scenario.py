@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from service.auth.models import ROLE_ADMIN, ROLE_DEPARTMENT
 from service.config import Settings
@@ -18,13 +18,14 @@ from service.departments import service as directory
 from service.departments.models import KIND_GROUP, Department
 from service.errors import Invalid
 from service.flows import cascade
-from service.flows.activation import activate_plan
+from service.flows.activation import activate_plan, activation_summary
 from service.milestones import assignments
 from service.milestones import service as workflow
 from service.milestones.stats import dashboard_figures
 from service.offices.models import Office
 from service.plans.importing import import_plan
-from service.plans.models import Assignment
+from service.milestones.models import Milestone
+from service.plans.models import Assignment, Measure
 from service.reminders.models import SentReminder
 from service.reminders.scan import run_scan
 from service.workdays import WorkdayCalendar
@@ -90,8 +91,14 @@ def test_the_city_issues_to_three_districts_and_the_progress_rolls_up(
     directory.set_child_offices(session, city, group.id, [world.offices[k].id for k in DISTRICTS], now=T0)
     naming_group = [m.id for m in plan.measures if any(a.department_id == group.id for a in m.assignments)]
     assert len(naming_group) == 12
+    summary = activation_summary(session, city, plan.id)  # what the confirmation says starting creates
     activate_plan(session, city, plan.id, now=T0, calendar=CALENDAR, support_lead_workdays=5)
     session.commit()
+    assert summary.items == session.scalar(
+        select(func.count()).select_from(Assignment).join(Measure, Measure.id == Assignment.measure_id)
+        .where(Measure.plan_id == plan.id)
+    )
+    assert summary.milestones == session.scalar(select(func.count()).where(Milestone.plan_id == plan.id))
 
     district_units = {key: units[f"{name}政府"] for key, name in DISTRICTS.items()}
     for measure_id in naming_group:
