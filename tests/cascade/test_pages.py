@@ -59,3 +59,29 @@ def test_the_child_signs_decomposes_and_reports_up_and_the_parent_sees_each_chil
     sibling = client_factory().login("sibling_admin")
     assert sibling.get(f"/assignments/{item}").status_code == 404
     assert sibling.submit(f"/issued/{item}/sign", page="/issued").status_code == 404
+
+
+def test_the_directory_page_maps_a_group_and_a_unit_to_child_offices(chain, client_factory, session):  # noqa: F811
+    from service.departments.service import group_member_ids
+
+    city = client_factory().login("city_admin")
+    group = chain.departments["districts"].id
+    page = city.get(f"/departments/{group}")
+    assert page.status_code == 200 and "代表下级办公室" in page.text
+    district, sibling = chain.offices["district"].id, chain.offices["sibling"].id
+    assert f'value="{district}" checked' in page.text and f'value="{sibling}" checked' in page.text
+    assert "北京街道" not in page.text  # a grandchild is not the city's to map
+    saved = city.submit(f"/departments/{group}/offices", {"office": [str(district)]}, page=f"/departments/{group}",
+                        follow_redirects=False)
+    assert saved.status_code == 303
+    assert group_member_ids(session, group) == [chain.departments["yuexiu_gov"].id]
+    session.rollback()  # a new snapshot for the next read
+    unit = chain.departments["tianhe_gov"].id
+    cleared = city.submit(f"/departments/{unit}/offices", {"office": [""]}, page=f"/departments/{unit}",
+                          follow_redirects=False)
+    assert cleared.status_code == 303
+    assert session.get(type(chain.departments["tianhe_gov"]), unit).represents_office_id is None
+    refused = city.submit(f"/departments/{unit}/offices", {"office": [str(district)]}, page=f"/departments/{unit}")
+    assert "已由单位“越秀区政府”代表" in refused.text
+    district_web = client_factory().login("district_admin")
+    assert district_web.get(f"/departments/{group}").status_code == 404
