@@ -6,8 +6,8 @@ with a figure computed from the child's own items."""
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from service.auth.actor import Actor
 from service.departments.models import Department
@@ -137,3 +137,52 @@ def issued_rows(session: Session, actor: Actor, measure_id: int, *, today: date)
     ).all()
     return _issued(session, assignments.work_items(session, [a for a, _ in rows]),
                    {a.id: office for a, office in rows}, today=today)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One child office's share of a parent plan: its issued items and how far they are."""
+
+    office: Office
+    items: int
+    signed: int
+    decomposed: int  # carried out by at least one of the child's own measures
+    closed: int  # every checkpoint closed (销号)
+    overdue: int
+
+
+def issues_down(session: Session, plan_id: int) -> bool:
+    """Whether the plan has work issued to child offices."""
+    return session.scalar(
+        select(Assignment.id).join(Measure, Measure.id == Assignment.measure_id)
+        .join(Department, Department.id == Assignment.department_id)
+        .where(Measure.plan_id == plan_id, Department.represents_office_id.is_not(None)).limit(1)
+    ) is not None
+
+
+def plan_shares(session: Session, actor: Actor, plan_id: int, *, today: date) -> list[Share]:
+    """Per child office, its share across the parent's plan, in one grouped query."""
+    plan = plans.get_plan(session, actor, plan_id)
+    if actor.is_department:
+        raise NotFound(f"计划 {plan_id} 不存在")
+    child = aliased(Measure)
+    decomposed = select(child.id).where(child.parent_assignment_id == Assignment.id).exists()
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = session.execute(
+        select(
+            Office, func.count(), count(Assignment.signed_at.is_not(None)), count(decomposed),
+            count(assignments.status_condition(assignments.DONE, today=today, due_soon_until=today)),
+            count(assignments.status_condition(assignments.OVERDUE, today=today, due_soon_until=today)),
+        )
+        .select_from(Assignment)
+        .join(Measure, Measure.id == Assignment.measure_id)
+        .join(Department, Department.id == Assignment.department_id)
+        .join(Office, Office.id == Department.represents_office_id)
+        .where(Measure.plan_id == plan.id)
+        .group_by(Office.id)
+        .order_by(Office.id)
+    ).all()
+    return [Share(office, *(int(n or 0) for n in numbers)) for office, *numbers in rows]

@@ -146,3 +146,23 @@ def decompose(assignment_id: IdPath, body: DecomposeIn, actor: ActorDep, session
 def issued_rows(measure_id: IdPath, actor: ActorDep, session: SessionDep, today: TodayDep):
     """The parent's view of an issued measure: a row per child office."""
     return [issued_out(i, today) for i in cascade.issued_rows(session, actor, measure_id, today=today)]
+
+
+class ShareOut(BaseModel):
+    office_id: int
+    office_name: str
+    items: int
+    signed: int
+    decomposed: int
+    closed: int
+    overdue: int
+
+
+@router.get("/plans/{plan_id}/issued", response_model=list[ShareOut])
+def plan_shares(plan_id: IdPath, actor: ActorDep, session: SessionDep, today: TodayDep):
+    """Per child office, its share of the plan: items issued, signed, decomposed, closed, overdue."""
+    return [
+        ShareOut(office_id=s.office.id, office_name=s.office.name, items=s.items, signed=s.signed,
+                 decomposed=s.decomposed, closed=s.closed, overdue=s.overdue)
+        for s in cascade.plan_shares(session, actor, plan_id, today=today)
+    ]

@@ -91,3 +91,9 @@ def issued_rows_page(request: Request, measure_id: IdPath, actor: PageActorDep, 
     rows = cascade.issued_rows(session, actor, measure_id, today=today)
     measure = rows[0].item.assignment.measure if rows else None
     return render(request, "issued_rows.html", {"rows": rows, "measure": measure, "measure_id": measure_id})
+
+
+@router.get("/plans/{plan_id}/issued")
+def plan_shares_page(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep):
+    shares = cascade.plan_shares(session, actor, plan_id, today=today)
+    return render(request, "plan_shares.html", {"shares": shares, "plan": get_plan(session, actor, plan_id)})

@@ -121,3 +121,16 @@ def test_an_office_channel_is_its_own_admins_to_edit(client, chain):
     codes = _codes(client, chain, "DELETE", url)
     assert codes == {"city_admin": 404, "city_leader": 404, "ip_user": 404, "district_admin": 204,
                      "yuexiu_user": 404, "sibling_admin": 404, "street_admin": 404, "other_admin": 404}
+
+
+def test_each_child_office_share_of_the_plan(client, chain):
+    item = chain.issued["yuexiu_gov"][0]
+    assert client.post(f"/api/v1/issued/{item}/sign", headers=chain.headers("district_admin")).status_code == 200
+    url = f"/api/v1/plans/{chain.plans['issued']}/issued"
+    shares = client.get(url, headers=chain.headers("city_leader")).json()
+    assert [(s["office_name"][:3], s["items"], s["signed"], s["decomposed"], s["closed"]) for s in shares] == [
+        ("越秀区", 2, 1, 0, 0), ("天河区", 2, 0, 0, 0)
+    ]
+    assert {s["overdue"] for s in shares} == {0}
+    for who in ("district_admin", "sibling_admin", "street_admin", "other_admin", "ip_user"):
+        assert client.get(url, headers=chain.headers(who)).status_code == 404

@@ -55,6 +55,14 @@ def test_the_child_signs_decomposes_and_reports_up_and_the_parent_sees_each_chil
     assert tianhe[0].startswith("天河区") and "未签收" in tianhe[1] and "未分解" in tianhe[1]
     assert f'href="/measures/{chain.measures[0]}/issued"' in city.get(f"/assignments/{item}").text
     assert "暂无上级交办事项" in city.get("/issued").text
+    plan = chain.plans["issued"]
+    assert f'href="/plans/{plan}/issued"' in city.get(f"/plans/{plan}").text
+    assert "/issued" not in city.get(f"/plans/{chain.plans['city']}").text.split("<main", 1)[1]
+    shares = city.get(f"/plans/{plan}/issued")
+    assert shares.status_code == 200 and problems(_visible(shares.text, "city_admin"), set()) == []
+    cells = dict(re.findall(r'<tr data-office="([^"]+)">(.*?)</tr>', shares.text, re.DOTALL))
+    assert [re.findall(r">(\d+)<", cells[name]) for name in cells] == [["2", "1", "1", "0", "0"], ["2", "0", "0", "0", "0"]]
+    assert district.get(f"/plans/{plan}/issued").status_code == 404
     assert district.get(f"/measures/{chain.measures[0]}/issued").status_code == 404
     sibling = client_factory().login("sibling_admin")
     assert sibling.get(f"/assignments/{item}").status_code == 404

@@ -216,6 +216,14 @@ def test_the_city_issues_to_three_districts_and_the_progress_rolls_up(
     assert [m.late_reason for m in late_row[world.offices["yuexiu"].id].measures] == ["区统计系统改造需至2021年一季度完成"]
     assert late.late_reason
 
+    # Each district's share across the plan.
+    shares = {s.office.id: s for s in cascade.plan_shares(session, city, plan.id, today=now.date())}
+    assert set(shares) == {world.offices[k].id for k in DISTRICTS}
+    mine = shares[world.offices["yuexiu"].id]
+    assert (mine.signed, mine.decomposed, mine.closed) == (2, 2, 1)  # 分解落实 signs too and mine.items == len(issued)
+    assert mine.overdue == mine.items - 1  # the others' 2017 deadlines have passed
+    assert (shares[world.offices["tianhe"].id].signed, shares[world.offices["tianhe"].id].decomposed) == (0, 0)
+
     # The city's dashboard ranks the districts as it ranks units.
     figures = dashboard_figures(session, city, [plan.id], now.date(), TZ)
     ranks = {r.department_id: r for r in figures.ranking}
