@@ -106,6 +106,8 @@ def decompose(
     assignment = assignments.own_work(session, actor, assignment_id)
     if (plan_id is None) == (plan_title is None):
         raise Invalid("请选择本办公室的一个草稿计划（plan_id），或给出新计划的标题（plan_title），二者选一")
+    if plan_title is not None and not plan_title.strip():
+        raise Invalid("请填写新计划的标题，或选择本办公室的一个草稿计划")
     if plan_id is not None:
         if phases:
             raise Invalid("已有计划的推进阶段请在计划草稿中修改")

@@ -27,6 +27,8 @@ def test_the_child_signs_decomposes_and_reports_up_and_the_parent_sees_each_chil
 
     form = {"plan_title": "越秀区落实方案", "text": "区知识产权局牵头落实。", "deadline": "2027-03-31",
             "lead": str(chain.departments["yuexiu_ip"].id)}
+    untitled = district.submit(f"/issued/{item}/decompose", form | {"plan_title": " "}, page="/issued")
+    assert untitled.status_code == 422 and "请填写新计划的标题" in untitled.text
     late = district.submit(f"/issued/{item}/decompose", form, page="/issued")
     assert late.status_code == 422 and "请说明理由" in late.text and "区知识产权局牵头落实。" in late.text
     made = district.submit(f"/issued/{item}/decompose", form | {"late_reason": "需待区财政预算批复"}, page="/issued",
