@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.delivery.models import AUDIENCE_DEPARTMENT, Channel
 from service.departments.models import Department
+from service.flows import cascade
 from service.milestones import events
 from service.milestones import service as milestones
 from service.plans import service as plans
@@ -27,6 +28,7 @@ def activate_plan(
 ) -> int:
     """Returns how many milestones were created."""
     plan = plans.check_activatable(session, actor, plan_id, expand_groups=expand_groups)
+    cascade.check_deadlines(session, plan)
     created = milestones.create_for_plan(
         session, plan, calendar=calendar, support_lead_workdays=support_lead_workdays, now=now
     )

@@ -16,6 +16,7 @@ from service.milestones import assignments
 from service.milestones.assignments import LinkedFigures, WorkItem
 from service.offices.models import Office
 from service.plans import service as plans
+from service.milestones.models import Milestone
 from service.plans.models import Assignment, Measure, Plan
 
 
@@ -188,3 +189,18 @@ def plan_shares(session: Session, actor: Actor, plan_id: int, *, today: date) ->
         .order_by(Office.id)
     ).all()
     return [Share(office, *(int(n or 0) for n in numbers)) for office, *numbers in rows]
+
+
+def check_deadlines(session: Session, plan: Plan) -> None:
+    """Before a child office's plan starts: each measure carrying out an issued item still keeps
+    the parent's deadline, or says why not (the parent sees the reason)."""
+    parents = {m.parent_assignment_id for m in plan.measures if m.parent_assignment_id is not None}
+    if not parents:
+        return
+    due_by = dict(session.execute(
+        select(Milestone.assignment_id, func.max(Milestone.due_date))
+        .where(Milestone.assignment_id.in_(parents)).group_by(Milestone.assignment_id)
+    ).all())
+    late = plans.late_without_reason(plan, due_by)
+    if late:
+        raise Invalid(f"{len(late)} 条分解落实的措施完成时限晚于上级要求，请先在措施中填写理由（上级可见）再启动")

@@ -377,18 +377,22 @@ def get_editable_draft(session: Session, actor: Actor, plan_id: int) -> Plan:
 
 
 def _measure_snapshot(measure: Measure) -> dict:
-    return {
+    snapshot = {
         "text": measure.text,
         "deadline": measure.deadline.isoformat() if measure.deadline else None,
         "lead": [a.department_id for a in measure.assignments if a.role == ROLE_LEAD],
         "support": [a.department_id for a in measure.assignments if a.role == ROLE_SUPPORT],
     }
+    if measure.parent_assignment_id is not None:
+        snapshot["late_reason"] = measure.late_reason
+    return snapshot
 
 
 def update_measure(
     session: Session, actor: Actor, plan_id: int, measure_id: int, values: dict, *, now: datetime
 ) -> Measure:
-    """Correct a draft's measure before activation: `text`, `deadline`, `lead`, `support`.
+    """Correct a draft's measure before activation: `text`, `deadline`, `lead`, `support`,
+    and for one carrying out a parent office's 督办件 `late_reason`.
 
     `lead` and `support` are lists of department ids and replace that role's
     departments; a department in both stays lead.
@@ -413,6 +417,10 @@ def change_measure(
         measure.deadline = value if isinstance(value, date) or value is None else _parse_date(value, "措施")
     if "lead" in values or "support" in values:
         _assign(session, plan, measure, values.get("lead", before["lead"]), values.get("support", before["support"]))
+    if "late_reason" in values:
+        if measure.parent_assignment_id is None:
+            raise Invalid("只有分解落实上级交办的措施才需要说明晚于上级时限的理由")
+        measure.late_reason = (values["late_reason"] or "").strip() or None
     session.flush()
     record(
         session, actor, "measure.update", "measure", measure.id,
@@ -449,6 +457,21 @@ def _chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def last_deadline(plan: Plan, deadline: date | None) -> date | None:
+    """When a measure of the plan is done at the latest: its own deadline, else the plan's last phase."""
+    return deadline or max((p.deadline for p in plan.phases), default=None)
+
+
+def late_without_reason(plan: Plan, due_by: dict[int, date]) -> list[Measure]:
+    """The plan's measures carrying out a parent's 督办件 (due by `due_by[its id]`) that now end
+    later than it without saying why: their deadline or the plan's phases may have moved since."""
+    return [
+        m for m in plan.measures
+        if m.parent_assignment_id in due_by and m.late_reason is None
+        and (last_deadline(plan, m.deadline) or date.min) > due_by[m.parent_assignment_id]
+    ]
+
+
 def add_linked_measure(
     session: Session,
     actor: Actor,
@@ -468,7 +491,7 @@ def add_linked_measure(
     later than that needs a reason, which the parent sees."""
     if not lead:
         raise Invalid("请至少指定一个牵头单位")
-    last = deadline or max((p.deadline for p in plan.phases), default=None)
+    last = last_deadline(plan, deadline)
     if last is None:
         raise Invalid("请给出措施的完成时限，或先为计划添加推进阶段")
     late_reason = (late_reason or "").strip() or None

@@ -61,7 +61,7 @@ FIELDS = {
     "baseline_value": ("基期值", "text"), "target_date": ("目标日期", "date"),
     "proposed_units_dropped": ("清除的待确认单位名称", "list"), "measures": ("措施数", "count"),
     "phases": ("阶段数", "count"), "doc_number": ("文号", "text"), "emails": ("邮箱", "list"),
-    "mobiles": ("手机", "list"),
+    "mobiles": ("手机", "list"), "late_reason": ("晚于上级时限的理由", "text"),
 }
 VALUE_LABELS = {**STATE_LABELS, **PLAN_STATUS_LABELS}
 KIND_LABELS = {

@@ -3,6 +3,8 @@ sibling (天河区), a grandchild (a street below 越秀区), an unrelated offic
 child's and parent's own units, for every endpoint that issues, signs, decomposes or
 reports on an issued 督办件, and for the reads that must not leak across the chain."""
 
+from tests.factories import simple_plan
+
 
 ROLES = ("city_admin", "city_leader", "ip_user", "district_admin", "yuexiu_user", "sibling_admin", "street_admin",
          "other_admin")
@@ -134,3 +136,30 @@ def test_each_child_office_share_of_the_plan(client, chain):
     assert {s["overdue"] for s in shares} == {0}
     for who in ("district_admin", "sibling_admin", "street_admin", "other_admin", "ip_user"):
         assert client.get(url, headers=chain.headers(who)).status_code == 404
+
+
+def test_a_deadline_moved_past_the_parents_after_decomposing_needs_its_reason_before_starting(client, chain):
+    item = chain.issued["yuexiu_gov"][0]
+    district = chain.headers("district_admin")
+    made = client.post(f"/api/v1/issued/{item}/decompose", headers=district, json={
+        "plan_title": "越秀区落实方案", "phases": [{"name": "落实", "deadline": "2026-12-01"}], "text": "区里落实。",
+        "lead": [chain.departments["yuexiu_ip"].id]})
+    assert made.status_code == 201, made.text
+    plan, measure = made.json()["plan_id"], made.json()["measure_id"]
+    moved = client.patch(f"/api/v1/plans/{plan}/measures/{measure}", json={"deadline": "2027-06-30"}, headers=district)
+    assert moved.status_code == 200
+    refused = client.post(f"/api/v1/plans/{plan}/activate", headers=district)
+    assert refused.status_code == 422 and "晚于上级要求" in refused.json()["detail"]
+    # Only the district says why; a measure of its own (not decomposed) has nothing to explain.
+    reason = {"late_reason": "区财政预算次年批复"}
+    assert client.patch(f"/api/v1/plans/{plan}/measures/{measure}", json=reason,
+                        headers=chain.headers("city_admin")).status_code == 403
+    draft = client.post("/api/v1/plans", json=simple_plan("越秀区知识产权局", []), headers=district).json()
+    own = client.get(f"/api/v1/plans/{draft['id']}", headers=district).json()["tasks"][0]["measures"][0]["id"]
+    refused = client.patch(f"/api/v1/plans/{draft['id']}/measures/{own}", json=reason, headers=district)
+    assert refused.status_code == 422 and "只有分解落实上级交办的措施" in refused.json()["detail"]
+    assert client.patch(f"/api/v1/plans/{plan}/measures/{measure}", json=reason, headers=district).status_code == 200
+    started = client.post(f"/api/v1/plans/{plan}/activate", headers=district)
+    assert started.status_code == 200, started.text
+    rows = client.get(f"/api/v1/measures/{chain.measures[0]}/issued", headers=chain.headers("city_admin")).json()
+    assert rows[0]["measures"][0]["late_reason"] == "区财政预算次年批复"
