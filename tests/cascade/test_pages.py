@@ -36,6 +36,15 @@ def test_the_child_signs_decomposes_and_reports_up_and_the_parent_sees_each_chil
     assert made.status_code == 303 and made.headers["location"].startswith("/plans/")
     listed = district.get("/issued").text
     assert "越秀区落实方案" in listed and "需待区财政预算批复" in listed
+    # The reason stays editable on the draft's measure.
+    plan_id, measure_id = re.match(r"/plans/(\d+)#measure-(\d+)", made.headers["location"]).groups()
+    draft = district.get(f"/plans/import?plan={plan_id}")
+    assert draft.status_code == 200 and 'name="late_reason"' in draft.text
+    edited = district.submit(f"/plans/{plan_id}/measures/{measure_id}", {
+        "text": "区知识产权局牵头落实。", "deadline": "2027-03-31", "lead": "越秀区知识产权局", "support": "",
+        "late_reason": "需待区财政预算批复后实施"}, page=f"/plans/import?plan={plan_id}", follow_redirects=False)
+    assert edited.status_code == 303
+    assert "需待区财政预算批复后实施" in district.get("/issued").text
 
     # Reporting up on the 督办件's page, as the district's unit in the city's plan.
     work = district.get(f"/assignments/{item}")
