@@ -14,9 +14,9 @@ from service.departments.models import Department
 from service.errors import Forbidden, Invalid, NotFound
 from service.milestones import assignments
 from service.milestones.assignments import LinkedFigures, WorkItem
+from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.plans import service as plans
-from service.milestones.models import Milestone
 from service.plans.models import Assignment, Measure, Plan
 
 
