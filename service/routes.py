@@ -12,6 +12,7 @@ from service.departments.routes import router as departments_router
 from service.indicators.routes import router as indicators_router
 from service.milestones.assignment_routes import router as assignments_router
 from service.milestones.routes import router as milestones_router
+from service.offices.cascade_routes import router as cascade_router
 from service.offices.routes import router as offices_router
 from service.plans.routes import router as plans_router
 from service.reminders.routes import router as reminders_router
@@ -19,7 +20,7 @@ from service.reminders.routes import router as reminders_router
 api_router = APIRouter()
 for router in (
     auth_router, account_router, departments_router, plans_router, assignments_router, milestones_router, audit_router, delivery_router,
-    reminders_router, indicators_router, holidays_router, offices_router, assessment_router,
+    reminders_router, indicators_router, holidays_router, offices_router, assessment_router, cascade_router,
 ):
     api_router.include_router(router)
 

@@ -11,7 +11,10 @@ KIND_GROUP = "group"  # e.g. 各区政府: assignable as one, expandable into it
 
 class Department(Base):
     __tablename__ = "departments"
-    __table_args__ = (UniqueConstraint("office_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("office_id", "name"),
+        UniqueConstraint("office_id", "represents_office_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
@@ -19,6 +22,9 @@ class Department(Base):
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     kind: Mapped[str] = mapped_column(String(20), default=KIND_UNIT)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # A unit standing for a child office (越秀区政府 in the city's directory): work assigned
+    # to it is issued down (上级交办) and that office's admins act for it.
+    represents_office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
     emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     mobiles: Mapped[list[str]] = mapped_column(JSON, default=list)
     head_name: Mapped[str | None] = mapped_column(String(100))

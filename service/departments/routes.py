@@ -41,6 +41,11 @@ class DepartmentOut(DepartmentIn):
     office_id: int
     confirmed: bool
     members: list[int] = Field(default_factory=list)
+    represents_office_id: int | None = None
+
+
+class ChildOffices(BaseModel):
+    office_ids: list[Id] = Field(max_length=500)
 
 
 class GroupMembers(BaseModel):
@@ -62,6 +67,7 @@ def department_out(session, actor: Actor, department: Department) -> DepartmentO
         name=department.name,
         kind=department.kind,
         confirmed=department.confirmed,
+        represents_office_id=department.represents_office_id,
     )
     if not service.shows_contacts(actor, department):
         return out  # the name only: whom a department works with, not how to reach them
@@ -102,3 +108,10 @@ def update_department(department_id: IdPath, body: DepartmentPatch, actor: Actor
 def set_members(department_id: IdPath, body: GroupMembers, actor: ActorDep, session: SessionDep, now: NowDep):
     group = service.set_group_members(session, actor, department_id, body.member_ids, now=now)
     return department_out(session, actor, group)
+
+
+@router.put("/departments/{department_id}/offices", response_model=DepartmentOut)
+def set_child_offices(department_id: IdPath, body: ChildOffices, actor: ActorDep, session: SessionDep, now: NowDep):
+    """The child offices a unit (one) or a group (several, e.g. 各区政府) stands for: its work is issued to them."""
+    department = service.set_child_offices(session, actor, department_id, body.office_ids, now=now)
+    return department_out(session, actor, department)

@@ -10,8 +10,9 @@ from notifiers.email import check_address
 from service.audit.service import record, snapshot
 from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
-from service.database import unique_or_conflict
+from service.database import lock_for_change, unique_or_conflict
 from service.errors import Conflict, Invalid, NotFound
+from service.offices.models import Office
 from service.plans.models import Assignment, Measure
 
 EDITABLE_FIELDS = (
@@ -192,6 +193,67 @@ def set_group_members(
         before=before, after={"members": sorted(m.id for m in members)}, now=now,
     )
     return group
+
+
+def set_child_offices(
+    session: Session, actor: Actor, department_id: int, office_ids: list[int], *, now: datetime
+) -> Department:
+    """Say which child offices a unit or a group of the directory stands for (下发): a unit
+    stands for one office (or none, `[]`); a group (各区政府) for several, each through a unit
+    of its own (the office's unit of that name, created when missing), which become its members.
+    Work assigned to them is then issued to those offices on activation."""
+    department = get_department(session, actor, department_id)
+    actor.require_admin_of(department.office_id)
+    lock_for_change(session, Department, department.id)
+    offices = []
+    for office_id in dict.fromkeys(office_ids):
+        office = session.get(Office, office_id)
+        if office is None or office.parent_id != department.office_id:
+            raise Invalid(f"办公室 {office_id} 不是本办公室的直属下级办公室")
+        offices.append(office)
+    if department.kind != KIND_GROUP:
+        if len(offices) > 1:
+            raise Invalid("一个单位只能代表一个下级办公室；代表多个下级办公室请使用分组（如“各区政府”）")
+        before = {"represents_office_id": department.represents_office_id}
+        wanted = offices[0].id if offices else None
+        _check_not_represented(session, department.office_id, wanted, department.id)
+        department.represents_office_id = wanted
+        session.flush()
+        record(session, actor, "department.child_office", "department", department.id,
+               before=before, after={"represents_office_id": wanted}, now=now)
+        return department
+    members = [_unit_for_office(session, actor, department.office_id, office, now=now) for office in offices]
+    return set_group_members(session, actor, department.id, [m.id for m in members], now=now)
+
+
+def _check_not_represented(session: Session, office_id: int, child_office_id: int | None, own_id: int) -> None:
+    if child_office_id is None:
+        return
+    taken = session.scalars(
+        select(Department).where(Department.office_id == office_id, Department.represents_office_id == child_office_id)
+    ).first()
+    if taken is not None and taken.id != own_id:
+        raise Conflict(f"该下级办公室已由单位“{taken.name}”代表")
+
+
+def _unit_for_office(session: Session, actor: Actor, office_id: int, child: Office, *, now: datetime) -> Department:
+    """The unit of the directory standing for `child`: the one already mapped, else the
+    unconnected unit named like the office, else a new one."""
+    found = session.scalars(
+        select(Department).where(Department.office_id == office_id, Department.represents_office_id == child.id)
+    ).first()
+    if found is not None:
+        return found
+    name = normalize_name(child.name)
+    found = session.scalars(select(Department).where(Department.office_id == office_id, Department.name == name)).first()
+    if found is None:
+        return create_department(session, actor, {"name": name, "represents_office_id": child.id}, now=now)
+    if found.kind == KIND_GROUP or found.represents_office_id is not None:
+        raise Conflict(f"单位“{found.name}”不能代表下级办公室“{child.name}”：它是分组或已代表其他办公室")
+    found.represents_office_id = child.id
+    record(session, actor, "department.child_office", "department", found.id,
+           before={"represents_office_id": None}, after={"represents_office_id": child.id}, now=now)
+    return found
 
 
 def group_member_ids(session: Session, group_id: int) -> list[int]:

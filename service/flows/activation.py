@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.delivery.models import AUDIENCE_DEPARTMENT, Channel
 from service.departments.models import Department
+from service.flows import cascade
 from service.milestones import events
 from service.milestones import service as milestones
 from service.plans import service as plans
@@ -27,6 +28,7 @@ def activate_plan(
 ) -> int:
     """Returns how many milestones were created."""
     plan = plans.check_activatable(session, actor, plan_id, expand_groups=expand_groups)
+    cascade.check_deadlines(session, plan)
     created = milestones.create_for_plan(
         session, plan, calendar=calendar, support_lead_workdays=support_lead_workdays, now=now
     )
@@ -48,10 +50,14 @@ class ActivationSummary:
 
 def activation_summary(session: Session, actor: Actor, plan_id: int) -> ActivationSummary:
     plan = plans.get_plan(session, actor, plan_id)
-    assignments = [a for m in plan.measures for a in m.assignments]
+    # A group standing for child offices becomes one 督办件 per office (下发).
+    issuing = plans.issuing_groups(session, plan.office_id)
+    assigned = [(m, d) for m in plan.measures for d in dict.fromkeys(
+        member for a in m.assignments for member in issuing.get(a.department_id, [a.department_id])
+    )]
     phases = len(plan.phases)
-    checkpoints = sum(1 if m.deadline else phases for m in plan.measures for _ in m.assignments)
-    unit_ids = {a.department_id for a in assignments}
+    checkpoints = sum(1 if m.deadline else phases for m, _ in assigned)
+    unit_ids = {d for _, d in assigned}
     emails = dict(session.execute(select(Department.id, Department.emails).where(Department.id.in_(unit_ids))).all())
     channels = dict(session.execute(
         select(Channel.department_id, func.count()).where(
@@ -60,6 +66,6 @@ def activation_summary(session: Session, actor: Actor, plan_id: int) -> Activati
     ).all())
     reach = {u: channels.get(u, 0) + len({e.strip().lower() for e in emails.get(u) or () if e.strip()}) for u in unit_ids}
     return ActivationSummary(
-        units=len(unit_ids), items=len(assignments), milestones=checkpoints, notices=sum(reach.values()),
+        units=len(unit_ids), items=len(assigned), milestones=checkpoints, notices=sum(reach.values()),
         units_unreachable=sum(1 for n in reach.values() if n == 0),
     )

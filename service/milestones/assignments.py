@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy import Select, and_, case, exists, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record, snapshot
 from service.auth.actor import Actor
 from service.database import lock_for_change
+from service.departments.models import Department
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.milestones import events
 from service.milestones.models import (
@@ -34,6 +35,7 @@ from service.milestones.models import (
     Milestone,
     ProgressReport,
 )
+from service.milestones.status import overdue_sql
 from service.plans.models import (
     CYCLE_MONTHLY,
     CYCLE_NONE,
@@ -41,6 +43,7 @@ from service.plans.models import (
     CYCLE_WEEKLY,
     PLAN_ACTIVE,
     PLAN_ARCHIVED,
+    PLAN_DRAFT,
     ROLE_LEAD,
     ROLE_SUPPORT,
     Assignment,
@@ -119,6 +122,32 @@ def visible_assignments(actor: Actor) -> Select[tuple[Assignment]]:
     if actor.department_id is not None:
         query = query.where(Assignment.department_id == actor.department_id)
     return query
+
+
+def issued_units(actor: Actor) -> Select[tuple[int]]:
+    """The parent offices' units standing for the actor's office (上级交办): its admins act
+    for them, on their 督办件 only; a grandchild or a sibling office stands for none of them."""
+    query = select(Department.id).where(Department.represents_office_id == actor.office_id)
+    return query if actor.is_admin else query.where(false())
+
+
+def issued_assignments(actor: Actor) -> Select[tuple[Assignment]]:
+    """The parent offices' 督办件 issued to the actor's office, in started plans."""
+    return (
+        select(Assignment)
+        .join(Measure, Measure.id == Assignment.measure_id)
+        .join(Plan, Plan.id == Measure.plan_id)
+        .where(Plan.status != PLAN_DRAFT, Assignment.department_id.in_(issued_units(actor)))
+    )
+
+
+def acts_for(session: Session, actor: Actor, department_id: int) -> bool:
+    """Whether the actor works the unit's items: its own user, or an admin of the office it stands for."""
+    if actor.department_id is not None:
+        return actor.department_id == department_id
+    return actor.is_admin and session.scalar(
+        select(Department.represents_office_id).where(Department.id == department_id)
+    ) == actor.office_id
 
 
 def open_checkpoint(*conditions):
@@ -206,7 +235,10 @@ def work_items(session: Session, assignments: list[Assignment]) -> list[WorkItem
 
 
 def get_assignment(session: Session, actor: Actor, assignment_id: int) -> Assignment:
+    """An item the actor may read: its own office's (or department's), or one issued to its office."""
     found = session.scalars(visible_assignments(actor).where(Assignment.id == assignment_id)).first()
+    if found is None:
+        found = session.scalars(issued_assignments(actor).where(Assignment.id == assignment_id)).first()
     if found is None:
         # Another department's or office's item is indistinguishable from none.
         raise NotFound(f"督办件 {assignment_id} 不存在")
@@ -217,11 +249,11 @@ def get_work_item(session: Session, actor: Actor, assignment_id: int) -> WorkIte
     return work_items(session, [get_assignment(session, actor, assignment_id)])[0]
 
 
-def _own_work(session: Session, actor: Actor, assignment_id: int) -> Assignment:
+def own_work(session: Session, actor: Actor, assignment_id: int) -> Assignment:
     """An item its own department acts on: reach (404), department (403), plan not archived (409),
     locked against a concurrent change of the same item."""
     assignment = get_assignment(session, actor, assignment_id)
-    if actor.department_id != assignment.department_id:
+    if not acts_for(session, actor, assignment.department_id):
         raise Forbidden("只有承办单位本身可以签收或报送进展")
     # Plan (shared), then the item: the order archiving and the milestone workflow take them.
     if lock_for_change(session, Plan, assignment.measure.plan_id, shared=True).status == PLAN_ARCHIVED:
@@ -306,7 +338,7 @@ def submit_progress(
     max_attachment_bytes: int = 10 * 1024 * 1024,
 ) -> ProgressReport:
     """A progress report: signs the item if it was not, never changes a checkpoint's state."""
-    assignment = _own_work(session, actor, assignment_id)
+    assignment = own_work(session, actor, assignment_id)
     if not text.strip():
         raise Invalid("进展内容不能为空")
     if not 0 <= percent <= 100:
@@ -489,3 +521,53 @@ def reporting_rates(session: Session, actor: Actor, *, today: date, tz) -> dict[
         c[1] += any(now_start <= d <= now_end for d in days)
         c[2] += any(last_start <= d <= last_end for d in days)
     return {dep: ReportingRate(dep, *c) for dep, c in counts.items()}
+
+
+# --- 上下级联动: the child office's items carrying out an issued one -----------------
+
+
+@dataclass(frozen=True)
+class LinkedFigures:
+    """What the parent sees beside a child office's own reports on an issued 督办件:
+    the child's measures carrying it out and their checkpoints, computed."""
+
+    measures: int = 0  # decomposed, in a draft or a started plan
+    checkpoints: int = 0
+    closed: int = 0
+    overdue: int = 0
+
+    @property
+    def open(self) -> int:
+        """Checkpoints still owed and not yet overdue."""
+        return self.checkpoints - self.closed - self.overdue
+
+
+def linked_figures(session: Session, parent_ids: Sequence[int], *, today: date) -> dict[int, LinkedFigures]:
+    """Per issued 督办件 in `parent_ids`, the figures of the child measures linked to it (two grouped queries)."""
+    if not parent_ids:
+        return {}
+    measures = dict(session.execute(
+        select(Measure.parent_assignment_id, func.count()).where(Measure.parent_assignment_id.in_(parent_ids))
+        .group_by(Measure.parent_assignment_id)
+    ).all())
+    checkpoints = {
+        r.parent_id: r for r in session.execute(
+            select(
+                Measure.parent_assignment_id.label("parent_id"), func.count().label("total"),
+                func.sum(case((Milestone.state == APPROVED, 1), else_=0)).label("closed"),
+                func.sum(case((overdue_sql(today), 1), else_=0)).label("overdue"),
+            )
+            .select_from(Milestone)
+            .join(Assignment, Assignment.id == Milestone.assignment_id)
+            .join(Measure, Measure.id == Assignment.measure_id)
+            .where(Measure.parent_assignment_id.in_(parent_ids))
+            .group_by(Measure.parent_assignment_id)
+        )
+    }
+    found = {}
+    for parent_id, count in measures.items():
+        row = checkpoints.get(parent_id)
+        found[parent_id] = LinkedFigures(
+            count, *((int(row.total), int(row.closed or 0), int(row.overdue or 0)) if row else (0, 0, 0))
+        )
+    return found

@@ -40,8 +40,15 @@ from service.milestones.models import (
     Report,
     Review,
 )
-from service.milestones.assignments import AttachmentUpload, may_read_progress, sign, stored_attachments
-from service.plans.models import PLAN_ARCHIVED, ROLE_LEAD, ROLE_SUPPORT, Assignment, Plan
+from service.milestones.assignments import (
+    AttachmentUpload,
+    acts_for,
+    issued_units,
+    may_read_progress,
+    sign,
+    stored_attachments,
+)
+from service.plans.models import PLAN_ARCHIVED, PLAN_DRAFT, ROLE_LEAD, ROLE_SUPPORT, Assignment, Plan
 from service.workdays import WorkdayCalendar
 
 STATE_LABELS = {
@@ -147,7 +154,13 @@ def visible_milestones(actor: Actor) -> Select[tuple[Milestone]]:
 
 
 def get_milestone(session: Session, actor: Actor, milestone_id: int) -> Milestone:
+    """A milestone the actor may read: its own office's (or department's), or one issued to its office."""
     milestone = session.scalars(visible_milestones(actor).where(Milestone.id == milestone_id)).first()
+    if milestone is None:
+        milestone = session.scalars(
+            select(Milestone).join(Plan, Plan.id == Milestone.plan_id)
+            .where(Milestone.id == milestone_id, Plan.status != PLAN_DRAFT, Milestone.department_id.in_(issued_units(actor)))
+        ).first()
     if milestone is None:
         # Another department's or office's milestone is indistinguishable from none.
         raise NotFound(f"节点 {milestone_id} 不存在")
@@ -292,7 +305,7 @@ def _department_work(
     """A milestone its own department acts on (签收, 报送, 申请延期): reach (404),
     department (403), plan not archived and milestone in `states` (409); locked."""
     milestone = get_milestone(session, actor, milestone_id)
-    if actor.department_id != milestone.department_id:
+    if not acts_for(session, actor, milestone.department_id):
         raise Forbidden("只有承办单位本身可以签收、报送或申请延期")
     _lock_for_work(session, milestone, states, action)
     return milestone

@@ -113,11 +113,19 @@ class Measure(Base):
     text: Mapped[str] = mapped_column(Text)
     # The measure's own deadline; when set it replaces the plan's phases.
     deadline: Mapped[date | None] = mapped_column(Date)
+    # The parent office's 督办件 this child office's measure carries out (分解落实).
+    parent_assignment_id: Mapped[int | None] = mapped_column(
+        # use_alter: measures and assignments refer to each other.
+        ForeignKey("assignments.id", ondelete="SET NULL", use_alter=True), index=True
+    )
+    # Why its deadline is later than the parent's: the parent sees it.
+    late_reason: Mapped[str | None] = mapped_column(Text)
 
     plan: Mapped[Plan] = relationship(back_populates="measures")
     task: Mapped[Task | None] = relationship()
     assignments: Mapped[list["Assignment"]] = relationship(
-        back_populates="measure", cascade="all, delete-orphan", order_by="Assignment.id"
+        back_populates="measure", cascade="all, delete-orphan", order_by="Assignment.id",
+        foreign_keys="Assignment.measure_id",
     )
 
 
@@ -135,4 +143,4 @@ class Assignment(Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    measure: Mapped[Measure] = relationship(back_populates="assignments")
+    measure: Mapped[Measure] = relationship(back_populates="assignments", foreign_keys=[measure_id])

@@ -236,6 +236,7 @@ class MeasureUpdate(BaseModel):
     deadline: date | None = None
     lead: list[Id] | None = Field(default=None, max_length=200)
     support: list[Id] | None = Field(default=None, max_length=200)
+    late_reason: Text | None = Field(default=None, max_length=5000, description="a measure carrying out an issued item")
 
 
 @router.post(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from service.audit.service import record
 from service.database import lock_for_change, unique_or_conflict
 from service.auth.actor import Actor
-from service.departments.models import KIND_GROUP, KIND_UNIT, Department
+from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
 from service.departments.service import group_member_ids, name_index, normalize_name
 from service.errors import Conflict, DomainError, Invalid, NotFound
 from service.indicators.service import add_parsed_indicators
@@ -218,16 +218,30 @@ def get_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
     return plan
 
 
-def _expand_groups(session: Session, plan: Plan) -> None:
-    """Replace each assignment to a group (各区政府) by one per member department."""
+def issuing_groups(session: Session, office_id: int) -> dict[int, list[int]]:
+    """The office's groups standing for child offices (a member stands for one), with their members:
+    activation always expands them (下发), each child office then working its own 督办件."""
+    groups = set(session.scalars(
+        select(DepartmentGroupMember.group_id).join(Department, Department.id == DepartmentGroupMember.member_id)
+        .where(Department.office_id == office_id, Department.represents_office_id.is_not(None))
+    ))
+    return {g: group_member_ids(session, g) for g in sorted(groups)}
+
+
+def _expand_groups(session: Session, plan: Plan, *, every_group: bool) -> None:
+    """Replace each assignment to a group (各区政府) by one per member department, keeping its
+    role: for every group when the office asks, else for the groups standing for child offices."""
+    issuing = issuing_groups(session, plan.office_id)
+    if not (every_group or issuing):
+        return
     for measure in plan.measures:
         for assignment in list(measure.assignments):
             department = session.get(Department, assignment.department_id)
-            if department.kind != KIND_GROUP:
+            if department.kind != KIND_GROUP or not (every_group or department.id in issuing):
                 continue
             assigned = {a.department_id for a in measure.assignments}
             measure.assignments.remove(assignment)
-            for member_id in group_member_ids(session, department.id):
+            for member_id in issuing.get(department.id) or group_member_ids(session, department.id):
                 if member_id not in assigned:
                     measure.assignments.append(Assignment(department_id=member_id, role=assignment.role))
     session.flush()
@@ -279,8 +293,7 @@ def check_activatable(session: Session, actor: Actor, plan_id: int, *, expand_gr
     blockers = activation_blockers(session, plan)
     if blockers:
         raise blockers[0].error(blockers[0].message)
-    if expand_groups:
-        _expand_groups(session, plan)
+    _expand_groups(session, plan, every_group=expand_groups)
     return plan
 
 
@@ -364,18 +377,22 @@ def get_editable_draft(session: Session, actor: Actor, plan_id: int) -> Plan:
 
 
 def _measure_snapshot(measure: Measure) -> dict:
-    return {
+    snapshot = {
         "text": measure.text,
         "deadline": measure.deadline.isoformat() if measure.deadline else None,
         "lead": [a.department_id for a in measure.assignments if a.role == ROLE_LEAD],
         "support": [a.department_id for a in measure.assignments if a.role == ROLE_SUPPORT],
     }
+    if measure.parent_assignment_id is not None:
+        snapshot["late_reason"] = measure.late_reason
+    return snapshot
 
 
 def update_measure(
     session: Session, actor: Actor, plan_id: int, measure_id: int, values: dict, *, now: datetime
 ) -> Measure:
-    """Correct a draft's measure before activation: `text`, `deadline`, `lead`, `support`.
+    """Correct a draft's measure before activation: `text`, `deadline`, `lead`, `support`,
+    and for one carrying out a parent office's 督办件 `late_reason`.
 
     `lead` and `support` are lists of department ids and replace that role's
     departments; a department in both stays lead.
@@ -399,29 +416,100 @@ def change_measure(
         value = values["deadline"]
         measure.deadline = value if isinstance(value, date) or value is None else _parse_date(value, "措施")
     if "lead" in values or "support" in values:
-        lead = list(dict.fromkeys(values.get("lead", before["lead"]) or []))
-        support = [d for d in dict.fromkeys(values.get("support", before["support"]) or []) if d not in lead]
-        wanted = lead + support
-        found = set(
-            session.scalars(
-                select(Department.id).where(Department.id.in_(wanted), Department.office_id == plan.office_id)
-            )
-        )
-        unknown = [d for d in wanted if d not in found]
-        if unknown:
-            raise Invalid(f"单位 {', '.join(map(str, unknown))} 不是本办公室的单位")
-        roles = {d: ROLE_LEAD for d in lead} | {d: ROLE_SUPPORT for d in support}
-        # Keep the rows of departments that stay, so no delete and insert of the
-        # same (measure, department) pair lands in one flush.
-        for assignment in list(measure.assignments):
-            if assignment.department_id in roles:
-                assignment.role = roles.pop(assignment.department_id)
-            else:
-                measure.assignments.remove(assignment)
-        measure.assignments.extend(Assignment(department_id=d, role=r) for d, r in roles.items())
+        _assign(session, plan, measure, values.get("lead", before["lead"]), values.get("support", before["support"]))
+    if "late_reason" in values:
+        if measure.parent_assignment_id is None:
+            raise Invalid("只有分解落实上级交办的措施才需要说明晚于上级时限的理由")
+        measure.late_reason = (values["late_reason"] or "").strip() or None
     session.flush()
     record(
         session, actor, "measure.update", "measure", measure.id,
         before=before, after=_measure_snapshot(measure), now=now,
+    )
+    return measure
+
+
+def _assign(session: Session, plan: Plan, measure: Measure, lead: list[int] | None, support: list[int] | None) -> None:
+    """The measure's lead and support units (ids of the plan's office; one in both stays lead)."""
+    lead = list(dict.fromkeys(lead or []))
+    support = [d for d in dict.fromkeys(support or []) if d not in lead]
+    wanted = lead + support
+    found = set(
+        session.scalars(
+            select(Department.id).where(Department.id.in_(wanted), Department.office_id == plan.office_id)
+        )
+    )
+    unknown = [d for d in wanted if d not in found]
+    if unknown:
+        raise Invalid(f"单位 {', '.join(map(str, unknown))} 不是本办公室的单位")
+    roles = {d: ROLE_LEAD for d in lead} | {d: ROLE_SUPPORT for d in support}
+    # Keep the rows of departments that stay, so no delete and insert of the
+    # same (measure, department) pair lands in one flush.
+    for assignment in list(measure.assignments):
+        if assignment.department_id in roles:
+            assignment.role = roles.pop(assignment.department_id)
+        else:
+            measure.assignments.remove(assignment)
+    measure.assignments.extend(Assignment(department_id=d, role=r) for d, r in roles.items())
+
+
+def _chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def last_deadline(plan: Plan, deadline: date | None) -> date | None:
+    """When a measure of the plan is done at the latest: its own deadline, else the plan's last phase."""
+    return deadline or max((p.deadline for p in plan.phases), default=None)
+
+
+def late_without_reason(plan: Plan, due_by: dict[int, date]) -> list[Measure]:
+    """The plan's measures carrying out a parent's 督办件 (due by `due_by[its id]`) that now end
+    later than it without saying why: their deadline or the plan's phases may have moved since."""
+    return [
+        m for m in plan.measures
+        if m.parent_assignment_id in due_by and m.late_reason is None
+        and (last_deadline(plan, m.deadline) or date.min) > due_by[m.parent_assignment_id]
+    ]
+
+
+def add_linked_measure(
+    session: Session,
+    actor: Actor,
+    plan: Plan,
+    *,
+    text: str,
+    deadline: date | None,
+    lead: list[int],
+    support: list[int],
+    parent_assignment_id: int,
+    due_by: date,
+    late_reason: str | None,
+    now: datetime,
+) -> Measure:
+    """分解落实: a measure of the office's draft (`get_editable_draft`) carrying out a parent
+    office's 督办件 due by `due_by`. Its last deadline (its own, else the plan's last phase)
+    later than that needs a reason, which the parent sees."""
+    if not lead:
+        raise Invalid("请至少指定一个牵头单位")
+    last = last_deadline(plan, deadline)
+    if last is None:
+        raise Invalid("请给出措施的完成时限，或先为计划添加推进阶段")
+    late_reason = (late_reason or "").strip() or None
+    if last > due_by and late_reason is None:
+        raise Invalid(f"完成时限{_chinese_date(last)}晚于上级要求的{_chinese_date(due_by)}，请说明理由（上级可见）")
+    measure = Measure(
+        position=max((m.position for m in plan.measures), default=0) + 1,
+        text=_require_text(text, "措施内容"),
+        deadline=deadline,
+        parent_assignment_id=parent_assignment_id,
+        late_reason=late_reason if last > due_by else None,
+    )
+    plan.measures.append(measure)
+    _assign(session, plan, measure, lead, support)
+    session.flush()
+    record(
+        session, actor, "measure.decompose", "measure", measure.id,
+        after=_measure_snapshot(measure) | {"parent_assignment_id": parent_assignment_id, "late_reason": measure.late_reason},
+        now=now,
     )
     return measure

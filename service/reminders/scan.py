@@ -138,12 +138,18 @@ class Directory:
         self.office: dict[tuple[int, str], list[Channel]] = defaultdict(list)
         if not department_ids and not office_ids:
             return
+        # A unit standing for a child office (上级交办) is reached through that office's own
+        # channels (its admins'), never its bureaus: they hear from their own office's ladder.
+        child_offices = dict(session.execute(
+            select(Department.id, Department.represents_office_id)
+            .where(Department.id.in_(department_ids), Department.represents_office_id.is_not(None))
+        ).all())
         channels = session.scalars(
             select(Channel)
             .where(
                 Channel.enabled.is_(True),
                 (Channel.department_id.in_(department_ids))
-                | (Channel.department_id.is_(None) & Channel.office_id.in_(office_ids)),
+                | (Channel.department_id.is_(None) & Channel.office_id.in_(office_ids | set(child_offices.values()))),
             )
             .order_by(Channel.id)
         )
@@ -152,6 +158,8 @@ class Directory:
                 self.office[(channel.office_id, channel.audience)].append(channel)
             elif channel.audience == AUDIENCE_DEPARTMENT:
                 self.department[channel.department_id].append(channel)
+        for department_id, child_office_id in child_offices.items():
+            self.department[department_id] += self.office[(child_office_id, AUDIENCE_OFFICE)]
 
     def recipients(
         self, department: Department, office_id: int, audiences, channel_types

@@ -62,7 +62,7 @@ FIELDS = {
     "baseline_value": ("基期值", "text"), "target_date": ("目标日期", "date"),
     "proposed_units_dropped": ("清除的待确认单位名称", "list"), "measures": ("措施数", "count"),
     "phases": ("阶段数", "count"), "doc_number": ("文号", "text"), "emails": ("邮箱", "list"),
-    "mobiles": ("手机", "list"),
+    "mobiles": ("手机", "list"), "late_reason": ("晚于上级时限的理由", "text"),
     "item": ("考核项", "text"), "entered": ("录入分值", "text"), "points": ("得分", "text"),
     "total": ("总分", "text"), "grade": ("等次", "text"), "evidence": ("依据", "text"),
     "ranking_public": ("公布排名", "label"), "period_start": ("考核期开始", "date"), "period_end": ("考核期结束", "date"),

@@ -23,17 +23,19 @@ from service.delivery.service import (
 )
 from service.departments.feeds import feed_of
 from service.departments.contacts import without_contact
-from service.departments.models import KIND_GROUP, KIND_UNIT, DepartmentGroupMember
+from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
 from service.departments.service import (
     create_department,
     get_department,
     group_member_ids,
     list_departments,
+    set_child_offices as map_child_offices,
     set_group_members,
     update_department,
 )
 from service.dependencies import IdPath, NowDep, PageQuery, SessionDep, SettingsDep
 from service.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from service.offices.models import Office
 from service.plans.models import PLAN_DRAFT, Assignment, Measure, Plan
 from service.web.actions import confirmed, form_int, run_action
 from service.web.lookups import department_names
@@ -166,13 +168,21 @@ def _refused(request: Request, session, actor, department_id: int, form: str, me
 def _department_page(request: Request, session, actor, department_id: int, refused: Refused | None = None):
     department = get_department(session, actor, department_id)
     names = department_names(session, actor)
+    member_ids = group_member_ids(session, department.id)
     return render(
         request,
         "department.html",
         {
             "d": department,
             "channels": list_channels(session, actor, department_id=department.id),
-            "member_ids": group_member_ids(session, department.id),
+            "member_ids": member_ids,
+            # 下发: the child offices the unit (or the group, through its members) stands for.
+            "child_offices": list(session.scalars(
+                select(Office).where(Office.parent_id == department.office_id).order_by(Office.id)
+            )) if not actor.is_department else [],
+            "represented": set(session.scalars(select(Department.represents_office_id).where(
+                Department.id.in_(member_ids if department.kind == KIND_GROUP else [department.id])
+            ))),
             # Members come from the group's own office, never a child office's directory.
             "candidates": [x for x in list_departments(session, actor)
                            if x.office_id == department.office_id and x.id != department.id],
@@ -205,6 +215,16 @@ def confirm_department(request: Request, department_id: IdPath, actor: PageActor
     return run_action(
         request, session, lambda: update_department(session, actor, department_id, {"confirmed": True}, now=now),
         ok="已确认该单位", back=back,
+    )
+
+
+@router.post("/departments/{department_id}/offices")
+def set_child_offices(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
+    ids = [i for i in (form_int(v) for v in request.state.form.getlist("office")) if i is not None]
+    return run_action(
+        request, session, lambda: map_child_offices(session, actor, department_id, ids, now=now),
+        ok=f"已保存（代表 {len(ids)} 个下级办公室），启动计划时交办给它的工作将下发到这些办公室",
+        back=f"/departments/{department_id}#child-offices",
     )
 
 

@@ -191,11 +191,13 @@ def edit_measure(
     request: Request, plan_id: IdPath, measure_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep
 ):
     form = request.state.form
-    typed = {key: str(form.get(key) or "").strip() for key in ("text", "deadline", "lead", "support")}
+    typed = {key: str(form.get(key) or "").strip() for key in ("text", "deadline", "lead", "support", "late_reason")}
     errors: dict[str, str] = {}
     try:
         choices = plan_unit_choices(session, get_editable_draft(session, actor, plan_id))
         values: dict = {"text": typed["text"]}
+        if "late_reason" in form:  # shown for a measure carrying out a parent's 督办件 only
+            values["late_reason"] = typed["late_reason"]
         for field, parse in (
             ("deadline", lambda: _date(typed["deadline"], "deadline")),
             ("lead", lambda: resolve_units(choices, typed["lead"], "lead")),

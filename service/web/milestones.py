@@ -17,12 +17,13 @@ from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayD
 from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.milestones import service as workflow
 from service.departments.feeds import feed_of
+from service.departments.models import Department
 from service.milestones.models import APPROVED, ExtensionRequest, Review
 from service.plans.models import PLAN_ARCHIVED
 from service.reminders.policy import COLOUR_NAMES, LEVELS, step_label
 from service.reminders.service import notices_about
 from service.web.directory import STATUS_LABELS
-from service.milestones.assignments import AttachmentUpload
+from service.milestones.assignments import AttachmentUpload, acts_for
 from service.web.actions import form_int, run_action
 from service.web.lookups import department_names, load_milestones
 from service.web.render import redirect, render
@@ -98,6 +99,10 @@ def _page(request: Request, session, actor, milestone_id: int, *, refused: "Refu
     milestone = workflow.get_milestone(session, actor, milestone_id)
     milestone = load_milestones(session, [milestone.id])[milestone.id]
     names = department_names(session, actor)
+    # Issued to the actor's office (上级交办): the parent's plan and its other units stay the parent's.
+    plan_readable = milestone.assignment.measure.plan.office_id in actor.readable_office_ids
+    if not plan_readable:
+        names = {milestone.department_id: session.get(Department, milestone.department_id).name}
     reports = workflow.reports_of(session, milestone)
     reviews = list(session.scalars(select(Review).where(Review.milestone_id == milestone.id).order_by(Review.id)))
     extensions = list(
@@ -139,7 +144,9 @@ def _page(request: Request, session, actor, milestone_id: int, *, refused: "Refu
             "last_report": reports[-1] if reports else None,
             "pending_extension": next((e for e in extensions if e.status == "pending"), None),
             "archived": archived,
-            "own": actor.department_id == milestone.department_id and not archived,
+            "plan_readable": plan_readable,
+            # A unit's own user, or (上级交办) an admin of the child office the unit stands for.
+            "own": acts_for(session, actor, milestone.department_id) and not archived,
             "can_review": actor.is_admin and actor.office_id == measure.plan.office_id and not archived,
             "accept": ",".join(ATTACHMENT_TYPES),
             "max_mb": request.app.state.settings.attachment_max_bytes // (1024 * 1024),

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.dependencies import CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
+from service.flows import cascade
 from service.milestones import stats
 from service.milestones.models import STATES
 from service.plans.drafting import delete_draft
@@ -124,6 +125,7 @@ def _plan_view(
             "filters": {"department": department_id, "phase": phase_id, "state": state, "q": needle},
             "status_labels": PLAN_STATUS_LABELS,
             "is_draft": plan.status == PLAN_DRAFT,
+            "issues_down": plan.status != PLAN_DRAFT and not actor.is_department and cascade.issues_down(session, plan.id),
             "can_change": actor.is_admin and actor.office_id == plan.office_id,
             "unfinished": unfinished_milestones(session, plan.id) if plan.status != PLAN_DRAFT else 0,
             "cycle_choices": CYCLE_CHOICES,

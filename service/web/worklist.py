@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 
 from service.departments.feeds import feed_of
+from service.departments.models import Department
 from service.dependencies import CalendarDep, IdPath, IdQuery, NowDep, PageQuery, SessionDep, SettingsDep, TodayDep
 from service.errors import Invalid
 from service.flows import chase
@@ -121,6 +122,9 @@ def assignment_page(request: Request, assignment_id: IdPath, actor: PageActorDep
     item = assignments.get_work_item(session, actor, assignment_id)
     a = item.assignment
     archived = a.measure.plan.status == PLAN_ARCHIVED
+    names = department_names(session, actor)
+    unit = session.get(Department, a.department_id)
+    names.setdefault(unit.id, unit.name)  # issued to the actor's office: its unit in the parent's directory
     return render(
         request,
         "assignment.html",
@@ -128,11 +132,14 @@ def assignment_page(request: Request, assignment_id: IdPath, actor: PageActorDep
             "item": item,
             "a": a,
             "measure": a.measure,
-            "names": department_names(session, actor),
+            "names": names,
+            "plan_readable": a.measure.plan.office_id in actor.readable_office_ids,
+            "issued": unit.represents_office_id is not None,
             "progress": list(reversed(assignments.progress_of(session, a))),
             "contributions": assignments.contributions_for(session, a),
             "review_labels": PROGRESS_REVIEW_LABELS,
-            "own": actor.department_id == a.department_id and not archived,
+            # A unit's own user, or (上级交办) an admin of the child office the unit stands for.
+            "own": assignments.acts_for(session, actor, a.department_id) and not archived,
             "office": actor.is_admin and actor.office_id == a.measure.plan.office_id and not archived,
             "archived": archived,
             "accept": ",".join(ATTACHMENT_TYPES),
@@ -146,7 +153,7 @@ def assignment_page(request: Request, assignment_id: IdPath, actor: PageActorDep
 @router.post("/assignments/{assignment_id}/sign")
 def sign_one(request: Request, assignment_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     return run_action(
-        request, session, lambda: assignments.sign_batch(session, actor, ids=[assignment_id], now=now),
+        request, session, lambda: assignments.sign(session, actor, [assignments.own_work(session, actor, assignment_id)], now=now),
         ok="已签收", back=_back(request, f"/assignments/{assignment_id}"),
     )
 

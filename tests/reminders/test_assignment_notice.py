@@ -44,7 +44,7 @@ def _notify(settings, robot_receiver, channel_type: str) -> tuple[list, list[str
         dispatch_once(session_factory, settings, now=NOW)
         with session_factory() as session:
             measures = session.scalars(
-                select(Measure.text).join(Assignment).where(Assignment.department_id == unit.id).order_by(Measure.id)
+                select(Measure.text).join(Assignment, Assignment.measure_id == Measure.id).where(Assignment.department_id == unit.id).order_by(Measure.id)
             ).all()
             phases = session.scalars(select(Phase.name).distinct()).all()
     # The demo's early reminders go out on the same scan: the notice is the 交办通知.

@@ -1,7 +1,7 @@
 """考核: assessment schemes (versioned), results per period, each unit's score with its
 stored lines, and corrections of published results. New tables only.
 
-Revision ID: 0015_assess
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-11-30 06:44:00.749191
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import service.database
 
-revision: str = '0015_assess'
+revision: str = '0015'
 down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
