@@ -2,6 +2,7 @@
 
 from service.audit.models import AuditEvent
 from service.auth.models import ApiToken, InstanceSecret, LoginAttempt, User
+from service.bulletins.models import BulletinDocument, SupervisionNotice
 from service.database import Base
 from service.delivery.models import Channel, DeliveryAttempt, Notification, SendSlot
 from service.departments.feeds import CalendarFeed
@@ -25,6 +26,7 @@ __all__ = [
     "Assignment",
     "Attachment",
     "AuditEvent",
+    "BulletinDocument",
     "BulletinRun",
     "Base",
     "CalendarDay",
@@ -50,6 +52,7 @@ __all__ = [
     "Report",
     "Review",
     "Section",
+    "SupervisionNotice",
     "SentReminder",
     "SendSlot",
     "Task",
