@@ -92,18 +92,19 @@ def create_draft(request: Request, plan_id: IdPath, actor: PageActorDep, session
     return redirect(request, f"/bulletin-documents/{done['d'].id}", "已生成通报草稿，请填写总体情况和下一步工作后预览印发") if "d" in done else response
 
 
-def _document_page(request, session, actor, document_id: int, today, settings, *, typed: dict | None = None, error: str | None = None):
+def _document_page(request, session, actor, document_id: int, today, settings, *, typed: dict | None = None,
+                   error: DomainError | None = None):
     document = service.get_document(session, actor, document_id)
     figures = service.draft_figures(session, actor, document, today=today, tz=settings.tz)
     text = typed or {"narrative": document.narrative, "next_steps": document.next_steps}
     return render(request, "bulletin_document.html", {
-        "d": document, "s": figures, "text": text, "error": error,
+        "d": document, "s": figures, "text": text, "error": error.message if error else None,
         "office_name": service.office_name(session, document.office_id),
         "expected_number": service.next_number(session, document.office_id, today.year),
         "year": today.year,
         "may_issue": actor.is_admin and actor.office_id == document.office_id,
         "overall": service.overall_text(figures),
-    }, status_code=422 if error else 200)
+    }, status_code=error.status_code if error else 200)
 
 
 @router.get("/bulletin-documents/{document_id}.docx")
@@ -127,7 +128,7 @@ def edit_document(request: Request, document_id: IdPath, actor: PageActorDep, se
         raise
     except DomainError as exc:
         session.rollback()
-        return _document_page(request, session, actor, document_id, today, settings, typed=typed, error=exc.message)
+        return _document_page(request, session, actor, document_id, today, settings, typed=typed, error=exc)
     return redirect(request, f"/bulletin-documents/{document_id}", "草稿已保存，下方为印发预览")
 
 
