@@ -131,14 +131,14 @@ def snapshot(session: Session, actor: Actor, b: Bulletin, tz) -> dict:
                ExtensionRequest.decided_at >= start, ExtensionRequest.decided_at < end)
         .order_by(ExtensionRequest.decided_at, ExtensionRequest.id)
     ).all()
+    # Per unit, not per item: right after a plan starts every item is unsigned.
     unsigned = session.execute(
-        select(Assignment.department_id, Task.number, Measure.text)
+        select(Assignment.department_id, func.count())
         .join(Measure, Measure.id == Assignment.measure_id)
-        .outerjoin(Task, Task.id == Measure.task_id)
         .where(Measure.plan_id == plan.id, Assignment.signed_at.is_(None),
                # An item all of whose checkpoints are closed owes no signature any more.
                select(Milestone.id).where(Milestone.assignment_id == Assignment.id, Milestone.state != APPROVED).exists())
-        .order_by(Assignment.department_id, Measure.position, Assignment.id)
+        .group_by(Assignment.department_id)
     ).all()
     returned = _milestone_rows(session, (Milestone.plan_id == plan.id) & (Milestone.state == RETURNED))
     _, plan_indicators = indicators.list_indicators(session, actor, plan.id)
@@ -180,7 +180,8 @@ def snapshot(session: Session, actor: Actor, b: Bulletin, tz) -> dict:
              "phase": overdue_rows[o.fact.id].name or "措施时限", "due": cn_date(o.fact.due_date), "days_late": o.days_late}
             for o in b.overdue
         ],
-        "unsigned": [{"unit": name(r.department_id, ""), "item": _item_label(r.number, r.text)} for r in unsigned],
+        "unsigned": sorted(({"unit": name(department_id, ""), "count": count} for department_id, count in unsigned),
+                           key=lambda r: (-r["count"], r["unit"])),
         "returned": [{"unit": name(r.department_id, ""), "item": _item_label(r.number, r.text), "phase": r.name or "措施时限"}
                      for r in returned],
         "extended": [{"unit": name(department_id, ""), "item": _item_label(number, text),
@@ -226,13 +227,14 @@ def bulletin_docx(s: dict, *, office_name: str, number: int | None, year: int | 
     sections = (
         ("（一）逾期未办结事项", "overdue", ["单位", "事项", "节点", "完成时限", "逾期天数"],
          lambda r: [r["unit"], r["item"], r["phase"], r["due"], f"{r['days_late']} 天"]),
-        ("（二）尚未签收事项", "unsigned", ["单位", "事项"], lambda r: [r["unit"], r["item"]]),
+        ("（二）尚未签收事项", "unsigned", ["单位", "未签收"], lambda r: [r["unit"], f"{r['count']} 项"]),
         ("（三）被退回事项", "returned", ["单位", "事项", "节点"], lambda r: [r["unit"], r["item"], r["phase"]]),
         ("（四）本期批准延期事项", "extended", ["单位", "事项", "原时限", "延至"],
          lambda r: [r["unit"], r["item"], r["from"], r["to"]]),
     )
     for caption, key, header, row in sections:
-        docx.paragraph(d, f"{caption}：{len(s[key])} 项", bold=True)
+        count = sum(r["count"] for r in s[key]) if key == "unsigned" else len(s[key])
+        docx.paragraph(d, f"{caption}：{count} 项", bold=True)
         if s[key]:
             docx.table(d, header, [row(r) for r in s[key]])
     docx.heading(d, "四、指标完成情况")

@@ -14,6 +14,7 @@ from service.bulletins.models import SupervisionNotice
 from service.delivery.models import Notification
 from service.milestones import assignments
 from tests.bulletins.conftest import keep, to_pdf
+from tests.web.test_chinese_pages import _Visible, problems
 
 TODAY = date(2026, 11, 2)
 
@@ -136,3 +137,25 @@ def test_the_form_previews_asks_for_confirmation_and_keeps_what_was_typed(browse
     assert "黄色督办单（2026年11月2日开具，请于2026年11月6日前反馈）" in item_page
     twice = admin.submit(form_path, data | {"confirm": "1"}, page=form_path)
     assert twice.status_code == 429 and "每件每天一次" in twice.text
+
+
+def test_the_document_pages_speak_chinese(browser, client, scripted):
+    world, plan_id, items = scripted
+    admin = browser("city_admin")
+    page = f"/bulletins/{plan_id}"
+    draft = admin.submit(f"{page}/documents", {"month": "2026-11"}, page=page, follow_redirects=False).headers["location"]
+    notice_id = _notice(client, world, items["late"]).json()["id"]
+    paths = [page, draft, f"/assignments/{items['returned']}/supervision", f"/supervision-notices/{notice_id}",
+             f"/assignments/{items['late']}"]
+    admin.submit(f"{draft}/issue", {"confirm": "1"}, page=draft)
+    paths.append(draft)
+    found = {}
+    for path in paths:
+        answer = admin.get(path)
+        assert answer.status_code == 200, path
+        parser = _Visible()
+        parser.feed(answer.text)
+        # The header shows the login name (test users' names have underscores; the demo's do not).
+        if bad := problems(" ".join(parser.text).replace("city_admin", " "), set()):
+            found[path] = bad
+    assert found == {}
