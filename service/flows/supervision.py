@@ -36,7 +36,8 @@ def issue_notice(
                                      today=today)
     milestone = item.current
     if send:
-        taken = send_chase(session, settings, [milestone.id], fields["colour"], now)
+        note = f"【{fields['colour_label']}督办单】{fields['requirement']}请于{fields['answer_by']}前反馈办理情况。"
+        taken = send_chase(session, settings, [milestone.id], fields["colour"], now, note=note)
     else:
         taken = claim_chase(session, settings, [milestone], now)
     if not taken:

@@ -49,6 +49,10 @@ def test_issuing_stores_the_sheet_records_it_sends_it_and_takes_the_days_chase(c
     # 红色督办 reaches the unit (and, as 督办, the office's audiences): through the outbox.
     assert ("ip@example.cn", "red") in _outbox(session_factory)
     with session_factory() as session:
+        [mail] = session.scalars(select(Notification).where(Notification.target == "ip@example.cn")).all()
+        assert "【红色督办单】立即整改并书面报告。请于2026年11月5日前反馈办理情况。" in mail.body_text
+        assert "红色督办单】立即整改并书面报告。" in mail.body_html and "红色督办单】" in mail.body_markdown
+    with session_factory() as session:
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "assignment.supervision_notice")).all()
         assert (event.entity_id, event.after["notice_id"], event.after["colour"]) == (items["late"], notice["id"], "red")
     # One per item and day, shared with manual 催办 both ways.
