@@ -88,8 +88,9 @@ def build_bulletin(session: Session, actor: Actor, plan_id: int, month: str | No
     )
 
 
-def cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def cn_date(day: date | None) -> str:
+    """2026年11月2日: how pages and documents write a date."""
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
 def rate_text(rate: float | None) -> str:
