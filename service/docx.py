@@ -75,25 +75,35 @@ def paragraph(
         _font(p.add_run(line), BODY_FONT, size, bold=bold)
 
 
-def table(document, header: Sequence[str], rows: Sequence[Sequence[object]], *, widths_cm: Sequence[float] = ()) -> None:
-    """A bordered table with a bold header row, cells in 仿宋 小四."""
+def table(
+    document, header: Sequence[str], rows: Sequence[Sequence[object]], *, widths_cm: Sequence[float] = (),
+    size=TABLE_SIZE,
+) -> None:
+    """A bordered table with a bold header row, cells in 仿宋 (小四 unless `size`).
+
+    Widths go on the grid columns and on every cell: LibreOffice reads the
+    former, Word the latter."""
     grid = document.add_table(rows=1, cols=len(header))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(grid.rows[0].cells, header):
-        _cell(cell, text, bold=True)
+        _cell(cell, text, size, bold=True)
     for row in rows:
         cells = grid.add_row().cells
         for cell, value in zip(cells, row):
-            _cell(cell, "" if value is None else str(value))
-    for index, width in enumerate(widths_cm):
-        for row in grid.rows:
-            row.cells[index].width = Cm(width)
+            _cell(cell, "" if value is None else str(value), size)
+    if widths_cm:
+        grid.autofit = False
+        for index, width in enumerate(widths_cm):
+            grid.columns[index].width = Cm(width)
+            for row in grid.rows:
+                row.cells[index].width = Cm(width)
 
 
-def _cell(cell, text: str, *, bold: bool = False) -> None:
+def _cell(cell, text: str, size, *, bold: bool = False) -> None:
     p = cell.paragraphs[0]
-    _font(p.add_run(text), HEADING_FONT if bold else BODY_FONT, TABLE_SIZE, bold=bold)
+    p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(size.pt / 4)
+    _font(p.add_run(text), HEADING_FONT if bold else BODY_FONT, size, bold=bold)
 
 
 def document_bytes(document) -> bytes:

@@ -210,7 +210,9 @@ def bulletin_docx(s: dict, *, office_name: str, number: int | None, year: int | 
     d = docx.new_document()
     docx.title(d, "督 办 通 报", size=docx.Pt(36), colour=docx.RGBColor(0xC0, 0, 0))
     docx.paragraph(d, f"{year}年第{number}期" if number else "（未印发稿，期号印发时编定）", indent=False, align="center")
-    docx.paragraph(d, f"{office_name}　　　　{cn_date(issued_on) if issued_on else ''}", indent=False, align="center")
+    # Office and date share a line: 14 pt keeps a long office name and the date on it.
+    docx.paragraph(d, f"{office_name}　　{cn_date(issued_on) if issued_on else ''}", indent=False, align="center",
+                   size=docx.Pt(14))
     docx.title(d, f"关于《{s['plan_title']}》{s['period_label']}推进情况的通报", size=docx.Pt(18))
     docx.heading(d, "一、总体进展")
     docx.paragraph(d, overall_text(s))
@@ -221,27 +223,28 @@ def bulletin_docx(s: dict, *, office_name: str, number: int | None, year: int | 
                    if s["good_units"] else "本期暂无按时完成率达到要求且无逾期事项的单位。")
     docx.table(d, ["排名", "单位", "按时完成率", "逾期", "已办结/总数"],
                [[r["rank"], r["unit"], r["rate"], r["overdue"], f"{r['approved']}/{r['total']}"] for r in s["ranking"]],
-               widths_cm=(1.5, 6, 2.5, 1.5, 2.5))
+               widths_cm=(1.5, 6, 3, 1.8, 3))
     docx.heading(d, "三、进度滞后的单位和事项")
     docx.paragraph(d, ("、".join(f"{u['unit']}（逾期 {u['overdue']} 项）" for u in s["behind_units"]) + "存在逾期未办结事项。")
                    if s["behind_units"] else "本期无逾期未办结事项。")
     sections = (
-        ("（一）逾期未办结事项", "overdue", ["单位", "事项", "节点", "完成时限", "逾期天数"],
+        ("（一）逾期未办结事项", "overdue", ["单位", "事项", "节点", "完成时限", "逾期"], (3, 5.4, 2.2, 3, 2),
          lambda r: [r["unit"], r["item"], r["phase"], r["due"], f"{r['days_late']} 天"]),
-        ("（二）尚未签收事项", "unsigned", ["单位", "未签收"], lambda r: [r["unit"], f"{r['count']} 项"]),
-        ("（三）被退回事项", "returned", ["单位", "事项", "节点"], lambda r: [r["unit"], r["item"], r["phase"]]),
-        ("（四）本期批准延期事项", "extended", ["单位", "事项", "原时限", "延至"],
+        ("（二）尚未签收事项", "unsigned", ["单位", "未签收"], (9, 6.6), lambda r: [r["unit"], f"{r['count']} 项"]),
+        ("（三）被退回事项", "returned", ["单位", "事项", "节点"], (3.5, 9, 3.1), lambda r: [r["unit"], r["item"], r["phase"]]),
+        ("（四）本期批准延期事项", "extended", ["单位", "事项", "原时限", "延至"], (3, 6.6, 3, 3),
          lambda r: [r["unit"], r["item"], r["from"], r["to"]]),
     )
-    for caption, key, header, row in sections:
+    for caption, key, header, widths, row in sections:
         count = sum(r["count"] for r in s[key]) if key == "unsigned" else len(s[key])
         docx.paragraph(d, f"{caption}：{count} 项", bold=True)
         if s[key]:
-            docx.table(d, header, [row(r) for r in s[key]])
+            docx.table(d, header, [row(r) for r in s[key]], widths_cm=widths)
     docx.heading(d, "四、指标完成情况")
     if s["indicators"]:
         docx.table(d, ["指标", "目标", "最新实际", "进度", "状态", "责任单位"],
-                   [[i["name"], i["target"], i["actual"], i["progress"], i["status"], i["unit"]] for i in s["indicators"]])
+                   [[i["name"], i["target"], i["actual"], i["progress"], i["status"], i["unit"]] for i in s["indicators"]],
+                   widths_cm=(4, 2.8, 2.4, 1.6, 2.2, 2.6))
     else:
         docx.paragraph(d, "本计划未设置量化指标。")
     docx.heading(d, "五、下一步工作")
@@ -448,7 +451,7 @@ def notice_docx(f: dict, number: int) -> bytes:
         ["完成时限", f"{f['deadline']}（{f['status']}）"],
         ["督办要求", f["requirement"]],
         ["反馈时限", f"请于{f['answer_by']}前反馈办理情况"],
-    ], widths_cm=(3.2, 12.4))
+    ], widths_cm=(3.2, 12.4), size=docx.Pt(15))
     docx.paragraph(d, "", indent=False)
     docx.paragraph(d, f["office"], indent=False, align="right")
     docx.paragraph(d, f["issued_on"], indent=False, align="right")

@@ -71,7 +71,7 @@ def test_the_issued_docx_carries_the_pages_figures_and_the_offices_text(browser,
     assert ranking[1:] == [["1", "市知识产权局", "50%", "1", "1/4"], ["2", "市发展改革委", "—", "0", "0/4"]]
     assert ranking[1:] == [[str(r["rank"]), r["unit"], r["rate"], str(r["overdue"]), f"{r['approved']}/{r['total']}"]
                            for r in figures["ranking"]]
-    assert overdue[1] == ["市知识产权局", "任务1：措施1。", "第1阶段", "2026年10月20日", "13 天"]
+    assert overdue[0][4] == "逾期" and overdue[1] == ["市知识产权局", "任务1：措施1。", "第1阶段", "2026年10月20日", "13 天"]
     assert unsigned[1:] == [["市发展改革委", "4 项"], ["市知识产权局", "3 项"]] and "（二）尚未签收事项：7 项" in texts
     assert len(returned) == 1 + 1
     assert extended[1] == ["市发展改革委", "任务1：措施1。", "2026年12月20日", "2027年1月31日"]
