@@ -3,6 +3,7 @@
 from service.assessment.models import AssessmentCorrection, AssessmentResult, AssessmentScheme, AssessmentScore
 from service.audit.models import AuditEvent
 from service.auth.models import ApiToken, InstanceSecret, LoginAttempt, User
+from service.bulletins.models import BulletinDocument, SupervisionNotice
 from service.database import Base
 from service.delivery.models import Channel, DeliveryAttempt, Notification, SendSlot
 from service.departments.feeds import CalendarFeed
@@ -30,6 +31,7 @@ __all__ = [
     "Assignment",
     "Attachment",
     "AuditEvent",
+    "BulletinDocument",
     "BulletinRun",
     "Base",
     "CalendarDay",
@@ -55,6 +57,7 @@ __all__ = [
     "Report",
     "Review",
     "Section",
+    "SupervisionNotice",
     "SentReminder",
     "SendSlot",
     "Task",

@@ -22,7 +22,7 @@ from service.errors import Forbidden, Invalid, NotFound
 from service.indicators.models import Indicator, IndicatorReading
 from service.milestones.models import Milestone
 from service.plans.models import PLAN_DRAFT, Plan
-from service.plans.parser import COMPARISONS
+from service.plans.parser import COMPARISON_LABELS, COMPARISONS
 
 AT_LEAST, AT_MOST, GROWTH, EQUAL = "at_least", "at_most", "growth_rate_at_least", "equal"
 INDICATOR_FIELDS = (
@@ -279,6 +279,26 @@ def statuses(session: Session, plan: Plan, indicators: list[Indicator]) -> list[
 
 def status_for(session: Session, indicator: Indicator) -> IndicatorStatus:
     return statuses(session, session.get(Plan, indicator.plan_id), [indicator])[0]
+
+
+def light_of(status: IndicatorStatus) -> tuple[str, str]:
+    """The light of an indicator (green / red / grey) and the words beside it."""
+    if status.latest is None:
+        return "grey", "未报送"
+    if status.on_track is None:
+        return "grey", "无法判断进度"
+    return ("green", "进度正常") if status.on_track else ("red", "进度滞后")
+
+
+def figure(value: Decimal | None) -> str:
+    """1600.0000 → 1600, 6.8000 → 6.8."""
+    if value is None:
+        return "—"
+    return f"{value.normalize():f}"
+
+
+def target_text(indicator: Indicator) -> str:
+    return f"{COMPARISON_LABELS[indicator.comparison]} {figure(indicator.target_value)}{indicator.unit}"
 
 
 # --- changing ----------------------------------------------------------------

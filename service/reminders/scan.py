@@ -675,23 +675,32 @@ def chase_step(now: datetime, settings: Settings) -> str:
     return f"{STEP_CHASE}{now.astimezone(settings.tz).date().isoformat()}"
 
 
-def send_chase(session: Session, settings: Settings, milestone_ids: list[int], level: str, now: datetime) -> list[int]:
+def claim_chase(session: Session, settings: Settings, milestones: list[Milestone], now: datetime) -> set[int]:
+    """Take today's manual-chase slot of each milestone (the ledger row); returns
+    the ones taken, the others were chased (or given a 督办单) today already."""
+    step = chase_step(now, settings)
+    return {key[0] for key in _insert_ignoring_duplicates(session, [
+        {"milestone_id": m.id, "due_version": m.due_version, "step": step, "recipient": "office",
+         "channel": "manual", "department_id": m.department_id, "kind": KIND_CHASE, "created_at": now}
+        for m in milestones
+    ])}
+
+
+def send_chase(
+    session: Session, settings: Settings, milestone_ids: list[int], level: str, now: datetime, *, note: str | None = None
+) -> list[int]:
     """Send a manual 提醒/催办/督办 for each milestone now, digested per recipient.
 
     A ledger row per milestone and day is the once-a-day guard (under the ledger's
     unique key, so two offices' clicks at once send once) and tells the day's scans
     to leave the milestone's ladder reminder out. Returns the milestones chased;
-    the others were already chased today."""
+    the others were already chased today. `note` (a 督办单's requirement and reply
+    date) is shown under each item."""
     step = chase_step(now, settings)
     rows = _rows(session, session.execute(
         _with_context(select().select_from(Milestone)).where(Milestone.id.in_(milestone_ids)).order_by(Milestone.id)
     ).all())
-    inserted = {key[0] for key in _insert_ignoring_duplicates(session, [
-        {"milestone_id": row.milestone.id, "due_version": row.milestone.due_version, "step": step,
-         "recipient": "office", "channel": "manual", "department_id": row.milestone.department_id,
-         "kind": KIND_CHASE, "created_at": now}
-        for row in rows
-    ])}
+    inserted = claim_chase(session, settings, [row.milestone for row in rows], now)
     rows = [row for row in rows if row.milestone.id in inserted]
     if not rows:
         return []
@@ -703,7 +712,8 @@ def send_chase(session: Session, settings: Settings, milestone_ids: list[int], l
     for row in rows:
         row.sign_link(links, settings, now)
         for recipient, mentions in directory.recipients(row.department, row.plan.office_id, occurrence.audiences, None).items():
-            item = _item(row, occurrence, KIND_REMINDER, today, directory.is_own(recipient, row.department), manual=True)
+            item = _item(row, occurrence, KIND_REMINDER, today, directory.is_own(recipient, row.department), manual=True,
+                         note=note)
             _digest_for(digests, recipient, row).add(row, item, mentions, step=step)
     _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
     return [row.milestone.id for row in rows]

@@ -8,8 +8,6 @@ page renders, so those pages' routes need no change.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
-
 from fastapi import APIRouter, Request
 from markupsafe import Markup
 from sqlalchemy.orm import object_session
@@ -19,7 +17,6 @@ from service.dependencies import IdPath, NowDep, SessionDep
 from service.errors import NotFound
 from service.indicators import service
 from service.plans.models import Plan
-from service.plans.parser import COMPARISON_LABELS
 from service.web.actions import form_int, run_action
 from service.web.charts import GREEN, MUTED, RED
 from service.web.lookups import department_names
@@ -48,17 +45,6 @@ class IndicatorView:
         return [row for row in self.rows if row.can_report]
 
 
-def figure(value: Decimal | None) -> str:
-    """1600.0000 → 1600, 6.8000 → 6.8."""
-    if value is None:
-        return "—"
-    return f"{value.normalize():f}"
-
-
-def target_text(indicator) -> str:
-    return f"{COMPARISON_LABELS[indicator.comparison]} {figure(indicator.target_value)}{indicator.unit}"
-
-
 def progress_bar(status: service.IndicatorStatus) -> Markup:
     """A bar as wide as the share of the way to the target, green when on pace."""
     share = status.progress or 0.0
@@ -70,14 +56,6 @@ def progress_bar(status: service.IndicatorStatus) -> Markup:
         f'<rect width="{BAR_WIDTH * share:.1f}" height="{BAR_HEIGHT}" rx="3" fill="{colour}"/>'
         f'<text x="{BAR_WIDTH + 6}" y="{BAR_HEIGHT}" font-size="11" fill="{MUTED}">{label}</text></svg>'
     )
-
-
-def _light(status: service.IndicatorStatus) -> tuple[str, str]:
-    if status.latest is None:
-        return "grey", "未报送"
-    if status.on_track is None:
-        return "grey", "无法判断进度"
-    return ("green", "进度正常") if status.on_track else ("red", "进度滞后")
 
 
 def _can_report(actor: Actor, plan: Plan, department_id: int | None) -> bool:
@@ -96,7 +74,7 @@ def indicator_view(plan: Plan, actor: Actor) -> IndicatorView:
     rows = []
     for status in service.statuses(session, plan, indicators):
         department_id = status.indicator.department_id
-        colour, text = _light(status)
+        colour, text = service.light_of(status)
         rows.append(
             IndicatorRow(status, names.get(department_id, "未指定"), colour, text, _can_report(actor, plan, department_id))
         )
@@ -104,9 +82,9 @@ def indicator_view(plan: Plan, actor: Actor) -> IndicatorView:
 
 
 templates.env.globals.update(
-    indicator_view=indicator_view, indicator_bar=progress_bar, indicator_target=target_text
+    indicator_view=indicator_view, indicator_bar=progress_bar, indicator_target=service.target_text
 )
-templates.env.filters.update(figure=figure)
+templates.env.filters.update(figure=service.figure)
 
 
 @router.post("/plans/{plan_id}/indicator-readings")

@@ -7,6 +7,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from service.bulletins.service import cn_date, rate_text
 from service.delivery.service import CHANNEL_LABELS
 from service.milestones.service import STATE_LABELS
 from service.milestones.models import RETURNED
@@ -45,19 +46,11 @@ def _local(value: datetime | None, request_tz) -> str:
     return value.astimezone(request_tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _cn_date(value: date | None) -> str:
-    return f"{value.year}年{value.month}月{value.day}日" if value else ""
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{round(value * 100)}%"
-
-
 def _filesize(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
 
 
-templates.env.filters.update(cn_date=_cn_date, rate=_percent, filesize=_filesize)
+templates.env.filters.update(cn_date=cn_date, rate=rate_text, filesize=_filesize)
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:

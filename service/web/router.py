@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from service.text import DOCUMENT_FIELDS, check_form
 from service.web import (
     account, accounts, assessment, audit, auth, bulletins, calendar, dashboard, directory, drafting, holidays, importing,
-    indicators, issued, links, milestones, offices, plans, previews, reminder_policy, reviews, users, worklist,
+    indicators, issued, links, milestones, offices, plans, previews, reminder_policy, reviews, supervision, users, worklist,
 )
 from service.web.csrf import verify_csrf
 from service.web.render import redirect
@@ -29,7 +29,7 @@ async def _check_form_text(request: Request) -> None:
 web_router = APIRouter(dependencies=[Depends(verify_csrf), Depends(_check_form_text)], include_in_schema=False)
 for module in (
     auth, account, dashboard, importing, drafting, plans, milestones, reviews, directory, bulletins, calendar,
-    accounts, users, offices, reminder_policy, indicators, holidays, audit, links, previews, worklist, assessment, issued,
+    accounts, users, offices, reminder_policy, indicators, holidays, audit, links, previews, worklist, assessment, issued, supervision,
 ):
     web_router.include_router(module.router)
 

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
+from service.bulletins.service import notices_of
 from service.departments.feeds import feed_of
 from service.departments.models import Department
 from service.dependencies import CalendarDep, IdPath, IdQuery, NowDep, PageQuery, SessionDep, SettingsDep, TodayDep
@@ -146,6 +147,7 @@ def assignment_page(request: Request, assignment_id: IdPath, actor: PageActorDep
             "max_mb": request.app.state.settings.attachment_max_bytes // (1024 * 1024),
             "max_attachments": MAX_ATTACHMENTS,
             "chase_choices": CHASE_CHOICES,
+            "notices": notices_of(session, a.id),
         },
     )
 

@@ -223,7 +223,7 @@ def test_bulletin_xlsx_export(session, client_factory):
     response = client.get(f"/bulletins/{world.plans['city']}.xlsx")
     assert response.status_code == 200
     book = load_workbook(BytesIO(response.content))
-    assert book.sheetnames == ["单位排名", "逾期事项"]
+    assert book.sheetnames == ["单位排名", "逾期事项", "指标完成情况"]
     names = [row[1] for row in book["单位排名"].iter_rows(min_row=5, values_only=True)]
     assert set(names) == {"市知识产权局", "市发展改革委"}
     assert client_factory().login("ip_user").get(f"/bulletins/{world.plans['city']}").status_code == 403
