@@ -53,9 +53,9 @@ def title(document, text: str, *, size=Pt(22), colour: RGBColor | None = None) -
     _font(paragraph.add_run(text), TITLE_FONT, size, bold=True, colour=colour)
 
 
-def heading(document, text: str) -> None:
-    """A first-level heading (一、…): 黑体, stored in the Heading 1 style so readers list it."""
-    paragraph = document.add_paragraph(style="Heading 1")
+def heading(document, text: str, *, level: int = 1) -> None:
+    """A heading (一、… at level 1): 黑体, stored in the Heading N style so readers list it."""
+    paragraph = document.add_paragraph(style=f"Heading {level}")
     paragraph.paragraph_format.space_before = Pt(12)
     _font(paragraph.add_run(text), HEADING_FONT, BODY_SIZE, colour=RGBColor(0, 0, 0))
 

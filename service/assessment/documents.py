@@ -1,14 +1,12 @@
 """考核结果 as files: the .xlsx with every item of every score, and the .docx 考核结果通报,
 both from the stored lines of a `ResultView` (what the reader may see, as the page shows it)."""
 
-import io
 from decimal import Decimal
 
-from docx import Document
-from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from service import docx
 from service.assessment.models import RESULT_STATUS_LABELS
 from service.assessment.service import ResultView, cn, show
 from service.xlsx import workbook_bytes
@@ -55,47 +53,35 @@ def result_xlsx(view: ResultView) -> bytes:
 
 def result_docx(view: ResultView, office_name: str) -> bytes:
     """考核结果通报: the ranking and grades, then each unit's items with their explanations."""
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.size = Pt(12)
-    doc.add_heading(f"关于{title_of(view)}的通报", level=0)
+    document = docx.new_document()
+    docx.title(document, f"关于{title_of(view)}的通报")
     r = view.result
     published = cn(r.published_at.date()) if r.published_at else "（待发布）"
-    doc.add_paragraph(f"{office_name}　{published}")
-    doc.add_paragraph(
+    docx.paragraph(document, f"{office_name}　{published}", indent=False, align="center")
+    docx.paragraph(
+        document,
         f"根据《{view.scheme.name}》（第{view.scheme.version}版），对各单位{cn(r.period_start)}至{cn(r.period_end)}"
-        f"的工作进行了考核，记录统计截至{cn(r.as_of)}，满分{show(view.scheme.total)}分。现将结果通报如下。"
+        f"的工作进行了考核，记录统计截至{cn(r.as_of)}，满分{show(view.scheme.total)}分。现将结果通报如下。",
     )
     if view.ranking:
-        doc.add_heading("一、考核得分及等次", level=1)
-        table = doc.add_table(rows=1, cols=4)
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, ("名次", "单位", "总分", "等次")):
-            cell.text = text
-        for ranked in view.ranking:
-            cells = table.add_row().cells
-            for cell, text in zip(cells, (str(ranked.rank), ranked.name, show(ranked.score.total), ranked.score.grade)):
-                cell.text = text
-        doc.add_paragraph("等次分布：" + "，".join(f"{name}{count}个" for name, count in view.distribution))
-    doc.add_heading("二、各单位得分说明" if view.ranking else "一、得分说明", level=1)
+        docx.heading(document, "一、考核得分及等次")
+        docx.table(document, ("名次", "单位", "总分", "等次"),
+                   [(ranked.rank, ranked.name, show(ranked.score.total), ranked.score.grade) for ranked in view.ranking],
+                   widths_cm=(2, 8, 3, 3))
+        docx.paragraph(document, "等次分布：" + "，".join(f"{name}{count}个" for name, count in view.distribution))
+    docx.heading(document, "二、各单位得分说明" if view.ranking else "一、得分说明")
     for ranked in view.own:
-        doc.add_heading(f"{ranked.name}：{show(ranked.score.total)}分，{ranked.score.grade}", level=2)
-        table = doc.add_table(rows=1, cols=4)
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, ("考核项", "分值", "得分", "说明")):
-            cell.text = text
-        for line in ranked.score.lines:
-            cells = table.add_row().cells
-            note = "；".join([line["summary"], *line["records"]] + ([line["corrected"]] if line.get("corrected") else []))
-            for cell, text in zip(cells, (line["name"], show(Decimal(line["weight"])), show(Decimal(line["points"])), note)):
-                cell.text = text
+        docx.heading(document, f"{ranked.name}：{show(ranked.score.total)}分，{ranked.score.grade}", level=2)
+        docx.table(document, ("考核项", "分值", "得分", "说明"), [
+            (line["name"], show(Decimal(line["weight"])), show(Decimal(line["points"])),
+             "；".join([line["summary"], *line["records"]] + ([line["corrected"]] if line.get("corrected") else [])))
+            for line in ranked.score.lines
+        ], widths_cm=(3.5, 1.6, 1.6, 8.9))
     if view.corrections:
-        doc.add_heading("更正记录", level=1)
+        docx.heading(document, "更正记录")
         names = {r.score.department_id: r.name for r in view.own}
         for c in view.corrections:
-            doc.add_paragraph(f"{names.get(c.department_id, '')}{c.after['item']}：由{show(Decimal(c.before['points']))}分更正为"
-                              f"{show(Decimal(c.after['points']))}分，总分由{show(Decimal(c.before['total']))}分"
-                              f"更正为{show(Decimal(c.after['total']))}分。理由：{c.reason}")
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+            docx.paragraph(document, f"{names.get(c.department_id, '')}{c.after['item']}：由{show(Decimal(c.before['points']))}分"
+                           f"更正为{show(Decimal(c.after['points']))}分，总分由{show(Decimal(c.before['total']))}分"
+                           f"更正为{show(Decimal(c.after['total']))}分。理由：{c.reason}")
+    return docx.document_bytes(document)

@@ -82,8 +82,8 @@ def test_scheme_compute_enter_publish_and_documents(client_factory, world, year)
     totals = page_totals(page)
 
     document = Document(io.BytesIO(web.get(f"{result_path}.docx").content))
-    headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Title", "Heading"))]
-    assert headings[0] == "关于2026年度知识产权工作考核结果（2026年1月1日至2026年12月31日）的通报"
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert document.paragraphs[0].text == "关于2026年度知识产权工作考核结果（2026年1月1日至2026年12月31日）的通报"
     assert "一、考核得分及等次" in headings and "市知识产权局：65.25分，合格" in headings
     ranking = document.tables[0]
     assert [[c.text for c in row.cells] for row in ranking.rows][1:] == [

@@ -67,7 +67,7 @@ def scripted(session_factory):
         items = {
             "late": late.assignment_id, "returned": returned.assignment_id, "done": done.assignment_id,
             "extended": extended.assignment_id,
-            "ip_items": session.scalars(select(Assignment.id).join(Measure).where(
+            "ip_items": session.scalars(select(Assignment.id).join(Assignment.measure).where(
                 Measure.plan_id == plan_id, Assignment.department_id == ip).order_by(Assignment.id)).all(),
         }
     return world, plan_id, items
