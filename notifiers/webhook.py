@@ -55,7 +55,6 @@ class WebhookNotifier(ChannelNotifier):
     channel_type = "webhook"
     label = "Webhook"
     supports_mentions = False
-    max_message_bytes = None
     rate_limit_per_minute = None
     mask_target = staticmethod(mask_url)
 

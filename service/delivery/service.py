@@ -52,13 +52,10 @@ def notifier_config(settings: Settings) -> NotifierConfig:
     )
 
 
-_LIMITS = {channel_type: (cls.max_message_bytes, cls.rate_limit_per_minute) for channel_type, cls in CHANNELS.items()}
-
-
-def channel_limits(channel_type: str) -> tuple[int | None, int | None]:
-    """(max_message_bytes, rate_limit_per_minute) of a channel type; None means unlimited."""
+def channel_rate_limit(channel_type: str) -> int | None:
+    """Messages a minute a channel type takes per target; None means unlimited."""
     try:
-        return _LIMITS[channel_type]
+        return CHANNELS[channel_type].rate_limit_per_minute
     except KeyError:
         raise ValueError(f"unknown channel type {channel_type!r}") from None
 
