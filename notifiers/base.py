@@ -82,7 +82,12 @@ class NotifierConfig:
 
 
 class InvalidTarget(ValueError):
-    """A target a channel cannot send to; the message says why, in Chinese, for the user."""
+    """A target a channel cannot send to; the message says why, in Chinese, for the user,
+    and `field` which input is at fault ("target" or "secret")."""
+
+    def __init__(self, message: str, field: str = "target"):
+        super().__init__(message)
+        self.field = field
 
 
 class Notifier(Protocol):
