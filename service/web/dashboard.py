@@ -96,7 +96,8 @@ def with_panel_details(session: Session, plans: list[Plan]) -> list[Plan]:
 
 
 class FiguresCache:
-    """The dashboard's figures, shared by everyone who opens it until something changes.
+    """The dashboard's figures (and the unit table's counts), shared by everyone who
+    opens it until something changes.
 
     Keyed by what the figures depend on: who reads (their offices), which plans,
     the business date, and the office's latest audit event. Every change to a
@@ -105,12 +106,12 @@ class FiguresCache:
     """
 
     def __init__(self, size: int = 64):
-        self._figures: OrderedDict[Hashable, stats.DashboardFigures] = OrderedDict()
+        self._figures: OrderedDict[Hashable, object] = OrderedDict()
         self._computing: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
         self._size = size
 
-    def get(self, key: Hashable, compute: Callable[[], stats.DashboardFigures]) -> stats.DashboardFigures:
+    def get(self, key: Hashable, compute: Callable[[], object]):
         with self._lock:
             if key in self._figures:
                 self._figures.move_to_end(key)
@@ -159,11 +160,8 @@ def failed_deliveries(session: Session, actor: Actor, limit: int = 10) -> tuple[
 UNIT_SORTS = (*assignments.CHASE_STATUSES, "total", "name")
 
 
-def unit_table(session: Session, actor: Actor, names: dict[int, str], today: date, calendar, sort: str):
+def unit_table(rows: list[assignments.UnitCounts], names: dict[int, str], sort: str):
     """The unit table's rows, most to chase first by the chosen column (name: alphabetical)."""
-    rows = assignments.unit_counts(
-        session, actor, today=today, due_soon_until=calendar.add_workdays(today, assignments.DUE_SOON_WORKDAYS)
-    )
     if sort == "name":
         return sorted(rows, key=lambda r: names.get(r.department_id, ""))
     if sort == "total":
@@ -184,8 +182,16 @@ def dashboard(
     plans = active_plans(session, actor)
     plan_ids = [p.id for p in plans]
     key = (actor.readable_office_ids, actor.department_id, tuple(plan_ids), today, latest_change(session, actor))
-    figures = figures_cache(request).get(
+    cache = figures_cache(request)
+    figures = cache.get(
         key, lambda: stats.dashboard_figures(session, actor, plan_ids, today, tz, overdue_shown=OVERDUE_SHOWN)
+    )
+    # The unit counts change with the same audited events; at 100,000 milestones they cost
+    # more than the rest of a view with the figures cached.
+    due_soon_until = calendar.add_workdays(today, assignments.DUE_SOON_WORKDAYS)
+    unit_counts = cache.get(
+        ("units", *key, due_soon_until),
+        lambda: assignments.unit_counts(session, actor, today=today, due_soon_until=due_soon_until),
     )
     ranked_plans = most_urgent_first(plans, figures)
     detailed = with_panel_details(session, [p for p, _ in ranked_plans[:PANELS_SHOWN]])
@@ -213,7 +219,7 @@ def dashboard(
             "ranking": ranking,
             "ranking_bars": [(names.get(r.department_id, "?"), r.on_time_rate, r.overdue) for r in ranking[:15]],
             "names": names,
-            "units": unit_table(session, actor, names, today, calendar, sort if sort in UNIT_SORTS else "overdue"),
+            "units": unit_table(unit_counts, names, sort if sort in UNIT_SORTS else "overdue"),
             "reporting": assignments.reporting_rates(session, actor, today=today, tz=tz),
             "unit_sort": sort if sort in UNIT_SORTS else "overdue",
             "unit_columns": {s: assignments.STATUS_LABELS[s] for s in assignments.CHASE_STATUSES}
