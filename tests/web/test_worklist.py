@@ -149,3 +149,18 @@ def test_batch_approval_lists_the_items_and_needs_the_confirmation(session, clie
     assert set(session.scalars(select(Milestone.state).where(Milestone.id.in_(first)))) == {"approved"}
     # A unit cannot reach the confirmation of another unit's or any approval.
     assert client_factory().login("dev_user").get(f"/reviews/confirm?ids={first[0]}").status_code == 404
+
+
+def test_the_unit_table_shows_the_units_to_chase_first_and_the_rest_on_request(session, client_factory, monkeypatch):
+    import service.web.dashboard
+
+    world, plan_id, items = _setup(session)
+    monkeypatch.setattr(service.web.dashboard, "UNITS_SHOWN", 2)
+    office = client_factory().login("city_admin")
+    page = office.get("/?sort=unsigned").text
+    assert len(re.findall(r'data-unit="(\d+)"', page)) == 2 and "显示全部 3 个单位" in page
+    everything = office.get("/?sort=unsigned&units=all").text
+    assert len(re.findall(r'data-unit="(\d+)"', everything)) == 3 and "显示全部" not in everything
+    # Sorting and chasing keep the whole table open.
+    assert 'href="/?sort=name&amp;units=all#units"' in everything
+    assert 'name="back" value="/?sort=unsigned&amp;units=all#units"' in everything
