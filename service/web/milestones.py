@@ -13,11 +13,10 @@ from notifiers import CHANNEL_LABELS, mask_target
 from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.delivery.models import Notification
-from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.milestones import service as workflow
-from service.departments.feeds import feed_of
-from service.milestones.models import APPROVED, ExtensionRequest, Review
+from service.milestones.models import ExtensionRequest, Review
 from service.plans.models import PLAN_ARCHIVED
 from service.reminders.policy import COLOUR_NAMES, LEVELS, step_label
 from service.reminders.service import notices_about
