@@ -9,14 +9,17 @@ on 127.0.0.1 and a free port, and runs three phases of --seconds each, with
 
 - ping: `GET /api/v1/ping`, a constant answer of the same app: the ceiling the
   server and this client reach with no work behind the route;
+- worklist: `GET /api/v1/assignments` with a department's token (the 督办件
+  work list: one row per measure × unit × role, its current checkpoint inside);
 - inbox: `GET /api/v1/milestones?department_id=…` with that department's token
-  (department users reading their to-do list);
+  (the checkpoint list, the work list before the 督办件);
 - dashboard: the office dashboard page `/` with the office session cookie.
+
+--phases picks and orders them (default: all four, the dashboard last).
 
 Prints p50/p95/p99 latency (ms), requests per second, and the latency of one
 request alone (no queueing) per phase; the last
-line is {"milestones", "clients", "seconds", "db", "inbox": {...},
-"dashboard": {...}, "ping": {...}}. The load comes from one asyncio process on
+line is {"milestones", "clients", "seconds", "db", and one {...} per phase}. The load comes from one asyncio process on
 the same machine, so on a small machine the client takes a share of the CPU.
 """
 
@@ -118,6 +121,8 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--departments", type=int, default=300)
     parser.add_argument("--token-departments", type=int, default=50, help="departments whose users read their inbox")
+    parser.add_argument("--phases", default="ping,worklist,inbox,dashboard",
+                        help="comma-separated, run in this order (the dashboard best last)")
     args = parser.parse_args()
 
     with fresh_database(args.db) as url, tempfile.TemporaryDirectory(prefix="duban-api-") as directory:
@@ -137,15 +142,23 @@ def main() -> None:
                     "headers": {"Authorization": f"Bearer {tokens[department]}"},
                 }
 
+            def worklist(rng):
+                department = rng.choice(readers)
+                return "GET", "/api/v1/assignments", {"headers": {"Authorization": f"Bearer {tokens[department]}"}}
+
             def dashboard(_rng):
                 return "GET", "/", {"headers": {"Cookie": f"{SESSION_COOKIE}={office_token}"}}
 
             def ping(_rng):
                 return "GET", "/api/v1/ping", {}
 
+            # The machine may be shared: its load average beside the figures says how much.
+            load_before = os.getloadavg()[0]
+            phases = {"ping": ping, "worklist": worklist, "inbox": inbox, "dashboard": dashboard}
             results = {}
             # The dashboard last: requests abandoned at the timeout keep the server busy afterwards.
-            for name, request in (("ping", ping), ("inbox", inbox), ("dashboard", dashboard)):
+            for name in args.phases.split(","):
+                request = phases[name]
                 alone = asyncio.run(load(base, 1, 0, request))  # one request, warm-up and cost without queueing
                 results[name] = asyncio.run(load(base, args.clients, args.seconds, request))
                 r = results[name] | {"alone_ms": alone.get("p50_ms")}
@@ -161,7 +174,7 @@ def main() -> None:
                 server.kill()
                 server.wait()
     print(json.dumps({"milestones": data.milestones, "clients": args.clients, "seconds": args.seconds, "db": args.db,
-                      **results}))
+                      "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)], **results}))
 
 
 if __name__ == "__main__":

@@ -19,9 +19,12 @@ Interface (notifiers/base.py):
   or the robot's documented block time); ``PermanentFailure(reason)`` for
   what retrying cannot fix: invalid key, bad signature, 4xx, host not
   allowed, over-size content.
-- ``Notifier.max_message_bytes``: content size (UTF-8 bytes) the caller must
-  split to with ``split_for_limit`` (None: unlimited). Notifiers refuse
-  over-size content rather than truncate it.
+- ``Notifier.body(text, markdown, mentions)``: the ``Body`` the channel would
+  send for a message (its format, the content as sent, mentions included where
+  they go into it, and the platform's byte limit on it). ``fits(channel_type,
+  text, markdown, mentions)`` is how the caller sizes the parts of a long
+  digest; send() uses the same body, and refuses over-size content rather than
+  truncate it.
 - ``Notifier.rate_limit_per_minute``: the channel's own limit, for the
   dispatcher to pace sends per target (None: none).
 - ``Notifier.mask_target(address)``: what may be shown of a target to
@@ -32,7 +35,7 @@ Interface (notifiers/base.py):
   (the address if the channel can send to it, else ``InvalidTarget``).
 
 ``CHANNELS`` is the registry, by channel type: the only list of channel types
-(``CHANNEL_TYPES``); the service reads labels, limits, target rules and
+(``CHANNEL_TYPES``); the service reads labels, limits, body sizes, target rules and
 mention support from it.
 - ``ensure_host_allowed``: HTTP notifiers only call hosts in
   ``NotifierConfig.allowed_hosts`` (the webhook allowlist plus the hosts of
@@ -46,6 +49,7 @@ tests can point them at tests/support/robot_receiver.py.
 import httpx
 
 from notifiers.base import (
+    Body,
     DeliveryResult,
     InvalidTarget,
     Message,
@@ -57,7 +61,6 @@ from notifiers.base import (
     Target,
     ensure_host_allowed,
     mask_robot_key,
-    split_for_limit,
 )
 from notifiers.dingtalk import DingTalkNotifier
 from notifiers.email import EmailNotifier
@@ -83,12 +86,20 @@ def supports_mentions(channel_type: str) -> bool:
     return CHANNELS[channel_type].supports_mentions
 
 
+def fits(channel_type: str, text: str, markdown: str | None, mentions: tuple[str, ...] | list[str] = ()) -> bool:
+    """Whether a message goes out on this channel type in one request, measured on
+    the body the channel actually sends (WeCom sends text, held to 2048 bytes,
+    when someone is @-mentioned, and markdown, held to 4096, otherwise)."""
+    return CHANNELS[channel_type].body(text, markdown, tuple(mentions)).fits
+
+
 def build_notifiers(config: NotifierConfig, http_client: httpx.AsyncClient) -> dict[str, Notifier]:
     """One notifier per channel type, all sharing the given HTTP client."""
     return {channel_type: cls(config, http_client) for channel_type, cls in CHANNELS.items()}
 
 
 __all__ = [
+    "Body",
     "CHANNELS",
     "CHANNEL_LABELS",
     "CHANNEL_TYPES",
@@ -107,8 +118,8 @@ __all__ = [
     "WebhookNotifier",
     "WeComNotifier",
     "build_notifiers",
+    "fits",
     "ensure_host_allowed",
     "mask_target",
     "supports_mentions",
-    "split_for_limit",
 ]

@@ -82,7 +82,12 @@ class NotifierConfig:
 
 
 class InvalidTarget(ValueError):
-    """A target a channel cannot send to; the message says why, in Chinese, for the user."""
+    """A target a channel cannot send to; the message says why, in Chinese, for the user,
+    and `field` which input is at fault ("target" or "secret")."""
+
+    def __init__(self, message: str, field: str = "target"):
+        super().__init__(message)
+        self.field = field
 
 
 class Notifier(Protocol):
@@ -93,9 +98,13 @@ class Notifier(Protocol):
     # Whether Target.mentions (mobiles) reach people: a channel that cannot @
     # gets no message that exists only to @ someone (a department head).
     supports_mentions: ClassVar[bool]
-    # Content size (UTF-8 bytes) the caller must split to; None for unlimited.
-    max_message_bytes: ClassVar[int | None]
     rate_limit_per_minute: ClassVar[int | None]
+
+    @classmethod
+    def body(cls, text: str, markdown: str | None, mentions: tuple[str, ...]) -> Body:
+        """The size-limited part of the request this channel makes for these bodies
+        and mentions: what the caller sizes a message by, and what send() sends."""
+        ...
 
     @staticmethod
     def mask_target(address: str) -> str:
@@ -110,6 +119,26 @@ class Notifier(Protocol):
     async def send(self, message: Message, target: Target) -> DeliveryResult: ...
 
 
+@dataclass(frozen=True)
+class Body:
+    """What a channel puts into the field its platform limits, in which format."""
+
+    format: str  # "text" | "markdown"
+    content: str
+    max_bytes: int | None  # None: the channel takes any size
+
+    @property
+    def fits(self) -> bool:
+        return self.max_bytes is None or utf8_size(self.content) <= self.max_bytes
+
+    def refusal(self, what: str) -> PermanentFailure | None:
+        """Over-size content is refused, never truncated: a cut reminder could
+        drop the very milestone it is about. Callers size parts by `fits`."""
+        if self.fits:
+            return None
+        return PermanentFailure(f"{what} is {utf8_size(self.content)} bytes, over the {self.max_bytes}-byte limit")
+
+
 class ChannelNotifier:
     """The constructor every notifier shares, so a dispatcher can build them
     all the same way and reuse one HTTP connection pool."""
@@ -117,6 +146,11 @@ class ChannelNotifier:
     def __init__(self, config: NotifierConfig, http_client: httpx.AsyncClient) -> None:
         self.config = config
         self.http_client = http_client
+
+    @classmethod
+    def body(cls, text: str, markdown: str | None, mentions: tuple[str, ...]) -> Body:
+        # Email and webhooks carry the whole text, whatever its size.
+        return Body("text", text, None)
 
 
 ROBOT_KEY = re.compile(r"^[A-Za-z0-9_.~-]+$")
@@ -166,54 +200,6 @@ def mask_url(url: str) -> str:
 
 def utf8_size(text: str) -> int:
     return len(text.encode("utf-8"))
-
-
-def check_size(content: str, max_bytes: int, what: str) -> PermanentFailure | None:
-    """Over-size content is refused, never truncated: a cut reminder could
-    drop the very milestone it is about. Callers split with split_for_limit."""
-    size = utf8_size(content)
-    if size > max_bytes:
-        return PermanentFailure(f"{what} is {size} bytes, over the {max_bytes}-byte limit")
-    return None
-
-
-def split_for_limit(text: str, max_bytes: int) -> list[str]:
-    """Split text into parts of at most max_bytes UTF-8 bytes each.
-
-    Splits between lines where it can and inside a line only when that line
-    alone is too big; never inside a character. Line breaks stay at the end
-    of their line, so "".join(parts) == text.
-    """
-    if max_bytes < 4:  # the longest UTF-8 character must fit in a part
-        raise ValueError("max_bytes must be at least 4")
-    parts: list[str] = []
-    current: list[str] = []
-    current_size = 0
-
-    def flush() -> None:
-        nonlocal current, current_size
-        if current:
-            parts.append("".join(current))
-            current, current_size = [], 0
-
-    for line in text.splitlines(keepends=True):
-        line_size = utf8_size(line)
-        if current_size + line_size <= max_bytes:
-            current.append(line)
-            current_size += line_size
-            continue
-        flush()
-        if line_size <= max_bytes:
-            current, current_size = [line], line_size
-            continue
-        for char in line:
-            char_size = utf8_size(char)
-            if current_size + char_size > max_bytes:
-                flush()
-            current.append(char)
-            current_size += char_size
-    flush()
-    return parts or [text]
 
 
 def ensure_host_allowed(url: str, allowed_hosts: frozenset[str] | set[str]) -> PermanentFailure | None:

@@ -14,7 +14,7 @@ import hmac
 import time
 from urllib.parse import urlencode
 
-from notifiers.base import DeliveryResult, Message, RobotNotifier, Target, check_size, mentions_for
+from notifiers.base import Body, DeliveryResult, Message, RobotNotifier, Target, mentions_for
 from notifiers.transport import post_to_robot, result_for_code
 
 # DingTalk refuses request bodies over 20000 bytes (errcode 460101); the
@@ -40,20 +40,24 @@ class DingTalkNotifier(RobotNotifier):
     channel_type = "dingtalk"
     label = "钉钉机器人"
     supports_mentions = True
-    max_message_bytes = CONTENT_MAX_BYTES
     rate_limit_per_minute = 20
 
-    async def send(self, message: Message, target: Target) -> DeliveryResult:
-        content = message.markdown or message.text
-        too_big = check_size(content, CONTENT_MAX_BYTES, "DingTalk markdown text")
-        if too_big:
-            return too_big
-        mentions = mentions_for(message, target)
+    @classmethod
+    def body(cls, text: str, markdown: str | None, mentions: tuple[str, ...]) -> Body:
+        content = markdown or text
         if mentions:
             content += "\n\n" + " ".join(f"@{mobile}" for mobile in mentions)
+        return Body("markdown", content, CONTENT_MAX_BYTES)
+
+    async def send(self, message: Message, target: Target) -> DeliveryResult:
+        mentions = mentions_for(message, target)
+        body = self.body(message.text, message.markdown, mentions)
+        too_big = body.refusal("DingTalk markdown text")
+        if too_big:
+            return too_big
         payload = {
             "msgtype": "markdown",
-            "markdown": {"title": message.subject, "text": content},
+            "markdown": {"title": message.subject, "text": body.content},
             "at": {"atMobiles": list(mentions), "isAtAll": False},
         }
         query = {"access_token": target.address}

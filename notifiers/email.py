@@ -91,7 +91,6 @@ class EmailNotifier(ChannelNotifier):
     channel_type = "email"
     label = "邮件"
     supports_mentions = False
-    max_message_bytes = None
     rate_limit_per_minute = None
 
     @staticmethod

@@ -16,7 +16,7 @@ import hmac
 import time
 from urllib.parse import quote
 
-from notifiers.base import DeliveryResult, Message, RobotNotifier, Target, check_size
+from notifiers.base import Body, DeliveryResult, Message, RobotNotifier, Target
 from notifiers.transport import post_to_robot, result_for_code
 
 # Feishu refuses request bodies over 20 KB; the content limit leaves room
@@ -46,15 +46,19 @@ class FeishuNotifier(RobotNotifier):
     channel_type = "feishu"
     label = "飞书机器人"
     supports_mentions = False
-    max_message_bytes = CONTENT_MAX_BYTES
     # Also at most 5 a second.
     rate_limit_per_minute = 100
 
+    @classmethod
+    def body(cls, text: str, markdown: str | None, mentions: tuple[str, ...]) -> Body:
+        return Body("markdown", markdown or text, CONTENT_MAX_BYTES)
+
     async def send(self, message: Message, target: Target) -> DeliveryResult:
-        content = message.markdown or message.text
-        too_big = check_size(content, CONTENT_MAX_BYTES, "Feishu card markdown")
+        body = self.body(message.text, message.markdown, ())
+        too_big = body.refusal("Feishu card markdown")
         if too_big:
             return too_big
+        content = body.content
         payload: dict = {
             "msg_type": "interactive",
             "card": {

@@ -55,7 +55,6 @@ class WebhookNotifier(ChannelNotifier):
     channel_type = "webhook"
     label = "Webhook"
     supports_mentions = False
-    max_message_bytes = None
     rate_limit_per_minute = None
     mask_target = staticmethod(mask_url)
 
@@ -70,7 +69,7 @@ class WebhookNotifier(ChannelNotifier):
             try:
                 signing_key(secret)
             except ValueError:
-                raise InvalidTarget("Webhook 签名密钥必须是 Base64（可带 whsec_ 前缀）") from None
+                raise InvalidTarget("Webhook 签名密钥必须是 Base64（可带 whsec_ 前缀）", field="secret") from None
         return address
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:

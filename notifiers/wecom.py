@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from notifiers.base import DeliveryResult, Message, RobotNotifier, Target, check_size, mentions_for
+from notifiers.base import Body, DeliveryResult, Message, RobotNotifier, Target, mentions_for
 from notifiers.transport import post_to_robot, result_for_code
 
 MARKDOWN_MAX_BYTES = 4096
@@ -27,23 +27,24 @@ class WeComNotifier(RobotNotifier):
     channel_type = "wecom"
     label = "企业微信机器人"
     supports_mentions = True
-    # The text limit: a message with mentions goes out as text, so 2048 is
-    # the size that fits every WeCom message whatever the target.
-    max_message_bytes = TEXT_MAX_BYTES
     rate_limit_per_minute = 20
+
+    @classmethod
+    def body(cls, text: str, markdown: str | None, mentions: tuple[str, ...]) -> Body:
+        # Mentioned mobiles travel beside the text (mentioned_mobile_list), outside its limit.
+        if mentions or not markdown:
+            return Body("text", text, TEXT_MAX_BYTES)
+        return Body("markdown", markdown, MARKDOWN_MAX_BYTES)
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         mentions = mentions_for(message, target)
-        if mentions or not message.markdown:
-            too_big = check_size(message.text, TEXT_MAX_BYTES, "WeCom text content")
-            payload = {
-                "msgtype": "text",
-                "text": {"content": message.text, "mentioned_mobile_list": list(mentions)},
-            }
-        else:
-            too_big = check_size(message.markdown, MARKDOWN_MAX_BYTES, "WeCom markdown content")
-            payload = {"msgtype": "markdown", "markdown": {"content": message.markdown}}
+        body = self.body(message.text, message.markdown, mentions)
+        too_big = body.refusal(f"WeCom {body.format} content")
         if too_big:
             return too_big
+        section: dict = {"content": body.content}
+        if body.format == "text":
+            section["mentioned_mobile_list"] = list(mentions)
+        payload = {"msgtype": body.format, body.format: section}
         url = f"{self.config.wecom_base_url}/cgi-bin/webhook/send?key={quote(target.address, safe='')}"
         return await post_to_robot(self.http_client, self.config, url, payload, read_reply)

@@ -61,7 +61,7 @@ from service.delivery.models import (
 from service.delivery.service import (
     alert_office,
     channel_label,
-    channel_limits,
+    channel_rate_limit,
     enqueue,
     get_channel,
     notifier_config,
@@ -219,7 +219,7 @@ def _admit_by_rate_limit(
     groups: dict[tuple[str, str], list[Claimed]] = defaultdict(list)
     admitted: list[Claimed] = []
     for row in claimed:
-        limit = channel_limits(row.channel_type)[1]
+        limit = channel_rate_limit(row.channel_type)
         if limit is None:
             admitted.append(row)
         else:
@@ -228,7 +228,7 @@ def _admit_by_rate_limit(
     window_start = now - RATE_WINDOW
     # Locks are taken in one global order so two claimers cannot deadlock.
     for (channel_type, target), rows in sorted(groups.items()):
-        limit = channel_limits(channel_type)[1]
+        limit = channel_rate_limit(channel_type)
         _lock_robot(session, channel_type, target)
         robot = (SendSlot.channel_type == channel_type, SendSlot.target == target)
         session.execute(delete(SendSlot).where(*robot, SendSlot.sent_at <= window_start))
@@ -669,7 +669,7 @@ def _lease_test_message(
     admitted, _ = _admit_by_rate_limit(session, [claimed], now)
     if not admitted:
         raise RateLimited(
-            f"{channel_label(channel.type)}每分钟最多发送 {channel_limits(channel.type)[1]} 条消息，请稍后再试"
+            f"{channel_label(channel.type)}每分钟最多发送 {channel_rate_limit(channel.type)} 条消息，请稍后再试"
         )
     return notification, claimed
 

@@ -52,13 +52,10 @@ def notifier_config(settings: Settings) -> NotifierConfig:
     )
 
 
-_LIMITS = {channel_type: (cls.max_message_bytes, cls.rate_limit_per_minute) for channel_type, cls in CHANNELS.items()}
-
-
-def channel_limits(channel_type: str) -> tuple[int | None, int | None]:
-    """(max_message_bytes, rate_limit_per_minute) of a channel type; None means unlimited."""
+def channel_rate_limit(channel_type: str) -> int | None:
+    """Messages a minute a channel type takes per target; None means unlimited."""
     try:
-        return _LIMITS[channel_type]
+        return CHANNELS[channel_type].rate_limit_per_minute
     except KeyError:
         raise ValueError(f"unknown channel type {channel_type!r}") from None
 
@@ -207,14 +204,17 @@ def validate_channel_input(
 ) -> tuple[str, str | None, list[str]]:
     """Clean and check channel input; Invalid with a message a user can act on."""
     if type not in CHANNEL_TYPES:
-        raise Invalid(f"渠道类型必须是 {', '.join(CHANNEL_TYPES)} 之一")
+        raise Invalid(f"渠道类型必须是 {', '.join(CHANNEL_TYPES)} 之一", field="type")
     target = (target or "").strip()
     secret = (secret or "").strip() or None
     try:
         target = CHANNELS[type].check_target(target, secret, config)
     except InvalidTarget as exc:
-        raise Invalid(str(exc)) from None
-    return target, secret, [valid_mobile(m) for m in mentions if m.strip()]
+        raise Invalid(str(exc), field=exc.field) from None
+    try:
+        return target, secret, [valid_mobile(m) for m in mentions if m.strip()]
+    except Invalid as exc:
+        raise Invalid(exc.message, field="mentions") from None
 
 
 def create_channel(
@@ -231,7 +231,7 @@ def create_channel(
     now: datetime,
 ) -> Channel:
     if audience not in AUDIENCES:
-        raise Invalid(f"接收对象必须是 {', '.join(AUDIENCES)} 之一")
+        raise Invalid(f"接收对象必须是 {', '.join(AUDIENCES)} 之一", field="audience")
     office_id = actor.office_id
     if audience == AUDIENCE_DEPARTMENT:
         department = session.get(Department, department_id) if department_id is not None else None

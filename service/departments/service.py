@@ -120,32 +120,40 @@ def _check_unique_name(session: Session, office_id: int, name: str, own_id: int 
         select(Department.id).where(Department.office_id == office_id, Department.name == name)
     ).first()
     if clash is not None and clash != own_id:
-        raise Conflict(f"{_name_taken(name)}（id {clash}）")
+        raise Conflict(_name_taken(name), field="name")
 
 
 def _validate(values: dict) -> dict:
     if "name" in values:
         values["name"] = normalize_name(values["name"] or "")
         if not values["name"]:
-            raise Invalid("单位名称不能为空")
+            raise Invalid("单位名称不能为空", field="name")
     if "kind" in values and values["kind"] not in (KIND_UNIT, KIND_GROUP):
-        raise Invalid(f"kind 必须是 {KIND_UNIT} 或 {KIND_GROUP}")
+        raise Invalid("类型必须是单位或分组", field="kind")
     if "aliases" in values:
         values["aliases"] = sorted({normalize_name(a) for a in values["aliases"] if normalize_name(a)})
     for key, check in (("emails", valid_email), ("mobiles", valid_mobile)):
         if key in values:
-            values[key] = list(dict.fromkeys(check(item) for item in values[key] or []))
+            values[key] = list(dict.fromkeys(_checked(key, check, item) for item in values[key] or []))
     for key, check in (("head_email", valid_email), ("head_mobile", valid_mobile)):
         if key in values:
-            values[key] = check(values[key]) if (values[key] or "").strip() else None
+            values[key] = _checked(key, check, values[key]) if (values[key] or "").strip() else None
     return values
+
+
+def _checked(field: str, check, value: str) -> str:
+    """A value checked by its rule, a refusal naming the field the value came from."""
+    try:
+        return check(value)
+    except Invalid as exc:
+        raise Invalid(exc.message, field=field) from None
 
 
 def create_department(session: Session, actor: Actor, values: dict, *, now: datetime) -> Department:
     actor.require_admin()
     values = _validate(dict(values))
     if "name" not in values:
-        raise Invalid("单位名称不能为空")
+        raise Invalid("单位名称不能为空", field="name")
     _check_unique_name(session, actor.office_id, values["name"])
     department = Department(office_id=actor.office_id, **values, created_at=now)
     with unique_or_conflict(session, _name_taken(values["name"])):

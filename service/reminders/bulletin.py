@@ -17,7 +17,7 @@ from service.milestones.status import overdue_sql
 from service.plans.models import PLAN_ACTIVE, Plan
 from service.reminders.models import BulletinRun
 from service.reminders.scan import Directory, Recipient, render_in_parts
-from service.delivery.service import channel_limits, enqueue
+from service.delivery.service import enqueue
 from service.reminders.policy import AUDIENCE_OFFICE
 from service.workdays import WorkdayCalendar
 
@@ -74,8 +74,9 @@ def send_weekly_bulletins(
             directory = Directory(session, set(), {office_id})
             for channel in directory.office[(office_id, AUDIENCE_OFFICE)]:
                 recipient = Recipient(f"channel:{channel.id}", channel.type, channel.target, channel.id)
-                max_bytes, _ = channel_limits(channel.type)
-                for items, message in render_in_parts("bulletin", figures, settings.base_url, max_bytes):
+                for items, message in render_in_parts(
+                    "bulletin", figures, settings.base_url, channel.type, tuple(channel.mentions or ())
+                ):
                     enqueue(
                         session, office_id=office_id, department_id=None, channel_id=recipient.channel_id,
                         channel_type=recipient.channel_type, target=recipient.target, kind="bulletin", level=None,

@@ -21,12 +21,13 @@ from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from notifiers import fits as notifier_fits
 from notifiers import supports_mentions
 from service.clock import SystemClock
 from service.config import Settings
 from service.database import transaction
 from service.delivery.models import Channel
-from service.delivery.service import channel_limits, enqueue_many
+from service.delivery.service import enqueue_many
 from service.departments.models import Department
 from service.holidays.source import OfficeCalendars
 from service.messages import item_labels, render, render_bodies
@@ -344,10 +345,11 @@ def _digest_kind(items: list[dict]) -> str:
     return KIND_REMINDER
 
 
-def _context(items: list[dict], base_url: str) -> dict:
+def _context(items: list[dict], base_url: str, offset: int = 0) -> dict:
     top = max(items, key=lambda i: i["rank"])["level"] if items else None
     return {
         "items": items,
+        "offset": offset,  # items in the parts before this one: numbering goes on across parts
         "level": top,
         "level_name": LEVELS.get(top, ""),
         "colour_name": COLOUR_NAMES.get(top, ""),
@@ -358,50 +360,40 @@ def _context(items: list[dict], base_url: str) -> dict:
 
 
 def render_in_parts(
-    template: str, items: list[dict], base_url: str, max_bytes: int | None
+    template: str, items: list[dict], base_url: str, channel_type: str, mentions: tuple[str, ...] = ()
 ) -> list[tuple[list[dict], object]]:
-    """Render the digest, split into as few parts as the channel's size limit allows.
+    """Render the digest in as few parts as the channel's size limit allows.
 
-    Sizes are measured on the text and markdown bodies alone (the ones the limit
-    applies to); subject and HTML are rendered only for the parts that are sent.
+    Each part is measured on the body the channel will send with these mentions
+    (notifiers.fits), so a WeCom digest that @s someone, sent as text, is held to
+    the text limit and one that does not, sent as markdown, to the markdown one.
+    Parts are filled in order while they fit, which gives the fewest parts; an item
+    too big on its own still goes alone (the notifier refuses it rather than cut it).
     """
-    if max_bytes is None:
-        return [(items, render(template, _context(items, base_url)))]
 
-    def measured(part: list[dict]) -> int:
-        text, markdown = render_bodies(template, _context(part, base_url))
-        return max(len(text.encode()), len((markdown or "").encode()))
+    def fits(part: list[dict], offset: int) -> bool:
+        text, markdown = render_bodies(template, _context(part, base_url, offset))
+        return notifier_fits(channel_type, text, markdown, mentions)
 
-    if len(items) == 1 or measured(items) <= max_bytes:
+    if len(items) <= 1 or fits(items, 0):
         return [(items, render(template, _context(items, base_url)))]
-    # Pack items by their measured size, then re-check each part (halving if the estimate was off).
-    overhead = measured([])
-    parts, current, used = [], [], overhead
-    for item in items:
-        s = measured([item]) - overhead
-        if current and used + s > max_bytes:
-            parts.append(current)
-            current, used = [], overhead
-        current.append(item)
-        used += s
-    parts.append(current)
-    result = []
-    for part in parts:
-        if len(part) == 1 or measured(part) <= max_bytes:
-            result.append((part, render(template, _context(part, base_url))))
-        else:
-            half = len(part) // 2
-            result += render_in_parts(template, part[:half], base_url, max_bytes)
-            result += render_in_parts(template, part[half:], base_url, max_bytes)
-    return result
+    parts = []
+    start = 0
+    while start < len(items):
+        end = start + 1
+        while end < len(items) and fits(items[start:end + 1], start):
+            end += 1
+        parts.append((start, items[start:end]))
+        start = end
+    return [(part, render(template, _context(part, base_url, offset))) for offset, part in parts]
 
 
 def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, settings: Settings, now: datetime) -> int:
     outbox = []
     for digest in digests.values():
         digest.items.sort(key=lambda i: (-i["rank"], i["due_date"], i["milestone_id"]))
-        max_bytes, _rate = channel_limits(digest.recipient.channel_type)
-        parts = render_in_parts(template, digest.items, settings.base_url, max_bytes)
+        mentions = tuple(sorted(digest.mentions))
+        parts = render_in_parts(template, digest.items, settings.base_url, digest.recipient.channel_type, mentions)
         for n, (items, message) in enumerate(parts, start=1):
             ids = {m for i in items for m in i.get("milestone_ids", [i["milestone_id"]])}
             kind = kind_of(items)
@@ -426,7 +418,7 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
                     "milestones": [m for m in digest.milestones if m["id"] in ids],
                     "items": [{k: v for k, v in i.items() if k not in NOT_IN_EVENT} for i in items],
                 },
-                mentions=sorted(digest.mentions),
+                mentions=list(mentions),
                 now=now,
             ))
     return enqueue_many(session, outbox)

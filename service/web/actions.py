@@ -1,6 +1,8 @@
-"""Form posts: run a service call, then redirect with its outcome as a flash message."""
+"""Form posts: run a service call, then redirect with its outcome as a flash message,
+or show the form again as typed when the service refuses it."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -28,6 +30,43 @@ def run_action(
         session.rollback()
         return redirect(request, back, exc.message, kind="error")
     return redirect(request, back, ok)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A form the service refused, shown again (422) as typed with the reason beside
+    the field it is about, or above the form when it names none."""
+
+    form: str  # which of the page's forms
+    message: str
+    typed: dict  # the fields as submitted, but those never sent back (passwords, secrets)
+    field: str | None = None
+    files_dropped: int = 0  # attachments a browser cannot be given back: to be chosen again
+
+
+def refusal(
+    request: Request, session: Session, form: str, exc: DomainError, *, withheld: Iterable[str] = (), files_dropped: int = 0
+) -> Refused:
+    """The refusal of a form, its changes rolled back."""
+    session.rollback()
+    hidden = {"csrf_token", *withheld}
+    typed = {k: v for k, v in request.state.form.items() if isinstance(v, str) and k not in hidden}
+    return Refused(form, exc.message, typed, exc.field, files_dropped)
+
+
+def try_form(
+    request: Request, session: Session, action: Callable[[], object], form: str, *, withheld: Iterable[str] = ()
+) -> Refused | None:
+    """Run a form's service call: None when it went through, else its refusal (NotFound
+    and Forbidden propagate, as in run_action)."""
+    try:
+        action()
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return refusal(request, session, form, exc, withheld=withheld)
+    return None
 
 
 def confirmed(request: Request, change: Callable[[], object], what: str) -> Callable[[], object]:

@@ -2,7 +2,6 @@
 office admin; the notifications outbox with retry."""
 
 import re
-from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -21,23 +20,30 @@ from service.delivery.service import (
     retry_notification,
     update_channel,
 )
-from service.departments.feeds import feed_of
 from service.departments.contacts import without_contact
-from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
+from service.departments.feeds import feed_of
+from service.departments.models import (
+    KIND_GROUP,
+    KIND_UNIT,
+    Department,
+    DepartmentGroupMember,
+)
 from service.departments.service import (
     create_department,
     get_department,
     group_member_ids,
     list_departments,
-    set_child_offices as map_child_offices,
     set_group_members,
     update_department,
 )
+from service.departments.service import (
+    set_child_offices as map_child_offices,
+)
 from service.dependencies import IdPath, NowDep, PageQuery, SessionDep, SettingsDep
-from service.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from service.errors import Invalid
 from service.offices.models import Office
 from service.plans.models import PLAN_DRAFT, Assignment, Measure, Plan
-from service.web.actions import confirmed, form_int, run_action
+from service.web.actions import Refused, confirmed, form_int, run_action, try_form
 from service.web.lookups import department_names
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
@@ -91,8 +97,18 @@ def _channel_context() -> dict:
     }
 
 
+# Never sent back to the browser: the user types them again.
+WITHHELD = ("secret",)
+
+
 @router.get("/departments")
 def departments_page(request: Request, actor: PageActorDep, session: SessionDep):
+    return _directory_page(request, session, actor)
+
+
+def _directory_page(request: Request, session, actor, refused: Refused | None = None):
+    """The directory; after a refused form (a new department, an office channel, a channel
+    edit), with what the user typed and the reason beside the field (422)."""
     departments = list_departments(session, actor)
     if actor.is_department:
         departments = [d for d in departments if d.id == actor.department_id]
@@ -115,7 +131,9 @@ def departments_page(request: Request, actor: PageActorDep, session: SessionDep)
             "proposing_drafts": proposing_drafts(session, [d.id for d in proposed]),
             "unreachable": {d.id for d in without_contact(session, departments)},
             "kind_labels": KIND_LABELS,
+            "refused": refused,
         } | _channel_context(),
+        status_code=422 if refused else 200,
     )
 
 
@@ -137,32 +155,20 @@ def proposing_drafts(session, department_ids: list[int]) -> list[tuple[int, str]
 @router.post("/departments")
 def add_department(request: Request, actor: PageActorDep, session: SessionDep, now: NowDep):
     actor.require_admin()
-    try:
-        department = create_department(session, actor, _department_values(request.state.form), now=now)
-    except (Invalid, Conflict) as exc:
-        return redirect(request, "/departments#new-department", exc.message, kind="error")
-    return redirect(request, f"/departments/{department.id}", "单位已添加，可继续填写联系人和通知渠道")
+    created = []
+    refused = try_form(
+        request, session,
+        lambda: created.append(create_department(session, actor, _department_values(request.state.form), now=now)),
+        "new-department",
+    )
+    if refused:
+        return _directory_page(request, session, actor, refused)
+    return redirect(request, f"/departments/{created[0].id}", "单位已添加，可继续填写联系人和通知渠道")
 
 
 @router.get("/departments/{department_id}")
 def department_page(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep):
     return _department_page(request, session, actor, department_id)
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A form the service refused, shown again as typed (422) with the reason beside it."""
-
-    form: str  # "department" or "channel"
-    message: str
-    typed: dict
-
-
-def _refused(request: Request, session, actor, department_id: int, form: str, message: str):
-    session.rollback()
-    # Secrets are not sent back to the browser: the user types them again.
-    typed = {k: v for k, v in request.state.form.items() if isinstance(v, str) and k not in ("csrf_token", "secret")}
-    return _department_page(request, session, actor, department_id, Refused(form, message, typed))
 
 
 def _department_page(request: Request, session, actor, department_id: int, refused: Refused | None = None):
@@ -199,13 +205,13 @@ def _department_page(request: Request, session, actor, department_id: int, refus
 @router.post("/departments/{department_id}")
 def edit_department(request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
     actor.require_admin_of(get_department(session, actor, department_id).office_id)
-    try:
-        update_department(session, actor, department_id, _department_values(request.state.form), now=now)
-        session.flush()
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        return _refused(request, session, actor, department_id, "department", exc.message)
+    refused = try_form(
+        request, session,
+        lambda: update_department(session, actor, department_id, _department_values(request.state.form), now=now),
+        "department",
+    )
+    if refused:
+        return _department_page(request, session, actor, department_id, refused)
     return redirect(request, f"/departments/{department_id}", "单位信息已保存")
 
 
@@ -251,13 +257,13 @@ def add_department_channel(
     request: Request, department_id: IdPath, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
 ):
     get_department(session, actor, department_id)  # another office's department is a 404
-    try:
-        _add_channel(request, actor, session, settings, now, audience=AUDIENCE_DEPARTMENT, department_id=department_id)
-        session.flush()
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        return _refused(request, session, actor, department_id, "channel", exc.message)
+    refused = try_form(
+        request, session,
+        lambda: _add_channel(request, actor, session, settings, now, audience=AUDIENCE_DEPARTMENT, department_id=department_id),
+        "channel", withheld=WITHHELD,
+    )
+    if refused:
+        return _department_page(request, session, actor, department_id, refused)
     return redirect(request, f"/departments/{department_id}#channels", "通知渠道已添加")
 
 
@@ -265,12 +271,16 @@ def add_department_channel(
 def add_office_channel(request: Request, actor: PageActorDep, session: SessionDep, settings: SettingsDep, now: NowDep):
     actor.require_admin()
     audience = request.state.form.get("audience")
-    if audience not in AUDIENCE_LABELS:
-        return redirect(request, "/departments#office-channels", "请选择接收对象：办公室或领导", kind="error")
-    return run_action(
-        request, session, lambda: _add_channel(request, actor, session, settings, now, audience=audience, department_id=None),
-        ok="通知渠道已添加", back="/departments#office-channels",
-    )
+
+    def add():
+        if audience not in AUDIENCE_LABELS:
+            raise Invalid("请选择接收对象：办公室或领导", field="audience")
+        _add_channel(request, actor, session, settings, now, audience=audience, department_id=None)
+
+    refused = try_form(request, session, add, "office-channel", withheld=WITHHELD)
+    if refused:
+        return _directory_page(request, session, actor, refused)
+    return redirect(request, "/departments#office-channels", "通知渠道已添加")
 
 
 def _channel_page(channel) -> str:
@@ -290,12 +300,18 @@ def edit_channel(
         changes["secret"] = None
     elif secret := str(form.get("secret") or "").strip():
         changes["secret"] = secret
-    back = _channel_page(get_channel(session, actor, channel_id))
-    return run_action(
+    channel = get_channel(session, actor, channel_id)
+    department_id, back = channel.department_id, _channel_page(channel)
+    refused = try_form(
         request, session,
         lambda: update_channel(session, actor, notifier_config(settings), channel_id, changes, now=now),
-        ok="渠道已保存", back=back,
+        f"channel-{channel_id}", withheld=WITHHELD,
     )
+    if refused and department_id:
+        return _department_page(request, session, actor, department_id, refused)
+    if refused:
+        return _directory_page(request, session, actor, refused)
+    return redirect(request, back, "渠道已保存")
 
 
 @router.post("/channels/{channel_id}/enabled")

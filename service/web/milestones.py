@@ -13,18 +13,17 @@ from notifiers import CHANNEL_LABELS, mask_target
 from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.delivery.models import Notification
-from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from service.departments.models import Department
+from service.dependencies import IdPath, NowDep, SessionDep, SettingsDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.milestones import service as workflow
-from service.departments.feeds import feed_of
-from service.departments.models import Department
-from service.milestones.models import APPROVED, ExtensionRequest, Review
+from service.milestones.assignments import AttachmentUpload, acts_for
+from service.milestones.models import ExtensionRequest, Review
 from service.plans.models import PLAN_ARCHIVED
 from service.reminders.policy import COLOUR_NAMES, LEVELS, step_label
 from service.reminders.service import notices_about
+from service.web.actions import Refused, form_int, refusal, run_action
 from service.web.directory import STATUS_LABELS
-from service.milestones.assignments import AttachmentUpload, acts_for
-from service.web.actions import form_int, run_action
 from service.web.lookups import department_names, load_milestones
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
@@ -160,18 +159,8 @@ def _page(request: Request, session, actor, milestone_id: int, *, refused: "Refu
     )
 
 
-@dataclass(frozen=True)
-class Refused:
-    form: str  # which of the page's forms: "report", "extension"
-    message: str
-    typed: dict  # the fields as submitted
-    files_dropped: int = 0  # attachments a browser cannot be given back: to be chosen again
-
-
-def _refused(request: Request, session, actor, milestone_id: int, form: str, message: str, files: int = 0):
-    session.rollback()
-    typed = {k: v for k, v in request.state.form.items() if isinstance(v, str) and k != "csrf_token"}
-    return _page(request, session, actor, milestone_id, refused=Refused(form, message, typed, files))
+def _refused(request: Request, session, actor, milestone_id: int, form: str, exc: DomainError, files: int = 0):
+    return _page(request, session, actor, milestone_id, refused=refusal(request, session, form, exc, files_dropped=files))
 
 
 @router.post("/milestones/{milestone_id}/ack")
@@ -183,8 +172,12 @@ def acknowledge(request: Request, milestone_id: IdPath, actor: PageActorDep, ses
     )
 
 
+def chosen_attachments(request: Request) -> list[UploadFile]:
+    return [f for f in request.state.form.getlist("attachments") if isinstance(f, UploadFile) and f.filename]
+
+
 async def read_uploads(request: Request, max_bytes: int) -> list[AttachmentUpload]:
-    files = [f for f in request.state.form.getlist("attachments") if isinstance(f, UploadFile) and f.filename]
+    files = chosen_attachments(request)
     if len(files) > MAX_ATTACHMENTS:
         raise Invalid(f"最多上传 {MAX_ATTACHMENTS} 个附件")
     uploads = []
@@ -202,7 +195,7 @@ async def read_uploads(request: Request, max_bytes: int) -> list[AttachmentUploa
 @router.post("/milestones/{milestone_id}/report")
 async def report(request: Request, milestone_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, settings: SettingsDep):
     form = request.state.form
-    chosen = sum(1 for f in form.getlist("attachments") if isinstance(f, UploadFile) and f.filename)
+    chosen = len(chosen_attachments(request))
     try:
         uploads = await read_uploads(request, settings.attachment_max_bytes)
         workflow.submit_report(
@@ -213,7 +206,7 @@ async def report(request: Request, milestone_id: IdPath, actor: PageActorDep, se
     except (NotFound, Forbidden):
         raise
     except DomainError as exc:
-        return _refused(request, session, actor, milestone_id, "report", exc.message, chosen)
+        return _refused(request, session, actor, milestone_id, "report", exc, chosen)
     return redirect(request, f"/milestones/{milestone_id}", "办结申请已提交，等待办公室审核")
 
 
@@ -223,7 +216,7 @@ def request_extension(request: Request, milestone_id: IdPath, actor: PageActorDe
     try:
         new_due = date.fromisoformat(str(form.get("new_due_date") or ""))
     except ValueError:
-        return _refused(request, session, actor, milestone_id, "extension", "请选择新的完成时限")
+        return _refused(request, session, actor, milestone_id, "extension", Invalid("请选择新的完成时限", field="new_due_date"))
     try:
         workflow.request_extension(
             session, actor, milestone_id, new_due_date=new_due, reason=str(form.get("reason") or ""), now=now
@@ -232,7 +225,7 @@ def request_extension(request: Request, milestone_id: IdPath, actor: PageActorDe
     except (NotFound, Forbidden):
         raise
     except DomainError as exc:
-        return _refused(request, session, actor, milestone_id, "extension", exc.message)
+        return _refused(request, session, actor, milestone_id, "extension", exc)
     return redirect(request, f"/milestones/{milestone_id}", "延期申请已提交，等待办公室审批")
 
 

@@ -8,8 +8,17 @@ from fastapi import APIRouter, Query, Request
 from service.bulletins.service import notices_of
 from service.departments.feeds import feed_of
 from service.departments.models import Department
-from service.dependencies import CalendarDep, IdPath, IdQuery, NowDep, PageQuery, SessionDep, SettingsDep, TodayDep
-from service.errors import Invalid
+from service.dependencies import (
+    CalendarDep,
+    IdPath,
+    IdQuery,
+    NowDep,
+    PageQuery,
+    SessionDep,
+    SettingsDep,
+    TodayDep,
+)
+from service.errors import DomainError, Forbidden, NotFound
 from service.flows import chase
 from service.milestones import assignments
 from service.milestones.models import PROGRESS_REVIEW_LABELS
@@ -17,9 +26,14 @@ from service.plans.models import PLAN_ARCHIVED, PLAN_STATUS_LABELS
 from service.plans.service import list_plans
 from service.reminders.policy import COLOUR_NAMES, LEVELS
 from service.reminders.scan import CHASE_LEVELS
-from service.web.actions import form_int, run_action
+from service.web.actions import Refused, form_int, refusal, run_action
 from service.web.lookups import department_names
-from service.web.milestones import ATTACHMENT_TYPES, MAX_ATTACHMENTS, read_uploads
+from service.web.milestones import (
+    ATTACHMENT_TYPES,
+    MAX_ATTACHMENTS,
+    chosen_attachments,
+    read_uploads,
+)
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
@@ -119,7 +133,12 @@ def _unsigned(session, actor):
 
 
 @router.get("/assignments/{assignment_id}")
-def assignment_page(request: Request, assignment_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep):
+def assignment_page(request: Request, assignment_id: IdPath, actor: PageActorDep, session: SessionDep):
+    return _item_page(request, session, actor, assignment_id)
+
+
+def _item_page(request: Request, session, actor, assignment_id: int, refused: Refused | None = None):
+    """One 督办件; after a refused progress report or review, with what was typed and the reason (422)."""
     item = assignments.get_work_item(session, actor, assignment_id)
     a = item.assignment
     archived = a.measure.plan.status == PLAN_ARCHIVED
@@ -148,7 +167,9 @@ def assignment_page(request: Request, assignment_id: IdPath, actor: PageActorDep
             "max_attachments": MAX_ATTACHMENTS,
             "chase_choices": CHASE_CHOICES,
             "notices": notices_of(session, a.id),
+            "refused": refused,
         },
+        status_code=422 if refused else 200,
     )
 
 
@@ -165,19 +186,20 @@ async def progress(
     request: Request, assignment_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, settings: SettingsDep
 ):
     form = request.state.form
-    back = f"/assignments/{assignment_id}#progress"
+    chosen = len(chosen_attachments(request))
     try:
         uploads = await read_uploads(request, settings.attachment_max_bytes)
-    except Invalid as exc:
-        return redirect(request, back, exc.message, kind="error")
-    return run_action(
-        request, session,
-        lambda: assignments.submit_progress(
+        assignments.submit_progress(
             session, actor, assignment_id, text=str(form.get("text") or ""), percent=form_int(form.get("percent"), -1),
             attachments=uploads, now=now, max_attachment_bytes=settings.attachment_max_bytes,
-        ),
-        ok="进展已报送（不改变节点状态；节点完成后请提交办结申请）", back=back,
-    )
+        )
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return _item_page(request, session, actor, assignment_id,
+                          refusal(request, session, "progress", exc, files_dropped=chosen))
+    return redirect(request, f"/assignments/{assignment_id}#progress", "进展已报送（不改变节点状态；节点完成后请提交办结申请）")
 
 
 @router.post("/progress/{progress_id}/review")

@@ -1,40 +1,8 @@
 import httpx
 import pytest
 
-from notifiers import NotifierConfig, PermanentFailure, ensure_host_allowed, split_for_limit
+from notifiers import NotifierConfig, PermanentFailure, ensure_host_allowed
 from notifiers.transport import retry_after_seconds
-
-
-def test_split_keeps_whole_lines_within_the_limit():
-    lines = [f"{n}. 市发展改革委：第{n}项措施将于2025-06-30到期\n" for n in range(40)]
-    text = "".join(lines)
-
-    parts = split_for_limit(text, 300)
-
-    assert len(parts) > 1
-    assert "".join(parts) == text
-    assert all(len(part.encode("utf-8")) <= 300 for part in parts)
-    assert all(part.endswith("\n") for part in parts)  # no line was cut
-
-
-def test_split_cuts_a_giant_line_between_characters():
-    text = "督办" * 1000  # one 6000-byte line, 3 bytes per character
-
-    parts = split_for_limit(text, 100)
-
-    assert "".join(parts) == text
-    assert all(len(part.encode("utf-8")) <= 100 for part in parts)
-    assert [len(part.encode("utf-8")) for part in parts[:-1]] == [99] * (len(parts) - 1)
-
-
-def test_split_leaves_short_text_whole():
-    assert split_for_limit("短消息", 2048) == ["短消息"]
-    assert split_for_limit("", 2048) == [""]
-
-
-def test_split_refuses_a_limit_smaller_than_one_character():
-    with pytest.raises(ValueError):
-        split_for_limit("督", 3)
 
 
 def test_allowed_hosts_are_the_webhook_list_plus_the_robot_hosts():

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from notifiers import CHANNELS, PermanentFailure, RetryAfter, Sent, Target, split_for_limit
+from notifiers import CHANNELS, PermanentFailure, RetryAfter, Sent, Target
 from notifiers.dingtalk import DingTalkNotifier
 from notifiers.feishu import FeishuNotifier
 from notifiers.feishu import read_reply as read_feishu_reply
@@ -141,7 +141,7 @@ def test_connection_reset_is_retried(kind, robot_receiver, notifier_config):
 
 def test_oversize_content_is_refused_without_a_request(kind, robot_receiver, notifier_config):
     # WeCom markdown may be longer than the 2048 bytes WeCom text is held to.
-    limit = 4096 if kind == "wecom" else ROBOTS[kind].max_message_bytes
+    limit = ROBOTS[kind].body("督", "督", ()).max_bytes
     huge = "督" * (limit // 3 + 1)
 
     result = send(notifier_config, make_message(text=huge, markdown=huge), Target(kind, "k"))
@@ -152,9 +152,13 @@ def test_oversize_content_is_refused_without_a_request(kind, robot_receiver, not
 
 
 def test_every_part_of_a_split_message_is_accepted(kind, robot_receiver, notifier_config):
-    limit = ROBOTS[kind].max_message_bytes
+    limit = ROBOTS[kind].body("-", "-", ()).max_bytes
     digest = "".join(f"- 第{n}项：市发展改革委牵头的措施将于2025-06-30到期，请及时报送进展。\n" for n in range(600))
-    parts = split_for_limit(digest, limit)
+    parts = [""]
+    for line in digest.splitlines(keepends=True):  # whole lines, each part as full as the limit allows
+        if len((parts[-1] + line).encode()) > limit:
+            parts.append("")
+        parts[-1] += line
     assert len(parts) > 1
 
     results = send_all(
@@ -250,3 +254,29 @@ def test_receiver_refuses_a_stale_dingtalk_timestamp(robot_receiver):
     )
 
     assert reply.json() == {"errcode": 310000, "errmsg": "invalid timestamp"}
+
+
+@pytest.mark.parametrize("mentions", [(), ("13800000001",)])
+def test_a_message_is_sized_by_the_body_the_channel_sends(kind, mentions, robot_receiver, notifier_config):
+    """The splitter sizes parts by `body`: it must be what arrives, mentions included."""
+    message = make_message(mentions=mentions)
+    expected = ROBOTS[kind].body(message.text, message.markdown, mentions)
+
+    assert isinstance(send(notifier_config, message, Target(kind, "k")), Sent)
+
+    [received] = robot_receiver.received(kind=kind)
+    assert sent_content(kind, received.payload) == expected.content
+
+
+def test_wecom_markdown_up_to_its_own_limit_goes_out_in_one_message_unless_someone_is_mentioned(
+    robot_receiver, notifier_config
+):
+    long = "督" * 1000  # 3000 bytes: over the text limit, within the markdown one
+    assert WeComNotifier.body(long, long, ()).fits
+    assert not WeComNotifier.body(long, long, ("13800000001",)).fits
+
+    sent = send(notifier_config, make_message(text=long, markdown=long), Target("wecom", "k"))
+    refused = send(notifier_config, make_message(text=long, markdown=long, mentions=("13800000001",)), Target("wecom", "k"))
+
+    assert isinstance(sent, Sent) and isinstance(refused, PermanentFailure)
+    assert robot_receiver.attempts(kind="wecom") == 1

@@ -3,6 +3,7 @@ its measures once with its checkpoint dates, without the document's section labe
 split only where the channel's size limit forces it."""
 
 import json
+import re
 
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from service.plans.models import Assignment, Measure, Phase
 from service.reminders.scan import run_scan
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW
-from tests.support.robot_receiver import WECOM_MARKDOWN_MAX_BYTES
+from tests.support.robot_receiver import WECOM_MARKDOWN_MAX_BYTES, WECOM_TEXT_MAX_BYTES
 
 UNIT = "市知识产权局"
 
@@ -34,12 +35,13 @@ def _demo_with_robots(tmp_path, robot_receiver) -> tuple:
     return settings
 
 
-def _notify(settings, robot_receiver, channel_type: str) -> tuple[list, list[str]]:
+def _notify(settings, robot_receiver, channel_type: str, mentions=()) -> tuple[list, list[str]]:
     with service_database(settings) as (session_factory, _):
         with transaction(session_factory) as session:
             unit = session.scalars(select(Department).where(Department.name == UNIT)).one()
             session.add(Channel(office_id=unit.office_id, department_id=unit.id, audience="department",
-                                type=channel_type, target="unit-key", enabled=True, created_at=NOW))
+                                type=channel_type, target="unit-key", enabled=True, created_at=NOW,
+                                mentions=list(mentions)))
         run_scan(session_factory, settings, WorkdayCalendar(), NOW)
         dispatch_once(session_factory, settings, now=NOW)
         with session_factory() as session:
@@ -63,10 +65,44 @@ def test_the_demo_units_assignment_notice_lists_each_measure_once_with_its_check
     # Every phase's checkpoint date is listed inside the measure's one entry.
     first_entry = next(line for line in bodies[0].splitlines() if "[签收]" in line)
     assert first_entry.count("日") == len(phases) and "阶段" not in text, first_entry
-    # Split only because WeCom's 2048-byte text limit forces it (a message that @-mentions goes out as
-    # text): before, the demo unit's notice took 16 messages of three phase items each, now about 10.
-    assert len(bodies) <= 10
-    assert all(len(b.encode()) <= WECOM_MARKDOWN_MAX_BYTES for b in bodies)
+    # Nobody is @-mentioned, so WeCom gets markdown, held to its own 4096 bytes (not the text's 2048).
+    _assert_fewest_parts(bodies, WECOM_MARKDOWN_MAX_BYTES)
+    assert len(bodies) <= 5
+
+
+# One measure's lines with the line breaks before them: what a part grows by when it takes the measure.
+ENTRY = re.compile(r"\n+>? ?\d+\. .*?(?=\n+>? ?\d+\. |\n+督办系统：|\Z)", re.DOTALL)
+
+
+def _assert_fewest_parts(bodies: list[str], limit: int) -> None:
+    """Each part within the limit, numbered on from the last, and none could have taken
+    the next part's first measure: filling parts in order that far gives the fewest parts."""
+    # The dispatcher may deliver a digest's parts in any order.
+    bodies = sorted(bodies, key=lambda body: int(re.search(r"^>? ?(\d+)\. ", body, re.MULTILINE).group(1)))
+    numbers = [int(n) for body in bodies for n in re.findall(r"^>? ?(\d+)\. ", body, re.MULTILINE)]
+    assert numbers == list(range(1, len(numbers) + 1))
+    for body, following in zip(bodies, bodies[1:]):
+        assert len(body.encode()) <= limit
+        next_entry = ENTRY.search(following).group()
+        assert len(body.encode()) + len(next_entry.encode()) > limit, (len(body.encode()), next_entry)
+    assert len(bodies[-1].encode()) <= limit
+
+
+def test_a_long_notice_that_mentions_someone_arrives_as_text_in_the_fewest_messages(tmp_path, robot_receiver):
+    """A mention makes WeCom send text, whose limit is 2048 bytes: the parts are sized
+    by that text (not the longer markdown), each within it, nothing lost."""
+    settings = _demo_with_robots(tmp_path, robot_receiver)
+    received, measures, _ = _notify(settings, robot_receiver, "wecom", mentions=("13800000001",))
+
+    assert {m.payload["msgtype"] for m in received} == {"text"}
+    assert all(m.payload["text"]["mentioned_mobile_list"] == ["13800000001"] for m in received)
+    bodies = [m.payload["text"]["content"] for m in received]
+    assert len(bodies) > 1
+    _assert_fewest_parts(bodies, WECOM_TEXT_MAX_BYTES)
+    text = "\n".join(bodies)
+    for measure in measures:
+        assert text.count(measure[:24]) == 1, measure[:24]
+    assert len(set(re.findall(r"/m/\S+", text))) == len(measures)
 
 
 def test_a_channel_without_a_tight_limit_gets_the_whole_notice_in_one_message(tmp_path, robot_receiver):

@@ -121,3 +121,66 @@ def test_the_menu_opens_without_javascript(demo_server, browser):  # noqa: F811
     assert not page.get_by_role("link", name="操作记录").is_visible()
     page.click("details.menu > summary")
     assert page.get_by_role("link", name="操作记录").is_visible()
+
+
+# Elements that reach past the screen's right edge, outside any box that clips or scrolls them.
+PAST_THE_EDGE = """() => [...document.querySelectorAll('body *')].filter(e => {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.right <= window.innerWidth + 1) return false;
+    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+        if (getComputedStyle(p).overflowX !== 'visible') return false;
+    }
+    return true;
+}).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+def _fits_with_a_menu(page, base: str, path: str, name: str) -> list[str]:
+    problems = _check(page, base, path, name)
+    past = page.evaluate(PAST_THE_EDGE)
+    problems += [f"{path}: past the right edge: {', '.join(past[:5])}"] if past else []
+    if page.locator("nav.nav-wide").is_visible() or not page.locator("details.menu > summary").is_visible():
+        problems.append(f"{path}: the navigation is not folded into a menu")
+    return problems
+
+
+def test_the_workflow_pages_fit_a_phone_with_the_navigation_in_a_menu(demo_server, browser):  # noqa: F811
+    """The 督办件 pages: the unit's work list and item, the office's lists, the review queue (and
+    its batch confirmation), the dashboard's unit table and the 消息预览, at 390 px."""
+    base, unit, _ = demo_server
+    department = _phone(browser, base, DEPARTMENT_USERNAME)
+    department.goto(f"{base}/inbox")
+    item = department.locator("[data-assignment]").first.get_attribute("data-assignment")
+    problems = []
+    for path, name in [("/inbox", "wf-unit-worklist"), ("/inbox?status=unsigned", "wf-unit-worklist-unsigned"),
+                       (f"/assignments/{item}", "wf-unit-item")]:
+        problems += _fits_with_a_menu(department, base, path, name)
+    # A 办结申请 from the phone, for the office's queue below.
+    department.goto(f"{base}/assignments/{item}")
+    with department.expect_navigation():
+        department.locator("#checkpoints a").first.click()
+    department.fill("#report textarea[name=text]", "第一阶段工作已完成（手机报送）。")
+    department.fill("#report input[name=percent]", "100")
+    with department.expect_navigation():
+        department.click("#report button[type=submit]")
+    assert "办结申请已提交" in department.content()
+    office = _phone(browser, base, ADMIN_USERNAME)
+    for path, name in [
+        ("/", "wf-office-dashboard"), ("/assignments", "wf-office-assignments"),
+        (f"/assignments?department_id={unit}&status=overdue", "wf-office-assignments-overdue"),
+        (f"/assignments/{item}", "wf-office-item"), ("/reviews", "wf-office-reviews"), ("/messages", "wf-office-messages"),
+    ]:
+        problems += _fits_with_a_menu(office, base, path, name)
+    # The dashboard's unit table is there, as cards, each count a link to the filtered list.
+    office.goto(f"{base}/")
+    assert office.locator("table.units [data-unit]").count() > 1
+    assert office.locator("table.units a[href*='/assignments?']").count() > 0
+    # The review queue's batch confirmation lists what it approves, and fits too.
+    office.goto(f"{base}/reviews")
+    office.locator("[data-milestone]", has_text="手机报送").locator("input[name=ids]").check()
+    with office.expect_navigation():
+        office.click("form#batch button")
+    assert "确认通过以下 1 项办结申请" in office.content()
+    office.screenshot(path=str(SHOTS / "wf-office-batch-confirm.png"), full_page=True)
+    assert office.evaluate(PAST_THE_EDGE) == [] and office.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth")
+    assert problems == [], "\n".join(problems)

@@ -13,7 +13,8 @@ from service.database import make_engine, make_session_factory
 from service.delivery.dispatcher import dispatch_once
 from service.delivery.models import Channel
 from service.migrate import upgrade_database
-from service.plans.models import Assignment
+from service.auth.models import User
+from service.plans.models import Assignment, Measure
 from tests.factories import NOW, build_world
 from tests.milestones.test_assignments import phased_plan
 from tests.web.test_browser import OFFICE_PC, PHONE, browser, fits_phone, login, serving, shot  # noqa: F401 (fixture)
@@ -122,3 +123,47 @@ def test_a_units_day_and_the_offices_in_the_browser(day, browser, robot_receiver
     sender.join(timeout=30)
     [message] = robot_receiver.received(kind="wecom", key=ROBOT_KEY)
     assert "催办" in str(message.payload)
+
+
+def test_each_irreversible_action_asks_first_in_the_browser(day, browser):
+    """退回 without a reason, deleting a channel, revoking a plan's links and deactivating a
+    user: none happens on one click; each goes through once its 确认 is given."""
+    base, _url, items = day
+    unit = login(browser, base, "ip_user", PHONE)
+    unit.goto(f"{base}/assignments/{items[0]}")
+    with unit.expect_navigation():
+        unit.locator("#checkpoints a", has_text="办结申请").first.click()
+    unit.fill("#report textarea[name=text]", "第一阶段工作全部完成。")
+    unit.fill("#report input[name=percent]", "100")
+    with unit.expect_navigation():
+        unit.click("#report button[type=submit]")
+
+    office = login(browser, base, "city_admin", OFFICE_PC)
+    office.goto(f"{base}/reviews")
+    card = office.locator("[data-milestone]", has_text="第一阶段工作全部完成").first
+    with office.expect_navigation():
+        card.locator("button[value=return]").click()
+    assert "退回时必须填写意见" in office.content()
+    assert office.locator("[data-milestone]", has_text="第一阶段工作全部完成").count() == 1
+
+    def confirm_then(path: str, form: str, done: str) -> None:
+        office.goto(f"{base}{path}")
+        target = office.locator(f"form[action='{form}']")
+        folded = target.locator("xpath=ancestor::details[1]")
+        if folded.count():
+            folded.locator("xpath=./summary").click()
+        before = office.url
+        target.locator("button[type=submit]").click()  # unticked: the browser holds the post back
+        assert office.url == before and done not in office.content()
+        target.locator("input[name=confirm]").check()
+        with office.expect_navigation():
+            target.locator("button[type=submit]").click()
+        assert done in office.content(), path
+
+    with make_session_factory(make_engine(_url))() as session:
+        channel = session.scalars(select(Channel).where(Channel.target == ROBOT_KEY)).one()
+        plan_id = session.scalars(select(Measure.plan_id).join(Assignment).where(Assignment.id == items[0])).one()
+        user_id = session.scalars(select(User.id).where(User.username == "dev_user")).one()
+    confirm_then(f"/departments/{channel.department_id}", f"/channels/{channel.id}/delete", "渠道已删除")
+    confirm_then(f"/plans/{plan_id}/reminder-policy", f"/plans/{plan_id}/links/revoke", "已撤销本计划此前发出的所有链接")
+    confirm_then("/users", f"/users/{user_id}/active", "已停用该用户")

@@ -108,6 +108,17 @@ def test_the_dashboard_counts_whom_to_chase_per_unit_with_links_to_the_list(sess
     assert "催办全单位" not in client_factory().login("city_leader").get("/").text
 
 
+def test_the_unit_counts_are_shared_until_a_change_and_follow_it_at_once(session, client_factory):
+    world, plan_id, items = _setup(session)
+    ip = world.departments["ip"].id
+    unsigned = f'href="/assignments?department_id={ip}&amp;status=unsigned" class="text-red">'
+    office = client_factory().login("city_admin")
+    assert unsigned + "4</a>" in office.get("/").text
+    unit = client_factory().login("ip_user")
+    unit.submit("/inbox/sign", {"plan_id": str(plan_id)}, page="/inbox")  # 签收 writes the audit log
+    assert unsigned + "1</a>" in office.get("/?sort=name").text  # the other plan's item is still unsigned
+
+
 def test_batch_approval_lists_the_items_and_needs_the_confirmation(session, client_factory):
     from service.milestones import service as workflow
     from service.milestones.models import Milestone
@@ -138,3 +149,18 @@ def test_batch_approval_lists_the_items_and_needs_the_confirmation(session, clie
     assert set(session.scalars(select(Milestone.state).where(Milestone.id.in_(first)))) == {"approved"}
     # A unit cannot reach the confirmation of another unit's or any approval.
     assert client_factory().login("dev_user").get(f"/reviews/confirm?ids={first[0]}").status_code == 404
+
+
+def test_the_unit_table_shows_the_units_to_chase_first_and_the_rest_on_request(session, client_factory, monkeypatch):
+    import service.web.dashboard
+
+    world, plan_id, items = _setup(session)
+    monkeypatch.setattr(service.web.dashboard, "UNITS_SHOWN", 2)
+    office = client_factory().login("city_admin")
+    page = office.get("/?sort=unsigned").text
+    assert len(re.findall(r'data-unit="(\d+)"', page)) == 2 and "显示全部 3 个单位" in page
+    everything = office.get("/?sort=unsigned&units=all").text
+    assert len(re.findall(r'data-unit="(\d+)"', everything)) == 3 and "显示全部" not in everything
+    # Sorting and chasing keep the whole table open.
+    assert 'href="/?sort=name&amp;units=all#units"' in everything
+    assert 'name="back" value="/?sort=unsigned&amp;units=all#units"' in everything
