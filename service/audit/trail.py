@@ -155,6 +155,10 @@ ACTION_LABELS = {
     "assessment.enter": "录入考核加分扣分",
     "assessment.publish": "发布考核结果",
     "assessment.correct": "更正考核结果",
+    "bulletin.draft": "拟制通报",
+    "bulletin.edit": "修改通报稿",
+    "bulletin.issue": "印发通报",
+    "assignment.supervision_notice": "下发督办单",
 }
 ENTITY_LABELS = {
     "plan": "计划",
@@ -171,4 +175,5 @@ ENTITY_LABELS = {
     "office_calendar": "本地放假安排",
     "assessment_scheme": "考核方案",
     "assessment_result": "考核结果",
+    "bulletin": "督办通报",
 }

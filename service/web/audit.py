@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifiers import CHANNEL_LABELS
-
 from service.assessment.models import AssessmentResult, AssessmentScheme
 from service.audit.models import AuditEvent
 from service.audit.trail import ACTION_LABELS, ENTITY_LABELS, list_events
 from service.auth.actor import Actor
 from service.auth.models import User
+from service.bulletins.models import NOTICE_COLOURS
 from service.delivery.models import Channel, Notification
 from service.dependencies import SessionDep, SettingsDep
 from service.errors import Invalid
@@ -27,9 +27,9 @@ from service.plans.parser.model import COMPARISON_LABELS
 from service.plans.service import visible_plans
 from service.web.actions import form_int
 from service.web.lookups import department_names
+from service.web.reminder_policy import AUDIENCE_LABELS
 from service.web.render import render
 from service.web.session import PageActorDep
-from service.web.reminder_policy import AUDIENCE_LABELS
 from service.web.users import USER_ROLE_LABELS
 
 router = APIRouter()
@@ -66,11 +66,14 @@ FIELDS = {
     "item": ("考核项", "text"), "entered": ("录入分值", "text"), "points": ("得分", "text"),
     "total": ("总分", "text"), "grade": ("等次", "text"), "evidence": ("依据", "text"),
     "ranking_public": ("公布排名", "label"), "period_start": ("考核期开始", "date"), "period_end": ("考核期结束", "date"),
+    "year": ("年度", "count"), "number": ("期号", "count"), "narrative": ("情况综述", "text"),
+    "next_steps": ("下一步工作", "text"), "colour": ("督办单", "colour"), "answer_by": ("反馈期限", "date"),
+    "sent": ("已发送", "label"),
 }
 VALUE_LABELS = {**STATE_LABELS, **PLAN_STATUS_LABELS}
 KIND_LABELS = {
     "role": USER_ROLE_LABELS, "audience": {**AUDIENCE_LABELS, "department": "本单位"}, "channel": CHANNEL_LABELS,
-    "comparison": COMPARISON_LABELS,
+    "comparison": COMPARISON_LABELS, "colour": NOTICE_COLOURS,
 }
 
 
