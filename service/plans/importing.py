@@ -31,7 +31,8 @@ from service.plans.parser import LimitExceeded, PlanParseError, ReadLimits, pars
 from service.plans.parser import model as parsed_model
 from service.plans.parser.checks import MEASURE_CODES, measure_checks, snippet
 from service.plans.parser.reading import DEFAULT_LIMITS
-from service.plans.service import create_plan_from_parsed, get_editable_draft, get_plan
+from service.flows.plan_creation import create_plan_from_parsed
+from service.plans.service import get_editable_draft, get_plan
 from service.plans.spreadsheet import write_task_table
 
 IMPORT_ACTION = "plan.import"

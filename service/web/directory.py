@@ -28,12 +28,12 @@ from service.departments.service import (
     create_department,
     get_department,
     group_member_ids,
-    list_departments,
     set_group_members,
     update_department,
 )
 from service.dependencies import IdPath, NowDep, PageQuery, SessionDep, SettingsDep
 from service.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from service.flows.directory import list_departments
 from service.plans.models import PLAN_DRAFT, Assignment, Measure, Plan
 from service.web.actions import confirmed, form_int, run_action
 from service.web.lookups import department_names

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.departments.service import list_departments
+from service.flows.directory import list_departments
 from service.dependencies import IdPath, NowDep, SessionDep, TodayDep
 from service.errors import DomainError, Forbidden, NotFound
 from service.plans.drafting import (

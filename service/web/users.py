@@ -17,7 +17,7 @@ from service.auth.service import (
     revoke_service_token,
     set_user_active,
 )
-from service.departments.service import list_departments
+from service.flows.directory import list_departments
 from service.dependencies import IdPath, NowDep, SessionDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.web.actions import confirmed, form_int, run_action

@@ -14,7 +14,7 @@ from service.errors import Forbidden, Invalid, NotFound
 from service.indicators import service
 from service.indicators.models import Indicator, IndicatorReading
 from service.plans.importing import import_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from tests.factories import NOW, simple_plan
 from tests.plans.conftest import seed_path
 

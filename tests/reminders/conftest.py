@@ -11,7 +11,7 @@ from service.departments.models import Department
 from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.flows.activation import activate_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 
 ACTIVATED = datetime(2026, 9, 1, 2, tzinfo=timezone.utc)

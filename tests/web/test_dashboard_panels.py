@@ -8,7 +8,7 @@ from sqlalchemy import update
 from service.auth.actor import Actor
 from service.milestones.models import Milestone
 from service.flows.activation import activate_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from service.web.dashboard import PANELS_SHOWN
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW, build_world, simple_plan
