@@ -16,7 +16,8 @@ from service.flows import activation, archival, plan_creation
 from service.errors import DomainError, Invalid
 from service.ids import Id
 from service.indicators.routes import ParsedIndicator
-from service.plans import drafting, importing, service
+from service.flows import drafting, importing
+from service.plans import service
 from service.plans.models import Measure, Phase, Plan
 from service.text import TEXT_PATTERN, Line, Text, check_form, refuse_control_characters
 

@@ -22,7 +22,7 @@ from service.delivery.service import (
     update_channel,
 )
 from service.departments.feeds import feed_of
-from service.departments.contacts import without_contact
+from service.flows.contacts import without_contact
 from service.departments.models import KIND_GROUP, KIND_UNIT, DepartmentGroupMember
 from service.departments.service import (
     create_department,
