@@ -32,9 +32,15 @@ class Target:
     mentions: tuple[str, ...] = ()
 
 
+# Each result carries two accounts of what happened: `detail`/`reason`, the other side's
+# answer in technical English for operators and logs, and `words`, what the office reads on
+# its pages: a Chinese sentence set by the notifier that knows what the answer means.
+
+
 @dataclass(frozen=True)
 class Sent:
     detail: str = ""
+    words: str = "已送达"
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,13 @@ class RetryAfter:
     # The receiver is healthy but asks us to slow down (a rate-limit answer):
     # no fault of the message, so it does not use up its failed attempts.
     throttled: bool = False
+    words: str = "暂未送达，系统将稍后重试"
 
 
 @dataclass(frozen=True)
 class PermanentFailure:
     reason: str
+    words: str = "无法送达"
 
 
 DeliveryResult = Sent | RetryAfter | PermanentFailure
@@ -79,6 +87,10 @@ class NotifierConfig:
             for url in (self.wecom_base_url, self.dingtalk_base_url, self.feishu_base_url)
         )
         return frozenset(h.lower() for h in (*self.webhook_allowed_hosts, *robot_hosts) if h)
+
+
+INVALID_ADDRESS = "地址无效，请检查渠道地址"
+NOT_REACHED = "无法连接到接收方，系统将稍后重试"
 
 
 class InvalidTarget(ValueError):
@@ -173,7 +185,7 @@ def check_size(content: str, max_bytes: int, what: str) -> PermanentFailure | No
     drop the very milestone it is about. Callers split with split_for_limit."""
     size = utf8_size(content)
     if size > max_bytes:
-        return PermanentFailure(f"{what} is {size} bytes, over the {max_bytes}-byte limit")
+        return PermanentFailure(f"{what} is {size} bytes, over the {max_bytes}-byte limit", "消息超出该渠道的长度限制")
     return None
 
 
@@ -222,10 +234,12 @@ def ensure_host_allowed(url: str, allowed_hosts: frozenset[str] | set[str]) -> P
     probe the internal network (SSRF)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        return PermanentFailure(f"unsupported URL scheme {parts.scheme!r}")
+        return PermanentFailure(f"unsupported URL scheme {parts.scheme!r}", INVALID_ADDRESS)
     host = (parts.hostname or "").lower()
     if host not in {h.lower() for h in allowed_hosts}:
-        return PermanentFailure(f"host {host!r} is not on the allowed hosts list")
+        return PermanentFailure(
+            f"host {host!r} is not on the allowed hosts list", "该地址的主机未获准发送，请联系系统运维人员放行"
+        )
     return None
 
 

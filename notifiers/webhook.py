@@ -81,7 +81,7 @@ class WebhookNotifier(ChannelNotifier):
             try:
                 key = signing_key(target.secret)
             except ValueError as exc:
-                return PermanentFailure(str(exc))
+                return PermanentFailure(str(exc), "签名密钥无效，请检查渠道设置")
             headers["webhook-signature"] = signature(key, message.id, timestamp, body)
         response = await post(self.http_client, self.config, target.address, body, headers)
         if isinstance(response, httpx.Response):

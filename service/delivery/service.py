@@ -153,8 +153,9 @@ def channels_for(
     return list(session.scalars(query.order_by(Channel.id)))
 
 
-def alert_office(session: Session, dead: Notification, reason: str, *, now: datetime) -> list[Notification]:
-    """Tell the office that a notification will never arrive."""
+def alert_office(session: Session, dead: Notification, reason: str, *, words: str, now: datetime) -> list[Notification]:
+    """Tell the office that a notification will never arrive: the message says why in
+    `words`; a webhook's event carries the technical `reason`."""
     # An alert about an alert would loop as long as the office channel is broken.
     if dead.kind in (KIND_DELIVERY_DEAD, "test"):
         return []
@@ -167,7 +168,7 @@ def alert_office(session: Session, dead: Notification, reason: str, *, now: date
             "department_name": department.name if department else "领导小组办公室",
             "channel_label": channel_label(dead.channel_type),
             "attempts": dead.attempts,
-            "reason": reason,
+            "reason": words,
         },
     )
     event = {
@@ -372,7 +373,7 @@ def delete_channel(session: Session, actor: Actor, channel_id: int, *, now: date
         )
     ):
         notification.status = CANCELLED
-        notification.last_error = "渠道已删除"
+        notification.last_error = notification.last_error_words = "渠道已删除"
     record(session, actor, "channel.delete", "channel", channel.id,
            before={"type": channel.type, "target": mask_target(channel.type, channel.target),
                    "audience": channel.audience,

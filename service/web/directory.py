@@ -306,8 +306,7 @@ def test_channel(request: Request, channel_id: IdPath, actor: PageActorDep, sess
     notification, attempt = send_test_message(session, actor, settings, channel_id, now=now)
     if notification.status == "sent":
         return redirect(request, back, "测试消息发送成功")
-    detail = attempt.detail or notification.last_error or notification.status
-    return redirect(request, back, f"测试消息发送失败：{detail}", kind="error")
+    return redirect(request, back, f"测试消息发送失败：{attempt.words}", kind="error")
 
 
 @router.get("/notifications")

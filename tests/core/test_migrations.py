@@ -178,3 +178,35 @@ def test_tokens_that_never_expired_get_the_default_lifetime_from_the_upgrade(scr
     assert expiries.pop(admin_id) == NOW + timedelta(days=30)  # a lifetime it had stays
     assert all(before + timedelta(days=30) <= e <= datetime.now(timezone.utc) + timedelta(days=30)
                for e in expiries.values()) and expiries
+
+
+def test_upgrade_words_the_delivery_results_stored_before_notifiers_gave_words(scratch_url):
+    from sqlalchemy import select, update
+
+    from service.delivery.models import DeliveryAttempt, Notification
+
+    upgrade_database(scratch_url)
+    engine = make_engine(scratch_url)
+    with make_session_factory(engine)() as session:
+        build_world(session)
+        scan(session, Settings(database_url=scratch_url, secret_key="x"), WorkdayCalendar(), NOW)
+        first, second = session.scalars(select(Notification.id).limit(2)).all()
+        session.execute(update(Notification).where(Notification.id == first).values(
+            status="dead", last_error="robot refused: 93000 invalid webhook url"))
+        details = ["accepted by localhost", "HTTP 404: not found", "渠道已删除", "something new"]
+        session.add_all(DeliveryAttempt(notification_id=second, started_at=NOW, finished_at=NOW, outcome="dead",
+                                        detail=detail, worker="w") for detail in details)
+        session.commit()
+    command.downgrade(alembic_config(scratch_url), "0014")
+    upgrade_database(scratch_url)
+    with engine.connect() as conn:
+        words = conn.execute(text("SELECT detail, words FROM delivery_attempts")).all()
+        last_error_words = conn.scalar(text("SELECT last_error_words FROM notifications WHERE id = :id"), {"id": first})
+    engine.dispose()
+    assert dict(words) == {
+        "accepted by localhost": "已送达（邮件服务器 localhost 已接收）",
+        "HTTP 404: not found": "接收方拒绝（状态码 404）",
+        "渠道已删除": "渠道已删除",
+        "something new": "发送失败，原因未能识别",
+    }
+    assert last_error_words == "机器人拒收（错误码 93000），请检查密钥、关键词或签名设置"
