@@ -14,7 +14,9 @@ def test_a_failed_delivery_is_explained_in_chinese_with_the_technical_error_kept
     world = build_world(session)
     milestone = milestones_of(session, world, "ip")[0]
     scan(session, web_settings.model_copy(update={"secret_key": "x"}), WorkdayCalendar(), NOW)
-    session.execute(update(Notification).values(status="retry", last_error=ERROR))
+    session.execute(update(Notification).values(
+        status="retry", last_error=ERROR, last_error_words="无法连接到接收方，系统将稍后重试"
+    ))
     session.commit()
     page = client_factory().login("ip_user").get(f"/milestones/{milestone.id}").text
     assert "暂未送达，系统将自动重试" in page
