@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 import httpx
+
+if TYPE_CHECKING:
+    from notifiers import NotifierConfig
 
 
 @dataclass(frozen=True)
@@ -63,30 +66,24 @@ DeliveryResult = Sent | RetryAfter | PermanentFailure
 
 
 @dataclass(frozen=True)
-class NotifierConfig:
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    smtp_security: str = "none"  # none | starttls | ssl
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_from: str = "duban@localhost"
-    # CA bundle to verify the SMTP server's certificate against; None uses the
-    # system store. Lets a private mail relay (or a test server) keep TLS
-    # verification on instead of switching it off.
-    smtp_ca_file: str | None = None
-    wecom_base_url: str = "https://qyapi.weixin.qq.com"
-    dingtalk_base_url: str = "https://oapi.dingtalk.com"
-    feishu_base_url: str = "https://open.feishu.cn"
-    webhook_allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
-    timeout_seconds: float = 10.0
+class Setting:
+    """A setting a channel declares: the attribute `name` of NotifierConfig, which the
+    service reads from the environment variable DUBAN_<`env` or `name`, upper case>."""
+
+    name: str
+    type: object  # str, int, float, str | None or tuple[str, ...] (comma-separated)
+    default: object
+    env: str | None = None
+    choices: tuple[str, ...] = ()
+    positive: bool = False
 
     @property
-    def allowed_hosts(self) -> frozenset[str]:
-        robot_hosts = (
-            urlsplit(url).hostname or ""
-            for url in (self.wecom_base_url, self.dingtalk_base_url, self.feishu_base_url)
-        )
-        return frozenset(h.lower() for h in (*self.webhook_allowed_hosts, *robot_hosts) if h)
+    def env_name(self) -> str:
+        return self.env or self.name
+
+
+# The one setting every channel shares.
+TIMEOUT = Setting("timeout_seconds", float, 10.0, env="notifier_timeout_seconds", positive=True)
 
 
 INVALID_ADDRESS = "地址无效，请检查渠道地址"
@@ -108,6 +105,14 @@ class Notifier(Protocol):
     # Content size (UTF-8 bytes) the caller must split to; None for unlimited.
     max_message_bytes: ClassVar[int | None]
     rate_limit_per_minute: ClassVar[int | None]
+    # What the channel needs configured; NotifierConfig and the service's Settings have
+    # an attribute for each.
+    settings: ClassVar[tuple[Setting, ...]]
+
+    @classmethod
+    def hosts(cls, config: NotifierConfig) -> tuple[str, ...]:
+        """The HTTP hosts the channel may call (ensure_host_allowed)."""
+        ...
 
     @staticmethod
     def mask_target(address: str) -> str:
@@ -126,6 +131,12 @@ class ChannelNotifier:
     """The constructor every notifier shares, so a dispatcher can build them
     all the same way and reuse one HTTP connection pool."""
 
+    settings: ClassVar[tuple[Setting, ...]] = ()
+
+    @classmethod
+    def hosts(cls, config: NotifierConfig) -> tuple[str, ...]:
+        return ()
+
     def __init__(self, config: NotifierConfig, http_client: httpx.AsyncClient) -> None:
         self.config = config
         self.http_client = http_client
@@ -135,9 +146,19 @@ ROBOT_KEY = re.compile(r"^[A-Za-z0-9_.~-]+$")
 
 
 class RobotNotifier(ChannelNotifier):
-    """A group robot addressed by its key or access token (WeCom, DingTalk, Feishu)."""
+    """A group robot addressed by its key or access token (WeCom, DingTalk, Feishu), at its
+    vendor's base URL (a setting, so tests can point it at tests/support/robot_receiver.py)."""
 
     label: ClassVar[str]
+    base_url_setting: ClassVar[Setting]  # also in the robot's `settings`
+
+    @classmethod
+    def base_url(cls, config: NotifierConfig) -> str:
+        return getattr(config, cls.base_url_setting.name).rstrip("/")
+
+    @classmethod
+    def hosts(cls, config: NotifierConfig) -> tuple[str, ...]:
+        return (urlsplit(cls.base_url(config)).hostname or "",)
 
     @staticmethod
     def mask_target(address: str) -> str:

@@ -14,7 +14,7 @@ import hmac
 import time
 from urllib.parse import urlencode
 
-from notifiers.base import DeliveryResult, Message, RobotNotifier, Target, check_size, mentions_for
+from notifiers.base import DeliveryResult, Message, RobotNotifier, Setting, Target, check_size, mentions_for
 from notifiers.transport import post_to_robot, result_for_code
 
 # DingTalk refuses request bodies over 20000 bytes (errcode 460101); the
@@ -42,6 +42,8 @@ class DingTalkNotifier(RobotNotifier):
     supports_mentions = True
     max_message_bytes = CONTENT_MAX_BYTES
     rate_limit_per_minute = 20
+    base_url_setting = Setting("dingtalk_base_url", str, "https://oapi.dingtalk.com")
+    settings = (base_url_setting,)
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         content = message.markdown or message.text
@@ -60,5 +62,5 @@ class DingTalkNotifier(RobotNotifier):
         if target.secret:
             timestamp_ms = str(int(time.time() * 1000))
             query |= {"timestamp": timestamp_ms, "sign": sign(target.secret, timestamp_ms)}
-        url = f"{self.config.dingtalk_base_url}/robot/send?{urlencode(query)}"
+        url = f"{self.base_url(self.config)}/robot/send?{urlencode(query)}"
         return await post_to_robot(self.http_client, self.config, url, payload, read_reply)

@@ -16,6 +16,7 @@ import ssl
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, parseaddr
+from typing import TYPE_CHECKING
 
 from notifiers.base import (
     NOT_REACHED,
@@ -23,12 +24,15 @@ from notifiers.base import (
     DeliveryResult,
     InvalidTarget,
     Message,
-    NotifierConfig,
     PermanentFailure,
     RetryAfter,
     Sent,
+    Setting,
     Target,
 )
+
+if TYPE_CHECKING:
+    from notifiers import NotifierConfig
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 SMTP_MISCONFIGURED = "邮件服务器设置有误，请联系系统运维人员"
@@ -95,6 +99,18 @@ class EmailNotifier(ChannelNotifier):
     supports_mentions = False
     max_message_bytes = None
     rate_limit_per_minute = None
+    settings = (
+        Setting("smtp_host", str, "localhost"),
+        Setting("smtp_port", int, 25),
+        Setting("smtp_security", str, "none", choices=SECURITY_MODES),
+        Setting("smtp_user", str | None, None),
+        Setting("smtp_password", str | None, None),
+        Setting("smtp_from", str, "duban@localhost"),
+        # CA bundle to verify the SMTP server's certificate against; None uses the
+        # system store. Lets a private mail relay (or a test server) keep TLS
+        # verification on instead of switching it off.
+        Setting("smtp_ca_file", str | None, None),
+    )
 
     @staticmethod
     def mask_target(address: str) -> str:

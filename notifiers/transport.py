@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -15,12 +16,14 @@ from notifiers.base import (
     INVALID_ADDRESS,
     NOT_REACHED,
     DeliveryResult,
-    NotifierConfig,
     PermanentFailure,
     RetryAfter,
     Sent,
     ensure_host_allowed,
 )
+
+if TYPE_CHECKING:
+    from notifiers import NotifierConfig
 
 # Statuses a later attempt can succeed on; every other 4xx is the request's fault.
 RETRYABLE_STATUSES = frozenset({408, 425, 429})

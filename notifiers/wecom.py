@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from notifiers.base import DeliveryResult, Message, RobotNotifier, Target, check_size, mentions_for
+from notifiers.base import DeliveryResult, Message, RobotNotifier, Setting, Target, check_size, mentions_for
 from notifiers.transport import post_to_robot, result_for_code
 
 MARKDOWN_MAX_BYTES = 4096
@@ -31,6 +31,8 @@ class WeComNotifier(RobotNotifier):
     # the size that fits every WeCom message whatever the target.
     max_message_bytes = TEXT_MAX_BYTES
     rate_limit_per_minute = 20
+    base_url_setting = Setting("wecom_base_url", str, "https://qyapi.weixin.qq.com")
+    settings = (base_url_setting,)
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         mentions = mentions_for(message, target)
@@ -45,5 +47,5 @@ class WeComNotifier(RobotNotifier):
             payload = {"msgtype": "markdown", "markdown": {"content": message.markdown}}
         if too_big:
             return too_big
-        url = f"{self.config.wecom_base_url}/cgi-bin/webhook/send?key={quote(target.address, safe='')}"
+        url = f"{self.base_url(self.config)}/cgi-bin/webhook/send?key={quote(target.address, safe='')}"
         return await post_to_robot(self.http_client, self.config, url, payload, read_reply)

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from notifiers import CHANNEL_LABELS, CHANNEL_TYPES, CHANNELS, InvalidTarget, NotifierConfig, mask_target
+from notifiers import SETTINGS as NOTIFIER_SETTINGS
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.config import Settings
@@ -35,21 +36,12 @@ from service.messages import render
 
 
 def notifier_config(settings: Settings) -> NotifierConfig:
-    """The one place Settings become the notifiers' configuration."""
-    return NotifierConfig(
-        smtp_host=settings.smtp_host,
-        smtp_port=settings.smtp_port,
-        smtp_security=settings.smtp_security,
-        smtp_user=settings.smtp_user,
-        smtp_password=settings.smtp_password,
-        smtp_from=settings.smtp_from,
-        smtp_ca_file=settings.smtp_ca_file,
-        wecom_base_url=settings.wecom_base_url.rstrip("/"),
-        dingtalk_base_url=settings.dingtalk_base_url.rstrip("/"),
-        feishu_base_url=settings.feishu_base_url.rstrip("/"),
-        webhook_allowed_hosts=tuple(settings.webhook_allowed_hosts),
-        timeout_seconds=settings.notifier_timeout_seconds,
-    )
+    """The one place Settings become the notifiers' configuration: each setting a
+    notifier declares, read from the Settings field of its environment variable."""
+    return NotifierConfig(**{
+        s.name: tuple(value) if isinstance(value := getattr(settings, s.env_name), list) else value
+        for s in NOTIFIER_SETTINGS
+    })
 
 
 _LIMITS = {channel_type: (cls.max_message_bytes, cls.rate_limit_per_minute) for channel_type, cls in CHANNELS.items()}
