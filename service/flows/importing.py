@@ -15,7 +15,6 @@ from pathlib import PurePath
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.auth.models import User
@@ -183,15 +182,6 @@ def suggest_departments(session: Session, office_id: int, name: str, limit: int 
     return _rank(name, _directory(session, office_id), limit)
 
 
-def _recorded_import(session: Session, plan_id: int) -> dict:
-    event = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == "plan", AuditEvent.entity_id == plan_id, AuditEvent.action == IMPORT_ACTION)
-        .order_by(AuditEvent.id.desc())
-    ).first()
-    return (event.after or {}) if event else {}
-
-
 def _link_to_measures(warnings: list[dict], plan: Plan) -> list[dict]:
     """The parser's warnings, each with the id of the measure it quotes (or None)."""
     first_by_quote: dict[str, int] = {}
@@ -211,7 +201,7 @@ def current_warnings(session: Session, plan: Plan) -> list[dict]:
     """
     parsed, measures = rows_as_parsed(session, plan)
     dated = {m.id for m in measures if m.deadline}
-    recorded = _recorded_import(session, plan.id)
+    recorded = plan.import_notes or {}
     kept = [
         {"measure_id": None} | w
         for w in recorded.get("warnings", [])
@@ -322,12 +312,12 @@ def import_plan(
         raise DuplicateImport(earlier)
     created = create_plan_from_parsed(session, actor, plan_data, now=now, source_text=source_text)
     created.plan.source_hash = digest
+    created.plan.import_notes = {"warnings": _link_to_measures(warnings, created.plan), "from_table": parsed.from_table}
     record(
         session, actor, IMPORT_ACTION, "plan", created.plan.id,
         after={
             "filename": filename,
-            "from_table": parsed.from_table,
-            "warnings": _link_to_measures(warnings, created.plan),
+            **created.plan.import_notes,
             "unmatched_departments": created.unmatched_departments,
             "duplicate_of": earlier.id if earlier is not None else None,
         },
