@@ -17,7 +17,7 @@ from service.milestones.models import APPROVED, Milestone
 from service.milestones.stats import DepartmentRank, rank_columns, rank_key
 from service.plans.models import PLAN_ACTIVE, Plan
 from service.reminders.models import BulletinRun
-from service.reminders.scan import Directory, Recipient, render_in_parts
+from service.reminders.scan import ContactBook, Recipient, render_in_parts
 from service.delivery.service import channel_limits, enqueue
 from service.reminders.policy import AUDIENCE_OFFICE
 from service.workdays import WorkdayCalendar
@@ -75,8 +75,8 @@ def send_weekly_bulletins(
             if claimed is None:
                 continue  # another replica (or an earlier run) sent this week's
             sent["offices"] += 1
-            directory = Directory(session, set(), {office_id})
-            for channel in directory.office[(office_id, AUDIENCE_OFFICE)]:
+            contacts = ContactBook(session, set(), {office_id})
+            for channel in contacts.office[(office_id, AUDIENCE_OFFICE)]:
                 recipient = Recipient(f"channel:{channel.id}", channel.type, channel.target, channel.id)
                 max_bytes, _ = channel_limits(channel.type)
                 for items, message in render_in_parts("bulletin", figures, settings.base_url, max_bytes):
