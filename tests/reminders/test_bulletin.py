@@ -7,8 +7,8 @@ from service.reminders.bulletin import send_weekly_bulletins
 from tests.reminders.conftest import CALENDAR, add_measures, utc
 
 
-def test_weekly_bulletin_ranks_departments_once_per_week(world, session_factory, settings):
-    add_measures(session_factory, world, 2, due="2026-10-16")
+def test_weekly_bulletin_ranks_departments_once_per_week(reminder_world, session_factory, settings):
+    add_measures(session_factory, reminder_world, 2, due="2026-10-16")
     monday = utc(2026, 10, 12, 1)  # Monday 09:00 in Shanghai: 10-09 overdue, 10-16 due this week
     first = send_weekly_bulletins(session_factory, settings, CALENDAR, monday)
     again = send_weekly_bulletins(session_factory, settings, CALENDAR, monday)
@@ -22,21 +22,21 @@ def test_weekly_bulletin_ranks_departments_once_per_week(world, session_factory,
     assert "1. 市知识产权局：在办3项，本周到期2项，逾期1项" in bulletin.body_text
 
 
-def test_weekly_bulletin_ranks_departments_as_the_dashboard_does(world, session_factory, settings):
+def test_weekly_bulletin_ranks_departments_as_the_dashboard_does(reminder_world, session_factory, settings):
     """One ranking everywhere: best on-time rate first, not most overdue first."""
     monday = utc(2026, 10, 12, 1)
     with session_factory.begin() as session:
         # The support unit reported on time and was approved; the lead unit is overdue.
         session.execute(
-            update(Milestone).where(Milestone.department_id == world["support_id"])
+            update(Milestone).where(Milestone.department_id == reminder_world["support_id"])
             .values(state=APPROVED, submitted_at=utc(2026, 10, 8, 2), approved_at=utc(2026, 10, 9, 2))
         )
     send_weekly_bulletins(session_factory, settings, CALENDAR, monday)
     with session_factory() as session:
         bulletin = session.scalars(select(Notification).where(Notification.kind == "bulletin")).one()
-        facts = stats.milestone_facts(session, world["actor"], plan_id=world["plan_id"])
+        facts = stats.milestone_facts(session, reminder_world["actor"], plan_id=reminder_world["plan_id"])
     dashboard = stats.department_ranking(facts, monday.astimezone(settings.tz).date(), settings.tz)
-    names = {world["lead_id"]: "市知识产权局", world["support_id"]: "市发展改革委"}
+    names = {reminder_world["lead_id"]: "市知识产权局", reminder_world["support_id"]: "市发展改革委"}
     assert [d["department_name"] for d in bulletin.event["departments"]] == [names[r.department_id] for r in dashboard]
     assert [d["department_name"] for d in bulletin.event["departments"]] == ["市发展改革委", "市知识产权局"]
     assert [d["on_time_percent"] for d in bulletin.event["departments"]] == [100, 0]
