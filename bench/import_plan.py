@@ -17,7 +17,7 @@ from bench.dataset import scratch_session  # noqa: E402
 from service.auth.actor import Actor  # noqa: E402
 from service.departments.models import Department  # noqa: E402
 from service.offices.service import ensure_default_office  # noqa: E402
-from service.plans.importing import import_plan, preview_for  # noqa: E402
+from service.flows.importing import import_plan, preview_for  # noqa: E402
 
 SEED = Path(__file__).resolve().parent.parent / "tests" / "data" / "seeds" / "003_36280e565d71b47e.txt"
 DIRECTORY_SIZE = 1000

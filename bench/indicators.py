@@ -20,7 +20,7 @@ from service.indicators import service  # noqa: E402
 from service.indicators.models import Indicator, IndicatorReading  # noqa: E402
 from service.offices.service import ensure_default_office  # noqa: E402
 from service.plans.parser import parse_plan_text  # noqa: E402
-from service.plans.service import create_plan_from_parsed  # noqa: E402
+from service.flows.plan_creation import create_plan_from_parsed  # noqa: E402
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "tests" / "data" / "seeds").glob("*.txt"))
 INDICATORS, READINGS, ROUNDS = 200, 50, 20

@@ -37,27 +37,35 @@ Interface (notifiers/base.py):
 ``CHANNELS`` is the registry, by channel type: the only list of channel types
 (``CHANNEL_TYPES``); the service reads labels, limits, body sizes, target rules and
 mention support from it.
+- ``Notifier.settings``: what the channel needs configured (``Setting``: name,
+  type, default, the environment variable's name when it differs). ``NotifierConfig``
+  has an attribute for each channel's settings and ``TIMEOUT``; the service's
+  ``Settings`` reads them from ``DUBAN_<NAME>``. A new channel's settings are
+  declared in its module only.
 - ``ensure_host_allowed``: HTTP notifiers only call hosts in
-  ``NotifierConfig.allowed_hosts`` (the webhook allowlist plus the hosts of
-  the three robot base URLs).
+  ``NotifierConfig.allowed_hosts``: every channel's ``hosts(config)`` (the
+  webhook allowlist plus the hosts of the three robot base URLs).
 
 Channels: email (SMTP), webhook (Standard Webhooks signature), wecom,
 dingtalk, feishu (group/custom robots). Robot base URLs are configurable so
 tests can point them at tests/support/robot_receiver.py.
 """
 
+from dataclasses import field, make_dataclass
+
 import httpx
 
 from notifiers.base import (
     Body,
+    TIMEOUT,
     DeliveryResult,
     InvalidTarget,
     Message,
     Notifier,
-    NotifierConfig,
     PermanentFailure,
     RetryAfter,
     Sent,
+    Setting,
     Target,
     ensure_host_allowed,
     mask_robot_key,
@@ -73,6 +81,22 @@ CHANNELS: dict[str, type[Notifier]] = {
 }
 CHANNEL_TYPES = tuple(CHANNELS)
 CHANNEL_LABELS = {channel_type: cls.label for channel_type, cls in CHANNELS.items()}
+SETTINGS: tuple[Setting, ...] = (*(s for cls in CHANNELS.values() for s in cls.settings), TIMEOUT)
+
+
+def _allowed_hosts(config) -> frozenset[str]:
+    return frozenset(h.lower() for cls in CHANNELS.values() for h in cls.hosts(config) if h)
+
+
+# What every notifier is built with: one attribute per declared setting, so adding a
+# channel adds its settings here (and to the service's Settings) without a second list.
+NotifierConfig = make_dataclass(
+    "NotifierConfig",
+    [(s.name, s.type, field(default=s.default)) for s in SETTINGS],
+    frozen=True,
+    namespace={"allowed_hosts": property(_allowed_hosts)},
+)
+NotifierConfig.__module__ = __name__
 
 
 def mask_target(channel_type: str, address: str) -> str:
@@ -113,7 +137,9 @@ __all__ = [
     "NotifierConfig",
     "PermanentFailure",
     "RetryAfter",
+    "SETTINGS",
     "Sent",
+    "Setting",
     "Target",
     "WebhookNotifier",
     "WeComNotifier",

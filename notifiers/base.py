@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 import httpx
+
+if TYPE_CHECKING:
+    from notifiers import NotifierConfig
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,15 @@ class Target:
     mentions: tuple[str, ...] = ()
 
 
+# Each result carries two accounts of what happened: `detail`/`reason`, the other side's
+# answer in technical English for operators and logs, and `words`, what the office reads on
+# its pages: a Chinese sentence set by the notifier that knows what the answer means.
+
+
 @dataclass(frozen=True)
 class Sent:
     detail: str = ""
+    words: str = "已送达"
 
 
 @dataclass(frozen=True)
@@ -44,41 +53,41 @@ class RetryAfter:
     # The receiver is healthy but asks us to slow down (a rate-limit answer):
     # no fault of the message, so it does not use up its failed attempts.
     throttled: bool = False
+    words: str = "暂未送达，系统将稍后重试"
 
 
 @dataclass(frozen=True)
 class PermanentFailure:
     reason: str
+    words: str = "无法送达"
 
 
 DeliveryResult = Sent | RetryAfter | PermanentFailure
 
 
 @dataclass(frozen=True)
-class NotifierConfig:
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    smtp_security: str = "none"  # none | starttls | ssl
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_from: str = "duban@localhost"
-    # CA bundle to verify the SMTP server's certificate against; None uses the
-    # system store. Lets a private mail relay (or a test server) keep TLS
-    # verification on instead of switching it off.
-    smtp_ca_file: str | None = None
-    wecom_base_url: str = "https://qyapi.weixin.qq.com"
-    dingtalk_base_url: str = "https://oapi.dingtalk.com"
-    feishu_base_url: str = "https://open.feishu.cn"
-    webhook_allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
-    timeout_seconds: float = 10.0
+class Setting:
+    """A setting a channel declares: the attribute `name` of NotifierConfig, which the
+    service reads from the environment variable DUBAN_<`env` or `name`, upper case>."""
+
+    name: str
+    type: object  # str, int, float, str | None or tuple[str, ...] (comma-separated)
+    default: object
+    env: str | None = None
+    choices: tuple[str, ...] = ()
+    positive: bool = False
 
     @property
-    def allowed_hosts(self) -> frozenset[str]:
-        robot_hosts = (
-            urlsplit(url).hostname or ""
-            for url in (self.wecom_base_url, self.dingtalk_base_url, self.feishu_base_url)
-        )
-        return frozenset(h.lower() for h in (*self.webhook_allowed_hosts, *robot_hosts) if h)
+    def env_name(self) -> str:
+        return self.env or self.name
+
+
+# The one setting every channel shares.
+TIMEOUT = Setting("timeout_seconds", float, 10.0, env="notifier_timeout_seconds", positive=True)
+
+
+INVALID_ADDRESS = "地址无效，请检查渠道地址"
+NOT_REACHED = "无法连接到接收方，系统将稍后重试"
 
 
 class InvalidTarget(ValueError):
@@ -99,6 +108,14 @@ class Notifier(Protocol):
     # gets no message that exists only to @ someone (a department head).
     supports_mentions: ClassVar[bool]
     rate_limit_per_minute: ClassVar[int | None]
+    # What the channel needs configured; NotifierConfig and the service's Settings have
+    # an attribute for each.
+    settings: ClassVar[tuple[Setting, ...]]
+
+    @classmethod
+    def hosts(cls, config: NotifierConfig) -> tuple[str, ...]:
+        """The HTTP hosts the channel may call (ensure_host_allowed)."""
+        ...
 
     @classmethod
     def body(cls, text: str, markdown: str | None, mentions: tuple[str, ...]) -> Body:
@@ -136,12 +153,18 @@ class Body:
         drop the very milestone it is about. Callers size parts by `fits`."""
         if self.fits:
             return None
-        return PermanentFailure(f"{what} is {utf8_size(self.content)} bytes, over the {self.max_bytes}-byte limit")
+        return PermanentFailure(f"{what} is {utf8_size(self.content)} bytes, over the {self.max_bytes}-byte limit", "消息超出该渠道的长度限制")
 
 
 class ChannelNotifier:
     """The constructor every notifier shares, so a dispatcher can build them
     all the same way and reuse one HTTP connection pool."""
+
+    settings: ClassVar[tuple[Setting, ...]] = ()
+
+    @classmethod
+    def hosts(cls, config: NotifierConfig) -> tuple[str, ...]:
+        return ()
 
     def __init__(self, config: NotifierConfig, http_client: httpx.AsyncClient) -> None:
         self.config = config
@@ -157,9 +180,19 @@ ROBOT_KEY = re.compile(r"^[A-Za-z0-9_.~-]+$")
 
 
 class RobotNotifier(ChannelNotifier):
-    """A group robot addressed by its key or access token (WeCom, DingTalk, Feishu)."""
+    """A group robot addressed by its key or access token (WeCom, DingTalk, Feishu), at its
+    vendor's base URL (a setting, so tests can point it at tests/support/robot_receiver.py)."""
 
     label: ClassVar[str]
+    base_url_setting: ClassVar[Setting]  # also in the robot's `settings`
+
+    @classmethod
+    def base_url(cls, config: NotifierConfig) -> str:
+        return getattr(config, cls.base_url_setting.name).rstrip("/")
+
+    @classmethod
+    def hosts(cls, config: NotifierConfig) -> tuple[str, ...]:
+        return (urlsplit(cls.base_url(config)).hostname or "",)
 
     @staticmethod
     def mask_target(address: str) -> str:
@@ -208,10 +241,12 @@ def ensure_host_allowed(url: str, allowed_hosts: frozenset[str] | set[str]) -> P
     probe the internal network (SSRF)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        return PermanentFailure(f"unsupported URL scheme {parts.scheme!r}")
+        return PermanentFailure(f"unsupported URL scheme {parts.scheme!r}", INVALID_ADDRESS)
     host = (parts.hostname or "").lower()
     if host not in {h.lower() for h in allowed_hosts}:
-        return PermanentFailure(f"host {host!r} is not on the allowed hosts list")
+        return PermanentFailure(
+            f"host {host!r} is not on the allowed hosts list", "该地址的主机未获准发送，请联系系统运维人员放行"
+        )
     return None
 
 

@@ -14,7 +14,7 @@ import hmac
 import time
 from urllib.parse import urlencode
 
-from notifiers.base import Body, DeliveryResult, Message, RobotNotifier, Target, mentions_for
+from notifiers.base import Body, DeliveryResult, Message, RobotNotifier, Setting, Target, mentions_for
 from notifiers.transport import post_to_robot, result_for_code
 
 # DingTalk refuses request bodies over 20000 bytes (errcode 460101); the
@@ -41,6 +41,8 @@ class DingTalkNotifier(RobotNotifier):
     label = "钉钉机器人"
     supports_mentions = True
     rate_limit_per_minute = 20
+    base_url_setting = Setting("dingtalk_base_url", str, "https://oapi.dingtalk.com")
+    settings = (base_url_setting,)
 
     @classmethod
     def body(cls, text: str, markdown: str | None, mentions: tuple[str, ...]) -> Body:
@@ -64,5 +66,5 @@ class DingTalkNotifier(RobotNotifier):
         if target.secret:
             timestamp_ms = str(int(time.time() * 1000))
             query |= {"timestamp": timestamp_ms, "sign": sign(target.secret, timestamp_ms)}
-        url = f"{self.config.dingtalk_base_url}/robot/send?{urlencode(query)}"
+        url = f"{self.base_url(self.config)}/robot/send?{urlencode(query)}"
         return await post_to_robot(self.http_client, self.config, url, payload, read_reply)

@@ -16,20 +16,26 @@ import ssl
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, parseaddr
+from typing import TYPE_CHECKING
 
 from notifiers.base import (
+    NOT_REACHED,
     ChannelNotifier,
     DeliveryResult,
     InvalidTarget,
     Message,
-    NotifierConfig,
     PermanentFailure,
     RetryAfter,
     Sent,
+    Setting,
     Target,
 )
 
+if TYPE_CHECKING:
+    from notifiers import NotifierConfig
+
 SECURITY_MODES = ("none", "starttls", "ssl")
+SMTP_MISCONFIGURED = "邮件服务器设置有误，请联系系统运维人员"
 # One address, nothing else: a display name ("Evil" <spy@evil.test>) or a second
 # address after a comma or semicolon would add a recipient the office never saw.
 # The classes exclude the separators they sit between, so matching is linear.
@@ -78,13 +84,13 @@ def _payload_bytes(word_length: int) -> int:
     return (word_length - len(_WORD_START) - len(_WORD_END)) // 4 * 3
 
 
-def result_for_smtp_code(code: int, text: bytes | str, what: str) -> DeliveryResult:
+def result_for_smtp_code(code: int, text: bytes | str, what: str, words: str) -> DeliveryResult:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     reason = f"{what}: {code} {text}"
     if 400 <= code < 500:
-        return RetryAfter(None, reason)
-    return PermanentFailure(reason)
+        return RetryAfter(None, reason, words=f"{words}（代码 {code}），系统将稍后重试")
+    return PermanentFailure(reason, f"{words}（代码 {code}）")
 
 
 class EmailNotifier(ChannelNotifier):
@@ -92,6 +98,18 @@ class EmailNotifier(ChannelNotifier):
     label = "邮件"
     supports_mentions = False
     rate_limit_per_minute = None
+    settings = (
+        Setting("smtp_host", str, "localhost"),
+        Setting("smtp_port", int, 25),
+        Setting("smtp_security", str, "none", choices=SECURITY_MODES),
+        Setting("smtp_user", str | None, None),
+        Setting("smtp_password", str | None, None),
+        Setting("smtp_from", str, "duban@localhost"),
+        # CA bundle to verify the SMTP server's certificate against; None uses the
+        # system store. Lets a private mail relay (or a test server) keep TLS
+        # verification on instead of switching it off.
+        Setting("smtp_ca_file", str | None, None),
+    )
 
     @staticmethod
     def mask_target(address: str) -> str:
@@ -120,7 +138,7 @@ class EmailNotifier(ChannelNotifier):
 
     async def send(self, message: Message, target: Target) -> DeliveryResult:
         if self.config.smtp_security not in SECURITY_MODES:
-            return PermanentFailure(f"unknown SMTP security {self.config.smtp_security!r}")
+            return PermanentFailure(f"unknown SMTP security {self.config.smtp_security!r}", SMTP_MISCONFIGURED)
         email = self.build_email(message, target.address)
         return await asyncio.to_thread(self._deliver, email, target.address)
 
@@ -142,15 +160,15 @@ class EmailNotifier(ChannelNotifier):
                 smtp.send_message(email, from_addr=parseaddr(config.smtp_from)[1], to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = exc.recipients[recipient]
-            return result_for_smtp_code(code, text, f"recipient {recipient} refused")
+            return result_for_smtp_code(code, text, f"recipient {recipient} refused", "邮件服务器拒收该收件地址")
         except smtplib.SMTPResponseException as exc:
-            return result_for_smtp_code(exc.smtp_code, exc.smtp_error, "SMTP server refused")
+            return result_for_smtp_code(exc.smtp_code, exc.smtp_error, "SMTP server refused", "邮件服务器拒绝发送")
         except smtplib.SMTPNotSupportedError as exc:
             # STARTTLS or AUTH missing on the server: a configuration mismatch.
-            return PermanentFailure(f"SMTP server does not support it: {exc}")
+            return PermanentFailure(f"SMTP server does not support it: {exc}", SMTP_MISCONFIGURED)
         except ssl.SSLCertVerificationError as exc:
-            return PermanentFailure(f"SMTP server certificate rejected: {exc}")
+            return PermanentFailure(f"SMTP server certificate rejected: {exc}", "邮件服务器证书无法验证")
         except (OSError, smtplib.SMTPException) as exc:
             # Refused connections, timeouts, dropped sessions: the server may be back later.
-            return RetryAfter(None, f"SMTP connection failed: {type(exc).__name__}: {exc}")
-        return Sent(f"accepted by {config.smtp_host}")
+            return RetryAfter(None, f"SMTP connection failed: {type(exc).__name__}: {exc}", words=NOT_REACHED)
+        return Sent(f"accepted by {config.smtp_host}", f"已送达（邮件服务器 {config.smtp_host} 已接收）")

@@ -16,7 +16,7 @@ import hmac
 import time
 from urllib.parse import quote
 
-from notifiers.base import Body, DeliveryResult, Message, RobotNotifier, Target
+from notifiers.base import Body, DeliveryResult, Message, RobotNotifier, Setting, Target
 from notifiers.transport import post_to_robot, result_for_code
 
 # Feishu refuses request bodies over 20 KB; the content limit leaves room
@@ -48,6 +48,8 @@ class FeishuNotifier(RobotNotifier):
     supports_mentions = False
     # Also at most 5 a second.
     rate_limit_per_minute = 100
+    base_url_setting = Setting("feishu_base_url", str, "https://open.feishu.cn")
+    settings = (base_url_setting,)
 
     @classmethod
     def body(cls, text: str, markdown: str | None, mentions: tuple[str, ...]) -> Body:
@@ -69,5 +71,5 @@ class FeishuNotifier(RobotNotifier):
         if target.secret:
             timestamp_s = str(int(time.time()))
             payload |= {"timestamp": timestamp_s, "sign": sign(target.secret, timestamp_s)}
-        url = f"{self.config.feishu_base_url}/open-apis/bot/v2/hook/{quote(target.address, safe='')}"
+        url = f"{self.base_url(self.config)}/open-apis/bot/v2/hook/{quote(target.address, safe='')}"
         return await post_to_robot(self.http_client, self.config, url, payload, read_reply)

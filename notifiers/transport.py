@@ -8,20 +8,27 @@ import json
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import httpx
 
 from notifiers.base import (
+    INVALID_ADDRESS,
+    NOT_REACHED,
     DeliveryResult,
-    NotifierConfig,
     PermanentFailure,
     RetryAfter,
     Sent,
     ensure_host_allowed,
 )
 
+if TYPE_CHECKING:
+    from notifiers import NotifierConfig
+
 # Statuses a later attempt can succeed on; every other 4xx is the request's fault.
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+THROTTLED = "对方限制了发送频率，系统将稍后重发"
+UNREADABLE = "机器人的应答无法识别，系统将稍后重试"
 
 
 def json_body(payload: dict) -> bytes:
@@ -67,19 +74,21 @@ async def post(
             follow_redirects=False,
         )
     except httpx.TimeoutException as exc:
-        return RetryAfter(None, f"timed out: {type(exc).__name__}")
+        return RetryAfter(None, f"timed out: {type(exc).__name__}", words="对方长时间未应答，系统将稍后重试")
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        return PermanentFailure(f"invalid URL: {exc}")
+        return PermanentFailure(f"invalid URL: {exc}", INVALID_ADDRESS)
     except httpx.TransportError as exc:
-        return RetryAfter(None, f"connection failed: {type(exc).__name__}: {exc}")
+        return RetryAfter(None, f"connection failed: {type(exc).__name__}: {exc}", words=NOT_REACHED)
 
     status = response.status_code
     if 200 <= status < 300:
         return response
     reason = f"HTTP {status}: {response.text[:200]}"
+    if status == 429:
+        return RetryAfter(retry_after_seconds(response), reason, throttled=True, words=THROTTLED)
     if status >= 500 or status in RETRYABLE_STATUSES:
-        return RetryAfter(retry_after_seconds(response), reason, throttled=status == 429)
-    return PermanentFailure(reason)
+        return RetryAfter(retry_after_seconds(response), reason, words=f"接收方暂时出错（状态码 {status}），系统将稍后重试")
+    return PermanentFailure(reason, f"接收方拒绝（状态码 {status}）")
 
 
 def result_for_code(
@@ -95,10 +104,12 @@ def result_for_code(
     if code == 0:
         return Sent(description)
     if code in throttled:
-        return RetryAfter(throttled[code], f"rate limited: {code} {description}", throttled=True)
+        return RetryAfter(throttled[code], f"rate limited: {code} {description}", throttled=True, words=THROTTLED)
     if code == -1:
-        return RetryAfter(None, f"robot busy: {code} {description}")
-    return PermanentFailure(f"robot refused: {code} {description}")
+        return RetryAfter(None, f"robot busy: {code} {description}", words="机器人繁忙，系统将稍后重试")
+    return PermanentFailure(
+        f"robot refused: {code} {description}", f"机器人拒收（错误码 {code}），请检查密钥、关键词或签名设置"
+    )
 
 
 async def post_to_robot(
@@ -116,7 +127,7 @@ async def post_to_robot(
     try:
         reply = response.json()
     except ValueError:
-        return RetryAfter(None, f"robot answered HTTP {response.status_code} without JSON")
+        return RetryAfter(None, f"robot answered HTTP {response.status_code} without JSON", words=UNREADABLE)
     if not isinstance(reply, dict):
-        return RetryAfter(None, "robot answered with unexpected JSON")
+        return RetryAfter(None, "robot answered with unexpected JSON", words=UNREADABLE)
     return read_reply(reply)

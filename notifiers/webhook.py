@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,13 +27,16 @@ from notifiers.base import (
     DeliveryResult,
     InvalidTarget,
     Message,
-    NotifierConfig,
     PermanentFailure,
     Sent,
+    Setting,
     Target,
     mask_url,
 )
 from notifiers.transport import json_body, post
+
+if TYPE_CHECKING:
+    from notifiers import NotifierConfig
 
 SECRET_PREFIX = "whsec_"
 
@@ -57,6 +61,13 @@ class WebhookNotifier(ChannelNotifier):
     supports_mentions = False
     rate_limit_per_minute = None
     mask_target = staticmethod(mask_url)
+    # Webhook URLs are typed in by users: only these hosts (and the robots') may be called.
+    allowed_hosts_setting = Setting("webhook_allowed_hosts", tuple[str, ...], ())
+    settings = (allowed_hosts_setting,)
+
+    @classmethod
+    def hosts(cls, config: NotifierConfig) -> tuple[str, ...]:
+        return config.webhook_allowed_hosts
 
     @classmethod
     def check_target(cls, address: str, secret: str | None, config: NotifierConfig) -> str:
@@ -80,7 +91,7 @@ class WebhookNotifier(ChannelNotifier):
             try:
                 key = signing_key(target.secret)
             except ValueError as exc:
-                return PermanentFailure(str(exc))
+                return PermanentFailure(str(exc), "签名密钥无效，请检查渠道设置")
             headers["webhook-signature"] = signature(key, message.id, timestamp, body)
         response = await post(self.http_client, self.config, target.address, body, headers)
         if isinstance(response, httpx.Response):

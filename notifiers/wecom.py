@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from notifiers.base import Body, DeliveryResult, Message, RobotNotifier, Target, mentions_for
+from notifiers.base import Body, DeliveryResult, Message, RobotNotifier, Setting, Target, mentions_for
 from notifiers.transport import post_to_robot, result_for_code
 
 MARKDOWN_MAX_BYTES = 4096
@@ -28,6 +28,8 @@ class WeComNotifier(RobotNotifier):
     label = "企业微信机器人"
     supports_mentions = True
     rate_limit_per_minute = 20
+    base_url_setting = Setting("wecom_base_url", str, "https://qyapi.weixin.qq.com")
+    settings = (base_url_setting,)
 
     @classmethod
     def body(cls, text: str, markdown: str | None, mentions: tuple[str, ...]) -> Body:
@@ -46,5 +48,5 @@ class WeComNotifier(RobotNotifier):
         if body.format == "text":
             section["mentioned_mobile_list"] = list(mentions)
         payload = {"msgtype": body.format, body.format: section}
-        url = f"{self.config.wecom_base_url}/cgi-bin/webhook/send?key={quote(target.address, safe='')}"
+        url = f"{self.base_url(self.config)}/cgi-bin/webhook/send?key={quote(target.address, safe='')}"
         return await post_to_robot(self.http_client, self.config, url, payload, read_reply)

@@ -4,12 +4,15 @@ import ipaddress
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
+from notifiers import SETTINGS as NOTIFIER_SETTINGS
+from notifiers import Setting
 
-class Settings(BaseSettings):
+
+class _Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore")
 
     database_url: str = "sqlite:///./duban.db"
@@ -24,21 +27,8 @@ class Settings(BaseSettings):
     send_hour: int = 9
     holidays_file: str | None = None
 
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    smtp_security: str = "none"  # none | starttls | ssl
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_from: str = "duban@localhost"
-    # CA bundle the SMTP server's certificate is checked against (a private relay); None: the system's.
-    smtp_ca_file: str | None = None
-    # How long a notifier waits for an SMTP server or a robot/webhook endpoint.
-    notifier_timeout_seconds: float = Field(default=10.0, gt=0)
-
-    wecom_base_url: str = "https://qyapi.weixin.qq.com"
-    dingtalk_base_url: str = "https://oapi.dingtalk.com"
-    feishu_base_url: str = "https://open.feishu.cn"
-    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The channels' settings (SMTP, robot base URLs, the webhook allowlist, the send
+    # timeout) are declared by each notifier (notifiers.SETTINGS) and added below.
 
     login_attempts_per_minute: int = 10
     # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For names the client; from
@@ -67,12 +57,22 @@ class Settings(BaseSettings):
     # Any request body above this is refused with 413 before a route reads it.
     max_request_bytes: int = 25 * 1024 * 1024
 
-    @field_validator("webhook_allowed_hosts", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _split_hosts(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [h.strip() for h in value.split(",") if h.strip()]
-        return value
+    def _split_notifier_lists(cls, values: object) -> object:
+        if isinstance(values, dict):
+            for setting in NOTIFIER_SETTINGS:
+                value = values.get(setting.env_name)
+                if _is_list(setting) and isinstance(value, str):
+                    values[setting.env_name] = [item.strip() for item in value.split(",") if item.strip()]
+        return values
+
+    @model_validator(mode="after")
+    def _known_notifier_choices(self):
+        for setting in NOTIFIER_SETTINGS:
+            if setting.choices and getattr(self, setting.env_name) not in setting.choices:
+                raise ValueError(f"{setting.env_name} must be one of {', '.join(setting.choices)}")
+        return self
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -83,13 +83,6 @@ class Settings(BaseSettings):
             return [ipaddress.ip_network(item, strict=False) for item in value]
         except ValueError as exc:
             raise ValueError(f"must be comma-separated IP addresses or CIDR networks: {exc}") from None
-
-    @field_validator("smtp_security")
-    @classmethod
-    def _known_security(cls, value: str) -> str:
-        if value not in ("none", "starttls", "ssl"):
-            raise ValueError("must be none, starttls or ssl")
-        return value
 
     @field_validator("send_hour")
     @classmethod
@@ -110,6 +103,26 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def _is_list(setting: Setting) -> bool:
+    return setting.type == tuple[str, ...]
+
+
+def _field(setting: Setting) -> tuple[object, object]:
+    """A notifier's setting as a field of Settings (a tuple is read as a comma-separated list)."""
+    if _is_list(setting):
+        return Annotated[list[str], NoDecode], Field(default_factory=lambda: list(setting.default))
+    return setting.type, Field(default=setting.default, gt=0 if setting.positive else None)
+
+
+Settings = create_model(
+    "Settings",
+    __base__=_Settings,
+    __module__=__name__,
+    __doc__="Configuration: environment variables prefixed DUBAN_, the channels' from their notifiers.",
+    **{setting.env_name: _field(setting) for setting in NOTIFIER_SETTINGS},
+)
 
 
 @lru_cache

@@ -20,7 +20,7 @@ from service.holidays.source import load_calendars
 from service.milestones import service as workflow
 from service.milestones.models import Milestone
 from service.offices.service import ensure_default_office
-from service.plans.importing import apply_department_mapping, import_plan
+from service.flows.importing import apply_department_mapping, import_plan
 from service.plans.models import ROLE_LEAD, Assignment, Plan
 from service.flows.activation import activate_plan
 

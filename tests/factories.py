@@ -15,7 +15,7 @@ from service.departments.models import Department
 from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.flows.activation import activate_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai

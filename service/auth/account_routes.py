@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
 
-from service.auth.accounts import MAX_ACCOUNT_FILE_BYTES, create_unit_accounts, import_accounts
+from service.flows.accounts import MAX_ACCOUNT_FILE_BYTES, create_unit_accounts, import_accounts
 from service.dependencies import ActorDep, NowDep, SessionDep
 from service.errors import Invalid
 

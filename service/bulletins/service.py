@@ -28,12 +28,17 @@ from service.bulletins.models import (
 )
 from service.database import lock_for_change
 from service.departments.models import Department
-from service.departments.service import list_departments
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.indicators import service as indicators
 from service.milestones import stats
 from service.milestones.assignments import WorkItem
-from service.milestones.models import APPROVED, EXTENSION_APPROVED, RETURNED, ExtensionRequest, Milestone
+from service.milestones.models import (
+    APPROVED,
+    EXTENSION_APPROVED,
+    RETURNED,
+    ExtensionRequest,
+    Milestone,
+)
 from service.offices.models import Office
 from service.plans.models import Assignment, Measure, Phase, Plan, Task
 from service.plans.service import get_plan
@@ -84,7 +89,9 @@ def build_bulletin(session: Session, actor: Actor, plan_id: int, month: str | No
         approved_in_period=approved_in_period,
         ranking=stats.department_ranking(facts, as_of, tz),
         overdue=stats.overdue_list(facts, as_of),
-        names={d.id: d.name for d in list_departments(session, actor)},
+        names=dict(session.execute(
+            select(Department.id, Department.name).where(Department.office_id.in_(actor.readable_office_ids))
+        ).tuples().all()),
     )
 
 

@@ -310,11 +310,14 @@ def _lease(session: Session, ids: list[int], worker: str, lease_until: datetime)
     ).all()
 
 
-def _attempt_rows(settled: list[tuple[int, str]], outcome: str, *, worker: str, now: datetime) -> list[dict]:
-    """Attempt history for rows settled at claim time, without a send."""
+def _attempt_rows(
+    settled: list[tuple[int, str]], outcome: str, *, worker: str, now: datetime, words: str | None = None
+) -> list[dict]:
+    """Attempt history for rows settled at claim time, without a send; their details are
+    the office's words unless `words` says otherwise."""
     return [
         {"notification_id": notification_id, "started_at": now, "finished_at": now, "outcome": outcome,
-         "detail": detail, "worker": worker}
+         "detail": detail, "words": words or detail, "worker": worker}
         for notification_id, detail in settled
     ]
 
@@ -328,7 +331,9 @@ def _note_expired_leases(session: Session, picked: list, *, worker: str, now: da
         if row.status == SENDING
     ]
     if expired:
-        session.execute(insert(DeliveryAttempt), _attempt_rows(expired, RETRY, worker=worker, now=now))
+        session.execute(insert(DeliveryAttempt), _attempt_rows(
+            expired, RETRY, worker=worker, now=now, words="上次发送未报告结果，重新发送"
+        ))
     return len(expired)
 
 
@@ -364,7 +369,8 @@ def _settle_cancelled(session: Session, cancelled: list[tuple[int, str]], *, wor
     session.execute(
         update(NOTIFICATIONS)
         .where(NOTIFICATIONS.c.id == bindparam("b_id"))
-        .values(status=CANCELLED, lease_until=None, leased_by=None, last_error=bindparam("b_detail")),
+        .values(status=CANCELLED, lease_until=None, leased_by=None,
+                last_error=bindparam("b_detail"), last_error_words=bindparam("b_detail")),
         [{"b_id": notification_id, "b_detail": detail} for notification_id, detail in cancelled],
     )
     session.execute(insert(DeliveryAttempt), _attempt_rows(cancelled, CANCELLED, worker=worker, now=now))
@@ -391,23 +397,24 @@ def _defer(session: Session, deferred: dict[int, datetime], attempts: dict[int, 
 
 def _classify(
     outcome: Outcome, options: DispatchOptions, rng: random.Random
-) -> tuple[str, str, datetime | None]:
-    """(status, detail, next_attempt_at) for one finished attempt."""
+) -> tuple[str, str, str, datetime | None]:
+    """(status, detail, words, next_attempt_at) for one finished attempt."""
     result = outcome.result
     attempts = _counted_attempts(outcome)
     if isinstance(result, Sent):
-        return SENT, result.detail or "sent", None
+        return SENT, result.detail or "sent", result.words, None
     if isinstance(result, PermanentFailure):
-        return DEAD, result.reason, None
+        return DEAD, result.reason, result.words, None
     if result.throttled:
         waited = outcome.finished_at - outcome.claimed.created_at
         if waited.total_seconds() > options.max_throttled_seconds:
-            hours = options.max_throttled_seconds / 3600
-            return DEAD, f"接收方持续限流超过 {hours:g} 小时：{result.reason}", None
+            gave_up = f"接收方持续限流超过 {options.max_throttled_seconds / 3600:g} 小时"
+            return DEAD, f"{gave_up}：{result.reason}", f"{gave_up}，已停止发送", None
     elif attempts >= options.max_attempts:
-        return DEAD, f"已重试 {attempts} 次仍失败：{result.reason}", None
+        gave_up = f"已重试 {attempts} 次仍失败"
+        return DEAD, f"{gave_up}：{result.reason}", f"{gave_up}：{result.words.removesuffix('，系统将稍后重试')}", None
     delay = result.seconds if result.seconds is not None else backoff_seconds(attempts, options, rng)
-    return RETRY, result.reason, outcome.finished_at + timedelta(seconds=delay)
+    return RETRY, result.reason, result.words, outcome.finished_at + timedelta(seconds=delay)
 
 
 def _counted_attempts(outcome: Outcome) -> int:
@@ -435,16 +442,17 @@ def record_outcomes(
         NOTIFICATIONS.c.status == SENDING,
     )
     routine: list[dict] = []
-    dead: list[tuple[Outcome, str]] = []
+    dead: list[tuple[Outcome, str, str]] = []
     attempts: list[dict] = []
     for outcome in outcomes:
-        status, detail, next_at = _classify(outcome, options, rng)
+        status, detail, words, next_at = _classify(outcome, options, rng)
         attempts.append({
             "notification_id": outcome.claimed.id, "started_at": outcome.started_at,
-            "finished_at": outcome.finished_at, "outcome": status, "detail": detail[:2000], "worker": worker,
+            "finished_at": outcome.finished_at, "outcome": status, "detail": detail[:2000], "words": words,
+            "worker": worker,
         })
         if status == DEAD:
-            dead.append((outcome, detail))
+            dead.append((outcome, detail, words))
             continue
         routine.append({
             "b_id": outcome.claimed.id,
@@ -454,6 +462,7 @@ def record_outcomes(
             "b_next": next_at or outcome.finished_at,
             "b_sent_at": outcome.finished_at if status == SENT else None,
             "b_error": None if status == SENT else detail[:2000],
+            "b_words": None if status == SENT else words,
         })
         counts[status] += 1
     with transaction(session_factory) as session:
@@ -462,29 +471,32 @@ def record_outcomes(
                 update(NOTIFICATIONS).where(*ours).values(
                     status=bindparam("b_status"), attempts=bindparam("b_attempts"),
                     next_attempt_at=bindparam("b_next"), sent_at=bindparam("b_sent_at"),
-                    last_error=bindparam("b_error"), lease_until=None, leased_by=None,
+                    last_error=bindparam("b_error"), last_error_words=bindparam("b_words"),
+                    lease_until=None, leased_by=None,
                 ),
                 routine,
             )
         session.execute(insert(DeliveryAttempt), attempts)
-        for outcome, detail in dead:
-            settled = _settle_dead(session, ours, outcome, detail)
+        for outcome, detail, words in dead:
+            settled = _settle_dead(session, ours, outcome, detail, words)
             counts[DEAD if settled else "lost_lease"] += 1
     return counts
 
 
-def _settle_dead(session: Session, ours: tuple, outcome: Outcome, detail: str) -> bool:
+def _settle_dead(session: Session, ours: tuple, outcome: Outcome, detail: str, words: str) -> bool:
     """Mark one row dead and alert its office, if the row is still ours; row by
     row, so only rows this worker really settled raise an alert."""
     changed = session.execute(
         update(NOTIFICATIONS).where(*ours).values(
-            status=DEAD, attempts=_counted_attempts(outcome), last_error=detail[:2000],
+            status=DEAD, attempts=_counted_attempts(outcome), last_error=detail[:2000], last_error_words=words,
             next_attempt_at=outcome.finished_at, lease_until=None, leased_by=None,
         ),
         {"b_id": outcome.claimed.id},
     ).rowcount
     if changed:
-        alert_office(session, session.get(Notification, outcome.claimed.id), detail, now=outcome.finished_at)
+        alert_office(
+            session, session.get(Notification, outcome.claimed.id), detail, words=words, now=outcome.finished_at
+        )
     return bool(changed)
 
 
@@ -494,12 +506,12 @@ def _settle_dead(session: Session, ours: tuple, outcome: Outcome, detail: str) -
 async def send_one(notifiers: dict[str, Notifier], claimed: Claimed) -> DeliveryResult:
     notifier = notifiers.get(claimed.channel_type)
     if notifier is None:
-        return PermanentFailure(f"unknown channel type {claimed.channel_type!r}")
+        return PermanentFailure(f"unknown channel type {claimed.channel_type!r}", "该渠道类型已不受支持")
     try:
         return await notifier.send(claimed.message(), claimed.target_for())
     except Exception as exc:  # a notifier bug must not take the batch down with it
         log.exception("notifier %s failed on notification %s", claimed.channel_type, claimed.id)
-        return RetryAfter(None, f"internal error: {type(exc).__name__}")
+        return RetryAfter(None, f"internal error: {type(exc).__name__}", words="系统内部出错，将稍后重试")
 
 
 class _DispatchRun:
@@ -696,9 +708,10 @@ def _record_test_result(
     notification.next_attempt_at = finished
     notification.sent_at = finished if sent else None
     notification.last_error = None if sent else detail
+    notification.last_error_words = None if sent else result.words
     attempt = DeliveryAttempt(
         notification_id=notification.id, started_at=started, finished_at=finished,
-        outcome=notification.status, detail=detail or notification.status, worker=worker,
+        outcome=notification.status, detail=detail or notification.status, words=result.words, worker=worker,
     )
     session.add(attempt)
     session.flush()

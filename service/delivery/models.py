@@ -79,6 +79,8 @@ class Notification(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     leased_by: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # last_error as the office reads it: the notifier's Chinese words (DeliveryResult.words).
+    last_error_words: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -94,6 +96,7 @@ class DeliveryAttempt(Base):
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text, default="")
+    words: Mapped[str] = mapped_column(Text, default="", server_default="")
     worker: Mapped[str] = mapped_column(String(100))
 
 

@@ -63,6 +63,7 @@ class AttemptOut(BaseModel):
     finished_at: datetime
     outcome: str
     detail: str
+    words: str
     worker: str
 
 
@@ -80,6 +81,7 @@ class NotificationOut(BaseModel):
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
+    last_error_words: str | None
     created_at: datetime
     sent_at: datetime | None
 
@@ -96,6 +98,7 @@ class TestResult(BaseModel):
     ok: bool
     status: str
     detail: str
+    words: str
     notification: NotificationOut
 
 
@@ -183,7 +186,7 @@ def delete_channel(channel_id: IdPath, actor: ActorDep, session: SessionDep, now
 def test_channel(channel_id: IdPath, actor: ActorDep, session: SessionDep, settings: SettingsDep, now: NowDep):
     notification, attempt = send_test_message(session, actor, settings, channel_id, now=now)
     return TestResult(
-        ok=notification.status == "sent", status=notification.status, detail=attempt.detail,
+        ok=notification.status == "sent", status=notification.status, detail=attempt.detail, words=attempt.words,
         notification=notification_out(notification),
     )
 

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from notifiers import CHANNEL_LABELS, CHANNEL_TYPES, CHANNELS, InvalidTarget, NotifierConfig, mask_target
+from notifiers import SETTINGS as NOTIFIER_SETTINGS
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.config import Settings
@@ -35,21 +36,12 @@ from service.messages import render
 
 
 def notifier_config(settings: Settings) -> NotifierConfig:
-    """The one place Settings become the notifiers' configuration."""
-    return NotifierConfig(
-        smtp_host=settings.smtp_host,
-        smtp_port=settings.smtp_port,
-        smtp_security=settings.smtp_security,
-        smtp_user=settings.smtp_user,
-        smtp_password=settings.smtp_password,
-        smtp_from=settings.smtp_from,
-        smtp_ca_file=settings.smtp_ca_file,
-        wecom_base_url=settings.wecom_base_url.rstrip("/"),
-        dingtalk_base_url=settings.dingtalk_base_url.rstrip("/"),
-        feishu_base_url=settings.feishu_base_url.rstrip("/"),
-        webhook_allowed_hosts=tuple(settings.webhook_allowed_hosts),
-        timeout_seconds=settings.notifier_timeout_seconds,
-    )
+    """The one place Settings become the notifiers' configuration: each setting a
+    notifier declares, read from the Settings field of its environment variable."""
+    return NotifierConfig(**{
+        s.name: tuple(value) if isinstance(value := getattr(settings, s.env_name), list) else value
+        for s in NOTIFIER_SETTINGS
+    })
 
 
 def channel_rate_limit(channel_type: str) -> int | None:
@@ -150,8 +142,9 @@ def channels_for(
     return list(session.scalars(query.order_by(Channel.id)))
 
 
-def alert_office(session: Session, dead: Notification, reason: str, *, now: datetime) -> list[Notification]:
-    """Tell the office that a notification will never arrive."""
+def alert_office(session: Session, dead: Notification, reason: str, *, words: str, now: datetime) -> list[Notification]:
+    """Tell the office that a notification will never arrive: the message says why in
+    `words`; a webhook's event carries the technical `reason`."""
     # An alert about an alert would loop as long as the office channel is broken.
     if dead.kind in (KIND_DELIVERY_DEAD, "test"):
         return []
@@ -164,7 +157,7 @@ def alert_office(session: Session, dead: Notification, reason: str, *, now: date
             "department_name": department.name if department else "领导小组办公室",
             "channel_label": channel_label(dead.channel_type),
             "attempts": dead.attempts,
-            "reason": reason,
+            "reason": words,
         },
     )
     event = {
@@ -372,7 +365,7 @@ def delete_channel(session: Session, actor: Actor, channel_id: int, *, now: date
         )
     ):
         notification.status = CANCELLED
-        notification.last_error = "渠道已删除"
+        notification.last_error = notification.last_error_words = "渠道已删除"
     record(session, actor, "channel.delete", "channel", channel.id,
            before={"type": channel.type, "target": mask_target(channel.type, channel.target),
                    "audience": channel.audience,

@@ -4,6 +4,7 @@ from pydantic import BaseModel, Field
 from service.auth.actor import Actor
 from service.departments import service
 from service.departments.models import Department
+from service.flows.directory import list_departments as readable_departments
 from service.ids import Id
 from service.dependencies import ActorDep, IdPath, NowDep, SessionDep
 from service.text import Line
@@ -83,7 +84,7 @@ def department_out(session, actor: Actor, department: Department) -> DepartmentO
 @router.get("/departments", response_model=list[DepartmentOut])
 def list_departments(actor: ActorDep, session: SessionDep, confirmed: bool | None = None):
     return [
-        department_out(session, actor, d) for d in service.list_departments(session, actor, confirmed=confirmed)
+        department_out(session, actor, d) for d in readable_departments(session, actor, confirmed=confirmed)
     ]
 
 

@@ -2,7 +2,7 @@ import re
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifiers.base import InvalidTarget
@@ -13,7 +13,6 @@ from service.departments.models import KIND_GROUP, KIND_UNIT, Department, Depart
 from service.database import lock_for_change, unique_or_conflict
 from service.errors import Conflict, Invalid, NotFound
 from service.offices.models import Office
-from service.plans.models import Assignment, Measure
 
 EDITABLE_FIELDS = (
     "name", "aliases", "kind", "emails", "mobiles", "head_name", "head_email", "head_mobile", "confirmed",
@@ -54,34 +53,6 @@ def valid_mobile(mobile: str) -> str:
     if not MOBILE.match(mobile):
         raise Invalid(f"手机号格式不正确：{mobile}（只填数字，可带开头的 +）")
     return mobile
-
-
-def _colleague_ids(department_id: int):
-    """The departments assigned in a plan that also assigns this one."""
-    own_plans = (
-        select(Measure.plan_id).join(Assignment, Assignment.measure_id == Measure.id)
-        .where(Assignment.department_id == department_id)
-    )
-    return (
-        select(Assignment.department_id).join(Measure, Assignment.measure_id == Measure.id)
-        .where(Measure.plan_id.in_(own_plans))
-    )
-
-
-def list_departments(session: Session, actor: Actor, *, confirmed: bool | None = None) -> list[Department]:
-    """The directory the actor may read: the office's (and its child offices') for
-    the office and its leaders; for a department user, its own department and the
-    departments it works with in the same plans, whose contacts it does not see
-    (`shows_contacts`)."""
-    query = select(Department).where(Department.office_id.in_(actor.readable_office_ids))
-    if actor.is_department:
-        query = query.where(
-            Department.office_id == actor.office_id,
-            or_(Department.id == actor.department_id, Department.id.in_(_colleague_ids(actor.department_id))),
-        )
-    if confirmed is not None:
-        query = query.where(Department.confirmed == confirmed)
-    return list(session.scalars(query.order_by(Department.id)))
 
 
 def get_department(session: Session, actor: Actor, department_id: int) -> Department:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from service.auth.actor import Actor
 from service.departments.models import Department
 from service.errors import Forbidden, Invalid, NotFound
+from service.flows import plan_creation
 from service.milestones import assignments
 from service.milestones.assignments import LinkedFigures, WorkItem
 from service.milestones.models import Milestone
@@ -114,7 +115,7 @@ def decompose(
             raise Invalid("已有计划的推进阶段请在计划草稿中修改")
         plan = plans.get_editable_draft(session, actor, plan_id)
     else:
-        plan = plans.create_plan_from_parsed(session, actor, {"title": plan_title, "phases": phases}, now=now).plan
+        plan = plan_creation.create_plan_from_parsed(session, actor, {"title": plan_title, "phases": phases}, now=now).plan
     due_by = max(m.due_date for m in assignments.work_items(session, [assignment])[0].milestones)
     measure = plans.add_linked_measure(
         session, actor, plan, text=text, deadline=deadline, lead=lead, support=support,

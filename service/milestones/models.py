@@ -10,6 +10,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +58,10 @@ class Milestone(Base):
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Counts the row's updates (any UPDATE that does not set it, ORM or not): the sum over
+    # a set of milestones changes whenever one of them does, whatever the commit order,
+    # which is what the dashboard's figures are cached by.
+    changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0", onupdate=text("changes + 1"))
 
     assignment: Mapped["Assignment"] = relationship()  # noqa: F821
     phase: Mapped["Phase | None"] = relationship()  # noqa: F821
@@ -130,6 +135,8 @@ class Attachment(Base):
 
 REVIEW_APPROVE = "approve"
 REVIEW_RETURN = "return"
+# The office reopens an approved milestone: its reason is kept with the reviews.
+REVIEW_REOPEN = "reopen"
 
 
 class Review(Base):

@@ -30,6 +30,7 @@ from service.milestones.models import (
     PENDING,
     RETURNED,
     REVIEW_APPROVE,
+    REVIEW_REOPEN,
     REVIEW_RETURN,
     STATES,
     SUBMITTED,
@@ -425,6 +426,8 @@ def reopen(session: Session, actor: Actor, milestone_id: int, *, comment: str, n
     before = snapshot(milestone, *MILESTONE_FIELDS)
     milestone.state = RETURNED
     milestone.approved_at = None
+    session.add(Review(milestone_id=milestone.id, reviewer_id=actor.user_id, decision=REVIEW_REOPEN, comment=comment,
+                       created_at=now))
     _audit(session, actor, "milestone.reopen", milestone, before, now, comment=comment)
     events.reschedule(milestone, now=now)
     return milestone

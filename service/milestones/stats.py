@@ -156,10 +156,26 @@ def department_ranking(facts: Iterable[MilestoneFact], today: date, tz: ZoneInfo
     )
 
 
+def rank_key(r: DepartmentRank) -> tuple:
+    """The one ranking of departments (the dashboard, the monthly and the weekly bulletins):
+    on-time rate, best first, then fewer overdue, then more approved; nothing judged yet last."""
+    return (r.on_time_rate is None, -(r.on_time_rate or 0), r.overdue, -r.approved, r.department_id)
+
+
 def ranked(ranks: Iterable[DepartmentRank]) -> list[DepartmentRank]:
-    return sorted(
-        ranks,
-        key=lambda r: (r.on_time_rate is None, -(r.on_time_rate or 0), r.overdue, -r.approved, r.department_id),
+    return sorted(ranks, key=rank_key)
+
+
+def rank_columns(today: date, tz: ZoneInfo) -> tuple:
+    """A DepartmentRank's counts after its department id, as SQL aggregates over the
+    selected milestones (the Python form is department_ranking)."""
+    approved = Milestone.state == APPROVED
+    return (
+        func.count(),
+        _count_if(approved),
+        _count_if(approved | (Milestone.due_date < today)),
+        _count_if(approved & (local_date(Milestone.submitted_at, tz) <= Milestone.due_date)),
+        _count_if(overdue_sql(today)),
     )
 
 
@@ -295,19 +311,11 @@ def dashboard_figures(
         )
     }
 
-    approved = Milestone.state == APPROVED
     overdue = overdue_sql(today)
     ranking = ranked(
         DepartmentRank(*row)
         for row in session.execute(
-            visible.with_only_columns(
-                Milestone.department_id,
-                func.count(),
-                _count_if(approved),
-                _count_if(approved | (Milestone.due_date < today)),
-                _count_if(approved & (local_date(Milestone.submitted_at, tz) <= Milestone.due_date)),
-                _count_if(overdue),
-            ).group_by(Milestone.department_id)
+            visible.with_only_columns(Milestone.department_id, *rank_columns(today, tz)).group_by(Milestone.department_id)
         )
     )
 

@@ -49,7 +49,7 @@ def import_(
     from service.config import get_settings
     from service.errors import DomainError
     from service.offices.service import ensure_default_office
-    from service.plans.importing import ImportLimits, import_plan
+    from service.flows.importing import ImportLimits, import_plan
     from service.plans.routes import PlanSummary
 
     data = _read(file)

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.database import Base, UTCDateTime, utcnow
@@ -39,6 +39,9 @@ class Plan(Base):
     # SHA-256 of the imported document's content (see importing.content_hash): the same
     # document imported again is recognised, whatever its encoding or line breaks.
     source_hash: Mapped[str | None] = mapped_column(String(64))
+    # What only the imported document could tell, kept for the review page:
+    # {"warnings": the parser's warnings with their measure ids, "from_table": bool}.
+    import_notes: Mapped[dict | None] = mapped_column(JSON)
     # None: use the configured default (DUBAN_SUPPORT_LEAD_WORKDAYS).
     support_lead_workdays: Mapped[int | None] = mapped_column(Integer)
     reporting_cycle: Mapped[str] = mapped_column(String(10), default=CYCLE_NONE, server_default=CYCLE_NONE)

@@ -12,11 +12,12 @@ from starlette.formparsers import MultiPartParser
 
 from service.auth.actor import Actor
 from service.dependencies import ActorDep, CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
-from service.flows import activation, archival
+from service.flows import activation, archival, plan_creation
 from service.errors import DomainError, Invalid
 from service.ids import Id
 from service.indicators.routes import ParsedIndicator
-from service.plans import drafting, importing, service
+from service.flows import drafting, importing
+from service.plans import service
 from service.plans.models import Measure, Phase, Plan
 from service.text import TEXT_PATTERN, Line, Text, check_form, refuse_control_characters
 
@@ -124,7 +125,7 @@ def list_plans(actor: ActorDep, session: SessionDep, status: Literal["draft", "a
 
 @router.post("/plans", response_model=PlanCreated, status_code=201)
 def create_plan(body: PlanIn, actor: ActorDep, session: SessionDep, now: NowDep):
-    created = service.create_plan_from_parsed(session, actor, body.model_dump(mode="json"), now=now)
+    created = plan_creation.create_plan_from_parsed(session, actor, body.model_dump(mode="json"), now=now)
     return plan_summary(created.plan) | {
         "matched_departments": created.matched_departments,
         "unmatched_departments": created.unmatched_departments,

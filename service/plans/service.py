@@ -1,7 +1,7 @@
 """Plans: create from the parser's JSON shape, read as a tree, their status (activation,
 archive: the steps across domains are in service/flows/)."""
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -14,8 +14,6 @@ from service.auth.actor import Actor
 from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
 from service.departments.service import group_member_ids, name_index, normalize_name
 from service.errors import Conflict, DomainError, Invalid, NotFound
-from service.indicators.service import add_parsed_indicators
-from service.milestones.models import Milestone
 from service.plans.models import (
     CYCLE_MONTHLY,
     PLAN_ACTIVE,
@@ -39,6 +37,9 @@ class CreatedPlan:
     plan: Plan
     matched_departments: list[str] = field(default_factory=list)
     unmatched_departments: list[str] = field(default_factory=list)
+    # The plan's units by name (those it names, and confirmed ones of the directory), for
+    # what else the import attaches to the plan (its indicators).
+    department_of: Callable[[str], Department | None] = lambda name: None
 
 
 def _parse_date(value: object, what: str) -> date | None:
@@ -103,10 +104,11 @@ class _DepartmentResolver:
         return department if department is not None and department.confirmed else None
 
 
-def create_plan_from_parsed(
+def create_draft(
     session: Session, actor: Actor, data: dict, *, now: datetime, source_text: str | None = None
 ) -> CreatedPlan:
-    """A draft plan from the JSON shape `duban plan parse` prints."""
+    """A draft plan from the JSON shape `duban plan parse` prints, without its indicators
+    (service.flows.plan_creation adds them)."""
     actor.require_admin()
     if not isinstance(data, dict):
         raise Invalid("计划内容必须是 JSON 对象")
@@ -175,22 +177,26 @@ def create_plan_from_parsed(
         add_measure(raw_measure, None, "任务之外")
 
     session.flush()
-    add_parsed_indicators(session, plan, data.get("indicators"), department_of=resolver.known)
     record(
         session, actor, "plan.create", "plan", plan.id,
         after={"title": plan.title, "measures": measure_position, "unmatched_departments": resolver.unmatched},
         now=now,
     )
-    return CreatedPlan(plan, resolver.matched, resolver.unmatched)
+    return CreatedPlan(plan, resolver.matched, resolver.unmatched, resolver.known)
 
 
 def visible_plans(actor: Actor):
-    """Plans the actor may read: the office's (and its children's); a department, those it has work in."""
+    """Plans the actor may read: the office's (and its children's); a department, those it has work in.
+
+    A department has work (milestones) in a started plan that assigns it: activation creates a
+    milestone per assignment, and a merge of units moves both."""
     query = select(Plan).where(Plan.office_id.in_(actor.readable_office_ids))
     if actor.department_id is not None:
-        query = query.where(
-            Plan.id.in_(select(Milestone.plan_id).where(Milestone.department_id == actor.department_id))
+        assigned = (
+            select(Measure.plan_id).join(Assignment, Assignment.measure_id == Measure.id)
+            .where(Assignment.department_id == actor.department_id)
         )
+        query = query.where(Plan.status != PLAN_DRAFT, Plan.id.in_(assigned))
     return query
 
 

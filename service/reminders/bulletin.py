@@ -1,5 +1,6 @@
 """The weekly bulletin (督办通报) to each office: per department open / due this
-week / overdue / approved, ranked with the most overdue first. Sent on Monday at
+week / overdue / approved and its on-time rate, ranked as everywhere else
+(milestones.stats.rank_key: best on-time rate first). Sent on Monday at
 the send hour by the scheduler; once per office and week whatever the replicas."""
 
 from collections import defaultdict
@@ -13,16 +14,16 @@ from service.config import Settings
 from service.database import transaction
 from service.departments.models import Department
 from service.milestones.models import APPROVED, Milestone
-from service.milestones.status import overdue_sql
+from service.milestones.stats import DepartmentRank, rank_columns, rank_key
 from service.plans.models import PLAN_ACTIVE, Plan
 from service.reminders.models import BulletinRun
-from service.reminders.scan import Directory, Recipient, render_in_parts
+from service.reminders.scan import ContactBook, Recipient, render_in_parts
 from service.delivery.service import enqueue
 from service.reminders.policy import AUDIENCE_OFFICE
 from service.workdays import WorkdayCalendar
 
 
-def department_figures(session: Session, today) -> dict[int, list[dict]]:
+def department_figures(session: Session, today, tz) -> dict[int, list[dict]]:
     """Per office, one ranked row per department, from one grouped query."""
     week_end = today + timedelta(days=6 - today.weekday())
     not_approved = Milestone.state != APPROVED
@@ -32,25 +33,28 @@ def department_figures(session: Session, today) -> dict[int, list[dict]]:
             Department.name,
             func.sum(case((not_approved, 1), else_=0)),
             func.sum(case((not_approved & Milestone.due_date.between(today, week_end), 1), else_=0)),
-            func.sum(case((overdue_sql(today), 1), else_=0)),
-            func.sum(case((Milestone.state == APPROVED, 1), else_=0)),
+            Department.id,
+            *rank_columns(today, tz),
         )
         .join(Plan, Plan.id == Milestone.plan_id)
         .join(Department, Department.id == Milestone.department_id)
         .where(Plan.status == PLAN_ACTIVE)
         .group_by(Plan.office_id, Department.id, Department.name)
     )
-    offices: dict[int, list[dict]] = defaultdict(list)
-    for office_id, name, open_, due_week, overdue, approved in rows:
-        offices[office_id].append(
-            {"department_name": name, "open": open_, "due_this_week": due_week, "overdue": overdue,
-             "approved": approved, "rank": 0, "level": None, "milestone_id": 0}
-        )
-    for figures in offices.values():
-        figures.sort(key=lambda f: (-f["overdue"], -f["due_this_week"], -f["open"], f["department_name"]))
-        for n, f in enumerate(figures, start=1):
-            f["position"] = n
-    return offices
+    offices: dict[int, list[tuple[DepartmentRank, dict]]] = defaultdict(list)
+    for office_id, name, open_, due_week, *counts in rows:
+        rank = DepartmentRank(*counts)
+        rate = rank.on_time_rate
+        offices[office_id].append((rank, {
+            "department_name": name, "open": open_, "due_this_week": due_week, "overdue": rank.overdue,
+            "approved": rank.approved, "on_time_percent": None if rate is None else round(rate * 100),
+            "rank": 0, "level": None, "milestone_id": 0,
+        }))
+    ranked_offices = {}
+    for office_id, items in offices.items():
+        items.sort(key=lambda item: rank_key(item[0]))
+        ranked_offices[office_id] = [f | {"position": n} for n, (_, f) in enumerate(items, start=1)]
+    return ranked_offices
 
 
 def send_weekly_bulletins(
@@ -61,7 +65,7 @@ def send_weekly_bulletins(
     sent = {"week_start": week_start.isoformat(), "offices": 0, "notifications": 0}
     with transaction(session_factory) as session:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        for office_id, figures in department_figures(session, today).items():
+        for office_id, figures in department_figures(session, today, settings.tz).items():
             claimed = session.execute(
                 dialect.insert(BulletinRun)
                 .values(office_id=office_id, week_start=week_start, created_at=now)
@@ -71,8 +75,8 @@ def send_weekly_bulletins(
             if claimed is None:
                 continue  # another replica (or an earlier run) sent this week's
             sent["offices"] += 1
-            directory = Directory(session, set(), {office_id})
-            for channel in directory.office[(office_id, AUDIENCE_OFFICE)]:
+            contacts = ContactBook(session, set(), {office_id})
+            for channel in contacts.office[(office_id, AUDIENCE_OFFICE)]:
                 recipient = Recipient(f"channel:{channel.id}", channel.type, channel.target, channel.id)
                 for items, message in render_in_parts(
                     "bulletin", figures, settings.base_url, channel.type, tuple(channel.mentions or ())

@@ -19,11 +19,12 @@ from service.errors import Invalid
 from service.milestones.models import OPEN_STATES, PENDING
 from service.workdays import WorkdayCalendar
 
-BLUE, YELLOW, RED = "blue", "yellow", "red"
+# Escalation levels of a reminder step (提醒/催办/督办), not the milestones' status lights.
+LEVEL_BLUE, LEVEL_YELLOW, LEVEL_RED = "blue", "yellow", "red"
 # 三色督办: the colour offices already use for each escalation level.
-LEVELS = {BLUE: "提醒", YELLOW: "催办", RED: "督办"}
-LEVEL_RANK = {BLUE: 1, YELLOW: 2, RED: 3}
-COLOUR_NAMES = {BLUE: "蓝色", YELLOW: "黄色", RED: "红色"}
+LEVELS = {LEVEL_BLUE: "提醒", LEVEL_YELLOW: "催办", LEVEL_RED: "督办"}
+LEVEL_RANK = {LEVEL_BLUE: 1, LEVEL_YELLOW: 2, LEVEL_RED: 3}
+COLOUR_NAMES = {LEVEL_BLUE: "蓝色", LEVEL_YELLOW: "黄色", LEVEL_RED: "红色"}
 
 AUDIENCE_DEPARTMENT = "department"  # the department's contacts
 AUDIENCE_HEAD = "head"  # 分管领导
@@ -44,7 +45,7 @@ class Step:
     offset: int
     unit: str = WORKDAYS
     audiences: tuple[str, ...] = (AUDIENCE_DEPARTMENT,)
-    level: str = BLUE
+    level: str = LEVEL_BLUE
     channels: tuple[str, ...] | None = None  # None: every channel type
     repeat_every: int | None = None  # then again every N units, while still open
 
@@ -152,9 +153,9 @@ DEFAULT_POLICY = Policy(
         Step(-3),
         Step(-1),
         Step(0),
-        Step(1, level=YELLOW),
-        Step(3, audiences=_CONTACTS_HEAD, level=YELLOW),
-        Step(7, audiences=AUDIENCES, level=RED, repeat_every=5),
+        Step(1, level=LEVEL_YELLOW),
+        Step(3, audiences=_CONTACTS_HEAD, level=LEVEL_YELLOW),
+        Step(7, audiences=AUDIENCES, level=LEVEL_RED, repeat_every=5),
     ),
 )
 
@@ -217,7 +218,7 @@ def policy_from_json(data: object) -> Policy:
         unit = raw.get("unit", WORKDAYS)
         if unit not in (WORKDAYS, DAYS):
             raise Invalid(f"{where}.unit 必须是 workdays 或 days")
-        level = raw.get("level", BLUE)
+        level = raw.get("level", LEVEL_BLUE)
         if level not in LEVELS:
             raise Invalid(f"{where}.level 必须是 blue、yellow 或 red")
         repeat = raw.get("repeat_every")
@@ -358,13 +359,13 @@ def _ladder(facts: MilestoneFacts, policy: Policy, tl: _Timeline, now: datetime,
         u = policy.unacknowledged
         issued = facts.issued_at.astimezone(tl.tz).date()
         day = tl.calendar.add_workdays(issued, u.after_workdays)
-        found.append(Occurrence(STEP_ACK, KIND_REMINDER, BLUE, day, tl.at(day), u.audiences, u.channels))
+        found.append(Occurrence(STEP_ACK, KIND_REMINDER, LEVEL_BLUE, day, tl.at(day), u.audiences, u.channels))
     if policy.early_warning and not facts.reported:
         w = policy.early_warning
         span = (facts.due_date - facts.phase_start).days
         if span > 0:
             day = step_day(facts.due_date, -math.ceil(span * w.share), DAYS, tl.calendar)
-            found.append(Occurrence(STEP_EARLY, KIND_EARLY_WARNING, BLUE, day, tl.at(day), w.audiences, w.channels))
+            found.append(Occurrence(STEP_EARLY, KIND_EARLY_WARNING, LEVEL_BLUE, day, tl.at(day), w.audiences, w.channels))
     return found
 
 
@@ -374,7 +375,7 @@ def _progress_occurrence(p: ProgressRequests, year: int, month: int, tl: _Timeli
     deadline = step_day(deadline, 0, DAYS, tl.calendar)
     day = tl.calendar.add_workdays(deadline, -p.workdays_before) if p.workdays_before else deadline
     occurrence = Occurrence(
-        f"{STEP_PROGRESS}{year}-{month:02d}", KIND_PROGRESS, BLUE, deadline, tl.at(day), p.audiences, p.channels
+        f"{STEP_PROGRESS}{year}-{month:02d}", KIND_PROGRESS, LEVEL_BLUE, deadline, tl.at(day), p.audiences, p.channels
     )
     return occurrence, send_instant(deadline + timedelta(days=1), tl.tz, 0)
 
@@ -384,7 +385,7 @@ def cycle_request(period_end: date, calendar: WorkdayCalendar, tz: ZoneInfo, sen
     last workday, keyed by the period's end so each period is requested once."""
     day = step_day(period_end, 0, DAYS, calendar)
     return Occurrence(
-        f"{STEP_PROGRESS}{period_end.isoformat()}", KIND_PROGRESS, BLUE, period_end,
+        f"{STEP_PROGRESS}{period_end.isoformat()}", KIND_PROGRESS, LEVEL_BLUE, period_end,
         send_instant(day, tz, send_hour), (AUDIENCE_DEPARTMENT,), None,
     )
 

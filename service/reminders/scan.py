@@ -53,10 +53,10 @@ from service.reminders.policy import (
     AUDIENCE_HEAD,
     AUDIENCE_LEADER,
     AUDIENCE_OFFICE,
-    BLUE,
-    RED,
+    LEVEL_BLUE,
+    LEVEL_RED,
     STEP_CHASE,
-    YELLOW,
+    LEVEL_YELLOW,
     COLOUR_NAMES,
     KIND_EARLY_WARNING,
     KIND_PROGRESS,
@@ -130,7 +130,7 @@ def _digest_for(digests: dict[Recipient, Digest], recipient: Recipient, row: Row
     return digests.setdefault(recipient, Digest(recipient, row.plan.office_id))
 
 
-class Directory:
+class ContactBook:
     """Who hears about what: channels and addresses of the departments and offices
     in one scan, loaded in two queries."""
 
@@ -485,12 +485,12 @@ def _apply_weekly_cap(session: Session, decided: Decisions, settings: Settings, 
     return capped
 
 
-def _addressed(planned: list[tuple[Row, Occurrence]], directory: Directory) -> list[tuple[Row, Occurrence, Recipient, set[str]]]:
+def _addressed(planned: list[tuple[Row, Occurrence]], contacts: ContactBook) -> list[tuple[Row, Occurrence, Recipient, set[str]]]:
     """Every (milestone, occurrence) with each of its recipients and the mobiles to @ there."""
     return [
         (row, occurrence, recipient, mentions)
         for row, occurrence in planned
-        for recipient, mentions in directory.recipients(
+        for recipient, mentions in contacts.recipients(
             row.department, row.plan.office_id, occurrence.audiences, occurrence.channels
         ).items()
     ]
@@ -612,10 +612,10 @@ def scan(
     decided.planned += cycle
 
     addressed = rows + [row for row, _ in cycle]
-    directory = Directory(
+    contacts = ContactBook(
         session, {row.milestone.department_id for row in addressed}, {row.plan.office_id for row in addressed}
     )
-    targets = _addressed(decided.planned, directory)
+    targets = _addressed(decided.planned, contacts)
     inserted = _record_in_ledger(session, targets, now)
     today = now.astimezone(settings.tz).date()
     digests: dict[Recipient, Digest] = {}
@@ -625,7 +625,7 @@ def scan(
         if (row.milestone.id, occurrence.step, recipient.key, recipient.channel_type) not in inserted:
             summary["duplicates_skipped"] += 1
             continue
-        acts = directory.is_own(recipient, row.department)
+        acts = contacts.is_own(recipient, row.department)
         key = (row.milestone.id, occurrence.step, acts)
         if key not in items:
             items[key] = _item(row, occurrence, occurrence.kind, today, acts,
@@ -653,12 +653,12 @@ def run_scan(
 # --- manual chasing (催办 by hand) ------------------------------------------------
 
 KIND_CHASE = "chase"
-CHASE_LEVELS = {"remind": BLUE, "urge": YELLOW, "supervise": RED}
+CHASE_LEVELS = {"remind": LEVEL_BLUE, "urge": LEVEL_YELLOW, "supervise": LEVEL_RED}
 # Who hears each level, as the default ladder's 提醒 / 催办 / 督办 steps.
 CHASE_AUDIENCES = {
-    BLUE: (AUDIENCE_DEPARTMENT,),
-    YELLOW: (AUDIENCE_DEPARTMENT, AUDIENCE_HEAD),
-    RED: (AUDIENCE_DEPARTMENT, AUDIENCE_HEAD, AUDIENCE_OFFICE, AUDIENCE_LEADER),
+    LEVEL_BLUE: (AUDIENCE_DEPARTMENT,),
+    LEVEL_YELLOW: (AUDIENCE_DEPARTMENT, AUDIENCE_HEAD),
+    LEVEL_RED: (AUDIENCE_DEPARTMENT, AUDIENCE_HEAD, AUDIENCE_OFFICE, AUDIENCE_LEADER),
 }
 
 
@@ -697,14 +697,14 @@ def send_chase(
     if not rows:
         return []
     links = link_settings(session, {row.plan.id for row in rows})
-    directory = Directory(session, {row.milestone.department_id for row in rows}, {row.plan.office_id for row in rows})
+    contacts = ContactBook(session, {row.milestone.department_id for row in rows}, {row.plan.office_id for row in rows})
     today = now.astimezone(settings.tz).date()
     occurrence = Occurrence(step, KIND_REMINDER, level, today, now, CHASE_AUDIENCES[level], None)
     digests: dict[Recipient, Digest] = {}
     for row in rows:
         row.sign_link(links, settings, now)
-        for recipient, mentions in directory.recipients(row.department, row.plan.office_id, occurrence.audiences, None).items():
-            item = _item(row, occurrence, KIND_REMINDER, today, directory.is_own(recipient, row.department), manual=True,
+        for recipient, mentions in contacts.recipients(row.department, row.plan.office_id, occurrence.audiences, None).items():
+            item = _item(row, occurrence, KIND_REMINDER, today, contacts.is_own(recipient, row.department), manual=True,
                          note=note)
             _digest_for(digests, recipient, row).add(row, item, mentions, step=step)
     _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
@@ -730,13 +730,13 @@ def process_events(session: Session, settings: Settings, now: datetime) -> tuple
     events = list(zip((r.WorkflowEvent for r in found), _rows(session, found)))
     today = now.astimezone(settings.tz).date()
     links = link_settings(session, {row.plan.id for _, row in events})
-    directory = Directory(session, {row.department.id for _, row in events}, set())
+    contacts = ContactBook(session, {row.department.id for _, row in events}, set())
     by_kind: dict[str, dict[Recipient, Digest]] = defaultdict(dict)
     for event, row in events:
         row.sign_link(links, settings, now)
         # Only the department's own channels and addresses hear of it: their links act.
         item = _item(row, None, event.kind, today, True, **event.payload)
-        for recipient, mentions in directory.recipients(row.department, row.plan.office_id, (AUDIENCE_DEPARTMENT,), None).items():
+        for recipient, mentions in contacts.recipients(row.department, row.plan.office_id, (AUDIENCE_DEPARTMENT,), None).items():
             _digest_for(by_kind[event.kind], recipient, row).add(row, item, mentions)
     # A unit hears of each measure it is given once, with all its checkpoints.
     for digest in by_kind.get(EVENT_ASSIGNMENT, {}).values():

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from service.auth.accounts import (
+from service.flows.accounts import (
     MAX_ACCOUNT_FILE_BYTES,
     ROLE_NAMES,
     IssuedAccount,

@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 
 from service.milestones.stats import ProgressPoint
 
-GREEN, RED, BLUE, GRID, MUTED = "#2e7d4f", "#c0392b", "#2f5d8a", "#d9dee4", "#6b7480"
+CHART_GREEN, CHART_RED, CHART_BLUE, GRID, MUTED = "#2e7d4f", "#c0392b", "#2f5d8a", "#d9dee4", "#6b7480"
 PHONE_FONT = 19  # keep in step with duban.css (svg.chart text on phones)
 
 
@@ -39,13 +39,13 @@ def progress_chart(points: list[ProgressPoint], width: int = 640, height: int = 
             f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="11" fill="{MUTED}">'
             f"{label}</text>"
         )
-    for colour, attr, dash in ((MUTED, "planned_percent", ' stroke-dasharray="5 4"'), (BLUE, "actual_percent", "")):
+    for colour, attr, dash in ((MUTED, "planned_percent", ' stroke-dasharray="5 4"'), (CHART_BLUE, "actual_percent", "")):
         path = " ".join(f"{x(i):.1f},{y(getattr(p, attr)):.1f}" for i, p in enumerate(points))
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>')
     last = points[-1]
     parts.append(
-        f'<circle cx="{x(len(points) - 1):.1f}" cy="{y(last.actual_percent):.1f}" r="4" fill="{BLUE}"/>'
-        f'<text x="{left + 8}" y="{top + 14}" font-size="12" fill="{BLUE}">— 实际办结 {last.actual_percent}%</text>'
+        f'<circle cx="{x(len(points) - 1):.1f}" cy="{y(last.actual_percent):.1f}" r="4" fill="{CHART_BLUE}"/>'
+        f'<text x="{left + 8}" y="{top + 14}" font-size="12" fill="{CHART_BLUE}">— 实际办结 {last.actual_percent}%</text>'
         f'<text x="{left + 230}" y="{top + 14}" font-size="12" fill="{MUTED}">- - 应完成 {last.planned_percent}%</text>'
         "</svg>"
     )
@@ -84,7 +84,7 @@ def department_bars(rows: list[tuple[str, float | None, int]], width: int = 640)
             f'<rect x="{label_w}" y="{top}" width="{plot_w}" height="{bar_h}" fill="#eef1f4" rx="2"/>'
         )
         if rate is not None:
-            colour = GREEN if rate >= 0.8 else ("#b7791f" if rate >= 0.5 else RED)
+            colour = CHART_GREEN if rate >= 0.8 else ("#b7791f" if rate >= 0.5 else CHART_RED)
             parts.append(
                 f'<rect x="{label_w}" y="{top}" width="{plot_w * rate:.1f}" height="{bar_h}" fill="{colour}" rx="2"/>'
             )
@@ -92,7 +92,7 @@ def department_bars(rows: list[tuple[str, float | None, int]], width: int = 640)
         if overdue:
             text += f" · 逾期{overdue}"
         parts.append(
-            f'<text x="{label_w + plot_w + 6}" y="{mid:.1f}" font-size="12" fill="{RED if overdue else MUTED}">{text}</text>'
+            f'<text x="{label_w + plot_w + 6}" y="{mid:.1f}" font-size="12" fill="{CHART_RED if overdue else MUTED}">{text}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service.audit.models import AuditEvent
 from service.auth.actor import Actor
 from service.delivery.models import DEAD, Notification
 from service.departments.models import Department
@@ -18,7 +17,7 @@ from service.dependencies import CalendarDep, SessionDep, SettingsDep, TodayDep
 from service.holidays.service import uncovered_years_ahead
 from service.workdays import uncovered_warning
 from service.milestones import assignments, stats, status
-from service.milestones.models import SUBMITTED
+from service.milestones.models import SUBMITTED, Milestone
 from service.milestones.service import list_extension_requests, list_milestones
 from service.plans.models import PLAN_ACTIVE, Plan
 from service.plans.service import visible_plans
@@ -137,8 +136,13 @@ def figures_cache(request: Request) -> FiguresCache:
     return state.dashboard_figures
 
 
-def latest_change(session: Session, actor: Actor) -> int | None:
-    return session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.office_id.in_(actor.readable_office_ids)))
+def milestones_version(session: Session, plan_ids: list[int]) -> tuple[int, int]:
+    """Changes whenever a milestone of the plans is added or changed (Milestone.changes),
+    whichever transaction commits first: what the figures are computed from."""
+    count, changes = session.execute(
+        select(func.count(), func.coalesce(func.sum(Milestone.changes), 0)).where(Milestone.plan_id.in_(plan_ids))
+    ).one()
+    return count, changes
 
 
 def most_urgent_first(plans: list[Plan], figures: stats.DashboardFigures) -> list[tuple[Plan, stats.PlanFigures]]:
@@ -184,7 +188,7 @@ def dashboard(
     tz = settings.tz
     plans = active_plans(session, actor)
     plan_ids = [p.id for p in plans]
-    key = (actor.readable_office_ids, actor.department_id, tuple(plan_ids), today, latest_change(session, actor))
+    key = (actor.readable_office_ids, actor.department_id, tuple(plan_ids), today, milestones_version(session, plan_ids))
     cache = figures_cache(request)
     figures = cache.get(
         key, lambda: stats.dashboard_figures(session, actor, plan_ids, today, tz, overdue_shown=OVERDUE_SHOWN)

@@ -20,19 +20,13 @@ from service.delivery.service import (
     retry_notification,
     update_channel,
 )
-from service.departments.contacts import without_contact
 from service.departments.feeds import feed_of
-from service.departments.models import (
-    KIND_GROUP,
-    KIND_UNIT,
-    Department,
-    DepartmentGroupMember,
-)
+from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
+from service.flows.contacts import without_contact
 from service.departments.service import (
     create_department,
     get_department,
     group_member_ids,
-    list_departments,
     set_group_members,
     update_department,
 )
@@ -41,6 +35,7 @@ from service.departments.service import (
 )
 from service.dependencies import IdPath, NowDep, PageQuery, SessionDep, SettingsDep
 from service.errors import Invalid
+from service.flows.directory import list_departments
 from service.offices.models import Office
 from service.plans.models import PLAN_DRAFT, Assignment, Measure, Plan
 from service.web.actions import Refused, confirmed, form_int, run_action, try_form
@@ -342,8 +337,7 @@ def test_channel(request: Request, channel_id: IdPath, actor: PageActorDep, sess
     notification, attempt = send_test_message(session, actor, settings, channel_id, now=now)
     if notification.status == "sent":
         return redirect(request, back, "测试消息发送成功")
-    detail = attempt.detail or notification.last_error or notification.status
-    return redirect(request, back, f"测试消息发送失败：{detail}", kind="error")
+    return redirect(request, back, f"测试消息发送失败：{attempt.words}", kind="error")
 
 
 @router.get("/notifications")

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.departments.service import list_departments
+from service.flows.directory import list_departments
 from service.dependencies import IdPath, NowDep, SessionDep, TodayDep
 from service.errors import DomainError, Forbidden, NotFound
-from service.plans.drafting import (
+from service.flows.drafting import (
     FieldInvalid,
     Notice,
     add_phase,
@@ -23,7 +23,7 @@ from service.plans.drafting import (
     update_phase,
 )
 from service.pinyin import pinyin_key
-from service.plans.importing import preview_for
+from service.flows.importing import preview_for
 from service.plans.service import activation_blockers, get_editable_draft, get_plan, update_measure
 from service.web.actions import form_int, run_action
 from service.web.dashboard import measure_labels

@@ -6,7 +6,7 @@ from starlette.datastructures import UploadFile
 from service.dependencies import IdPath, IdQuery, NowDep, SessionDep, TodayDep
 from service.errors import DomainError
 from service.text import DOCUMENT_FIELDS
-from service.plans.importing import ImportLimits, apply_department_mapping, import_plan
+from service.flows.importing import ImportLimits, apply_department_mapping, import_plan
 from service.plans.parser.reading import clean_text
 from service.web.actions import form_int, run_action
 from service.web.drafting import review_page

@@ -18,7 +18,7 @@ from service.errors import NotFound
 from service.indicators import service
 from service.plans.models import Plan
 from service.web.actions import form_int, run_action
-from service.web.charts import GREEN, MUTED, RED
+from service.web.charts import CHART_GREEN, CHART_RED, MUTED
 from service.web.lookups import department_names
 from service.web.render import templates
 from service.web.session import PageActorDep
@@ -48,7 +48,7 @@ class IndicatorView:
 def progress_bar(status: service.IndicatorStatus) -> Markup:
     """A bar as wide as the share of the way to the target, green when on pace."""
     share = status.progress or 0.0
-    colour = {True: GREEN, False: RED}.get(status.on_track, MUTED)
+    colour = {True: CHART_GREEN, False: CHART_RED}.get(status.on_track, MUTED)
     label = "—" if status.progress is None else f"{round(share * 100)}%"
     return Markup(
         f'<svg class="indicator-bar" width="{BAR_WIDTH + 40}" height="{BAR_HEIGHT}" role="img" aria-label="进度 {label}">'

@@ -11,7 +11,7 @@ from service.auth.actor import Actor
 from service.dependencies import IdPath, NowDep, SessionDep, TodayDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.flows import cascade
-from service.plans.drafting import unit_choices
+from service.flows.drafting import unit_choices
 from service.plans.models import PLAN_DRAFT
 from service.plans.service import get_plan, list_plans
 from service.web.actions import form_int, run_action

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from service.auth.actor import Actor
-from service.departments.service import list_departments
+from service.flows.directory import list_departments
 from service.milestones.models import Milestone
 from service.plans.models import Assignment, Measure, Plan
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from notifiers import CHANNEL_LABELS, mask_target
-from service.audit.models import AuditEvent
 from service.auth.models import User
 from service.delivery.models import Notification
 from service.departments.models import Department
@@ -109,20 +108,10 @@ def _page(request: Request, session, actor, milestone_id: int, *, refused: "Refu
             select(ExtensionRequest).where(ExtensionRequest.milestone_id == milestone.id).order_by(ExtensionRequest.id)
         )
     )
-    # A reopening is kept in the audit log only; its reason belongs in the history too.
-    reopenings = list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.entity_type == "milestone", AuditEvent.entity_id == milestone.id,
-                   AuditEvent.action == "milestone.reopen")
-            .order_by(AuditEvent.id)
-        )
-    )
     users = dict(session.execute(select(User.id, User.display_name)).all()) if reports or reviews else {}
     history = sorted(
         [("report", r.created_at, r) for r in reports]
         + [(f"review-{r.decision}", r.created_at, r) for r in reviews]
-        + [("reopen", e.created_at, e) for e in reopenings]
         + [("extension", e.created_at, e) for e in extensions],
         key=lambda item: item[1],
         reverse=True,

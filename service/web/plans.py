@@ -11,7 +11,7 @@ from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.flows import cascade
 from service.milestones import stats
 from service.milestones.models import STATES
-from service.plans.drafting import delete_draft
+from service.flows.drafting import delete_draft
 from service.plans.models import (
     CYCLE_MONTHLY,
     CYCLE_NONE,

@@ -14,7 +14,6 @@ from service.milestones.models import RETURNED
 from service.milestones.status import LIGHT_LABELS, RED, YELLOW, status_light
 from service.resources import resource_dir
 from service.web import charts
-from service.web.deliveries import delivery_words
 from service.csrf import CSRF_COOKIE
 from service.web.csrf import csrf_seed, csrf_token
 from service.web.session import set_cookie
@@ -38,7 +37,7 @@ def light_info(milestone, today: date) -> tuple[str, str]:
 templates = Jinja2Templates(directory=str(resource_dir("templates")))
 templates.env.globals.update(
     STATE_LABELS=STATE_LABELS, LIGHT_LABELS=LIGHT_LABELS, ROLE_LABELS=ROLE_LABELS, charts=charts,
-    light_info=light_info, delivery_words=delivery_words, CHANNEL_LABELS=CHANNEL_LABELS,
+    light_info=light_info, CHANNEL_LABELS=CHANNEL_LABELS,
 )
 
 

@@ -4,7 +4,7 @@ and its integrations' long-lived API tokens: issue, list, revoke."""
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
-from service.auth.accounts import MAX_ACCOUNT_ROWS, units_without_account
+from service.flows.accounts import MAX_ACCOUNT_ROWS, units_without_account
 from service.auth.actor import Actor
 from service.auth.models import OFFICE_ROLES, ROLE_DEPARTMENT, User
 from service.auth.service import (
@@ -17,7 +17,7 @@ from service.auth.service import (
     revoke_service_token,
     set_user_active,
 )
-from service.departments.service import list_departments
+from service.flows.directory import list_departments
 from service.dependencies import IdPath, NowDep, SessionDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.web.actions import confirmed, form_int, run_action

@@ -20,12 +20,18 @@ from sqlalchemy import select
 from service.auth.actor import Actor
 from service.clock import FixedClock
 from service.flows.activation import activate_plan
+from service.flows.plan_creation import create_plan_from_parsed
 from service.indicators.service import add_reading, create_indicator
 from service.milestones.assignments import sign, submit_progress
 from service.milestones.models import Milestone
-from service.milestones.service import decide_extension, request_extension, review, submit_report
+from service.milestones.service import (
+    decide_extension,
+    request_extension,
+    review,
+    submit_report,
+)
 from service.plans.models import Assignment
-from service.plans.service import create_plan_from_parsed, set_reporting_cycle
+from service.plans.service import set_reporting_cycle
 from service.workdays import WorkdayCalendar
 from tests.factories import World
 from tests.web.conftest import client_factory, web_settings  # noqa: F401 (fixtures for the page tests)

@@ -7,10 +7,10 @@ from service.auth.actor import Actor
 from service.auth.models import ROLE_ADMIN
 from service.departments.models import Department
 from service.flows.activation import activate_plan
+from service.flows.plan_creation import create_plan_from_parsed
 from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.plans.models import Assignment, Measure
-from service.plans.service import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW, add_user, build_world, simple_plan
 

@@ -12,7 +12,7 @@ from service.audit.models import AuditEvent
 from service.auth.actor import Actor
 from service.flows import archival
 from service.milestones import service as workflow
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from tests.factories import NOW, milestones_of, simple_plan
 
 USERS = ["city_admin", "city_leader", "ip_user", "dev_user", "district_admin", "other_admin", "sz_user"]

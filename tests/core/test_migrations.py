@@ -1,5 +1,6 @@
 """The migrations build the schema the models describe, on every backend."""
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -178,3 +179,68 @@ def test_tokens_that_never_expired_get_the_default_lifetime_from_the_upgrade(scr
     assert expiries.pop(admin_id) == NOW + timedelta(days=30)  # a lifetime it had stays
     assert all(before + timedelta(days=30) <= e <= datetime.now(timezone.utc) + timedelta(days=30)
                for e in expiries.values()) and expiries
+
+
+def test_upgrade_words_the_delivery_results_stored_before_notifiers_gave_words(scratch_url):
+    from sqlalchemy import select, update
+
+    from service.delivery.models import DeliveryAttempt, Notification
+
+    upgrade_database(scratch_url)
+    engine = make_engine(scratch_url)
+    with make_session_factory(engine)() as session:
+        build_world(session)
+        scan(session, Settings(database_url=scratch_url, secret_key="x"), WorkdayCalendar(), NOW)
+        first, second = session.scalars(select(Notification.id).limit(2)).all()
+        session.execute(update(Notification).where(Notification.id == first).values(
+            status="dead", last_error="robot refused: 93000 invalid webhook url"))
+        details = ["accepted by localhost", "HTTP 404: not found", "渠道已删除", "something new"]
+        session.add_all(DeliveryAttempt(notification_id=second, started_at=NOW, finished_at=NOW, outcome="dead",
+                                        detail=detail, worker="w") for detail in details)
+        session.commit()
+    command.downgrade(alembic_config(scratch_url), "0014")
+    upgrade_database(scratch_url)
+    with engine.connect() as conn:
+        words = conn.execute(text("SELECT detail, words FROM delivery_attempts")).all()
+        last_error_words = conn.scalar(text("SELECT last_error_words FROM notifications WHERE id = :id"), {"id": first})
+    engine.dispose()
+    assert dict(words) == {
+        "accepted by localhost": "已送达（邮件服务器 localhost 已接收）",
+        "HTTP 404: not found": "接收方拒绝（状态码 404）",
+        "渠道已删除": "渠道已删除",
+        "something new": "发送失败，原因未能识别",
+    }
+    assert last_error_words == "机器人拒收（错误码 93000），请检查密钥、关键词或签名设置"
+
+
+def test_upgrade_moves_import_notes_and_reopen_reasons_out_of_the_audit_log(scratch_url):
+    from sqlalchemy import select
+
+    from service.audit.models import AuditEvent
+    from service.milestones.models import Milestone
+
+    upgrade_database(scratch_url)
+    engine = make_engine(scratch_url)
+    with make_session_factory(engine)() as session:
+        world = build_world(session)
+        plan_id = world.plans["city"]
+        milestone_id = session.scalars(select(Milestone.id).where(Milestone.plan_id == plan_id)).first()
+        warnings = [{"code": "bad_date", "message": "阶段日期无法识别", "measure": None, "measure_id": None}]
+        session.add_all([
+            AuditEvent(office_id=None, actor_id=None, actor_name="系统", action="plan.import", entity_type="plan",
+                       entity_id=plan_id, after={"filename": "a.docx", "from_table": True, "warnings": warnings},
+                       created_at=NOW),
+            AuditEvent(office_id=None, actor_id=world.users["city_admin"].id, actor_name="管理员",
+                       action="milestone.reopen", entity_type="milestone", entity_id=milestone_id,
+                       after={"comment": "材料不全"}, created_at=NOW),
+        ])
+        session.commit()
+    command.downgrade(alembic_config(scratch_url), "0014")
+    upgrade_database(scratch_url)
+    with engine.connect() as conn:
+        notes = conn.execute(text("SELECT import_notes FROM plans WHERE id = :id"), {"id": plan_id}).scalar()
+        reopened = conn.execute(text("SELECT milestone_id, decision, comment FROM reviews WHERE decision = 'reopen'")).all()
+    engine.dispose()
+    notes = notes if isinstance(notes, dict) else json.loads(notes)
+    assert notes == {"warnings": warnings, "from_table": True}
+    assert [tuple(r) for r in reopened] == [(milestone_id, "reopen", "材料不全")]

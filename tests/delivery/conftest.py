@@ -12,12 +12,7 @@ from service.config import Settings
 from service.delivery.models import Channel, Notification
 from service.delivery.service import enqueue
 from service.database import transaction
-from tests.factories import NOW, World, build_world
-
-
-@pytest.fixture
-def world(session) -> World:
-    return build_world(session)
+from tests.factories import NOW
 
 
 @pytest.fixture

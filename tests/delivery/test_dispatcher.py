@@ -90,6 +90,7 @@ def test_permanent_error_goes_dead_and_alerts_the_office_once(session_factory, s
     row, outcomes, attempts = _reload(session_factory, notification.id)
     assert (row.status, outcomes) == ("dead", ["dead"])
     assert "93000" in attempts[0].detail
+    assert attempts[0].words == row.last_error_words == "机器人拒收（错误码 93000），请检查密钥、关键词或签名设置"
     [alert] = robot_receiver.received(kind="webhook", key="office")
     assert alert.payload["type"] == "delivery_dead"
     assert alert.payload["notification_id"] == notification.id
@@ -125,6 +126,7 @@ def test_too_many_retries_end_dead(session_factory, settings, world, robot_recei
     row, outcomes, _ = _reload(session_factory, notification.id)
     assert (row.status, outcomes) == ("dead", ["retry", "retry", "dead"])
     assert "已重试 3 次" in row.last_error
+    assert row.last_error_words == "已重试 3 次仍失败：接收方暂时出错（状态码 500）"
 
 
 def test_reminder_for_a_submitted_milestone_is_cancelled_not_sent(session_factory, session, settings, world, robot_receiver, add_channel, outbox):

@@ -10,8 +10,8 @@ from tests.factories import add_operator
 
 
 @pytest.fixture
-def world(world, session_factory):
-    """With the deployment's operator, filed under the city office."""
+def world_with_operator(world, session_factory):
+    """The world with the deployment's operator, filed under the city office."""
     with session_factory() as session:
         add_operator(session, world)
     return world
@@ -31,9 +31,9 @@ def state(session_factory) -> tuple[list, int]:
 
 
 @pytest.mark.parametrize("user", USERS)
-def test_who_may_replace_a_year(client, session_factory, world, user):
+def test_who_may_replace_a_year(client, session_factory, world_with_operator, user):
     before = state(session_factory)
-    response = client.put("/api/v1/calendar/years/2027", json=DAYS, headers=world.headers(user))
+    response = client.put("/api/v1/calendar/years/2027", json=DAYS, headers=world_with_operator.headers(user))
     if user not in ALLOWED:
         assert response.status_code == 403, response.text
         if user == "other_admin":
@@ -51,8 +51,8 @@ def test_who_may_replace_a_year(client, session_factory, world, user):
 
 
 @pytest.mark.parametrize("user", USERS)
-def test_everyone_logged_in_reads_a_year(client, world, user):
-    body = client.get("/api/v1/calendar/years/2026", headers=world.headers(user)).json()
+def test_everyone_logged_in_reads_a_year(client, world_with_operator, user):
+    body = client.get("/api/v1/calendar/years/2026", headers=world_with_operator.headers(user)).json()
     assert body["covered"] and body["editable"] is (user in ALLOWED)
     assert {"date": "2026-10-01", "weekday": 4, "kind": "holiday", "name": "国庆节", "source": "package"} in body["days"]
 
@@ -68,33 +68,33 @@ def test_reading_needs_a_login(client):
     ([DAYS["days"][0], DAYS["days"][0]], 422, "第2项：2027-01-01 与第1项重复"),
     ([{"date": "2027-01-01", "kind": "holiday", "name": "元" * 51}], 422, "名称不能超过 50 个字"),
 ])
-def test_bad_days_are_refused_with_what_is_wrong(client, session_factory, world, days, status, message):
-    client.put("/api/v1/calendar/years/2027", json=DAYS, headers=world.headers("operator"))
+def test_bad_days_are_refused_with_what_is_wrong(client, session_factory, world_with_operator, days, status, message):
+    client.put("/api/v1/calendar/years/2027", json=DAYS, headers=world_with_operator.headers("operator"))
     before = state(session_factory)
-    response = client.put("/api/v1/calendar/years/2027", json={"days": days}, headers=world.headers("operator"))
+    response = client.put("/api/v1/calendar/years/2027", json={"days": days}, headers=world_with_operator.headers("operator"))
     assert response.status_code == status and message in response.json()["detail"]
     assert state(session_factory) == before
 
 
 @pytest.mark.parametrize("path", ["/api/v1/calendar/years/1999", "/api/v1/calendar/years/99999", "/api/v1/calendar/years/x"])
-def test_a_year_out_of_range_is_a_422(client, world, path):
-    assert client.put(path, json=DAYS, headers=world.headers("operator")).status_code == 422
-    assert client.get(path, headers=world.headers("operator")).status_code == 422
+def test_a_year_out_of_range_is_a_422(client, world_with_operator, path):
+    assert client.put(path, json=DAYS, headers=world_with_operator.headers("operator")).status_code == 422
+    assert client.get(path, headers=world_with_operator.headers("operator")).status_code == 422
 
 
-def test_an_empty_list_clears_the_year(client, session_factory, world):
-    admin = world.headers("operator")
+def test_an_empty_list_clears_the_year(client, session_factory, world_with_operator):
+    admin = world_with_operator.headers("operator")
     client.put("/api/v1/calendar/years/2027", json=DAYS, headers=admin)
     body = client.put("/api/v1/calendar/years/2027", json={"days": []}, headers=admin).json()
     assert body == {"year": 2027, "covered": False, "editable": True, "days": []}
     assert state(session_factory)[0] == []
 
 
-def test_health_says_where_to_enter_a_missing_year(client, world):
-    calendar = client.get("/api/v1/health", headers=world.headers("city_admin")).json()["calendar"]
+def test_health_says_where_to_enter_a_missing_year(client, world_with_operator):
+    calendar = client.get("/api/v1/health", headers=world_with_operator.headers("city_admin")).json()["calendar"]
     assert calendar["uncovered_years"] == [2027]
     assert calendar["warnings"] == [
         "2027年节假日安排尚未录入，工作日暂按周末计算；请在“节假日安排”页面（/holidays）录入，或在 DUBAN_HOLIDAYS_FILE 中补充"
     ]
-    client.put("/api/v1/calendar/years/2027", json=DAYS, headers=world.headers("operator"))
+    client.put("/api/v1/calendar/years/2027", json=DAYS, headers=world_with_operator.headers("operator"))
     assert client.get("/api/v1/health").json()["status"] == "ok"

@@ -6,7 +6,7 @@ import pytest
 
 from service.auth.actor import Actor
 from service.flows.activation import activate_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW, simple_plan
 

@@ -13,8 +13,8 @@ from service.auth.actor import Actor
 from service.errors import Forbidden, Invalid, NotFound
 from service.indicators import service
 from service.indicators.models import Indicator, IndicatorReading
-from service.plans.importing import import_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.importing import import_plan
+from service.flows.plan_creation import create_plan_from_parsed
 from tests.factories import NOW, simple_plan
 from tests.plans.conftest import seed_path
 
@@ -79,7 +79,7 @@ def _imported_indicator(session, admin, lead: str) -> Indicator:
 
 def test_an_indicator_follows_its_lead_through_the_department_mapping(session, world):
     from service.departments.models import Department
-    from service.plans.importing import apply_department_mapping
+    from service.flows.importing import apply_department_mapping
 
     admin = world.actor(session, "city_admin")
     indicator = _imported_indicator(session, admin, "市科技局")

@@ -12,7 +12,7 @@ from service.milestones import service as workflow
 from service.milestones.models import APPROVED, Milestone, ProgressReport
 from service.plans.models import Assignment
 from service.flows.activation import activate_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW, build_world, simple_plan
 

@@ -95,6 +95,7 @@ def test_wrong_password_is_permanent(smtp_receiver, notifier_config):
 
     assert isinstance(result, PermanentFailure)
     assert "535" in result.reason
+    assert result.words == "邮件服务器拒绝发送（代码 535）"
     assert smtp_receiver.messages == []
 
 
@@ -105,6 +106,7 @@ def test_mailbox_unavailable_is_permanent(smtp_receiver, notifier_config):
 
     assert isinstance(result, PermanentFailure)
     assert "550" in result.reason
+    assert result.words == "邮件服务器拒收该收件地址（代码 550）"
 
 
 def test_temporary_refusal_is_retried(smtp_receiver, notifier_config):
@@ -114,6 +116,7 @@ def test_temporary_refusal_is_retried(smtp_receiver, notifier_config):
 
     assert isinstance(result, RetryAfter)
     assert "451" in result.reason
+    assert result.words == "邮件服务器拒收该收件地址（代码 451），系统将稍后重试"
 
 
 def test_server_down_is_retried(notifier_config):
@@ -122,6 +125,7 @@ def test_server_down_is_retried(notifier_config):
     result = send(config, make_message(), Target("email", RECIPIENT))
 
     assert isinstance(result, RetryAfter)
+    assert result.words == "无法连接到接收方，系统将稍后重试"
 
 
 def test_untrusted_certificate_is_permanent(smtp_receiver_factory, notifier_config):
@@ -132,3 +136,4 @@ def test_untrusted_certificate_is_permanent(smtp_receiver_factory, notifier_conf
 
     assert isinstance(result, PermanentFailure)
     assert "certificate" in result.reason
+    assert result.words == "邮件服务器证书无法验证"

@@ -95,7 +95,9 @@ def test_invalid_key_is_permanent(kind, robot_receiver, notifier_config):
     result = send(notifier_config, make_message(), Target(kind, "revoked"))
 
     assert isinstance(result, PermanentFailure)
-    assert {"wecom": "93000", "dingtalk": "300001", "feishu": "19001"}[kind] in result.reason
+    code = {"wecom": "93000", "dingtalk": "300001", "feishu": "19001"}[kind]
+    assert code in result.reason
+    assert result.words == f"机器人拒收（错误码 {code}），请检查密钥、关键词或签名设置"
 
 
 def test_rate_limit_code_means_retry_after_the_block(kind, robot_receiver, notifier_config):
@@ -107,6 +109,7 @@ def test_rate_limit_code_means_retry_after_the_block(kind, robot_receiver, notif
     assert [type(r) for r in results] == [Sent, Sent, RetryAfter]
     assert results[2].seconds == THROTTLE_SECONDS[kind]
     assert results[2].throttled  # a busy robot, not a failed message
+    assert results[0].words == "已送达" and results[2].words == "对方限制了发送频率，系统将稍后重发"
     assert len(robot_receiver.received(kind=kind)) == 2
 
 
@@ -118,6 +121,7 @@ def test_server_error_is_retried_and_the_next_attempt_succeeds(kind, robot_recei
 
     assert isinstance(first, RetryAfter)
     assert "500" in first.reason
+    assert first.words == "接收方暂时出错（状态码 500），系统将稍后重试"
     assert isinstance(second, Sent)
 
 
@@ -128,6 +132,7 @@ def test_timeout_is_retried(kind, robot_receiver, notifier_config):
 
     assert isinstance(result, RetryAfter)
     assert "timed out" in result.reason
+    assert result.words == "对方长时间未应答，系统将稍后重试"
 
 
 def test_connection_reset_is_retried(kind, robot_receiver, notifier_config):

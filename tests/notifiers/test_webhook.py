@@ -64,7 +64,7 @@ def test_429_is_retried_after_the_retry_after_header(robot_receiver, config):
 
     result = send(config, make_message(), Target("webhook", robot_receiver.webhook_url("office")))
 
-    assert result == RetryAfter(30.0, result.reason, throttled=True)
+    assert result == RetryAfter(30.0, result.reason, throttled=True, words="对方限制了发送频率，系统将稍后重发")
     assert "429" in result.reason
 
 

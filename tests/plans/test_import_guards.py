@@ -73,7 +73,7 @@ USERS = ["city_admin", "city_leader", "ip_user", "district_admin", "other_admin"
 
 def _draft(session, world):
     from service.auth.actor import Actor
-    from service.plans.service import create_plan_from_parsed
+    from service.flows.plan_creation import create_plan_from_parsed
 
     actor = Actor.system(world.offices["city"].id)
     return create_plan_from_parsed(session, actor, simple_plan("市知识产权局", ["市新单位"]), now=NOW).plan
@@ -121,7 +121,7 @@ def test_authorization(endpoint, username, client, world, session_factory):
 
 def test_parent_office_reads_the_preview_but_cannot_map(client, world, session_factory):
     from service.auth.actor import Actor
-    from service.plans.service import create_plan_from_parsed
+    from service.flows.plan_creation import create_plan_from_parsed
 
     with session_factory() as session:
         actor = Actor.system(world.offices["district"].id)

@@ -11,8 +11,8 @@ from service.audit.models import AuditEvent
 from service.delivery.models import Channel
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, NotFound
-from service.plans.drafting import add_phase, assign_measures, delete_draft, readiness_notices
-from service.plans.importing import DuplicateImport, import_plan
+from service.flows.drafting import add_phase, assign_measures, delete_draft, readiness_notices
+from service.flows.importing import DuplicateImport, import_plan
 from service.plans.models import Plan
 from tests.factories import NOW
 

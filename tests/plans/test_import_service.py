@@ -11,9 +11,9 @@ from service.audit.models import AuditEvent
 from service.config import get_settings
 from service.database import make_engine, make_session_factory
 from service.departments.models import Department
-from service.plans.importing import apply_department_mapping, import_plan, preview_for, suggest_departments
+from service.flows.importing import apply_department_mapping, import_plan, preview_for, suggest_departments
 from service.plans.models import Plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from tests.factories import NOW, simple_plan
 
 from .conftest import seed_path

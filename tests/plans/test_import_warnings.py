@@ -9,7 +9,7 @@ from service.audit.models import AuditEvent
 from service.clock import FixedClock
 from service.config import Settings
 from service.errors import Invalid
-from service.plans.importing import current_warnings, import_plan, preview_for
+from service.flows.importing import current_warnings, import_plan, preview_for
 from service.plans.parser import parse_plan_text
 from service.flows.activation import activate_plan
 from service.plans.service import get_plan, update_measure

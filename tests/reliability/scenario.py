@@ -21,7 +21,7 @@ from service.departments.models import Department
 from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.flows.activation import activate_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 
 ACTIVATED = datetime(2025, 9, 12, 1, 0, tzinfo=timezone.utc)  # Friday 09:00 in Shanghai

@@ -30,7 +30,7 @@ from service.delivery.service import enqueue
 from service.departments.models import Department
 from service.errors import Conflict
 from service.milestones.models import ExtensionRequest, Milestone, Review
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from tests.factories import NOW, PASSWORD, milestones_of, simple_plan
 
 BURST = 10

@@ -11,7 +11,7 @@ from service.departments.models import Department
 from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.flows.activation import activate_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from service.workdays import WorkdayCalendar
 
 ACTIVATED = datetime(2026, 9, 1, 2, tzinfo=timezone.utc)
@@ -28,7 +28,7 @@ def settings(database_url) -> Settings:
 
 
 @pytest.fixture
-def world(session_factory):
+def reminder_world(session_factory):
     """One office, two departments (lead with a WeCom robot, two addresses and a
     head; support with one address), office and leader robots, and an active plan
     whose one measure is due 2026-10-09."""
@@ -66,20 +66,20 @@ def world(session_factory):
         }
 
 
-def add_measures(session_factory, world, count: int, due: str = "2026-10-20") -> None:
+def add_measures(session_factory, reminder_world, count: int, due: str = "2026-10-20") -> None:
     """More milestones for the lead department, due later, activated already."""
     from service.plans.models import Assignment, Measure
 
     with session_factory.begin() as session:
         for n in range(count):
-            measure = Measure(plan_id=world["plan_id"], position=100 + n, text=f"第{n + 1}项补充措施：完善知识产权统计监测和信息发布制度。", deadline=None)
+            measure = Measure(plan_id=reminder_world["plan_id"], position=100 + n, text=f"第{n + 1}项补充措施：完善知识产权统计监测和信息发布制度。", deadline=None)
             session.add(measure)
             session.flush()
-            assignment = Assignment(measure_id=measure.id, department_id=world["lead_id"], role="lead")
+            assignment = Assignment(measure_id=measure.id, department_id=reminder_world["lead_id"], role="lead")
             session.add(assignment)
             session.flush()
             session.add(Milestone(
-                assignment_id=assignment.id, plan_id=world["plan_id"], department_id=world["lead_id"],
+                assignment_id=assignment.id, plan_id=reminder_world["plan_id"], department_id=reminder_world["lead_id"],
                 due_date=datetime.fromisoformat(due).date(), state="acknowledged", created_at=ACTIVATED,
                 next_reminder_at=ACTIVATED,
             ))

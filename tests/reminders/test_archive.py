@@ -21,10 +21,10 @@ def _count(session_factory, model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
-def test_nothing_is_sent_while_archived_and_reminders_resume_after_restore(world, session_factory, settings):
+def test_nothing_is_sent_while_archived_and_reminders_resume_after_restore(reminder_world, session_factory, settings):
     # Archived before the first scan: even the queued 交办通知 are not sent.
     with session_factory.begin() as session:
-        archive_plan(session, world["actor"], world["plan_id"], now=ACTIVATED + timedelta(seconds=30))
+        archive_plan(session, reminder_world["actor"], reminder_world["plan_id"], now=ACTIVATED + timedelta(seconds=30))
     # Every send hour from activation to well past the due date (2026-10-09).
     for day in range(50):
         summary = run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 1, 1, 5) + timedelta(days=day))
@@ -34,37 +34,37 @@ def test_nothing_is_sent_while_archived_and_reminders_resume_after_restore(world
 
     restored_at = utc(2026, 10, 20, 2)
     with session_factory.begin() as session:
-        restore_plan(session, world["actor"], world["plan_id"], now=restored_at)
+        restore_plan(session, reminder_world["actor"], reminder_world["plan_id"], now=restored_at)
     summary = run_scan(session_factory, settings, CALENDAR, restored_at + timedelta(minutes=1))
     assert summary["milestones"] == 2 and summary["reminders"] > 0
     # Only the most severe step now due (T+7, 督办), not the ack, T-7 … T+3 missed meanwhile.
     robot = robot_channel(session_factory, "lead-key")
-    assert [r.step for r in ledger(session_factory, world["milestone_id"], robot)] == ["T+7"]
+    assert [r.step for r in ledger(session_factory, reminder_world["milestone_id"], robot)] == ["T+7"]
     # And then the ladder goes on as usual.
     run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 26, 1, 5))
-    assert [r.step for r in ledger(session_factory, world["milestone_id"], robot)] == ["T+7", "T+12"]
+    assert [r.step for r in ledger(session_factory, reminder_world["milestone_id"], robot)] == ["T+7", "T+12"]
 
 
-def test_archiving_midway_stops_the_ladder(world, session_factory, settings):
+def test_archiving_midway_stops_the_ladder(reminder_world, session_factory, settings):
     run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 22, 1, 5))  # assignment notices and T-7
     robot = robot_channel(session_factory, "lead-key")
-    assert [r.step for r in ledger(session_factory, world["milestone_id"], robot)] == ["T-7"]
+    assert [r.step for r in ledger(session_factory, reminder_world["milestone_id"], robot)] == ["T-7"]
     sent = _count(session_factory, Notification)
     with session_factory.begin() as session:
-        archive_plan(session, world["actor"], world["plan_id"], now=utc(2026, 9, 23, 2))
+        archive_plan(session, reminder_world["actor"], reminder_world["plan_id"], now=utc(2026, 9, 23, 2))
     for day in range(30):
         run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 24, 1, 5) + timedelta(days=day))
     assert _count(session_factory, Notification) == sent
-    assert [r.step for r in ledger(session_factory, world["milestone_id"], robot)] == ["T-7"]
+    assert [r.step for r in ledger(session_factory, reminder_world["milestone_id"], robot)] == ["T-7"]
 
 
 def test_a_link_sent_before_archiving_still_shows_the_milestone_but_acknowledges_nothing(
-    client, world, session_factory, settings
+    client, reminder_world, session_factory, settings
 ):
-    client.put(f"/api/v1/plans/{world['plan_id']}/reminder-policy", json={"link_reporting": True})
+    client.put(f"/api/v1/plans/{reminder_world['plan_id']}/reminder-policy", json={"link_reporting": True})
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=1))
     path = first_link(session_factory)
-    assert client.post(f"/api/v1/plans/{world['plan_id']}/archive").status_code == 200
+    assert client.post(f"/api/v1/plans/{reminder_world['plan_id']}/archive").status_code == 200
     anonymous = TestClient(client.app, base_url=settings.base_url)
     page = anonymous.get(path)
     assert page.status_code == 200 and "建立知识产权工作联席会议制度" in page.text
@@ -73,4 +73,4 @@ def test_a_link_sent_before_archiving_still_shows_the_milestone_but_acknowledges
     refused = anonymous.post(path + "/report", data={"text": "进展", "percent": "50", "csrf_token": token})
     assert refused.status_code == 409 and "计划已归档" in refused.text
     with session_factory() as session:
-        assert session.get(Milestone, world["milestone_id"]).state == "pending"
+        assert session.get(Milestone, reminder_world["milestone_id"]).state == "pending"

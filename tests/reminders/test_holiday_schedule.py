@@ -25,9 +25,9 @@ def next_reminder(session_factory, milestone_id):
 
 
 def test_the_due_day_reminder_moves_to_the_previous_workday_when_the_due_date_becomes_a_holiday(
-    session_factory, settings, world
+    session_factory, settings, reminder_world
 ):
-    add_measures(session_factory, world, 1, due=NEW_YEAR.isoformat())
+    add_measures(session_factory, reminder_world, 1, due=NEW_YEAR.isoformat())
     with session_factory() as session:
         milestone_id = session.scalar(select(Milestone.id).where(Milestone.due_date == NEW_YEAR))
     clock = FixedClock(utc(2026, 12, 30, 2))  # Wednesday 10:00 in Shanghai
@@ -40,7 +40,7 @@ def test_the_due_day_reminder_moves_to_the_previous_workday_when_the_due_date_be
 
     # Entered elsewhere (another replica's request): this process learns of it by its own check.
     with session_factory.begin() as session:
-        replace_year(session, Actor.deployment(world["office_id"]), 2027,
+        replace_year(session, Actor.deployment(reminder_world["office_id"]), 2027,
                      entries_from_text("2027-01-01,holiday,元旦", 2027), now=clock.now())
     clock.instant = utc(2026, 12, 31, 1)  # Thursday 09:00
     scan()

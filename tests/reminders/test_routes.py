@@ -29,9 +29,9 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def client(world, settings, session_factory):
+def client(reminder_world, settings, session_factory):
     with session_factory.begin() as session:
-        user = User(office_id=world["office_id"], username="admin", password_hash=hash_password("x" * 12),
+        user = User(office_id=reminder_world["office_id"], username="admin", password_hash=hash_password("x" * 12),
                     role="admin", created_at=ACTIVATED)
         session.add(user)
         session.flush()
@@ -48,8 +48,8 @@ def first_link(session_factory, target="lead-key") -> str:
     return url.split("duban.example.cn")[1]
 
 
-def test_policy_get_put_validates_and_reschedules(client, world, session_factory):
-    url = f"/api/v1/plans/{world['plan_id']}/reminder-policy"
+def test_policy_get_put_validates_and_reschedules(client, reminder_world, session_factory):
+    url = f"/api/v1/plans/{reminder_world['plan_id']}/reminder-policy"
     got = client.get(url).json()
     assert got["is_default"] and [s["offset"] for s in got["policy"]["steps"]] == [-7, -3, -1, 0, 1, 3, 7]
     bad = client.put(url, json={"policy": {"steps": [{"offset": 2, "level": "purple"}]}})
@@ -58,7 +58,7 @@ def test_policy_get_put_validates_and_reschedules(client, world, session_factory
     assert put.status_code == 200 and not put.json()["is_default"]
     assert client.get(url).json()["link_reporting"] is True
     with session_factory() as session:
-        assert session.get(Milestone, world["milestone_id"]).next_reminder_at == NOW
+        assert session.get(Milestone, reminder_world["milestone_id"]).next_reminder_at == NOW
 
 
 def csrf_of(browser: TestClient) -> str:
@@ -76,7 +76,7 @@ def state_of(session_factory, milestone_id: int) -> str:
         return session.get(Milestone, milestone_id).state
 
 
-def test_opening_a_link_only_shows_and_signing_is_a_post_from_its_page(client, world, session_factory, settings):
+def test_opening_a_link_only_shows_and_signing_is_a_post_from_its_page(client, reminder_world, session_factory, settings):
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
     path = first_link(session_factory)  # in the message to the department's own robot
     anonymous = TestClient(client.app, base_url=settings.base_url)
@@ -84,15 +84,15 @@ def test_opening_a_link_only_shows_and_signing_is_a_post_from_its_page(client, w
     for _ in range(2):
         page = anonymous.get(path)
         assert page.status_code == 200 and "建立知识产权工作联席会议制度" in page.text and "已签收" not in page.text
-    assert state_of(session_factory, world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
+    assert state_of(session_factory, reminder_world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
     assert f'action="{path}/acknowledge"' in page.text
     # A post without the page's token (a forged form) is refused.
     forged = anonymous.post(path + "/acknowledge")
-    assert forged.status_code == 403 and state_of(session_factory, world["milestone_id"]) == "pending"
+    assert forged.status_code == 403 and state_of(session_factory, reminder_world["milestone_id"]) == "pending"
 
     done = anonymous.post(path + "/acknowledge", data={"csrf_token": csrf_of(anonymous)})
     assert done.status_code == 200 and "已签收" in done.text
-    assert state_of(session_factory, world["milestone_id"]) == "acknowledged"
+    assert state_of(session_factory, reminder_world["milestone_id"]) == "acknowledged"
     [event] = acknowledge_events(session_factory)
     assert event.actor_id is None and event.actor_name == "市知识产权局（经督办链接）"
     # The link grants nothing else: no API access, no reporting unless the plan allows it.
@@ -100,13 +100,13 @@ def test_opening_a_link_only_shows_and_signing_is_a_post_from_its_page(client, w
     report = anonymous.post(path + "/report", data={"text": "进展", "percent": "50", "csrf_token": csrf_of(anonymous)})
     assert report.status_code == 403
     assert anonymous.get(path[:-3] + "abc").status_code == 404
-    assert client.post(f"/api/v1/plans/{world['plan_id']}/links/revoke").json()["link_version"] == 2
+    assert client.post(f"/api/v1/plans/{reminder_world['plan_id']}/links/revoke").json()["link_version"] == 2
     revoked = anonymous.get(path)
     assert revoked.status_code == 403 and "撤销" in revoked.text
 
 
-def test_links_to_the_office_leader_and_head_only_show(client, world, session_factory, settings):
-    client.put(f"/api/v1/plans/{world['plan_id']}/reminder-policy", json={"link_reporting": True})
+def test_links_to_the_office_leader_and_head_only_show(client, reminder_world, session_factory, settings):
+    client.put(f"/api/v1/plans/{reminder_world['plan_id']}/reminder-policy", json={"link_reporting": True})
     # Weeks late: the 督办 step goes to the department, its head, the office and the leader.
     run_scan(session_factory, settings, CALENDAR, utc(2026, 11, 2, 1, 5))
     anonymous = TestClient(client.app, base_url=settings.base_url)
@@ -119,18 +119,18 @@ def test_links_to_the_office_leader_and_head_only_show(client, world, session_fa
         assert anonymous.post(path + "/acknowledge", data={"csrf_token": token}).status_code == 403
         report = anonymous.post(path + "/report", data={"text": "代报", "percent": "90", "csrf_token": token})
         assert report.status_code == 403
-    assert state_of(session_factory, world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
+    assert state_of(session_factory, reminder_world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
     # The same scan's messages to the department's own robot and mailbox act.
     for target in ("lead-key", "ip@example.cn"):
         assert "/acknowledge" in anonymous.get(first_link(session_factory, target)).text
 
 
-def test_a_logged_in_leader_cannot_act_through_a_departments_link(client, world, session_factory, settings):
-    client.put(f"/api/v1/plans/{world['plan_id']}/reminder-policy", json={"link_reporting": True})
+def test_a_logged_in_leader_cannot_act_through_a_departments_link(client, reminder_world, session_factory, settings):
+    client.put(f"/api/v1/plans/{reminder_world['plan_id']}/reminder-policy", json={"link_reporting": True})
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
     path = first_link(session_factory)
     with session_factory.begin() as session:
-        session.add(User(office_id=world["office_id"], username="leader", password_hash=hash_password("x" * 12),
+        session.add(User(office_id=reminder_world["office_id"], username="leader", password_hash=hash_password("x" * 12),
                          role="leader", created_at=ACTIVATED))
     leader = TestClient(client.app, base_url=settings.base_url)
     login = leader.post("/login", data={"username": "leader", "password": "x" * 12, "csrf_token": csrf_of(leader)},
@@ -141,11 +141,11 @@ def test_a_logged_in_leader_cannot_act_through_a_departments_link(client, world,
     token = csrf_of(leader)
     assert leader.post(path + "/acknowledge", data={"csrf_token": token}).status_code == 403
     assert leader.post(path + "/report", data={"text": "代报", "percent": "90", "csrf_token": token}).status_code == 403
-    assert state_of(session_factory, world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
+    assert state_of(session_factory, reminder_world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
 
 
-def test_link_reporting_when_the_plan_allows_it(client, world, session_factory, settings):
-    client.put(f"/api/v1/plans/{world['plan_id']}/reminder-policy", json={"link_reporting": True})
+def test_link_reporting_when_the_plan_allows_it(client, reminder_world, session_factory, settings):
+    client.put(f"/api/v1/plans/{reminder_world['plan_id']}/reminder-policy", json={"link_reporting": True})
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
     path = first_link(session_factory)
     anonymous = TestClient(client.app, base_url=settings.base_url)
@@ -156,7 +156,7 @@ def test_link_reporting_when_the_plan_allows_it(client, world, session_factory, 
                                                   "csrf_token": csrf_of(anonymous)})
     assert done.status_code == 200 and "进展已报送" in done.text
     with session_factory() as session:
-        milestone = session.get(Milestone, world["milestone_id"])
+        milestone = session.get(Milestone, reminder_world["milestone_id"])
         assert milestone.state == "submitted" and milestone.next_reminder_at is None
 
 
@@ -167,7 +167,7 @@ def test_health_reports_database_calendar_and_backlog(client):
     assert body["scheduler"]["events_pending"] == 2 and body["outbox"]["pending"] == 0
 
 
-def test_health_shows_backlogs_only_to_an_admin_and_only_of_the_own_offices(client, world, session_factory):
+def test_health_shows_backlogs_only_to_an_admin_and_only_of_the_own_offices(client, reminder_world, session_factory):
     with session_factory.begin() as session:
         other = Office(name="深圳市知识产权工作领导小组办公室")
         session.add(other)
@@ -175,14 +175,14 @@ def test_health_shows_backlogs_only_to_an_admin_and_only_of_the_own_offices(clie
         session.add_all(
             Notification(office_id=office_id, channel_type="email", target="a@x.test", kind="reminder",
                          subject="s", body_text="b", status="dead", next_attempt_at=NOW)
-            for office_id in (world["office_id"], other.id, other.id)
+            for office_id in (reminder_world["office_id"], other.id, other.id)
         )
     assert client.get("/api/v1/health").json()["outbox"]["dead"] == 1
     # A probe, or anyone else: the overall status and nothing of any tenant.
     anonymous = TestClient(client.app)
     assert anonymous.get("/api/v1/health").json() == {"status": "degraded"}
     with session_factory.begin() as session:
-        leader = User(office_id=world["office_id"], username="leader", password_hash="x", role="leader",
+        leader = User(office_id=reminder_world["office_id"], username="leader", password_hash="x", role="leader",
                       created_at=ACTIVATED)
         session.add(leader)
         session.flush()
@@ -191,7 +191,7 @@ def test_health_shows_backlogs_only_to_an_admin_and_only_of_the_own_offices(clie
     assert as_leader.json() == {"status": "degraded"}
 
 
-def test_duban_tick_prints_the_scan_summary(world, settings, monkeypatch):
+def test_duban_tick_prints_the_scan_summary(reminder_world, settings, monkeypatch):
     monkeypatch.setenv("DUBAN_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("DUBAN_SECRET_KEY", "test-secret")
     from service.config import get_settings
@@ -209,19 +209,19 @@ def test_duban_tick_prints_the_scan_summary(world, settings, monkeypatch):
         get_settings.cache_clear()
 
 
-def test_revoking_one_milestones_links_leaves_the_plans_other_links_working(client, world, session_factory, settings):
+def test_revoking_one_milestones_links_leaves_the_plans_other_links_working(client, reminder_world, session_factory, settings):
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=1))
     lead_path, support_path = first_link(session_factory), first_link(session_factory, "dev@example.cn")
     anonymous = TestClient(client.app, base_url=settings.base_url)
-    url = f"/api/v1/milestones/{world['milestone_id']}/links/revoke"
+    url = f"/api/v1/milestones/{reminder_world['milestone_id']}/links/revoke"
 
     revoked = client.post(url)
-    assert revoked.status_code == 200 and revoked.json() == {"milestone_id": world["milestone_id"], "link_version": 2}
+    assert revoked.status_code == 200 and revoked.json() == {"milestone_id": reminder_world["milestone_id"], "link_version": 2}
     refused = anonymous.get(lead_path)
     assert refused.status_code == 403 and "撤销" in refused.text
     assert anonymous.get(support_path).status_code == 200
     with session_factory() as session:
-        assert session.get(Milestone, world["milestone_id"]).state == "pending"  # the leaked link did nothing
+        assert session.get(Milestone, reminder_world["milestone_id"]).state == "pending"  # the leaked link did nothing
         audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "milestone.links_revoke")).one()
         assert (audit.before, audit.after) == ({"link_version": 1}, {"link_version": 2})
 
@@ -236,10 +236,10 @@ def test_revoking_one_milestones_links_leaves_the_plans_other_links_working(clie
     assert client.post(url).json()["link_version"] == 3 and anonymous.get(fresh).status_code == 403
 
 
-def test_only_the_offices_admin_revokes_a_milestones_links(client, world, session_factory):
+def test_only_the_offices_admin_revokes_a_milestones_links(client, reminder_world, session_factory):
     with session_factory.begin() as session:
-        department_user = User(office_id=world["office_id"], username="ip", password_hash=hash_password("x" * 12),
-                               role="department", department_id=world["lead_id"], created_at=ACTIVATED)
+        department_user = User(office_id=reminder_world["office_id"], username="ip", password_hash=hash_password("x" * 12),
+                               role="department", department_id=reminder_world["lead_id"], created_at=ACTIVATED)
         other_office = Office(name="深圳市知识产权工作领导小组办公室")
         session.add_all([department_user, other_office])
         session.flush()
@@ -248,7 +248,7 @@ def test_only_the_offices_admin_revokes_a_milestones_links(client, world, sessio
         session.add(stranger)
         session.flush()
         tokens = {user.username: issue_token(session, user, now=NOW, lifetime=timedelta(days=30)) for user in (department_user, stranger)}
-    url = f"/api/v1/milestones/{world['milestone_id']}/links/revoke"
+    url = f"/api/v1/milestones/{reminder_world['milestone_id']}/links/revoke"
     assert client.post(url, headers={"Authorization": f"Bearer {tokens['ip']}"}).status_code == 403
     assert client.post(url, headers={"Authorization": f"Bearer {tokens['sz']}"}).status_code == 404
     assert client.post("/api/v1/milestones/999999/links/revoke").status_code == 404
@@ -256,11 +256,11 @@ def test_only_the_offices_admin_revokes_a_milestones_links(client, world, sessio
         assert session.scalars(select(MilestoneLink)).all() == []
 
 
-def test_links_signed_before_milestone_versions_existed_still_open(client, world, settings):
+def test_links_signed_before_milestone_versions_existed_still_open(client, reminder_world, settings):
     from service.reminders.links import _serializer
 
     expires = int((NOW + timedelta(days=30)).timestamp())
-    old = _serializer(settings).dumps({"m": world["milestone_id"], "v": 1, "e": expires})
+    old = _serializer(settings).dumps({"m": reminder_world["milestone_id"], "v": 1, "e": expires})
     page = TestClient(client.app, base_url=settings.base_url).get(f"/m/{old}")
     # Who such a link was sent to is not known: it shows, and acts no more.
     assert page.status_code == 200 and "建立知识产权工作联席会议制度" in page.text and "仅供查看" in page.text

@@ -50,11 +50,11 @@ def robot_channel(session_factory, target):
         return f"channel:{session.scalar(select(Channel.id).where(Channel.target == target))}"
 
 
-def dept_actor(world):
-    return Actor(None, "u", world["office_id"], ROLE_DEPARTMENT, world["lead_id"], frozenset({world["office_id"]}))
+def dept_actor(reminder_world):
+    return Actor(None, "u", reminder_world["office_id"], ROLE_DEPARTMENT, reminder_world["lead_id"], frozenset({reminder_world["office_id"]}))
 
 
-def test_assignment_notices_on_first_scan(world, session_factory, settings):
+def test_assignment_notices_on_first_scan(reminder_world, session_factory, settings):
     summary = run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=1))
     assert summary["events"] == 2 and summary["reminders"] == 0
     sent = notifications(session_factory, kind="assignment")
@@ -63,7 +63,7 @@ def test_assignment_notices_on_first_scan(world, session_factory, settings):
     assert run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=2))["events"] == 0
 
 
-def test_time_travel_across_national_day_each_step_fires_once_at_its_instant(world, session_factory, settings):
+def test_time_travel_across_national_day_each_step_fires_once_at_its_instant(reminder_world, session_factory, settings):
     instants = sorted({ACTIVATED + timedelta(minutes=1)} | {
         utc(2026, 9, 1, 1) + timedelta(days=d, minutes=m) for d in range(63) for m in (-1, 0, 0, 30)
     })
@@ -71,7 +71,7 @@ def test_time_travel_across_national_day_each_step_fires_once_at_its_instant(wor
         if now > ACTIVATED:
             run_scan(session_factory, settings, CALENDAR, now)
     robot = robot_channel(session_factory, "lead-key")
-    rows = ledger(session_factory, world["milestone_id"], robot)
+    rows = ledger(session_factory, reminder_world["milestone_id"], robot)
     assert [(r.step, r.created_at) for r in rows] == EXPECTED_LEAD_ROBOT
     reminders = [n for n in notifications(session_factory, target="lead-key") if n.kind == "reminder"]
     assert [(n.created_at, n.level) for n in reminders] == [
@@ -84,25 +84,25 @@ def test_time_travel_across_national_day_each_step_fires_once_at_its_instant(wor
     assert "红色督办" in office[0].subject and "🔴" in office[0].body_markdown
     t3 = next(n for n in reminders if n.created_at == utc(2026, 10, 13, 1))
     assert t3.mentions == ["13800000001"] and "黄色催办" in t3.subject
-    assert [r.step for r in ledger(session_factory, world["milestone_id"], "head@example.cn")] == [
+    assert [r.step for r in ledger(session_factory, reminder_world["milestone_id"], "head@example.cn")] == [
         "T+3", "T+7", "T+12", "T+17"
     ]
 
 
-def test_no_flood_after_downtime(world, session_factory, settings):
+def test_no_flood_after_downtime(reminder_world, session_factory, settings):
     summary = run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 14, 3))
     robot = robot_channel(session_factory, "lead-key")
-    assert [r.step for r in ledger(session_factory, world["milestone_id"], robot)] == ["T+3"]
+    assert [r.step for r in ledger(session_factory, reminder_world["milestone_id"], robot)] == ["T+3"]
     assert summary["reminders"] == 4 + 1  # lead: robot, 2 addresses, head; support: 1 address
 
 
-def test_the_head_is_not_mentioned_on_a_channel_that_cannot_mention(world, session_factory, settings):
+def test_the_head_is_not_mentioned_on_a_channel_that_cannot_mention(reminder_world, session_factory, settings):
     """Feishu custom bots cannot @ by mobile: the department's Feishu robot gets its
     own reminder without the head's mention, while its WeCom robot @s the head."""
     from service.delivery.models import Channel
 
     with session_factory.begin() as session:
-        session.add(Channel(office_id=world["office_id"], department_id=world["lead_id"], audience="department",
+        session.add(Channel(office_id=reminder_world["office_id"], department_id=reminder_world["lead_id"], audience="department",
                             type="feishu", target="lead-feishu"))
     run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 14, 3))  # T+3: the head joins
 
@@ -111,7 +111,7 @@ def test_the_head_is_not_mentioned_on_a_channel_that_cannot_mention(world, sessi
     assert feishu.mentions == [] and wecom.mentions == ["13800000001"]
 
 
-def test_no_duplicates_across_restarts_and_concurrent_scans(world, session_factory, settings):
+def test_no_duplicates_across_restarts_and_concurrent_scans(reminder_world, session_factory, settings):
     now = utc(2026, 9, 29, 1, 5)
     threads = [threading.Thread(target=run_scan, args=(session_factory, settings, CALENDAR, now)) for _ in range(4)]
     for t in threads:
@@ -124,28 +124,28 @@ def test_no_duplicates_across_restarts_and_concurrent_scans(world, session_facto
     again = run_scan(session_factory, settings, CALENDAR, now + timedelta(minutes=1))
     assert again["reminders"] == 0 and again["duplicates_skipped"] > 0
     robot = robot_channel(session_factory, "lead-key")
-    assert [r.step for r in ledger(session_factory, world["milestone_id"], robot)] == ["T-3"]
+    assert [r.step for r in ledger(session_factory, reminder_world["milestone_id"], robot)] == ["T-3"]
     assert len([n for n in notifications(session_factory, target="lead-key") if n.kind == "reminder"]) == 1
 
 
-def test_nothing_for_submitted_or_approved_milestones(world, session_factory, settings):
+def test_nothing_for_submitted_or_approved_milestones(reminder_world, session_factory, settings):
     with session_factory.begin() as session:
-        workflow.submit_report(session, dept_actor(world), world["milestone_id"], text="已完成", percent=100,
+        workflow.submit_report(session, dept_actor(reminder_world), reminder_world["milestone_id"], text="已完成", percent=100,
                                now=utc(2026, 9, 20))
-        assert session.get(Milestone, world["milestone_id"]).next_reminder_at is None
+        assert session.get(Milestone, reminder_world["milestone_id"]).next_reminder_at is None
     run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 20, 1))
-    assert ledger(session_factory, world["milestone_id"]) == []
-    assert ledger(session_factory, world["milestone_id"] + 1) != []  # the support milestone is still chased
+    assert ledger(session_factory, reminder_world["milestone_id"]) == []
+    assert ledger(session_factory, reminder_world["milestone_id"] + 1) != []  # the support milestone is still chased
 
 
-def test_ladder_restarts_after_an_approved_extension(world, session_factory, settings):
+def test_ladder_restarts_after_an_approved_extension(reminder_world, session_factory, settings):
     run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 10, 1))  # T+1 (yellow)
     with session_factory.begin() as session:
-        workflow.acknowledge(session, dept_actor(world), world["milestone_id"], now=utc(2026, 10, 12, 2))
-        request = workflow.request_extension(session, dept_actor(world), world["milestone_id"],
+        workflow.acknowledge(session, dept_actor(reminder_world), reminder_world["milestone_id"], now=utc(2026, 10, 12, 2))
+        request = workflow.request_extension(session, dept_actor(reminder_world), reminder_world["milestone_id"],
                                              new_due_date=date(2026, 10, 30), reason="需要跨部门会签",
                                              now=utc(2026, 10, 12, 2))
-        workflow.decide_extension(session, world["actor"], request.id, approve=True, comment="同意",
+        workflow.decide_extension(session, reminder_world["actor"], request.id, approve=True, comment="同意",
                                   now=utc(2026, 10, 12, 3))
     summary = run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 12, 3, 1))
     assert summary["events"] == 1 and summary["reminders"] == 0
@@ -153,14 +153,14 @@ def test_ladder_restarts_after_an_approved_extension(world, session_factory, set
     assert len(decided) == 1 and "已批准" in decided[0].body_text and "2026-10-30" in decided[0].body_text
     run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 21, 1))  # new T-7
     robot = robot_channel(session_factory, "lead-key")
-    rows = ledger(session_factory, world["milestone_id"], robot)
+    rows = ledger(session_factory, reminder_world["milestone_id"], robot)
     assert [(r.due_version, r.step) for r in rows] == [(1, "T+1"), (2, "T-7")]
 
 
-def test_one_digest_per_recipient_sorted_by_urgency_split_only_at_the_size_limit(world, session_factory, settings):
+def test_one_digest_per_recipient_sorted_by_urgency_split_only_at_the_size_limit(reminder_world, session_factory, settings):
     from tests.reminders.conftest import add_measures
 
-    add_measures(session_factory, world, 40)
+    add_measures(session_factory, reminder_world, 40)
     run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 14, 1))
     email = [n for n in notifications(session_factory, target="ip@example.cn") if n.kind == "reminder"]
     assert len(email) == 1  # email has no size limit: one digest

@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import func, select
 
 from service.plans.models import Plan
-from tests.factories import build_world
 from tests.plans.conftest import seed_path
 from tests.web.test_plan_lifecycle import plan_status
 from tests.web.test_users import audit_count
@@ -19,11 +18,6 @@ def plan_count(session) -> int:
     count = session.scalar(select(func.count()).select_from(Plan))
     session.commit()
     return count
-
-
-@pytest.fixture
-def world(session):
-    return build_world(session)
 
 
 @pytest.fixture

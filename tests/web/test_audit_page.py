@@ -31,10 +31,9 @@ def texts(html: str) -> str:
 
 
 @pytest.fixture
-def world(session):
+def world_with_work(world, session):
     """The test world with some work done: ip acknowledged (day 0), dev reported (day 1),
     the city plan archived (day 2), the district's unit acknowledged (day 0)."""
-    world = build_world(session)
     ip, dev, yuexiu = (milestones_of(session, world, key)[0] for key in ("ip", "dev", "yuexiu_ip"))
     workflow.acknowledge(session, world.actor(session, "ip_user"), ip.id, now=NOW)
     workflow.submit_report(session, world.actor(session, "dev_user"), dev.id, text="配合完成", percent=100,
@@ -46,7 +45,7 @@ def world(session):
     return world
 
 
-def test_the_admin_reads_its_office_and_its_districts_events_newest_first(world, client_factory):
+def test_the_admin_reads_its_office_and_its_districts_events_newest_first(world_with_work, client_factory):
     page = client_factory().login("city_admin").get("/audit")
     assert page.status_code == 200 and "操作记录" in page.text
     found = rows(page.text)
@@ -55,7 +54,7 @@ def test_the_admin_reads_its_office_and_its_districts_events_newest_first(world,
     assert actions(page.text)[:4] == ["plan.archive", "milestone.report", "milestone.acknowledge", "milestone.acknowledge"]
     assert "越秀区知识产权局：措施" in found[3][1]
     assert "归档计划" in found[0][1] and "状态：推进中 → 已归档" in found[0][1] and "未办结节点：2" in found[0][1]
-    assert f'href="/plans/{world.plans["city"]}"' in page.text
+    assert f'href="/plans/{world_with_work.plans["city"]}"' in page.text
     body = texts(page.text)
     assert "签收" in body and "报送进展" in body and "启动计划" in body and "创建计划" in body
     assert "越秀区知识产权局：措施" in body  # the district's work
@@ -64,7 +63,7 @@ def test_the_admin_reads_its_office_and_its_districts_events_newest_first(world,
     assert "2026-11-04 09:00" in found[0][1]
 
 
-def test_a_leader_reads_the_same_and_finds_it_in_the_navigation(world, client_factory):
+def test_a_leader_reads_the_same_and_finds_it_in_the_navigation(world_with_work, client_factory):
     leader = client_factory().login("city_leader")
     page = leader.get("/audit")
     assert page.status_code == 200 and "归档计划" in texts(page.text)
@@ -73,14 +72,14 @@ def test_a_leader_reads_the_same_and_finds_it_in_the_navigation(world, client_fa
     assert 'href="/audit"' not in client_factory().login("ip_user").get("/inbox").text
 
 
-def test_a_district_admin_and_another_office_see_only_their_own(world, client_factory):
+def test_a_district_admin_and_another_office_see_only_their_own(world_with_work, client_factory):
     district = texts(client_factory().login("district_admin").get("/audit").text)
     assert "越秀区知识产权局：措施" in district and "归档计划" not in district and "市知识产权局：措施" not in district
     other = texts(client_factory().login("other_admin").get("/audit").text)
     assert "归档计划" not in other and "签收" not in other and "启动计划" in other  # its own plan's activation
 
 
-def test_a_department_user_sees_its_own_actions_only(world, client_factory):
+def test_a_department_user_sees_its_own_actions_only(world_with_work, client_factory):
     page = client_factory().login("ip_user").get("/audit")
     assert page.status_code == 200
     found = rows(page.text)
@@ -88,23 +87,23 @@ def test_a_department_user_sees_its_own_actions_only(world, client_factory):
     assert "操作人" not in page.text.split("<section")[1]  # no filter by who acted
 
 
-def test_filters(world, client_factory):
+def test_filters(world_with_work, client_factory):
     admin = client_factory().login("city_admin")
-    by_plan = texts(admin.get(f"/audit?plan={world.plans['city']}").text)
+    by_plan = texts(admin.get(f"/audit?plan={world_with_work.plans['city']}").text)
     assert "归档计划" in by_plan and "报送进展" in by_plan and "越秀区" not in by_plan
-    by_department = rows(admin.get(f"/audit?department={world.departments['dev'].id}").text)
+    by_department = rows(admin.get(f"/audit?department={world_with_work.departments['dev'].id}").text)
     assert len(by_department) == 2 and "报送进展" in by_department[0][1]
     assert "状态：已签收 → 已报送" in by_department[0][1]
     assert "状态：待签收 → 已签收；签收时间：（无） → 2026年11月3日 09:00" in by_department[1][1]
-    by_user = rows(admin.get(f"/audit?user={world.users['ip_user'].id}").text)
+    by_user = rows(admin.get(f"/audit?user={world_with_work.users['ip_user'].id}").text)
     assert len(by_user) == 1 and "签收" in by_user[0][1]
     by_action = rows(admin.get("/audit?action=milestone.acknowledge").text)
     assert len(by_action) == 3 and all("签收" in body for _, body in by_action)
     one_day = rows(admin.get("/audit?from=2026-11-03&to=2026-11-03").text)
     assert len(one_day) == 2 and "报送进展" in one_day[0][1]
     assert actions(admin.get("/audit?from=2026-11-03").text) == ["plan.archive", "milestone.report", "milestone.acknowledge"]
-    selected = admin.get(f"/audit?plan={world.plans['city']}&action=plan.archive").text
-    assert f'<option value="{world.plans["city"]}" selected' in selected
+    selected = admin.get(f"/audit?plan={world_with_work.plans['city']}&action=plan.archive").text
+    assert f'<option value="{world_with_work.plans["city"]}" selected' in selected
     assert '<option value="plan.archive" selected' in selected
 
 
@@ -114,15 +113,15 @@ def test_filters(world, client_factory):
     ("from=2026-11-05&to=2026-11-01", "截止日期不能早于起始日期"),
     ("action=plan.explode", "未知的操作类型"),
 ])
-def test_bad_filters_are_a_422_that_says_what_is_wrong(world, client_factory, query, message):
+def test_bad_filters_are_a_422_that_says_what_is_wrong(world_with_work, client_factory, query, message):
     response = client_factory().login("city_admin").get(f"/audit?{query}")
     assert response.status_code == 422 and message in response.text
 
 
-def test_pages_of_fifty(session, world, client_factory):
-    actor = Actor.system(world.offices["city"].id)
+def test_pages_of_fifty(session, world_with_work, client_factory):
+    actor = Actor.system(world_with_work.offices["city"].id)
     for n in range(60):
-        record(session, actor, "department.update", "department", world.departments["ip"].id,
+        record(session, actor, "department.update", "department", world_with_work.departments["ip"].id,
                before={"name": "市知识产权局"}, after={"name": f"市知识产权局{n}"}, now=NOW + timedelta(days=3, minutes=n))
     session.commit()
     admin = client_factory().login("city_admin")
@@ -132,7 +131,7 @@ def test_pages_of_fifty(session, world, client_factory):
     assert 'href="/audit?action=department.update&amp;page=2"' in first.text and "上一页" not in first.text
     second = rows(admin.get("/audit?action=department.update&page=2").text)
     assert len(second) == 10 and "→ 市知识产权局0" in second[-1][1]
-    assert f'href="/departments/{world.departments["ip"].id}"' in first.text
+    assert f'href="/departments/{world_with_work.departments["ip"].id}"' in first.text
 
 
 def _recorded_actions() -> set[str]:

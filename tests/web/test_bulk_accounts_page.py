@@ -8,7 +8,7 @@ import re
 from openpyxl import load_workbook
 
 from service.departments.models import Department
-from tests.core.test_bulk_accounts import HEADER, xlsx
+from tests.flows.test_accounts import HEADER, xlsx
 from tests.factories import NOW
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from service.auth.actor import Actor
 from service.milestones.models import Milestone
 from service.flows.activation import activate_plan
-from service.plans.service import create_plan_from_parsed
+from service.flows.plan_creation import create_plan_from_parsed
 from service.web.dashboard import PANELS_SHOWN
 from service.workdays import WorkdayCalendar
 from tests.factories import NOW, build_world, simple_plan
@@ -53,7 +53,26 @@ def test_figures_follow_a_change_at_once(session_factory, client_factory):
         workflow.review(session, world.actor(session, "city_admin"), milestone.id, decision="approve", comment=None, now=NOW, confirm_below_100=True)
         session.commit()
 
-    # The approval wrote an audit event: the cached figures are not reused.
+    assert "已办结 1 /" in client.get("/").text
+
+
+def test_figures_follow_a_change_that_writes_no_audit_event(session_factory, client_factory):
+    """The cache is keyed by the milestones' own change counts, not by the audit log."""
+    from sqlalchemy import update
+
+    from service.milestones.models import APPROVED, Milestone
+    from tests.factories import milestones_of
+
+    with session_factory() as session:
+        world = build_world(session)
+    client = client_factory().login("city_admin")
+    assert "已办结 0 /" in client.get("/").text
+
+    with session_factory() as session:
+        milestone = milestones_of(session, world, "ip")[0]
+        session.execute(update(Milestone).where(Milestone.id == milestone.id).values(state=APPROVED, approved_at=NOW))
+        session.commit()
+
     assert "已办结 1 /" in client.get("/").text
 
 

@@ -5,7 +5,7 @@ the same through the API; only the owning office's admin may use them."""
 import re
 
 from service.departments.models import Department
-from service.plans.importing import import_plan
+from service.flows.importing import import_plan
 from tests.factories import NOW
 
 BARE = """测试工作要点

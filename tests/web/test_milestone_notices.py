@@ -14,7 +14,9 @@ def test_a_failed_delivery_is_explained_in_chinese_with_the_technical_error_kept
     world = build_world(session)
     milestone = milestones_of(session, world, "ip")[0]
     scan(session, web_settings.model_copy(update={"secret_key": "x"}), WorkdayCalendar(), NOW)
-    session.execute(update(Notification).values(status="retry", last_error=ERROR))
+    session.execute(update(Notification).values(
+        status="retry", last_error=ERROR, last_error_words="无法连接到接收方，系统将稍后重试"
+    ))
     session.commit()
     page = client_factory().login("ip_user").get(f"/milestones/{milestone.id}").text
     assert "暂未送达，系统将自动重试" in page
@@ -28,19 +30,14 @@ def test_a_failed_delivery_is_explained_in_chinese_with_the_technical_error_kept
 
 
 def test_delivery_results_read_in_chinese_on_the_notifications_page(session, client_factory, web_settings):
-    world = build_world(session)
+    build_world(session)
     scan(session, web_settings.model_copy(update={"secret_key": "x"}), WorkdayCalendar(), NOW)
-    session.execute(update(Notification).values(status="dead", last_error="robot refused: 93000 invalid webhook url"))
+    session.execute(update(Notification).values(
+        status="dead", last_error="robot refused: 93000 invalid webhook url",
+        last_error_words="机器人拒收（错误码 93000），请检查密钥、关键词或签名设置",
+    ))
     session.commit()
     page = client_factory().login("city_admin").get("/notifications").text
     assert "机器人拒收（错误码 93000），请检查密钥、关键词或签名设置" in page
     assert ">robot refused" not in page
 
-
-def test_delivery_words():
-    from service.web.deliveries import delivery_words
-
-    assert delivery_words("accepted by localhost") == "已送达（邮件服务器 localhost 已接收）"
-    assert delivery_words("HTTP 404: not found") == "接收方拒绝（状态码 404）"
-    assert delivery_words("渠道已删除") == "渠道已删除"
-    assert delivery_words("something new") == "发送失败，原因未能识别"

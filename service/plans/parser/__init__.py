@@ -36,7 +36,16 @@ from pathlib import PurePath
 
 from .checks import check_measures
 from .errors import LimitExceeded, PlanParseError
-from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
+from .model import (
+    COMPARISON_LABELS,
+    COMPARISONS,
+    ParsedIndicator,
+    ParsedMeasure,
+    ParsedPhase,
+    ParsedPlan,
+    ParsedTask,
+    ParseWarning,
+)
 from .pdf import is_pdf, read_pdf
 from .plan_text import parse_text, vague_warnings
 from .roles import document_rules
@@ -46,15 +55,15 @@ from .tables import parse_tables
 __all__ = [
     "COMPARISONS",
     "COMPARISON_LABELS",
-    "Indicator",
     "LimitExceeded",
-    "Measure",
+    "ParsedIndicator",
+    "ParsedMeasure",
+    "ParsedPhase",
     "ParsedPlan",
+    "ParsedTask",
     "ParseWarning",
-    "Phase",
     "PlanParseError",
     "ReadLimits",
-    "Task",
     "parse_plan_file",
     "parse_plan_text",
 ]

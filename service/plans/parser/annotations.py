@@ -42,7 +42,7 @@ _UNIT_END = re.compile(r"(?:[委局部办厅院会署行所处室司府团队站
 
 
 @dataclass
-class Assignment:
+class ParsedAssignment:
     """The lead and support departments named by one annotation."""
 
     lead: list[str] = field(default_factory=list)
@@ -54,19 +54,19 @@ class Assignment:
 class Annotation:
     start: int
     end: int
-    assignment: Assignment
+    assignment: ParsedAssignment
 
 
 def _role_is_lead(word: str) -> bool:
     return word.startswith(("牵头", "负责", "责任", "主责", "主办"))
 
 
-def _add(assignment: Assignment, lead: bool, names: list[str]) -> None:
+def _add(assignment: ParsedAssignment, lead: bool, names: list[str]) -> None:
     target = assignment.lead if lead else assignment.support
     target.extend(name for name in names if name not in target)
 
 
-def _groups(content: str, assignment: Assignment) -> list[str]:
+def _groups(content: str, assignment: ParsedAssignment) -> list[str]:
     """The 、-lists of an annotation; a time limit among them goes to the assignment."""
     groups = []
     for group in split_outside(content, _GROUP_SEPARATORS):
@@ -83,7 +83,7 @@ def _looks_like_unit(name: str) -> bool:
     return bool(_UNIT_END.search(name))
 
 
-def _by_rule(groups: list[list[str]], rule: str, assignment: Assignment) -> Assignment | None:
+def _by_rule(groups: list[list[str]], rule: str, assignment: ParsedAssignment) -> ParsedAssignment | None:
     names = [name for group in groups for name in group]
     if not names or not all(_looks_like_unit(name) for name in names):
         return None
@@ -93,8 +93,8 @@ def _by_rule(groups: list[list[str]], rule: str, assignment: Assignment) -> Assi
     return assignment
 
 
-def _parse_suffix_form(content: str, rule: str | None = None, context: str = "") -> Assignment | None:
-    assignment = Assignment()
+def _parse_suffix_form(content: str, rule: str | None = None, context: str = "") -> ParsedAssignment | None:
+    assignment = ParsedAssignment()
     parsed: list[tuple[str | None, list[str]]] = []
     for group in _groups(content, assignment):
         match = _ROLE_SUFFIX.match(group)
@@ -120,12 +120,12 @@ def _parse_suffix_form(content: str, rule: str | None = None, context: str = "")
     return assignment if saw_role and not pending else None
 
 
-def _parse_label_form(content: str, rule: str | None, context: str) -> Assignment | None:
+def _parse_label_form(content: str, rule: str | None, context: str) -> ParsedAssignment | None:
     pieces = _LABEL.split(content)
     # pieces = [before, label, names, label, names, ...]; text before the first label is not allowed
     if len(pieces) < 3 or pieces[0].strip("，,;；。 "):
         return None
-    assignment = Assignment()
+    assignment = ParsedAssignment()
     # After 牵头单位：…, the 责任单位 are the units that work with the lead.
     leads_named = any(label.startswith(("牵头", "主办")) for label in pieces[1::2])
     for label, names in zip(pieces[1::2], pieces[2::2]):
@@ -144,7 +144,7 @@ def _parse_label_form(content: str, rule: str | None, context: str) -> Assignmen
     return assignment if assignment.lead or assignment.support else None
 
 
-def parse_assignment(content: str) -> Assignment | None:
+def parse_assignment(content: str) -> ParsedAssignment | None:
     """The assignment written in `content` (without parentheses), or None if it is plain text."""
     simple = strip_spaces(to_simplified(content))
     if "牵头" in simple or "主办" in simple:

@@ -30,7 +30,7 @@ from difflib import SequenceMatcher
 from .annotations import Annotation, find_annotations
 from .chinese import to_simplified
 from .dates import period_end
-from .model import Indicator
+from .model import ParsedIndicator
 from .outline import Line, first_sentence
 
 _UNITS = "人次|家次|个百分点|件|家|人|项|个|元|所|次|部|篇|户|名|台|套|座|条|场|批|亩|吨"
@@ -121,7 +121,7 @@ def _values(simple: str) -> tuple[list[re.Match], int] | None:
     return found, end
 
 
-def read_clause(original: str, simple: str, *, date: str | None, target: bool) -> list[Indicator]:
+def read_clause(original: str, simple: str, *, date: str | None, target: bool) -> list[ParsedIndicator]:
     """The indicators in one clause; `simple` is the clause in Simplified Chinese."""
     located = _values(simple)
     if located is None:
@@ -163,7 +163,7 @@ def read_clause(original: str, simple: str, *, date: str | None, target: bool) -
         return []
     text = _without_unclosed(original).strip()
     return [
-        Indicator(
+        ParsedIndicator(
             name=name,
             target_value=as_number(value.group(1)),
             unit="%" if value.group(2) in ("%", "％") else value.group(2),
@@ -179,7 +179,7 @@ def _is_target_heading(line: Line) -> bool:
     return "目标" in to_simplified(first_sentence(line.rest))
 
 
-def _restates(later: Indicator, earlier: Indicator) -> bool:
+def _restates(later: ParsedIndicator, earlier: ParsedIndicator) -> bool:
     """A measure that repeats a dated headline target ("全市通过贯标认证的单位达到1600家以上")."""
     return (
         later.target_date is None
@@ -218,10 +218,10 @@ class _Leads:
 MAX_INDICATORS = 500
 
 
-def extract_indicators(lines: Iterable[Line]) -> list[Indicator]:
+def extract_indicators(lines: Iterable[Line]) -> list[ParsedIndicator]:
     """Every indicator in the plan body's lines, in document order, each target
     once; the first `MAX_INDICATORS` read."""
-    found: list[Indicator] = []
+    found: list[ParsedIndicator] = []
     budget = MAX_INDICATORS
     block_target, block_date = False, None
     for line in lines:

@@ -2,9 +2,9 @@
 
 import re
 
-from .annotations import Assignment, find_annotations
+from .annotations import ParsedAssignment, find_annotations
 from .dates import measure_deadline
-from .model import Measure
+from .model import ParsedMeasure
 from .outline import Line, RawTask
 
 _EDGE_PUNCTUATION = "。；;，,、：:\n \u3000"
@@ -19,15 +19,15 @@ def _clean(text: str) -> str:
     return text.strip(_EDGE_PUNCTUATION)
 
 
-def _measure(text: str, assignment: Assignment | None) -> Measure:
+def _measure(text: str, assignment: ParsedAssignment | None) -> ParsedMeasure:
     text = _clean(text)
     if assignment is None:
-        return Measure(text, deadline=measure_deadline(text))
+        return ParsedMeasure(text, deadline=measure_deadline(text))
     deadline = assignment.deadline or measure_deadline(text)
-    return Measure(text, list(assignment.lead), list(assignment.support), deadline)
+    return ParsedMeasure(text, list(assignment.lead), list(assignment.support), deadline)
 
 
-def annotated_clauses(text: str) -> tuple[list[Measure], str]:
+def annotated_clauses(text: str) -> tuple[list[ParsedMeasure], str]:
     """The annotated measures in `text`, and the unannotated text left after the last one."""
     measures, cursor = [], 0
     for annotation in find_annotations(text):
@@ -40,7 +40,7 @@ def _line_text(line: Line) -> str:
     return line.rest if line.level else line.text
 
 
-def _unannotated_items(lines: list[Line]) -> list[Measure]:
+def _unannotated_items(lines: list[Line]) -> list[ParsedMeasure]:
     """Without annotations, each sub-item (1.工作目标 / 一是…) is one measure."""
     items: list[list[str]] = []
     for line in lines:
@@ -51,7 +51,7 @@ def _unannotated_items(lines: list[Line]) -> list[Measure]:
     return [_measure("\n".join(item), None) for item in items if _clean("\n".join(item))]
 
 
-def split_task(raw: RawTask) -> tuple[str, list[Measure]]:
+def split_task(raw: RawTask) -> tuple[str, list[ParsedMeasure]]:
     """The task's title (its first sentence) and its measures."""
     title, _, rest = raw.heading.partition("。")
     if find_annotations(title):
@@ -70,6 +70,6 @@ def split_task(raw: RawTask) -> tuple[str, list[Measure]]:
     return title.strip(), measures
 
 
-def measures_outside_tasks(lines: list[Line]) -> list[Measure]:
+def measures_outside_tasks(lines: list[Line]) -> list[ParsedMeasure]:
     """Annotated clauses in the text that belongs to no task (e.g. 保障措施)."""
     return [m for line in lines for m in annotated_clauses(_line_text(line))[0]]

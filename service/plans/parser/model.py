@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass
-class Measure:
+class ParsedMeasure:
     """One clause that ends in a responsibility annotation (the unit of assignment)."""
 
     text: str
@@ -14,22 +14,22 @@ class Measure:
 
 
 @dataclass
-class Task:
+class ParsedTask:
     number: str
     title: str
     section: str | None = None
     mandatory: bool | None = None
-    measures: list[Measure] = field(default_factory=list)
+    measures: list[ParsedMeasure] = field(default_factory=list)
 
 
 @dataclass
-class Phase:
+class ParsedPhase:
     name: str
     deadline: str | None
 
 
 @dataclass
-class Indicator:
+class ParsedIndicator:
     """指标: a quantitative target such as 发明专利授权55件 by 2025.
 
     `comparison` is one of COMPARISONS; `unit` keeps its multiplier (亿元, 万件)
@@ -70,17 +70,17 @@ class ParseWarning:
 class ParsedPlan:
     title: str | None = None
     doc_number: str | None = None
-    phases: list[Phase] = field(default_factory=list)
-    tasks: list[Task] = field(default_factory=list)
-    measures_outside_tasks: list[Measure] = field(default_factory=list)
+    phases: list[ParsedPhase] = field(default_factory=list)
+    tasks: list[ParsedTask] = field(default_factory=list)
+    measures_outside_tasks: list[ParsedMeasure] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
-    indicators: list[Indicator] = field(default_factory=list)
+    indicators: list[ParsedIndicator] = field(default_factory=list)
     # Read from a 分工表: its units are picked from columns, so a name seen once is no typo to report.
     from_table: bool = False
     # The document's text as read (kept with the imported plan); None for a spreadsheet.
     source_text: str | None = None
 
-    def all_measures(self) -> list[Measure]:
+    def all_measures(self) -> list[ParsedMeasure]:
         inside = [m for task in self.tasks for m in task.measures]
         return inside + self.measures_outside_tasks
 

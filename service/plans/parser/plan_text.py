@@ -8,7 +8,7 @@ from .dates import period_end, plan_year, within_the_year
 from .indicators import extract_indicators
 from .checks import check_measures, snippet
 from .measures import measures_outside_tasks, split_task
-from .model import ParsedPlan, ParseWarning, Phase, Task
+from .model import ParsedPlan, ParseWarning, ParsedPhase, ParsedTask
 from .outline import Line, read_outline
 from .roles import document_rules, noted_rule, set_plan_year
 
@@ -24,20 +24,20 @@ def _count(numeral: str) -> int:
     return int(numeral) if numeral.isdigit() else chinese_number(numeral)
 
 
-def read_phases(lines: list[Line]) -> tuple[list[Phase], list[ParseWarning]]:
+def read_phases(lines: list[Line]) -> tuple[list[ParsedPhase], list[ParseWarning]]:
     phases, warnings = [], []
     for line in lines:
         match = _PHASE.match(line.rest if line.level else line.text)
         if not match:
             continue
-        phase = Phase(match.group("name"), period_end(match.group("when")))
+        phase = ParsedPhase(match.group("name"), period_end(match.group("when")))
         if phase.deadline is None:
             warnings.append(ParseWarning("bad_date", f"无法识别阶段“{phase.name}”的时间", snippet(line.text)))
         phases.append(phase)
     return phases, warnings
 
 
-def apply_mandatory(tasks: list[Task], full_text: str) -> None:
+def apply_mandatory(tasks: list[ParsedTask], full_text: str) -> None:
     """Mark tasks 必做/选做 where the document says so; otherwise leave None (not stated)."""
     simple = to_simplified(full_text)
     for match in _FIRST_MANDATORY.finditer(simple):
@@ -76,7 +76,7 @@ def _parse_text(text: str) -> ParsedPlan:
     tasks = []
     for raw in outline.tasks:
         title, measures = split_task(raw)
-        tasks.append(Task(raw.number, title, raw.section, None, measures))
+        tasks.append(ParsedTask(raw.number, title, raw.section, None, measures))
     apply_mandatory(tasks, text)
     phases, warnings = read_phases(outline.body)
     plan = ParsedPlan(

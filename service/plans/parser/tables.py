@@ -21,7 +21,7 @@ from .checks import snippet
 from .chinese import strip_spaces, to_simplified
 from .dates import period_end
 from .indicators import as_number
-from .model import COMPARISON_LABELS, COMPARISONS, Indicator, Measure, ParsedPlan, ParseWarning, Phase, Task
+from .model import COMPARISON_LABELS, COMPARISONS, ParsedIndicator, ParsedMeasure, ParsedPlan, ParseWarning, ParsedPhase, ParsedTask
 from .names import department_list
 from .outline import read_line
 from .roles import RECURRING
@@ -101,7 +101,7 @@ class _TableReader:
     def __init__(self, plan: ParsedPlan, columns: dict[str, int]):
         self.plan, self.columns = plan, columns
         self.section: str | None = None
-        self.task: Task | None = None
+        self.task: ParsedTask | None = None
 
     def get(self, row: list[str], column: str) -> str:
         index = self.columns.get(column)
@@ -131,7 +131,7 @@ class _TableReader:
             number, title = number or str(line.number), line.rest
         if self.task and (number, title) == (self.task.number, self.task.title):
             return
-        self.task = Task(number, title, self.section, _mandatory(self.get(row, "mandatory")))
+        self.task = ParsedTask(number, title, self.section, _mandatory(self.get(row, "mandatory")))
         self.plan.tasks.append(self.task)
 
     def _read_measure(self, row: list[str], text: str) -> None:
@@ -140,7 +140,7 @@ class _TableReader:
             more_lead, more_support = _responsible(self.get(row, "responsible"))
             lead, support = lead + more_lead, support + more_support
         when = self.get(row, "deadline")
-        measure = Measure(text, lead, support, period_end(when) if when else None)
+        measure = ParsedMeasure(text, lead, support, period_end(when) if when else None)
         # 持续推进, 长期坚持, 每季度: recurring work has no end date, and that is not an error.
         if when and measure.deadline is None and not RECURRING.match(strip_spaces(to_simplified(when))):
             self.plan.warnings.append(ParseWarning("bad_date", f"无法识别完成时限“{when}”", snippet(measure.text)))
@@ -168,7 +168,7 @@ def _read_phases(plan: ParsedPlan, rows: list[list[str]]) -> bool:
     for row in rows[1:]:
         name, when = row[columns["phase"]], row[columns["deadline"]]
         if name:
-            plan.phases.append(Phase(name, period_end(when)))
+            plan.phases.append(ParsedPhase(name, period_end(when)))
             if plan.phases[-1].deadline is None:
                 plan.warnings.append(ParseWarning("bad_date", f"无法识别阶段“{name}”的时间", when or None))
     return True
@@ -195,7 +195,7 @@ def _read_indicators(plan: ParsedPlan, rows: list[list[str]]) -> bool:
         comparison = _COMPARISON_OF.get(comparison, "at_least")
         target_date = period_end(when) if when else None
         department = strip_spaces(to_simplified(department)) or None
-        plan.indicators.append(Indicator(name, number, unit, comparison, target_date, text or name, department))
+        plan.indicators.append(ParsedIndicator(name, number, unit, comparison, target_date, text or name, department))
     return True
 
 

@@ -15,7 +15,6 @@ from pathlib import PurePath
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.auth.models import User
@@ -31,7 +30,8 @@ from service.plans.parser import LimitExceeded, PlanParseError, ReadLimits, pars
 from service.plans.parser import model as parsed_model
 from service.plans.parser.checks import MEASURE_CODES, measure_checks, snippet
 from service.plans.parser.reading import DEFAULT_LIMITS
-from service.plans.service import create_plan_from_parsed, get_editable_draft, get_plan
+from service.flows.plan_creation import create_plan_from_parsed
+from service.plans.service import get_editable_draft, get_plan
 from service.plans.spreadsheet import write_task_table
 
 IMPORT_ACTION = "plan.import"
@@ -155,10 +155,10 @@ class _Similarity:
         return (self.full.ratio() + self.cores.ratio()) / 2
 
 
-Directory = list[tuple[Department, list[tuple[str, str]]]]
+KnownNames = list[tuple[Department, list[tuple[str, str]]]]
 
 
-def _directory(session: Session, office_id: int) -> Directory:
+def _known_names(session: Session, office_id: int) -> KnownNames:
     """The office's confirmed departments, each with its names and aliases and their cores."""
     departments = session.scalars(
         select(Department).where(Department.office_id == office_id, Department.confirmed.is_(True))
@@ -166,7 +166,7 @@ def _directory(session: Session, office_id: int) -> Directory:
     return [(d, [(known, _core(known)) for known in [d.name, *(d.aliases or [])]]) for d in departments]
 
 
-def _rank(name: str, directory: Directory, limit: int) -> list[dict]:
+def _rank(name: str, directory: KnownNames, limit: int) -> list[dict]:
     similarity = _Similarity(normalize_name(name))
     scored = []
     for department, names in directory:
@@ -179,16 +179,7 @@ def _rank(name: str, directory: Directory, limit: int) -> list[dict]:
 
 def suggest_departments(session: Session, office_id: int, name: str, limit: int = SUGGESTIONS) -> list[dict]:
     """The confirmed departments whose name or an alias looks most like `name`."""
-    return _rank(name, _directory(session, office_id), limit)
-
-
-def _recorded_import(session: Session, plan_id: int) -> dict:
-    event = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == "plan", AuditEvent.entity_id == plan_id, AuditEvent.action == IMPORT_ACTION)
-        .order_by(AuditEvent.id.desc())
-    ).first()
-    return (event.after or {}) if event else {}
+    return _rank(name, _known_names(session, office_id), limit)
 
 
 def _link_to_measures(warnings: list[dict], plan: Plan) -> list[dict]:
@@ -210,7 +201,7 @@ def current_warnings(session: Session, plan: Plan) -> list[dict]:
     """
     parsed, measures = rows_as_parsed(session, plan)
     dated = {m.id for m in measures if m.deadline}
-    recorded = _recorded_import(session, plan.id)
+    recorded = plan.import_notes or {}
     kept = [
         {"measure_id": None} | w
         for w in recorded.get("warnings", [])
@@ -235,7 +226,7 @@ def _departments(session: Session, plan: Plan) -> tuple[list[MatchedName], list[
         if department.confirmed:
             matched.append(MatchedName(department.name, department.id))
         else:
-            directory = directory if directory is not None else _directory(session, plan.office_id)
+            directory = directory if directory is not None else _known_names(session, plan.office_id)
             suggestions = _rank(department.name, directory, SUGGESTIONS)
             unmatched.append(UnmatchedName(department.name, suggestions, department.id, department.kind))
     return matched, unmatched
@@ -321,12 +312,12 @@ def import_plan(
         raise DuplicateImport(earlier)
     created = create_plan_from_parsed(session, actor, plan_data, now=now, source_text=source_text)
     created.plan.source_hash = digest
+    created.plan.import_notes = {"warnings": _link_to_measures(warnings, created.plan), "from_table": parsed.from_table}
     record(
         session, actor, IMPORT_ACTION, "plan", created.plan.id,
         after={
             "filename": filename,
-            "from_table": parsed.from_table,
-            "warnings": _link_to_measures(warnings, created.plan),
+            **created.plan.import_notes,
             "unmatched_departments": created.unmatched_departments,
             "duplicate_of": earlier.id if earlier is not None else None,
         },
@@ -441,10 +432,10 @@ def rows_as_parsed(session: Session, plan: Plan) -> tuple[parsed_model.ParsedPla
     names = dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(department_ids))).all())
     in_order: list[Measure] = []
 
-    def measures(rows: list[Measure]) -> list[parsed_model.Measure]:
+    def measures(rows: list[Measure]) -> list[parsed_model.ParsedMeasure]:
         in_order.extend(rows)
         return [
-            parsed_model.Measure(
+            parsed_model.ParsedMeasure(
                 m.text,
                 [names[a.department_id] for a in m.assignments if a.role == ROLE_LEAD],
                 [names[a.department_id] for a in m.assignments if a.role != ROLE_LEAD],
@@ -459,9 +450,9 @@ def rows_as_parsed(session: Session, plan: Plan) -> tuple[parsed_model.ParsedPla
     parsed = parsed_model.ParsedPlan(
         title=plan.title,
         doc_number=plan.doc_number,
-        phases=[parsed_model.Phase(p.name, p.deadline.isoformat()) for p in plan.phases],
+        phases=[parsed_model.ParsedPhase(p.name, p.deadline.isoformat()) for p in plan.phases],
         tasks=[
-            parsed_model.Task(
+            parsed_model.ParsedTask(
                 t.number, t.title, t.section.title if t.section else None, t.mandatory, measures(by_task.get(t.id, []))
             )
             for t in plan.tasks

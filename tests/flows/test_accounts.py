@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from service.auth.accounts import (
+from service.flows.accounts import (
     MAX_ACCOUNT_ROWS,
     create_unit_accounts,
     handout_csv,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from service.audit.models import AuditEvent
 from service.departments.models import Department
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.plans.drafting import (
+from service.flows.drafting import (
     FieldInvalid,
     add_phase,
     assign_measures,
@@ -18,7 +18,7 @@ from service.plans.drafting import (
     resolve_units,
     update_phase,
 )
-from service.plans.importing import import_plan
+from service.flows.importing import import_plan
 from service.pinyin import initials
 from service.flows.activation import activate_plan
 from service.plans.service import activation_blockers, get_plan

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from service.audit.service import record
 from service.auth.actor import Actor
-from service.departments.contacts import without_contact
+from service.flows.contacts import without_contact
 from service.departments.models import Department
 from service.departments.service import normalize_name
 from service.errors import Invalid, NotFound
-from service.plans.importing import department_in_use
+from service.flows.importing import department_in_use
 from service.plans.models import Phase, Plan
 from service.plans.parser.checks import snippet
 from service.pinyin import initials, pinyin_key
