@@ -19,12 +19,12 @@ from service.departments.models import KIND_GROUP, Department
 from service.errors import Invalid
 from service.flows import cascade
 from service.flows.activation import activate_plan, activation_summary
+from service.flows.importing import import_plan
 from service.milestones import assignments
 from service.milestones import service as workflow
+from service.milestones.models import Milestone
 from service.milestones.stats import dashboard_figures
 from service.offices.models import Office
-from service.plans.importing import import_plan
-from service.milestones.models import Milestone
 from service.plans.models import Assignment, Measure
 from service.reminders.models import SentReminder
 from service.reminders.scan import run_scan
