@@ -79,7 +79,7 @@ def offered_to_office(session: Session, actor: Actor) -> list[Offered]:
 
 
 def _units_offered(session: Session, task_id: int, office_id: int) -> list[tuple[MeasureOffer, Department]]:
-    return list(session.execute(_offers(office_id).where(Measure.task_id == task_id)).tuples())
+    return [(o, u) for o, u in session.execute(_offers(office_id).where(Measure.task_id == task_id))]
 
 
 def choose(
