@@ -125,15 +125,24 @@ def choose(
     return choice
 
 
+def _parents_choice(session: Session, actor: Actor, choice_id: int) -> TaskChoice:
+    """A child office's choice on a plan the actor's office (or one above it) reads."""
+    found = session.get(TaskChoice, choice_id)
+    if found is None or found.task.plan.office_id not in actor.readable_office_ids or actor.is_department:
+        raise NotFound(f"选做变更申请 {choice_id} 不存在")
+    return found
+
+
+def plan_of_choice(session: Session, actor: Actor, choice_id: int) -> int:
+    return _parents_choice(session, actor, choice_id).task.plan_id
+
+
 def decide(
     session: Session, actor: Actor, choice_id: int, *, approve: bool, reason: str | None, now: datetime,
     calendar: WorkdayCalendar, support_lead_workdays: int,
 ) -> TaskChoice:
     """The parent office approves or refuses (with a reason) a child's late change of choice."""
-    found = session.get(TaskChoice, choice_id)
-    if found is None or found.task.plan.office_id not in actor.readable_office_ids or actor.is_department:
-        raise NotFound(f"选做变更申请 {choice_id} 不存在")
-    actor.require_admin_of(found.task.plan.office_id)
+    actor.require_admin_of(_parents_choice(session, actor, choice_id).task.plan.office_id)
     choice = lock_for_change(session, TaskChoice, choice_id)
     if choice.request is None:
         raise Conflict("该任务没有待审批的变更申请")
