@@ -282,12 +282,12 @@ def activation_blockers(session: Session, plan: Plan) -> list[Blocker]:
         blockers.append(
             Blocker(f"{len(leaderless)} 条措施没有牵头单位", f"measure-{leaderless[0]}", measure_ids=leaderless)
         )
-    if plan.choice_deadline is None and _offered(session, plan):
+    if plan.choice_deadline is None and offered_assignments(session, plan):
         blockers.append(Blocker("选做任务由下级办公室自行选择，请先设定选做申报截止日期", "choices"))
     return blockers
 
 
-def _offered(session: Session, plan: Plan) -> list[Assignment]:
+def offered_assignments(session: Session, plan: Plan) -> list[Assignment]:
     """The assignments of optional tasks' measures to groups standing for child offices: each
     child office chooses whether it takes the task (选做), so they are offered, not issued."""
     issuing = issuing_groups(session, plan.office_id)
@@ -298,7 +298,7 @@ def _offered(session: Session, plan: Plan) -> list[Assignment]:
 
 
 def _offer_optional(session: Session, plan: Plan) -> None:
-    for assignment in _offered(session, plan):
+    for assignment in offered_assignments(session, plan):
         session.add(MeasureOffer(measure_id=assignment.measure_id, group_id=assignment.department_id, role=assignment.role))
         assignment.measure.assignments.remove(assignment)
     session.flush()

@@ -9,14 +9,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from service.assessment import service as assessment
+from service.assessment.models import AssessmentScore
 from service.audit.models import AuditEvent
 from service.auth.models import ROLE_ADMIN
 from service.departments import service as directory
 from service.departments.models import KIND_GROUP, Department
 from service.errors import Conflict, Invalid, NotFound
 from service.flows import cascade, choices
-from service.flows.activation import activate_plan
+from service.flows.activation import activate_plan, activation_summary
 from service.milestones import assignments
+from service.milestones import service as workflow
 from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.plans import drafting
@@ -77,8 +80,11 @@ def issued_plan(session, world: World):
         activate_plan(session, nation, plan.id, now=T0, calendar=CALENDAR, support_lead_workdays=5)
     session.rollback()
     plans.set_choice_deadline(session, nation, plan.id, CHOICE_DEADLINE, now=T0)
+    summary = activation_summary(session, nation, plan.id)  # what the confirmation says starting creates
     activate_plan(session, nation, plan.id, now=T0, calendar=CALENDAR, support_lead_workdays=5)
     session.commit()
+    assert (summary.items, summary.units) == (4 * 3 * 3, 3)  # 4 必做 tasks × 3 measures × 3 cities
+    assert summary.milestones == session.scalar(select(func.count()).where(Milestone.plan_id == plan.id))
     return plan, group
 
 
@@ -199,3 +205,35 @@ def test_mandatory_tasks_go_to_every_city_and_the_optional_ones_to_the_cities_th
                               .order_by(AuditEvent.id)).all()
     assert actions == ["task_choice.choose"] * 4 + ["task_choice.request", "task_choice.refuse",
                                                     "task_choice.request", "task_choice.approve"]
+
+
+def test_the_national_assessment_scores_each_city_as_its_unit_on_its_mandatory_items(session):
+    world = _nation_and_cities(session)
+    plan, _ = issued_plan(session, world)
+    nation = world.actor(session, "nation_admin")
+    suzhou, changsha = world.actor(session, "suzhou_admin"), world.actor(session, "changsha_admin")
+    choices.choose(session, changsha, task_ids(plan)["7"], take=True, reason=None, today=date(2015, 6, 1),
+                   now=at(date(2015, 6, 1)), calendar=CALENDAR, support_lead_workdays=5)
+    # 苏州 closes every 必做 checkpoint before the year's end; 长沙 none (its 选做 task 7 is not 必做).
+    done = at(date(2015, 12, 20))
+    for issued in cascade.issued_to_office(session, suzhou, today=done.date()):
+        for m in issued.item.milestones:
+            workflow.submit_report(session, suzhou, m.id, text="已完成。", percent=100, now=done)
+            workflow.review(session, nation, m.id, decision="approve", comment=None, now=done)
+    session.commit()
+    scheme = assessment.create_scheme(session, nation, {
+        "name": "2015年度示范城市考核", "year": 2015, "plan_id": plan.id, "total": "100",
+        "items": [{"kind": "mandatory", "weight": "60", "params": {}}, {"kind": "checkpoints", "weight": "40", "params": {}}],
+    }, now=at(date(2016, 1, 4)))
+    result = assessment.compute_result(session, nation, scheme.id, start="2015-01-01", end="2015-12-31",
+                                       today=date(2016, 1, 5), calendar=CALENDAR, tz=TZ, now=at(date(2016, 1, 5)))
+    session.commit()
+    units = {u.represents_office_id: u.id for u in session.scalars(
+        select(Department).where(Department.office_id == plan.office_id, Department.represents_office_id.is_not(None)))}
+    scores = {s.department_id: {line["key"]: line for line in s.lines} for s in session.scalars(
+        select(AssessmentScore).where(AssessmentScore.result_id == result.id))}
+    assert set(scores) == set(units.values())  # each city scored, as the unit standing for it
+    mine, theirs = scores[units[world.offices["suzhou"].id]], scores[units[world.offices["changsha"].id]]
+    assert (mine["mandatory"]["points"], mine["mandatory"]["summary"]) == ("60.00", "必做任务到期节点12个，已办结12个")
+    assert (theirs["mandatory"]["points"], theirs["mandatory"]["summary"]) == ("0.00", "必做任务到期节点12个，已办结0个")
+    assert theirs["checkpoints"]["points"] == "0.00"
