@@ -13,6 +13,7 @@ from service.auth.actor import Actor
 from service.database import lock_for_change
 from service.departments.models import Department, DepartmentGroupMember
 from service.errors import Conflict, Invalid, NotFound
+from service.milestones import events
 from service.milestones import service as milestones
 from service.milestones.models import Milestone, ProgressReport, Report
 from service.offices.models import Office
@@ -197,6 +198,7 @@ def _apply(
         session.expire_all()
         return
     have = {(a.measure_id, a.department_id) for a in existing}
+    created = []
     for offer, unit in offered:
         if (offer.measure_id, unit.id) in have:
             continue
@@ -206,7 +208,11 @@ def _apply(
         session.flush()
         milestones.create_for_assignment(session, plan, assignment, calendar=calendar,
                                          support_lead_workdays=support_lead_workdays, now=now)
+        created.append(assignment.id)
     session.flush()
+    events.milestones_issued(
+        session, session.scalars(select(Milestone.id).where(Milestone.assignment_id.in_(created))).all(), now=now
+    )
 
 
 @dataclass(frozen=True)

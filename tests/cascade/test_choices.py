@@ -20,7 +20,7 @@ from service.flows import cascade, choices
 from service.flows.activation import activate_plan, activation_summary
 from service.milestones import assignments
 from service.milestones import service as workflow
-from service.milestones.models import Milestone
+from service.milestones.models import EVENT_ASSIGNMENT, Milestone, WorkflowEvent
 from service.offices.models import Office
 from service.plans import drafting
 from service.plans import service as plans
@@ -142,8 +142,12 @@ def test_mandatory_tasks_go_to_every_city_and_the_optional_ones_to_the_cities_th
     taken = session.scalars(select(Assignment).join(Measure, Measure.id == Assignment.measure_id)
                             .where(Measure.task_id == tasks["5"])).all()
     assert len(taken) == 3 and {(a.department_id, a.role) for a in taken} == {(units[world.offices["suzhou"].id].id, "lead")}
-    assert sorted(session.scalars(select(Milestone.due_date).where(Milestone.assignment_id.in_([a.id for a in taken])))) \
-        == [date(2015, 12, 31)] * 3
+    checkpoints = session.scalars(select(Milestone).where(Milestone.assignment_id.in_([a.id for a in taken]))).all()
+    assert [m.due_date for m in checkpoints] == [date(2015, 12, 31)] * 3
+    # Their ladders start and the 交办通知 is queued, as at activation.
+    assert {m.next_reminder_at for m in checkpoints} == {at(date(2015, 6, 1))}
+    assert session.scalar(select(func.count()).select_from(WorkflowEvent).where(
+        WorkflowEvent.milestone_id.in_([m.id for m in checkpoints]), WorkflowEvent.kind == EVENT_ASSIGNMENT)) == 3
 
     # 苏州 reports on task 5: it can no longer drop it, before or after the date.
     item = next(i for i in cascade.issued_to_office(session, city["suzhou"], today=T0.date())
