@@ -64,10 +64,12 @@ def offered_to_office(session: Session, actor: Actor) -> list[Offered]:
     """The optional tasks the parent offices' active plans offer to the actor's office."""
     actor.require_admin()
     measures: dict[int, list[Measure]] = {}
-    for offer, _ in session.execute(_offers(actor.office_id)).all():
-        measure = session.get(Measure, offer.measure_id)
-        if measure.plan.status == PLAN_ACTIVE and measure not in measures.setdefault(measure.task_id, []):
-            measures[measure.task_id].append(measure)
+    for measure in session.scalars(
+        _offers(actor.office_id).with_only_columns(Measure).join(Plan, Plan.id == Measure.plan_id)
+        .where(Plan.status == PLAN_ACTIVE).distinct()
+        .order_by(None).order_by(Measure.plan_id, Measure.position)  # DISTINCT orders by selected columns only
+    ):
+        measures.setdefault(measure.task_id, []).append(measure)
     if not measures:
         return []
     choices = {c.task_id: c for c in session.scalars(
