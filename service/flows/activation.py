@@ -51,9 +51,12 @@ class ActivationSummary:
 def activation_summary(session: Session, actor: Actor, plan_id: int) -> ActivationSummary:
     plan = plans.get_plan(session, actor, plan_id)
     # A group standing for child offices becomes one 督办件 per office (下发).
+    # An optional task's measure is offered to them instead: nothing is created for it yet (选做).
     issuing = plans.issuing_groups(session, plan.office_id)
+    offered = {a.id for a in plans.offered_assignments(session, plan)}
     assigned = [(m, d) for m in plan.measures for d in dict.fromkeys(
-        member for a in m.assignments for member in issuing.get(a.department_id, [a.department_id])
+        member for a in m.assignments if a.id not in offered
+        for member in issuing.get(a.department_id, [a.department_id])
     )]
     phases = len(plan.phases)
     checkpoints = sum(1 if m.deadline else phases for m, _ in assigned)

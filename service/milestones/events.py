@@ -27,9 +27,14 @@ def emit(session: Session, kind: str, milestone: Milestone, *, now: datetime, **
 
 def plan_activated(session: Session, plan_id: int, *, now: datetime) -> None:
     """Queue the assignment notices (交办通知) and start every milestone's ladder."""
-    session.execute(update(Milestone).where(Milestone.plan_id == plan_id).values(next_reminder_at=now))
-    ids = session.scalars(select(Milestone.id).where(Milestone.plan_id == plan_id)).all()
+    milestones_issued(session, session.scalars(select(Milestone.id).where(Milestone.plan_id == plan_id)).all(), now=now)
+
+
+def milestones_issued(session: Session, ids: list[int], *, now: datetime) -> None:
+    """Queue the 交办通知 of milestones issued now (at activation, or when a child office takes
+    an optional task) and start their ladders."""
     if ids:
+        session.execute(update(Milestone).where(Milestone.id.in_(ids)).values(next_reminder_at=now))
         session.execute(
             insert(WorkflowEvent),
             [{"kind": EVENT_ASSIGNMENT, "milestone_id": i, "payload": {}, "created_at": now} for i in ids],

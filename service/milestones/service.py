@@ -71,28 +71,37 @@ def create_for_plan(
     number if it has one) before the lead's, so the lead has its supporters'
     contributions in hand when it writes its report. Returns how many were created.
     """
+    return sum(
+        create_for_assignment(session, plan, assignment, calendar=calendar,
+                              support_lead_workdays=support_lead_workdays, now=now)
+        for measure in plan.measures for assignment in measure.assignments
+    )
+
+
+def create_for_assignment(
+    session: Session, plan: Plan, assignment: Assignment, *, calendar: WorkdayCalendar, support_lead_workdays: int,
+    now: datetime,
+) -> int:
+    """The milestones of one 督办件: at activation, or when a child office takes an optional task."""
     lead_days = plan.support_lead_workdays if plan.support_lead_workdays is not None else support_lead_workdays
-    created = 0
-    for measure in plan.measures:
-        deadlines = [(None, measure.deadline)] if measure.deadline else [(p.id, p.deadline) for p in plan.phases]
-        for assignment in measure.assignments:
-            for phase_id, deadline in deadlines:
-                due = deadline
-                if assignment.role == ROLE_SUPPORT and lead_days:
-                    due = calendar.add_workdays(deadline, -lead_days)
-                session.add(
-                    Milestone(
-                        assignment_id=assignment.id,
-                        phase_id=phase_id,
-                        plan_id=plan.id,
-                        department_id=assignment.department_id,
-                        due_date=due,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                created += 1
-    return created
+    measure = assignment.measure
+    deadlines = [(None, measure.deadline)] if measure.deadline else [(p.id, p.deadline) for p in plan.phases]
+    for phase_id, deadline in deadlines:
+        due = deadline
+        if assignment.role == ROLE_SUPPORT and lead_days:
+            due = calendar.add_workdays(deadline, -lead_days)
+        session.add(
+            Milestone(
+                assignment_id=assignment.id,
+                phase_id=phase_id,
+                plan_id=plan.id,
+                department_id=assignment.department_id,
+                due_date=due,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return len(deadlines)
 
 
 def unfinished_milestones(session: Session, plan_id: int) -> int:

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from service.dependencies import ActorDep, IdPath, NowDep, SessionDep, TodayDep
-from service.flows import cascade
+from service.dependencies import ActorDep, CalendarDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from service.flows import cascade, choices
 from service.ids import Id
 from service.milestones.service import is_overdue
 from service.text import Line, Text
@@ -166,3 +166,94 @@ def plan_shares(plan_id: IdPath, actor: ActorDep, session: SessionDep, today: To
                  decomposed=s.decomposed, closed=s.closed, overdue=s.overdue)
         for s in cascade.plan_shares(session, actor, plan_id, today=today)
     ]
+
+
+class OfferedOut(BaseModel):
+    task_id: int
+    task_number: str
+    task_title: str
+    plan_id: int
+    plan_title: str
+    office_name: str
+    choice_deadline: date | None
+    measures: list[str]
+    taken: bool
+    request: str | None
+    request_reason: str | None
+    refusal: str | None
+
+
+def offered_out(o: choices.Offered) -> OfferedOut:
+    c = o.choice
+    return OfferedOut(
+        task_id=o.task.id, task_number=o.task.number, task_title=o.task.title, plan_id=o.plan.id,
+        plan_title=o.plan.title, office_name=o.parent.name, choice_deadline=o.plan.choice_deadline,
+        measures=[m.text for m in o.measures], taken=o.taken, request=c.request if c else None,
+        request_reason=c.request_reason if c else None, refusal=c.refusal if c else None,
+    )
+
+
+class ChooseIn(BaseModel):
+    take: bool
+    reason: Text | None = Field(default=None, max_length=5000, description="after the choice deadline: why")
+
+
+class ChoiceOut(BaseModel):
+    choice_id: int
+    task_id: int
+    office_id: int
+    taken: bool
+    request: str | None
+    request_reason: str | None
+    refusal: str | None
+
+
+def choice_out(c) -> ChoiceOut:
+    return ChoiceOut(choice_id=c.id, task_id=c.task_id, office_id=c.office_id, taken=c.taken, request=c.request,
+                     request_reason=c.request_reason, refusal=c.refusal)
+
+
+@router.get("/choices", response_model=list[OfferedOut])
+def list_offered(actor: ActorDep, session: SessionDep):
+    """选做申报: the optional tasks the parent offices offer to the caller's office."""
+    return [offered_out(o) for o in choices.offered_to_office(session, actor)]
+
+
+@router.put("/choices/tasks/{task_id}", response_model=ChoiceOut)
+def choose(task_id: IdPath, body: ChooseIn, actor: ActorDep, session: SessionDep, now: NowDep, today: TodayDep,
+           calendar: CalendarDep, settings: SettingsDep):
+    """Take (or drop) an optional task: issued at once by the choice deadline, else a request to the parent."""
+    return choice_out(choices.choose(session, actor, task_id, take=body.take, reason=body.reason, today=today, now=now,
+                                     calendar=calendar, support_lead_workdays=settings.support_lead_workdays))
+
+
+class ChoiceRowOut(BaseModel):
+    office_id: int
+    office_name: str
+    task_id: int
+    task_number: str
+    task_title: str
+    choice: ChoiceOut | None
+
+
+@router.get("/plans/{plan_id}/choices", response_model=list[ChoiceRowOut])
+def plan_choices(plan_id: IdPath, actor: ActorDep, session: SessionDep):
+    """Who chose what: per child office and optional task, taken or not, and any pending request."""
+    return [
+        ChoiceRowOut(office_id=r.office.id, office_name=r.office.name, task_id=r.task.id, task_number=r.task.number,
+                     task_title=r.task.title, choice=choice_out(r.choice) if r.choice else None)
+        for r in choices.plan_choices(session, actor, plan_id)
+    ]
+
+
+class DecisionIn(BaseModel):
+    approve: bool
+    reason: Text | None = Field(default=None, max_length=5000, description="required to refuse")
+
+
+@router.post("/choices/{choice_id}/decision", response_model=ChoiceOut)
+def decide(choice_id: IdPath, body: DecisionIn, actor: ActorDep, session: SessionDep, now: NowDep,
+           calendar: CalendarDep, settings: SettingsDep):
+    """The parent office approves or refuses a child office's late change of its optional tasks."""
+    return choice_out(choices.decide(session, actor, choice_id, approve=body.approve, reason=body.reason, now=now,
+                                     calendar=calendar, support_lead_workdays=settings.support_lead_workdays))

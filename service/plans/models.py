@@ -47,6 +47,9 @@ class Plan(Base):
     reporting_cycle: Mapped[str] = mapped_column(String(10), default=CYCLE_NONE, server_default=CYCLE_NONE)
     # Monthly: the day of the month (1–28) by which the month's report is owed.
     reporting_day: Mapped[int | None] = mapped_column(Integer)
+    # 选做申报: the last day child offices choose the optional tasks they take; later, a
+    # change is a request the office approves.
+    choice_deadline: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -147,3 +150,39 @@ class Assignment(Base):
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     measure: Mapped[Measure] = relationship(back_populates="assignments", foreign_keys=[measure_id])
+
+
+class MeasureOffer(Base):
+    """An optional task's measure assigned to a group standing for child offices: on activation
+    it is offered to them (not issued); a child office choosing the task receives it in `role`."""
+
+    __tablename__ = "measure_offers"
+    __table_args__ = (UniqueConstraint("measure_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+
+
+CHANGE_ADD = "add"
+CHANGE_DROP = "drop"
+
+
+class TaskChoice(Base):
+    """A child office's choice of one optional task of its parent's plan (选做申报). After the
+    plan's choice deadline a change waits as `request` until the parent approves or refuses it."""
+
+    __tablename__ = "task_choices"
+    __table_args__ = (UniqueConstraint("task_id", "office_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    taken: Mapped[bool] = mapped_column(Boolean, default=False)
+    request: Mapped[str | None] = mapped_column(String(10))  # CHANGE_ADD or CHANGE_DROP, awaiting the parent
+    request_reason: Mapped[str | None] = mapped_column(Text)
+    refusal: Mapped[str | None] = mapped_column(Text)  # the parent's reason for the last refused request
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    task: Mapped[Task] = relationship()

@@ -392,3 +392,27 @@ def set_reporting_cycle(plan_id: IdPath, body: ReportingCycleIn, actor: ActorDep
     """How often each open 督办件 owes a progress report (进展报送)."""
     plan = service.set_reporting_cycle(session, actor, plan_id, cycle=body.cycle, day=body.day, now=now)
     return ReportingCycleOut(plan_id=plan.id, cycle=plan.reporting_cycle, day=plan.reporting_day)
+
+
+class MandatoryIn(BaseModel):
+    mandatory: bool | None = Field(description="必做 true, 选做 false, null where the plan does not say")
+
+
+@router.put("/plans/{plan_id}/tasks/{task_id}/mandatory")
+def set_task_mandatory(
+    plan_id: IdPath, task_id: IdPath, body: MandatoryIn, actor: ActorDep, session: SessionDep, now: NowDep
+) -> dict[str, Any]:
+    """必做/选做 of a draft's task: optional tasks are offered to child offices, not issued."""
+    task = service.set_task_mandatory(session, actor, plan_id, task_id, body.mandatory, now=now)
+    return {"task_id": task.id, "mandatory": task.mandatory}
+
+
+class ChoiceDeadlineIn(BaseModel):
+    choice_deadline: date | None
+
+
+@router.put("/plans/{plan_id}/choice-deadline")
+def set_choice_deadline(plan_id: IdPath, body: ChoiceDeadlineIn, actor: ActorDep, session: SessionDep, now: NowDep) -> dict[str, Any]:
+    """选做申报截止日期: the last day child offices choose optional tasks without the office's approval."""
+    plan = service.set_choice_deadline(session, actor, plan_id, body.choice_deadline, now=now)
+    return {"plan_id": plan.id, "choice_deadline": plan.choice_deadline}

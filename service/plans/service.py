@@ -25,6 +25,7 @@ from service.plans.models import (
     ROLE_SUPPORT,
     Assignment,
     Measure,
+    MeasureOffer,
     Phase,
     Plan,
     Section,
@@ -287,7 +288,26 @@ def activation_blockers(session: Session, plan: Plan) -> list[Blocker]:
         blockers.append(
             Blocker(f"{len(leaderless)} 条措施没有牵头单位", f"measure-{leaderless[0]}", measure_ids=leaderless)
         )
+    if plan.choice_deadline is None and offered_assignments(session, plan):
+        blockers.append(Blocker("选做任务由下级办公室自行选择，请先设定选做申报截止日期", "choices"))
     return blockers
+
+
+def offered_assignments(session: Session, plan: Plan) -> list[Assignment]:
+    """The assignments of optional tasks' measures to groups standing for child offices: each
+    child office chooses whether it takes the task (选做), so they are offered, not issued."""
+    issuing = issuing_groups(session, plan.office_id)
+    return [
+        a for m in plan.measures if m.task is not None and m.task.mandatory is False
+        for a in m.assignments if a.department_id in issuing
+    ]
+
+
+def _offer_optional(session: Session, plan: Plan) -> None:
+    for assignment in offered_assignments(session, plan):
+        session.add(MeasureOffer(measure_id=assignment.measure_id, group_id=assignment.department_id, role=assignment.role))
+        assignment.measure.assignments.remove(assignment)
+    session.flush()
 
 
 def check_activatable(session: Session, actor: Actor, plan_id: int, *, expand_groups: bool = False) -> Plan:
@@ -299,7 +319,39 @@ def check_activatable(session: Session, actor: Actor, plan_id: int, *, expand_gr
     blockers = activation_blockers(session, plan)
     if blockers:
         raise blockers[0].error(blockers[0].message)
+    _offer_optional(session, plan)
     _expand_groups(session, plan, every_group=expand_groups)
+    return plan
+
+
+def set_task_mandatory(session: Session, actor: Actor, plan_id: int, task_id: int, mandatory: bool | None, *,
+                       now: datetime) -> Task:
+    """必做 (true), 选做 (false) or unsaid (null, worked as 必做) for a task of a draft."""
+    plan = get_editable_draft(session, actor, plan_id)
+    task = next((t for t in plan.tasks if t.id == task_id), None)
+    if task is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    before = {"mandatory": task.mandatory}
+    task.mandatory = mandatory
+    record(session, actor, "task.mandatory", "task", task.id, before=before, after={"mandatory": mandatory}, now=now)
+    return task
+
+
+def set_choice_deadline(session: Session, actor: Actor, plan_id: int, deadline: date | None, *, now: datetime) -> Plan:
+    """选做申报截止日期: until that day child offices choose optional tasks themselves."""
+    plan = session.scalars(visible_plans(actor).where(Plan.id == plan_id)).first()
+    if plan is None:
+        raise NotFound(f"计划 {plan_id} 不存在")
+    actor.require_admin_of(plan.office_id)
+    plan = lock_for_change(session, Plan, plan.id)
+    if plan.status == PLAN_ARCHIVED:
+        raise Conflict("计划已归档，不能再修改选做申报截止日期")
+    if deadline is None and plan.status != PLAN_DRAFT:
+        raise Invalid("计划已启动，选做申报截止日期不能取消")
+    before = {"choice_deadline": plan.choice_deadline.isoformat() if plan.choice_deadline else None}
+    plan.choice_deadline = deadline
+    record(session, actor, "plan.choice_deadline", "plan", plan.id, before=before,
+           after={"choice_deadline": deadline.isoformat() if deadline else None}, now=now)
     return plan
 
 

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.dependencies import IdPath, NowDep, SessionDep, TodayDep
+from service.dependencies import CalendarDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
-from service.flows import cascade
+from service.flows import cascade, choices
 from service.flows.drafting import unit_choices
 from service.plans.models import PLAN_DRAFT
 from service.plans.service import get_plan, list_plans
-from service.web.actions import form_int, run_action
+from service.web.actions import confirmed, form_int, run_action
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
@@ -95,5 +95,88 @@ def issued_rows_page(request: Request, measure_id: IdPath, actor: PageActorDep, 
 
 @router.get("/plans/{plan_id}/issued")
 def plan_shares_page(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, today: TodayDep):
+    return _shares_page(request, session, actor, plan_id, today)
+
+
+def _shares_page(request: Request, session: Session, actor: Actor, plan_id: int, today: date, *,
+                 refused: dict | None = None):
+    """With who chose which optional tasks; a refused decision comes back (422) with its reason as typed."""
     shares = cascade.plan_shares(session, actor, plan_id, today=today)
-    return render(request, "plan_shares.html", {"shares": shares, "plan": get_plan(session, actor, plan_id)})
+    plan = get_plan(session, actor, plan_id)
+    return render(
+        request, "plan_shares.html",
+        {"shares": shares, "plan": plan, "choices": choices.plan_choices(session, actor, plan_id),
+         "can_decide": actor.is_admin and actor.office_id == plan.office_id, "refused": refused or {}},
+        status_code=422 if refused else 200,
+    )
+
+
+@router.get("/issued/choices")
+def choices_page(request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep):
+    return _choices_page(request, session, actor, today)
+
+
+def _choices_page(request: Request, session: Session, actor: Actor, today: date, *, refused: dict | None = None):
+    return render(
+        request, "issued_choices.html",
+        {"offered": choices.offered_to_office(session, actor), "today": today, "refused": refused or {}},
+        status_code=422 if refused else 200,
+    )
+
+
+def _refused_form(session: Session, exc: DomainError, item_id: int, form) -> dict:
+    session.rollback()
+    return {"id": item_id, "message": exc.message, "reason": str(form.get("reason") or "")}
+
+
+@router.post("/issued/choices/{task_id}")
+def choose(request: Request, task_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep,
+           calendar: CalendarDep, settings: SettingsDep):
+    """选做申报: take or drop (confirmed) an optional task; after the date, a request to the parent."""
+    form = request.state.form
+    take = form.get("take") == "1"
+    done = {}
+
+    def change():
+        done["choice"] = choices.choose(
+            session, actor, task_id, take=take, reason=str(form.get("reason") or ""), today=today, now=now,
+            calendar=calendar, support_lead_workdays=settings.support_lead_workdays,
+        )
+
+    try:
+        (change if take else confirmed(request, change, "退选"))()
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return _choices_page(request, session, actor, today, refused=_refused_form(session, exc, task_id, form))
+    choice = done["choice"]
+    message = ("已提交变更申请，待上级办公室审批" if choice.request
+               else "已选做，相关督办件已下发到本办公室" if choice.taken else "已退选")
+    return redirect(request, f"/issued/choices#task-{task_id}", message)
+
+
+@router.post("/choices/{choice_id}/decision")
+def decide(request: Request, choice_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep, today: TodayDep,
+           calendar: CalendarDep, settings: SettingsDep):
+    """The parent approves (confirmed) or refuses with a reason a child office's late change."""
+    form = request.state.form
+    approve = form.get("decision") == "approve"
+    done = {}
+
+    def change():
+        done["choice"] = choices.decide(
+            session, actor, choice_id, approve=approve, reason=str(form.get("reason") or ""), now=now,
+            calendar=calendar, support_lead_workdays=settings.support_lead_workdays,
+        )
+
+    try:
+        (confirmed(request, change, "同意变更") if approve else change)()
+        session.flush()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        plan_id = choices.plan_of_choice(session, actor, choice_id)
+        return _shares_page(request, session, actor, plan_id, today, refused=_refused_form(session, exc, choice_id, form))
+    plan_id = done["choice"].task.plan_id
+    return redirect(request, f"/plans/{plan_id}/issued#choices", "已同意变更" if approve else "已退回变更申请")

@@ -26,7 +26,7 @@ from service.plans.routes import task_table_response
 from service.flows.activation import activate_plan, activation_summary
 from service.flows.archival import archive_plan, restore_plan
 from service.milestones.service import unfinished_milestones
-from service.plans.service import get_plan, list_plans, set_reporting_cycle
+from service.plans.service import get_plan, list_plans, set_choice_deadline, set_reporting_cycle, set_task_mandatory
 from service.web.actions import confirmed, form_int, run_action
 from service.web.dashboard import measure_labels
 from service.web.lookups import department_names
@@ -125,7 +125,8 @@ def _plan_view(
             "filters": {"department": department_id, "phase": phase_id, "state": state, "q": needle},
             "status_labels": PLAN_STATUS_LABELS,
             "is_draft": plan.status == PLAN_DRAFT,
-            "issues_down": plan.status != PLAN_DRAFT and not actor.is_department and cascade.issues_down(session, plan.id),
+            "issues_down": plan.status != PLAN_DRAFT and not actor.is_department
+            and (cascade.issues_down(session, plan.id) or plan.choice_deadline is not None),
             "can_change": actor.is_admin and actor.office_id == plan.office_id,
             "unfinished": unfinished_milestones(session, plan.id) if plan.status != PLAN_DRAFT else 0,
             "cycle_choices": CYCLE_CHOICES,
@@ -133,6 +134,7 @@ def _plan_view(
             # What the form shows: what the admin typed after a refusal, else the plan's setting.
             "cycle_form": cycle_form or {"cycle": plan.reporting_cycle, "day": plan.reporting_day or ""},
             "cycle_errors": cycle_errors or {},
+            "offers_choices": any(t.mandatory is False for t in plan.tasks),
         },
         status_code=status_code,
     )
@@ -160,6 +162,35 @@ def reporting_cycle(request: Request, plan_id: IdPath, actor: PageActorDep, sess
                           cycle_errors={field: exc.message}, status_code=422)
     plan = get_plan(session, actor, plan_id)
     return redirect(request, f"/plans/{plan_id}#reporting-cycle", f"报送周期已设为：{cycle_summary(plan)}")
+
+
+# The draft's 必做/选做 control: the form's value and what it means.
+MANDATORY_CHOICES = {"": None, "1": True, "0": False}
+
+
+@router.post("/plans/{plan_id}/tasks/{task_id}/mandatory")
+def task_mandatory(request: Request, plan_id: IdPath, task_id: IdPath, actor: PageActorDep, session: SessionDep,
+                   now: NowDep):
+    """必做 or 选做 for a task of the draft: 选做 tasks are offered to child offices, not issued."""
+    mandatory = MANDATORY_CHOICES.get(str(request.state.form.get("mandatory") or ""))
+    return run_action(
+        request, session, lambda: set_task_mandatory(session, actor, plan_id, task_id, mandatory, now=now),
+        ok="已保存任务类型", back=f"/plans/{plan_id}#choices",
+    )
+
+
+@router.post("/plans/{plan_id}/choice-deadline")
+def choice_deadline(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
+    text = str(request.state.form.get("choice_deadline") or "").strip()
+
+    def change():
+        try:
+            day = date.fromisoformat(text) if text else None
+        except ValueError:
+            raise Invalid("选做申报截止日期的格式不正确") from None
+        set_choice_deadline(session, actor, plan_id, day, now=now)
+
+    return run_action(request, session, change, ok="已保存选做申报截止日期", back=f"/plans/{plan_id}#choices")
 
 
 @router.get("/plans/{plan_id}/activate")

@@ -5,7 +5,6 @@ reports on an issued 督办件, and for the reads that must not leak across the 
 
 from tests.factories import simple_plan
 
-
 ROLES = ("city_admin", "city_leader", "ip_user", "district_admin", "yuexiu_user", "sibling_admin", "street_admin",
          "other_admin")
 
