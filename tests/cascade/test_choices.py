@@ -16,14 +16,13 @@ from service.auth.models import ROLE_ADMIN
 from service.departments import service as directory
 from service.departments.models import KIND_GROUP, Department
 from service.errors import Conflict, Invalid, NotFound
-from service.flows import cascade, choices
+from service.flows import cascade, choices, drafting
 from service.flows.activation import activate_plan, activation_summary
 from service.flows.importing import import_plan
 from service.milestones import assignments
 from service.milestones import service as workflow
 from service.milestones.models import EVENT_ASSIGNMENT, Milestone, WorkflowEvent
 from service.offices.models import Office
-from service.plans import drafting
 from service.plans import service as plans
 from service.plans.models import Assignment, Measure, MeasureOffer, TaskChoice
 from service.workdays import WorkdayCalendar
