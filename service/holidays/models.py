@@ -34,3 +34,15 @@ class OfficeCalendarDay(Base):
     name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class CalendarRevision(Base):
+    """One row whose number goes up with every change to the holiday schedule or
+    to an office's local days, in the same transaction: the version the running
+    processes compare to know their calendars are stale. The UPDATE also makes
+    two saves of the calendar wait for each other on PostgreSQL."""
+
+    __tablename__ = "calendar_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(default=0)

@@ -18,23 +18,21 @@ from datetime import date, datetime, timedelta
 
 import chinese_calendar
 from chinese_calendar.constants import Holiday
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.audit.models import AuditEvent
 from service.audit.service import OFFICE_CALENDAR_ENTITY, record
 from service.auth.actor import Actor
 from service.errors import Conflict, Forbidden, Invalid
-from service.holidays.models import NAME_MAX_LENGTH, CalendarDay, OfficeCalendarDay
+from service.holidays.models import NAME_MAX_LENGTH, CalendarDay, CalendarRevision, OfficeCalendarDay
 from service.holidays.notice import check_length, looks_like_notice, parse_notice
 from service.offices.models import Office
 from service.offices.service import descendant_office_ids
 from service.workdays import DayEntry, HolidayFileError, WorkdayCalendar, package_covers, parse_days, parse_entry
 
 SOURCE_DATABASE, SOURCE_FILE, SOURCE_PACKAGE = "database", "file", "package"
-# Audit events of these entity types are the schedule's version (see
-# calendar_version): the national one's years, and offices' local days.
+# Audit entity types of the national schedule's years and of offices' local days.
 AUDIT_ENTITY = "calendar_year"
 OFFICE_AUDIT_ENTITY = OFFICE_CALENDAR_ENTITY
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -213,6 +211,7 @@ def replace_year(
                 else:
                     row.kind, row.name = after[day]
                     row.updated_at, row.updated_by = now, actor.user_id
+            _bump_revision(session)
     except IntegrityError:
         # Two admins saving the same year at once on PostgreSQL: the later insert loses.
         raise Conflict(f"{year}年节假日安排刚被他人修改，请刷新页面后重试") from None
@@ -238,14 +237,17 @@ def _audit_days(days: dict[date, tuple[str, str]]) -> list[list[str]]:
     return [[day.isoformat(), kind, name] for day, (kind, name) in sorted(days.items())]
 
 
-def calendar_version(session: Session) -> tuple[int, int | None, int]:
-    """Changes when any process changed the national schedule or an office's
-    local days (every change writes an audit event in its own transaction), or
-    an office was added (it may sit below an office with local days). The count
-    as well as the newest id, since on PostgreSQL a lower id can commit after a
-    higher one was seen."""
-    count, newest = session.execute(
-        select(func.count(), func.max(AuditEvent.id))
-        .where(AuditEvent.entity_type.in_((AUDIT_ENTITY, OFFICE_AUDIT_ENTITY)))
-    ).one()
-    return count, newest, session.scalar(select(func.count(Office.id)))
+def _bump_revision(session: Session) -> None:
+    bumped = session.execute(update(CalendarRevision).values(number=CalendarRevision.number + 1))
+    if bumped.rowcount == 0:  # the migration's row is gone (a database emptied by hand)
+        session.add(CalendarRevision(id=1, number=1))
+
+
+def calendar_version(session: Session) -> tuple[int | None, int]:
+    """Changes when any process changed the national schedule or an office's local
+    days (each change bumps the calendar revision), or an office was added (it may
+    sit below an office with local days)."""
+    return (
+        session.scalar(select(CalendarRevision.number).where(CalendarRevision.id == 1)),
+        session.scalar(select(func.count(Office.id))),
+    )

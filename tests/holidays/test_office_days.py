@@ -6,6 +6,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from service.audit.service import record
+from service.auth.actor import Actor
+from service.holidays.service import calendar_version
 from service.milestones.models import Milestone
 from service.plans.models import Plan
 from service.reminders.scan import scan
@@ -82,3 +85,18 @@ def test_the_change_is_in_the_logs_of_the_office_and_its_children_only(client, w
     assert changes("city_admin") == [("calendar.replace_office_year", "city_admin")]
     assert changes("district_admin") == [("calendar.replace_office_year", "city_admin")]
     assert changes("other_admin") == []
+
+
+def test_the_calendars_version_is_its_own_counter_not_the_audit_log(client, session_factory, world):
+    """Other processes reload their calendars when the version moves: it moves with a
+    change of local days and with nothing else written to the audit log."""
+    with session_factory() as session:
+        start = calendar_version(session)
+        record(session, Actor.system(world.offices["city"].id), "calendar.replace_office_year", "office_calendar",
+               2026, now=NOW)
+        session.commit()
+        assert calendar_version(session) == start
+    answer = client.put("/api/v1/calendar/office/years/2026", json=LOCAL_DAY, headers=world.headers("city_admin"))
+    assert answer.status_code == 200
+    with session_factory() as session:
+        assert calendar_version(session) != start
