@@ -162,7 +162,7 @@ def test_each_irreversible_action_asks_first_in_the_browser(day, browser):
 
     with make_session_factory(make_engine(_url))() as session:
         channel = session.scalars(select(Channel).where(Channel.target == ROBOT_KEY)).one()
-        plan_id = session.scalars(select(Measure.plan_id).join(Assignment).where(Assignment.id == items[0])).one()
+        plan_id = session.scalars(select(Measure.plan_id).join(Assignment, Assignment.measure_id == Measure.id).where(Assignment.id == items[0])).one()
         user_id = session.scalars(select(User.id).where(User.username == "dev_user")).one()
     confirm_then(f"/departments/{channel.department_id}", f"/channels/{channel.id}/delete", "渠道已删除")
     confirm_then(f"/plans/{plan_id}/reminder-policy", f"/plans/{plan_id}/links/revoke", "已撤销本计划此前发出的所有链接")
