@@ -184,7 +184,7 @@ class Directory:
 
         def add(recipient: Recipient, mentions=()) -> None:
             if channel_types is None or recipient.channel_type in channel_types:
-                found.setdefault(recipient, set()).update(m for m in mentions if m)
+                found.setdefault(recipient, set()).update(filter(None, mentions))
 
         def channel(c: Channel, mentions=()) -> None:
             add(Recipient(f"channel:{c.id}", c.type, c.target, c.id), mentions)
