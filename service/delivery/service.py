@@ -125,7 +125,8 @@ def enqueue_many(session: Session, notifications: list[dict]) -> int:
     executemany, in order: a scan's digests, without a flush per row."""
     rows = [_outbox_row(**fields) for fields in notifications]
     if rows:
-        session.execute(insert(Notification), rows)
+        # On the table, not the entity: the ORM's bulk path costs more than the INSERT itself.
+        session.execute(insert(Notification.__table__), rows)
     return len(rows)
 
 

@@ -13,6 +13,8 @@ milestone (a leaked one) by bumping the second.
 """
 
 import hmac
+import json
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -54,18 +56,28 @@ def _serializer(settings: Settings) -> URLSafeSerializer:
 
 
 class _LinkSigner:
-    """Makes exactly URLSafeSerializer's tokens, with the signing key derived and
-    the HMAC keyed once: a scan signs thousands of links. `open_link` checks
-    them with itsdangerous itself."""
+    """Makes exactly URLSafeSerializer's tokens, with the signing key derived, the
+    HMAC keyed and the JSON encoder built once: a scan signs thousands of links.
+    `open_link` checks them with itsdangerous itself."""
 
     def __init__(self, secret_key: str):
         self.serializer = URLSafeSerializer(secret_key, salt=SALT)
         signer = self.serializer.make_signer()
         self._sep = signer.sep
         self._mac = hmac.new(signer.derive_key(), digestmod=signer.algorithm.digest_method)
+        # itsdangerous's compact JSON; json.dumps builds an encoder per call when given separators.
+        self._json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+    def _payload(self, obj: dict) -> bytes:
+        """URLSafeSerializer.dump_payload: compressed, marked by a leading dot, only when that is shorter."""
+        payload = self._json.encode(obj).encode()
+        compressed = zlib.compress(payload)
+        if len(compressed) < len(payload) - 1:
+            return b"." + base64_encode(compressed)
+        return base64_encode(payload)
 
     def dumps(self, obj: dict) -> str:
-        payload = self.serializer.dump_payload(obj)
+        payload = self._payload(obj)
         mac = self._mac.copy()
         mac.update(payload)
         return (payload + self._sep + base64_encode(mac.digest())).decode()

@@ -98,13 +98,27 @@ class Row:
     milestone: object  # the columns of MILESTONE_COLUMNS and CONTEXT_COLUMNS
     plan: object  # PLAN_COLUMNS
     department: object  # DEPARTMENT_COLUMNS
-    link: str = ""  # shows the milestone: for the office, leaders, the department head
-    acting_link: str = ""  # may also acknowledge: for the department's own channels
 
-    def sign_link(self, links: dict[int, LinkSettings], settings: Settings, now: datetime) -> None:
-        version, own = links[self.plan.id].version, self.milestone.own_link_version or 1
-        self.link = milestone_link(settings, self.milestone, version, now, own)
-        self.acting_link = milestone_link(settings, self.milestone, version, now, own, acts=True)
+
+@dataclass(frozen=True)
+class Links:
+    """Signs the link an item carries when the item is built: one that only shows
+    (for the office, leaders, the department head) or one that may also acknowledge
+    (for the department's own channels). A milestone heard of only on its own
+    department's channels gets no showing link signed, and the other way round."""
+
+    settings: Settings
+    now: datetime
+    plans: dict[int, LinkSettings]
+
+    @classmethod
+    def of(cls, session: Session, settings: Settings, now: datetime, rows) -> "Links":
+        return cls(settings, now, link_settings(session, {row.plan.id for row in rows}))
+
+    def sign(self, row: Row, acts: bool) -> str:
+        m = row.milestone
+        return milestone_link(self.settings, m, self.plans[row.plan.id].version, self.now, m.own_link_version or 1,
+                              acts=acts)
 
 
 @dataclass
@@ -170,7 +184,7 @@ class ContactBook:
 
         def add(recipient: Recipient, mentions=()) -> None:
             if channel_types is None or recipient.channel_type in channel_types:
-                found.setdefault(recipient, set()).update(m for m in mentions if m)
+                found.setdefault(recipient, set()).update(filter(None, mentions))
 
         def channel(c: Channel, mentions=()) -> None:
             add(Recipient(f"channel:{c.id}", c.type, c.target, c.id), mentions)
@@ -212,10 +226,12 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> set[tuple
     if not rows:
         return set()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # On the table, not the entity: the ORM's bulk path costs more than the INSERT itself.
+    table = SentReminder.__table__
     statement = (
-        dialect.insert(SentReminder)
+        dialect.insert(table)
         .on_conflict_do_nothing(index_elements=["milestone_id", "due_version", "step", "recipient", "channel"])
-        .returning(SentReminder.milestone_id, SentReminder.step, SentReminder.recipient, SentReminder.channel)
+        .returning(table.c.milestone_id, table.c.step, table.c.recipient, table.c.channel)
     )
     inserted: set[tuple] = set()
     for start in range(0, len(rows), 2000):
@@ -309,7 +325,7 @@ def _load_due(session: Session, now: datetime, limit: int) -> list[Row]:
     return _rows(session, session.execute(query).all())
 
 
-def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, acts: bool, **extra) -> dict:
+def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, links: Links, acts: bool, **extra) -> dict:
     m = row.milestone
     level = occurrence.level if occurrence else None
     item = {
@@ -330,7 +346,7 @@ def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, acts:
         "days_left": (m.due_date - today).days,
         "state": m.state,
         "unacknowledged": m.state == "pending",
-        "link": row.acting_link if acts else row.link,
+        "link": links.sign(row, acts),
         "link_acts": acts,
         **extra,
     }
@@ -370,21 +386,30 @@ def render_in_parts(
     Parts are filled in order while they fit, which gives the fewest parts; an item
     too big on its own still goes alone (the notifier refuses it rather than cut it).
     """
+    whole = render(template, _context(items, base_url))
+    # Most digests fit (any email does): the message rendered to send is the one measured.
+    if len(items) <= 1 or notifier_fits(channel_type, whole.text, whole.markdown, mentions):
+        return [(items, whole)]
 
-    def fits(part: list[dict], offset: int) -> bool:
-        text, markdown = render_bodies(template, _context(part, base_url, offset))
+    def fits(start: int, end: int) -> bool:
+        text, markdown = render_bodies(template, _context(items[start:end], base_url, start))
         return notifier_fits(channel_type, text, markdown, mentions)
 
-    if len(items) <= 1 or fits(items, 0):
-        return [(items, render(template, _context(items, base_url)))]
     parts = []
     start = 0
     while start < len(items):
-        end = start + 1
-        while end < len(items) and fits(items[start:end + 1], start):
-            end += 1
-        parts.append((start, items[start:end]))
-        start = end
+        # The longest run from `start` that fits, found by halving: a part's body only
+        # grows with each item added (items come most urgent first, so its heading
+        # stays), and one item always makes a part.
+        low, high = start + 1, len(items)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(start, middle):
+                low = middle
+            else:
+                high = middle - 1
+        parts.append((start, items[start:low]))
+        start = low
     return [(part, render(template, _context(part, base_url, offset))) for offset, part in parts]
 
 
@@ -435,11 +460,9 @@ class Decisions:
 
 
 def _decide(session: Session, rows: list[Row], settings: Settings, calendars: OfficeCalendars, now: datetime) -> Decisions:
-    """Evaluate every due milestone, in the workdays of its plan's office; sign a
-    link for each that gets a message."""
+    """Evaluate every due milestone, in the workdays of its plan's office."""
     plan_ids = {row.plan.id for row in rows}
     policies = policies_for(session, plan_ids)
-    links = link_settings(session, plan_ids)
     phases = _phase_starts(session, plan_ids)
     decided = Decisions()
     evaluators: dict[int, Evaluator] = {}
@@ -458,7 +481,6 @@ def _decide(session: Session, rows: list[Row], settings: Settings, calendars: Of
         decided.next_times[m.id] = result.next_at
         if result.due is None and result.progress is None:
             continue
-        row.sign_link(links, settings, now)
         if result.due:
             decided.planned.append((row, result.due))
         # A plan's reporting cycle supersedes the policy's monthly request (see _cycle_requests).
@@ -588,9 +610,6 @@ def _cycle_requests(
             .order_by(Milestone.id)
         ).all()
         requests += [(row, occurrence) for row in _rows(session, found)]
-    links = link_settings(session, {row.plan.id for row, _ in requests})
-    for row, _ in requests:
-        row.sign_link(links, settings, now)
     return requests, names
 
 
@@ -617,6 +636,7 @@ def scan(
     )
     targets = _addressed(decided.planned, contacts)
     inserted = _record_in_ledger(session, targets, now)
+    links = Links.of(session, settings, now, [row for row, _ in decided.planned])
     today = now.astimezone(settings.tz).date()
     digests: dict[Recipient, Digest] = {}
     # One item per milestone, occurrence and kind of link, shared by the digests of its recipients.
@@ -628,7 +648,7 @@ def scan(
         acts = contacts.is_own(recipient, row.department)
         key = (row.milestone.id, occurrence.step, acts)
         if key not in items:
-            items[key] = _item(row, occurrence, occurrence.kind, today, acts,
+            items[key] = _item(row, occurrence, occurrence.kind, today, links, acts,
                                period_name=period_names.get(occurrence.step, "本月"))
         _digest_for(digests, recipient, row).add(row, items[key], mentions, step=occurrence.step)
         summary["progress_requests" if occurrence.kind == KIND_PROGRESS else "reminders"] += 1
@@ -696,17 +716,18 @@ def send_chase(
     rows = [row for row in rows if row.milestone.id in inserted]
     if not rows:
         return []
-    links = link_settings(session, {row.plan.id for row in rows})
+    links = Links.of(session, settings, now, rows)
     contacts = ContactBook(session, {row.milestone.department_id for row in rows}, {row.plan.office_id for row in rows})
     today = now.astimezone(settings.tz).date()
     occurrence = Occurrence(step, KIND_REMINDER, level, today, now, CHASE_AUDIENCES[level], None)
     digests: dict[Recipient, Digest] = {}
     for row in rows:
-        row.sign_link(links, settings, now)
+        items: dict[bool, dict] = {}  # one per kind of link, shared by the digests of its recipients
         for recipient, mentions in contacts.recipients(row.department, row.plan.office_id, occurrence.audiences, None).items():
-            item = _item(row, occurrence, KIND_REMINDER, today, contacts.is_own(recipient, row.department), manual=True,
-                         note=note)
-            _digest_for(digests, recipient, row).add(row, item, mentions, step=step)
+            acts = contacts.is_own(recipient, row.department)
+            if acts not in items:
+                items[acts] = _item(row, occurrence, KIND_REMINDER, today, links, acts, manual=True, note=note)
+            _digest_for(digests, recipient, row).add(row, items[acts], mentions, step=step)
     _enqueue_digests(session, digests, _digest_kind, "reminder", settings, now)
     return [row.milestone.id for row in rows]
 
@@ -729,13 +750,12 @@ def process_events(session: Session, settings: Settings, now: datetime) -> tuple
         return 0, 0
     events = list(zip((r.WorkflowEvent for r in found), _rows(session, found)))
     today = now.astimezone(settings.tz).date()
-    links = link_settings(session, {row.plan.id for _, row in events})
+    links = Links.of(session, settings, now, [row for _, row in events])
     contacts = ContactBook(session, {row.department.id for _, row in events}, set())
     by_kind: dict[str, dict[Recipient, Digest]] = defaultdict(dict)
     for event, row in events:
-        row.sign_link(links, settings, now)
         # Only the department's own channels and addresses hear of it: their links act.
-        item = _item(row, None, event.kind, today, True, **event.payload)
+        item = _item(row, None, event.kind, today, links, True, **event.payload)
         for recipient, mentions in contacts.recipients(row.department, row.plan.office_id, (AUDIENCE_DEPARTMENT,), None).items():
             _digest_for(by_kind[event.kind], recipient, row).add(row, item, mentions)
     # A unit hears of each measure it is given once, with all its checkpoints.
