@@ -106,7 +106,8 @@ def _shares_page(request: Request, session: Session, actor: Actor, plan_id: int,
     return render(
         request, "plan_shares.html",
         {"shares": shares, "plan": plan, "choices": choices.plan_choices(session, actor, plan_id),
-         "can_decide": actor.is_admin and actor.office_id == plan.office_id, "refused": refused or {}},
+         "can_decide": actor.is_admin and actor.office_id == plan.office_id, "refused": refused or {},
+         "pending_requests": choices.pending_requests(session, plan_id)},
         status_code=422 if refused else 200,
     )
 

