@@ -58,3 +58,26 @@ def test_a_late_change_of_choice_tells_the_parent_office_and_waits_in_its_work(
 def _choice_id(client, chain, plan_id: int) -> int:
     rows = client.get(f"/api/v1/plans/{plan_id}/choices", headers=chain.headers("city_admin")).json()
     return next(r["choice"]["choice_id"] for r in rows if r["choice"] and r["choice"]["request"])
+
+
+def test_a_refused_choice_date_comes_back_as_typed_beside_its_field(chain, session_factory, client_factory):  # noqa: F811
+    plan_id, _, _ = _optional_draft(session_factory, chain)
+    city = client_factory().login("city_admin")
+    page = f"/plans/{plan_id}"
+    bad = city.submit(f"/plans/{plan_id}/choice-deadline", {"choice_deadline": "2026-13-40"}, page=page)
+    assert bad.status_code == 422
+    field = bad.text.split('name="choice_deadline"')[1].split("</label>")[0]
+    assert 'value="2026-13-40"' in field and "选做申报截止日期的格式不正确" in field
+    assert city.submit(f"/plans/{plan_id}/choice-deadline", {"choice_deadline": "2026-11-20"}, page=page,
+                       follow_redirects=False).status_code == 303
+    _start(session_factory, chain, plan_id)
+    emptied = city.submit(f"/plans/{plan_id}/choice-deadline", {"choice_deadline": ""}, page=page)
+    field = emptied.text.split('name="choice_deadline"')[1].split("</label>")[0]
+    assert emptied.status_code == 422 and 'value=""' in field and "不能取消" in field
+    assert "2026年11月20日" in emptied.text  # the plan's date itself is unchanged
+    for who in ("district_admin", "sibling_admin", "street_admin"):
+        other = client_factory().login(who)
+        assert other.submit(f"/plans/{plan_id}/choice-deadline", {"choice_deadline": "2026-12-01"},
+                            page="/issued").status_code == 404
+    assert client_factory().login("city_leader").submit(
+        f"/plans/{plan_id}/choice-deadline", {"choice_deadline": "2026-12-01"}, page=page).status_code == 403
