@@ -35,12 +35,19 @@ from service.plans.models import (
 from service.workdays import WorkdayCalendar
 
 
+def _with_offered_units(query):
+    """Join each offer to the units standing for child offices it reaches: a group's members, or
+    the unit the measure was given to directly (it has no members)."""
+    return (
+        query.outerjoin(DepartmentGroupMember, DepartmentGroupMember.group_id == MeasureOffer.group_id)
+        .join(Department, Department.id == func.coalesce(DepartmentGroupMember.member_id, MeasureOffer.group_id))
+    )
+
+
 def _offers(office_id: int | None = None):
-    """(offer, the member unit standing for a child office) pairs: what each child office is offered."""
+    """(offer, the unit standing for a child office) pairs: what each child office is offered."""
     query = (
-        select(MeasureOffer, Department)
-        .join(DepartmentGroupMember, DepartmentGroupMember.group_id == MeasureOffer.group_id)
-        .join(Department, Department.id == DepartmentGroupMember.member_id)
+        _with_offered_units(select(MeasureOffer, Department))
         .join(Measure, Measure.id == MeasureOffer.measure_id)
         .where(Department.represents_office_id.is_not(None))
         .order_by(Measure.plan_id, Measure.position, MeasureOffer.id)
@@ -264,12 +271,9 @@ def plan_choices(session: Session, actor: Actor, plan_id: int) -> list[ChoiceRow
     if actor.is_department:
         raise NotFound(f"计划 {plan_id} 不存在")
     pairs = session.execute(
-        select(Office, Task).distinct()
-        .select_from(MeasureOffer)
+        _with_offered_units(select(Office, Task).distinct().select_from(MeasureOffer))
         .join(Measure, Measure.id == MeasureOffer.measure_id)
         .join(Task, Task.id == Measure.task_id)
-        .join(DepartmentGroupMember, DepartmentGroupMember.group_id == MeasureOffer.group_id)
-        .join(Department, Department.id == DepartmentGroupMember.member_id)
         .join(Office, Office.id == Department.represents_office_id)
         .where(Measure.plan_id == plan.id)
         .order_by(Office.id, Task.position)

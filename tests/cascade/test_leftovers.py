@@ -5,9 +5,14 @@ reminder on the child office's notifications page."""
 
 from sqlalchemy import select
 
+from service.auth.actor import Actor
 from service.delivery.models import Notification
 from service.flows.choices import KIND_CHOICE_REQUEST
+from service.flows.plan_creation import create_plan_from_parsed
+from service.plans.models import Assignment
+from tests.cascade.test_authorization import _codes
 from tests.cascade.test_choice_authorization import _optional_draft, _start
+from tests.factories import NOW, simple_plan
 from tests.web.conftest import client_factory, clock, web_settings  # noqa: F401 (fixtures)
 
 
@@ -81,3 +86,35 @@ def test_a_refused_choice_date_comes_back_as_typed_beside_its_field(chain, sessi
                             page="/issued").status_code == 404
     assert client_factory().login("city_leader").submit(
         f"/plans/{plan_id}/choice-deadline", {"choice_deadline": "2026-12-01"}, page=page).status_code == 403
+
+
+def _optional_draft_for(session_factory, chain, support: list[str]) -> tuple[int, int, int]:
+    with session_factory() as session:
+        parsed = simple_plan("市知识产权局", support)
+        parsed["tasks"][0]["mandatory"] = False
+        plan = create_plan_from_parsed(session, Actor.system(chain.offices["city"].id), parsed, now=NOW).plan
+        session.commit()
+        return plan.id, plan.tasks[0].id, plan.measures[0].id
+
+
+def test_an_optional_measure_given_directly_to_one_child_offices_unit_is_offered_to_that_office(client, chain, session_factory):
+    plan_id, task_id, measure_id = _optional_draft_for(session_factory, chain, ["越秀区政府"])
+    city = chain.headers("city_admin")
+    assert client.put(f"/api/v1/plans/{plan_id}/choice-deadline", json={"choice_deadline": "2026-11-20"},
+                      headers=city).status_code == 200
+    _start(session_factory, chain, plan_id)
+    district = chain.headers("district_admin")
+    assert [i for i in client.get("/api/v1/issued", headers=district).json() if i["measure_id"] == measure_id] == []
+    offered = client.get("/api/v1/choices", headers=district).json()
+    assert [(o["task_id"], o["taken"]) for o in offered] == [(task_id, False)]
+    assert client.get("/api/v1/choices", headers=chain.headers("sibling_admin")).json() == []
+    rows = client.get(f"/api/v1/plans/{plan_id}/choices", headers=city).json()
+    assert [r["office_name"][:3] for r in rows] == ["越秀区"]
+    codes = _codes(client, chain, "PUT", f"/api/v1/choices/tasks/{task_id}", {"take": True})
+    assert codes == {"city_admin": 404, "city_leader": 403, "district_admin": 200, "sibling_admin": 404,
+                     "ip_user": 403, "yuexiu_user": 403, "street_admin": 404, "other_admin": 404}
+    issued = [i for i in client.get("/api/v1/issued", headers=district).json() if i["measure_id"] == measure_id]
+    assert [i["role"] for i in issued] == ["support"]
+    with session_factory() as session:
+        units = session.scalars(select(Assignment.department_id).where(Assignment.measure_id == measure_id)).all()
+        assert chain.departments["yuexiu_gov"].id in units and chain.departments["tianhe_gov"].id not in units
