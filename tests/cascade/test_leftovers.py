@@ -3,13 +3,17 @@ waits in its work; the 选做申报 date form keeps what was typed; an optional 
 one child office's unit is offered, not issued; decomposing into the child's started plan; a parent's
 reminder on the child office's notifications page."""
 
+from datetime import date
+
 from sqlalchemy import select
 
 from service.auth.actor import Actor
 from service.delivery.models import Notification
+from service.departments.models import KIND_GROUP, Department
 from service.flows.choices import KIND_CHOICE_REQUEST
 from service.flows.plan_creation import create_plan_from_parsed
-from service.plans.models import Assignment
+from service.milestones.models import EVENT_ASSIGNMENT, Milestone, WorkflowEvent
+from service.plans.models import Assignment, Measure
 from tests.cascade.test_authorization import _codes
 from tests.cascade.test_choice_authorization import _optional_draft, _start
 from tests.factories import NOW, simple_plan
@@ -118,3 +122,60 @@ def test_an_optional_measure_given_directly_to_one_child_offices_unit_is_offered
     with session_factory() as session:
         units = session.scalars(select(Assignment.department_id).where(Assignment.measure_id == measure_id)).all()
         assert chain.departments["yuexiu_gov"].id in units and chain.departments["tianhe_gov"].id not in units
+
+
+def _started_district_plan(client, chain) -> int:
+    """越秀区 decomposes its first issued item into a new plan of its own and starts it."""
+    district = chain.headers("district_admin")
+    body = {"plan_title": "越秀区落实方案", "phases": [{"name": "落实", "deadline": "2026-12-01"}], "text": "区里落实。",
+            "lead": [chain.departments["yuexiu_ip"].id]}
+    answer = client.post(f"/api/v1/issued/{chain.issued['yuexiu_gov'][0]}/decompose", json=body, headers=district)
+    assert answer.status_code == 201, answer.text
+    plan_id = answer.json()["plan_id"]
+    assert client.post(f"/api/v1/plans/{plan_id}/activate", headers=district).status_code == 200
+    return plan_id
+
+
+def test_decomposing_into_the_child_offices_started_plan_issues_the_measure_at_once(
+    client, chain, session_factory, client_factory  # noqa: F811
+):
+    plan_id = _started_district_plan(client, chain)
+    item = chain.issued["yuexiu_gov"][1]
+    district = chain.headers("district_admin")
+    with session_factory() as session:
+        streets = Department(office_id=chain.offices["district"].id, name="各街道", kind=KIND_GROUP, created_at=NOW)
+        session.add(streets)
+        session.commit()
+        streets_id = streets.id
+    body = {"plan_id": plan_id, "text": "区统计局配合落实。", "lead": [chain.departments["yuexiu_ip"].id]}
+    url = f"/api/v1/issued/{item}/decompose"
+    # The parent's rule on deadlines holds: later than the parent's needs a reason.
+    late = client.post(url, json=body | {"deadline": "2027-03-31"}, headers=district)
+    assert late.status_code == 422 and "请说明理由" in late.json()["detail"]
+    grouped = client.post(url, json=body | {"support": [streets_id]}, headers=district)
+    assert grouped.status_code == 422 and "不能指定单位组" in grouped.json()["detail"]
+    codes = _codes(client, chain, "POST", url, body | {"deadline": "2027-03-31", "late_reason": "统计年报三月发布"})
+    assert codes == {"city_admin": 403, "city_leader": 403, "ip_user": 403, "district_admin": 201,
+                     "yuexiu_user": 403, "sibling_admin": 404, "street_admin": 404, "other_admin": 404}
+    with session_factory() as session:
+        measure = session.scalars(select(Measure).where(Measure.parent_assignment_id == item)).one()
+        assert (measure.plan_id, measure.late_reason) == (plan_id, "统计年报三月发布")
+        given = session.scalars(select(Assignment).where(Assignment.measure_id == measure.id)).all()
+        assert [(a.department_id, a.role) for a in given] == [(chain.departments["yuexiu_ip"].id, "lead")]
+        checkpoints = session.scalars(select(Milestone).where(Milestone.assignment_id == given[0].id)).all()
+        assert [(m.plan_id, m.due_date, m.phase_id) for m in checkpoints] == [(plan_id, date(2027, 3, 31), None)]
+        assert checkpoints[0].next_reminder_at is not None
+        assert session.scalars(select(WorkflowEvent.kind).where(WorkflowEvent.milestone_id == checkpoints[0].id)).all() == [
+            EVENT_ASSIGNMENT]
+        assert session.get(Assignment, item).signed_at is not None
+    # The district's bureau has it on its work list at once.
+    work = client.get("/api/v1/assignments", headers=chain.headers("yuexiu_user")).json()
+    assert given[0].id in {i["id"] for i in work["items"]}
+    # On the page: the started plan is offered, and the message says the units have it now.
+    pages = client_factory().login("district_admin")
+    page = pages.get("/issued")
+    assert "越秀区落实方案（推进中，分解后即交办各单位）" in page.text
+    done = pages.submit(f"/issued/{chain.issued['yuexiu_gov'][1]}/decompose",
+                        {"plan_id": str(plan_id), "text": "再分解一项。", "lead": str(chain.departments["yuexiu_ip"].id)},
+                        page="/issued")
+    assert done.status_code == 200 and "已交办各单位" in done.text
