@@ -179,3 +179,31 @@ def test_decomposing_into_the_child_offices_started_plan_issues_the_measure_at_o
                         {"plan_id": str(plan_id), "text": "再分解一项。", "lead": str(chain.departments["yuexiu_ip"].id)},
                         page="/issued")
     assert done.status_code == 200 and "已交办各单位" in done.text
+
+
+def test_the_parents_reminder_reaches_the_child_offices_channel_and_its_notifications_page(
+    client, chain, client_factory  # noqa: F811
+):
+    district_channel = _office_channel(client, chain, "district_admin", "district-key")
+    _office_channel(client, chain, "sibling_admin", "sibling-key")
+    item = chain.issued["yuexiu_gov"][0]
+    answer = client.post(f"/api/v1/assignments/{item}/chase", json={"level": "urge"}, headers=chain.headers("city_admin"))
+    assert answer.status_code == 200 and answer.json()["chased"] == 1, answer.text
+    city_rows = client.get("/api/v1/notifications", headers=chain.headers("city_admin")).json()
+    sent = [n for n in city_rows if n["channel_id"] == district_channel]
+    assert len(sent) == 1
+    notification = sent[0]["id"]
+    # The district's admins (and its leader's reads) see it; its bureau, the sibling and the street do not.
+    mine = client.get("/api/v1/notifications", headers=chain.headers("district_admin")).json()
+    assert [n["id"] for n in mine] == [notification]
+    for who in ("sibling_admin", "street_admin", "yuexiu_user", "other_admin"):
+        assert notification not in {n["id"] for n in client.get("/api/v1/notifications", headers=chain.headers(who)).json()}
+        assert client.get(f"/api/v1/notifications/{notification}", headers=chain.headers(who)).status_code == 404
+    assert client.get(f"/api/v1/notifications/{notification}", headers=chain.headers("district_admin")).status_code == 200
+    # Only the parent resends what the parent sent.
+    codes = _codes(client, chain, "POST", f"/api/v1/notifications/{notification}/retry")
+    assert codes["district_admin"] == 403 and codes["city_admin"] == 409  # pending: nothing to resend yet
+    assert {codes[w] for w in ("sibling_admin", "street_admin", "yuexiu_user", "other_admin")} == {404}
+    page = client_factory().login("district_admin").get("/notifications")
+    row = page.text.split(f'data-notification="{notification}"')[1].split("</tr>")[0]
+    assert "上级交办：广州市知识产权工作领导小组办公室" in row and "重发" not in row
