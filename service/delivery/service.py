@@ -30,7 +30,7 @@ from service.delivery.models import (
 from service.database import lock_for_change
 from service.departments.models import Department
 from service.departments.service import valid_mobile
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.messages import render
 
 
@@ -380,10 +380,17 @@ def delete_channel(session: Session, actor: Actor, channel_id: int, *, now: date
 
 
 def visible_notifications(actor: Actor):
-    query = select(Notification).where(Notification.office_id == actor.office_id)
+    """The office's own notifications (a department user: its own ones), and for the office
+    the parent office's messages sent to its own channels (reminders of 上级交办), which its
+    admins receive and so may read, though only the parent resends them."""
     if actor.is_department:
-        query = query.where(Notification.department_id == actor.department_id)
-    return query
+        return select(Notification).where(
+            Notification.office_id == actor.office_id, Notification.department_id == actor.department_id
+        )
+    own_channels = select(Channel.id).where(Channel.office_id == actor.office_id, Channel.department_id.is_(None))
+    return select(Notification).where(
+        (Notification.office_id == actor.office_id) | Notification.channel_id.in_(own_channels)
+    )
 
 
 def list_notifications(
@@ -436,6 +443,8 @@ def attempts_of(session: Session, notification: Notification) -> list[DeliveryAt
 def retry_notification(session: Session, actor: Actor, notification_id: int, *, now: datetime) -> Notification:
     """Put a dead (or waiting) notification back in the queue, due now."""
     notification = get_notification(session, actor, notification_id)
+    if notification.office_id != actor.office_id:
+        raise Forbidden("这条通知由上级办公室发出，只能由上级办公室重发")
     actor.require_admin_of(notification.office_id)
     # Locked: a second retry at once must see the first's PENDING (a dispatcher's claim skips it meanwhile).
     if lock_for_change(session, Notification, notification.id).status not in (DEAD, RETRY):

@@ -10,15 +10,17 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from service.auth.actor import Actor
-from service.departments.models import Department
+from service.departments.models import KIND_GROUP, Department
 from service.errors import Forbidden, Invalid, NotFound
 from service.flows import plan_creation
-from service.milestones import assignments
+from service.milestones import assignments, events
+from service.milestones import service as milestones
 from service.milestones.assignments import LinkedFigures, WorkItem
 from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.plans import service as plans
-from service.plans.models import Assignment, Measure, Plan
+from service.plans.models import PLAN_ACTIVE, Assignment, Measure, Plan
+from service.workdays import WorkdayCalendar
 
 
 @dataclass(frozen=True)
@@ -100,30 +102,65 @@ def decompose(
     support: list[int],
     late_reason: str | None,
     now: datetime,
+    calendar: WorkdayCalendar,
+    support_lead_workdays: int,
 ) -> Measure:
-    """分解落实: a measure of the child office's draft plan (an existing one by `plan_id`, or a
-    new one titled `plan_title` with `phases`) carrying out the issued item; it is worked and
-    reminded like any of the office's measures once that plan is started. The item is signed."""
+    """分解落实: a measure of the child office's plan (an existing draft or started plan by
+    `plan_id`, or a new draft titled `plan_title` with `phases`) carrying out the issued item. In
+    a draft it is worked once that plan is started; in a started plan its units get their 督办件
+    and checkpoints now, as activation gives them. The item is signed."""
     _require_child_admin(actor)
     assignment = assignments.own_work(session, actor, assignment_id)
     if (plan_id is None) == (plan_title is None):
-        raise Invalid("请选择本办公室的一个草稿计划（plan_id），或给出新计划的标题（plan_title），二者选一")
+        raise Invalid("请选择本办公室的一个计划（plan_id），或给出新计划的标题（plan_title），二者选一")
     if plan_title is not None and not plan_title.strip():
-        raise Invalid("请填写新计划的标题，或选择本办公室的一个草稿计划")
+        raise Invalid("请填写新计划的标题，或选择本办公室的一个计划")
     if plan_id is not None:
         if phases:
-            raise Invalid("已有计划的推进阶段请在计划草稿中修改")
-        plan = plans.get_editable_draft(session, actor, plan_id)
+            raise Invalid("已有计划的推进阶段请在该计划中修改")
+        plan = _plan_to_decompose_into(session, actor, plan_id)
     else:
         plan = plan_creation.create_plan_from_parsed(session, actor, {"title": plan_title, "phases": phases}, now=now).plan
+    if plan.status == PLAN_ACTIVE:
+        _require_plain_units(session, actor, lead + support)
     due_by = max(m.due_date for m in assignments.work_items(session, [assignment])[0].milestones)
     measure = plans.add_linked_measure(
         session, actor, plan, text=text, deadline=deadline, lead=lead, support=support,
         parent_assignment_id=assignment.id, due_by=due_by, late_reason=late_reason, now=now,
     )
+    if plan.status == PLAN_ACTIVE:
+        created = [
+            m.id for a in measure.assignments
+            for m in _milestones_of(session, plan, a, calendar=calendar, support_lead_workdays=support_lead_workdays, now=now)
+        ]
+        events.milestones_issued(session, created, now=now)
     if assignment.signed_at is None:
         assignments.sign(session, actor, [assignment], now=now)
     return measure
+
+
+def _plan_to_decompose_into(session: Session, actor: Actor, plan_id: int) -> Plan:
+    """The office's draft, or its started plan (locked for the change)."""
+    if plans.get_plan(session, actor, plan_id).status == PLAN_ACTIVE:
+        plans.plan_to_change(session, actor, plan_id, PLAN_ACTIVE, "分解落实")
+        return plans.get_plan(session, actor, plan_id)
+    return plans.get_editable_draft(session, actor, plan_id)
+
+
+def _require_plain_units(session: Session, actor: Actor, unit_ids: list[int]) -> None:
+    """A started plan expands no group and maps no name any more: its new measure names
+    confirmed units of the office only."""
+    found = session.scalars(select(Department).where(Department.id.in_(unit_ids),
+                                                     Department.office_id == actor.office_id)).all()
+    if any(d.kind == KIND_GROUP or not d.confirmed for d in found):
+        raise Invalid("已启动的计划中，分解落实的措施须直接指定本办公室已确认的单位，不能指定单位组")
+
+
+def _milestones_of(session: Session, plan: Plan, assignment: Assignment, **options) -> list[Milestone]:
+    session.flush()
+    milestones.create_for_assignment(session, plan, assignment, **options)
+    session.flush()
+    return list(session.scalars(select(Milestone).where(Milestone.assignment_id == assignment.id)))
 
 
 def issued_rows(session: Session, actor: Actor, measure_id: int, *, today: date) -> list[Issued]:

@@ -5,14 +5,17 @@ by the plan's choice deadline); afterwards a change waits for the parent's appro
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record
 from service.auth.actor import Actor
 from service.database import lock_for_change
+from service.delivery.models import AUDIENCE_OFFICE
+from service.delivery.service import channels_for, enqueue
 from service.departments.models import Department, DepartmentGroupMember
 from service.errors import Conflict, Invalid, NotFound
+from service.messages import render
 from service.milestones import events
 from service.milestones import service as milestones
 from service.milestones.models import Milestone, ProgressReport, Report
@@ -32,12 +35,19 @@ from service.plans.models import (
 from service.workdays import WorkdayCalendar
 
 
+def _with_offered_units(query):
+    """Join each offer to the units standing for child offices it reaches: a group's members, or
+    the unit the measure was given to directly (it has no members)."""
+    return (
+        query.outerjoin(DepartmentGroupMember, DepartmentGroupMember.group_id == MeasureOffer.group_id)
+        .join(Department, Department.id == func.coalesce(DepartmentGroupMember.member_id, MeasureOffer.group_id))
+    )
+
+
 def _offers(office_id: int | None = None):
-    """(offer, the member unit standing for a child office) pairs: what each child office is offered."""
+    """(offer, the unit standing for a child office) pairs: what each child office is offered."""
     query = (
-        select(MeasureOffer, Department)
-        .join(DepartmentGroupMember, DepartmentGroupMember.group_id == MeasureOffer.group_id)
-        .join(Department, Department.id == DepartmentGroupMember.member_id)
+        _with_offered_units(select(MeasureOffer, Department))
         .join(Measure, Measure.id == MeasureOffer.measure_id)
         .where(Department.represents_office_id.is_not(None))
         .order_by(Measure.plan_id, Measure.position, MeasureOffer.id)
@@ -123,9 +133,38 @@ def choose(
             raise Invalid("选做申报已截止，变更须说明理由，由上级办公室审批")
         choice.request, choice.request_reason = (CHANGE_ADD if take else CHANGE_DROP), reason.strip()
         action, after = "task_choice.request", {"request": choice.request, "reason": choice.request_reason}
+        _tell_parent(session, choice, task, now=now)
     choice.updated_at = now
     record(session, actor, action, "task_choice", choice.id, before=before, after=after, now=now)
     return choice
+
+
+KIND_CHOICE_REQUEST = "choice_request"
+
+
+def _tell_parent(session: Session, choice: TaskChoice, task: Task, *, now: datetime) -> None:
+    """A late change waits on the parent office: its admins hear of it on their office's own
+    channels (the audience "office"), as they hear of a notification that failed."""
+    office = session.get(Office, choice.office_id)
+    rendered = render(KIND_CHOICE_REQUEST, {
+        "office_name": office.name, "request_label": "增选" if choice.request == CHANGE_ADD else "退选",
+        "plan_title": task.plan.title, "task_label": f"{task.number}. {task.title}", "reason": choice.request_reason,
+    })
+    event = {"type": KIND_CHOICE_REQUEST, "choice_id": choice.id, "plan_id": task.plan_id, "task_id": task.id,
+             "office_id": office.id, "request": choice.request}
+    for channel in channels_for(session, task.plan.office_id, audience=AUDIENCE_OFFICE):
+        enqueue(session, office_id=task.plan.office_id, department_id=None, channel_id=channel.id,
+                channel_type=channel.type, target=channel.target, kind=KIND_CHOICE_REQUEST, level=None,
+                subject=rendered.subject, body_text=rendered.text, body_markdown=rendered.markdown,
+                body_html=rendered.html, event=event, mentions=list(channel.mentions or []), now=now)
+
+
+def pending_requests(session: Session, plan_id: int) -> int:
+    """The child offices' late changes of the plan's optional tasks still waiting on the parent."""
+    return session.scalar(
+        select(func.count()).select_from(TaskChoice).join(Task, Task.id == TaskChoice.task_id)
+        .where(Task.plan_id == plan_id, TaskChoice.request.is_not(None))
+    ) or 0
 
 
 def _parents_choice(session: Session, actor: Actor, choice_id: int) -> TaskChoice:
@@ -232,12 +271,9 @@ def plan_choices(session: Session, actor: Actor, plan_id: int) -> list[ChoiceRow
     if actor.is_department:
         raise NotFound(f"计划 {plan_id} 不存在")
     pairs = session.execute(
-        select(Office, Task).distinct()
-        .select_from(MeasureOffer)
+        _with_offered_units(select(Office, Task).distinct().select_from(MeasureOffer))
         .join(Measure, Measure.id == MeasureOffer.measure_id)
         .join(Task, Task.id == Measure.task_id)
-        .join(DepartmentGroupMember, DepartmentGroupMember.group_id == MeasureOffer.group_id)
-        .join(Department, Department.id == DepartmentGroupMember.member_id)
         .join(Office, Office.id == Department.represents_office_id)
         .where(Measure.plan_id == plan.id)
         .order_by(Office.id, Task.position)

@@ -132,12 +132,15 @@ def sign_issued(assignment_id: IdPath, actor: ActorDep, session: SessionDep, now
 
 
 @router.post("/issued/{assignment_id}/decompose", response_model=DecomposeOut, status_code=201)
-def decompose(assignment_id: IdPath, body: DecomposeIn, actor: ActorDep, session: SessionDep, now: NowDep):
-    """分解落实 into a measure of the office's own draft plan (a deadline later than the parent's needs `late_reason`)."""
+def decompose(assignment_id: IdPath, body: DecomposeIn, actor: ActorDep, session: SessionDep, now: NowDep,
+              calendar: CalendarDep, settings: SettingsDep):
+    """分解落实 into a measure of the office's own draft or started plan (a deadline later than the
+    parent's needs `late_reason`); in a started plan its units are given their 督办件 at once."""
     measure = cascade.decompose(
         session, actor, assignment_id, plan_id=body.plan_id, plan_title=body.plan_title,
         phases=[p.model_dump(mode="json") for p in body.phases], text=body.text, deadline=body.deadline,
         lead=body.lead, support=body.support, late_reason=body.late_reason, now=now,
+        calendar=calendar, support_lead_workdays=settings.support_lead_workdays,
     )
     return DecomposeOut(measure_id=measure.id, plan_id=measure.plan_id)
 

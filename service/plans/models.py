@@ -153,8 +153,9 @@ class Assignment(Base):
 
 
 class MeasureOffer(Base):
-    """An optional task's measure assigned to a group standing for child offices: on activation
-    it is offered to them (not issued); a child office choosing the task receives it in `role`."""
+    """An optional task's measure assigned to a group standing for child offices, or to a unit
+    standing for one (then `group_id` is that unit): on activation it is offered to them (not
+    issued); a child office choosing the task receives it in `role`."""
 
     __tablename__ = "measure_offers"
     __table_args__ = (UniqueConstraint("measure_id", "group_id"),)

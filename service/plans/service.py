@@ -294,12 +294,15 @@ def activation_blockers(session: Session, plan: Plan) -> list[Blocker]:
 
 
 def offered_assignments(session: Session, plan: Plan) -> list[Assignment]:
-    """The assignments of optional tasks' measures to groups standing for child offices: each
-    child office chooses whether it takes the task (选做), so they are offered, not issued."""
-    issuing = issuing_groups(session, plan.office_id)
+    """The assignments of optional tasks' measures to groups standing for child offices, or to a
+    unit standing for one: each child office chooses whether it takes the task (选做), so they
+    are offered, not issued."""
+    offering = set(issuing_groups(session, plan.office_id)) | set(session.scalars(
+        select(Department.id).where(Department.office_id == plan.office_id, Department.represents_office_id.is_not(None))
+    ))
     return [
         a for m in plan.measures if m.task is not None and m.task.mandatory is False
-        for a in m.assignments if a.department_id in issuing
+        for a in m.assignments if a.department_id in offering
     ]
 
 

@@ -356,6 +356,10 @@ def notifications_page(request: Request, actor: PageActorDep, session: SessionDe
             "page": page,
             "has_next": len(rows) > 50,
             "names": department_names(session, actor),
+            # The parent office's reminders to this office's channels name the parent, not a unit.
+            "parents": dict(session.execute(select(Office.id, Office.name).where(
+                Office.id.in_({n.office_id for n in shown} - {actor.office_id})
+            )).all()),
             "status_labels": STATUS_LABELS,
             "channel_labels": CHANNEL_LABELS,
         },

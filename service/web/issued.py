@@ -12,7 +12,7 @@ from service.dependencies import CalendarDep, IdPath, NowDep, SessionDep, Settin
 from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.flows import cascade, choices
 from service.flows.drafting import unit_choices
-from service.plans.models import PLAN_DRAFT
+from service.plans.models import PLAN_ACTIVE, PLAN_DRAFT
 from service.plans.service import get_plan, list_plans
 from service.web.actions import confirmed, form_int, run_action
 from service.web.render import redirect, render
@@ -33,7 +33,7 @@ def _page(request: Request, session: Session, actor: Actor, today: date, *, refu
         "issued.html",
         {
             "items": cascade.issued_to_office(session, actor, today=today),
-            "drafts": list_plans(session, actor, statuses=[PLAN_DRAFT]) if actor.is_admin else [],
+            "own_plans": list_plans(session, actor, statuses=[PLAN_DRAFT, PLAN_ACTIVE]) if actor.is_admin else [],
             "units": unit_choices(session, actor.office_id),
             "refused": refused or {},
         },
@@ -51,7 +51,7 @@ def sign(request: Request, assignment_id: IdPath, actor: PageActorDep, session: 
 
 @router.post("/issued/{assignment_id}/decompose")
 def decompose(request: Request, assignment_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep,
-              today: TodayDep):
+              today: TodayDep, calendar: CalendarDep, settings: SettingsDep):
     form = request.state.form
     plan_id = form_int(form.get("plan_id"))
     phase = str(form.get("phase_deadline") or "").strip()
@@ -63,6 +63,7 @@ def decompose(request: Request, assignment_id: IdPath, actor: PageActorDep, sess
             text=str(form.get("text") or ""), deadline=_date(form.get("deadline")),
             lead=[i for i in [form_int(form.get("lead"))] if i], support=[form_int(v) for v in form.getlist("support") if form_int(v)],
             late_reason=str(form.get("late_reason") or ""), now=now,
+            calendar=calendar, support_lead_workdays=settings.support_lead_workdays,
         )
         session.flush()
     except (NotFound, Forbidden):
@@ -72,8 +73,9 @@ def decompose(request: Request, assignment_id: IdPath, actor: PageActorDep, sess
         typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
         typed["support"] = form.getlist("support")
         return _page(request, session, actor, today, refused={"id": assignment_id, "message": exc.message, "typed": typed})
-    title = get_plan(session, actor, measure.plan_id).title
-    return redirect(request, f"/plans/{measure.plan_id}#measure-{measure.id}", f"已分解到本级计划《{title}》，启动该计划后交办各单位")
+    plan = get_plan(session, actor, measure.plan_id)
+    then = "已交办各单位" if plan.status == PLAN_ACTIVE else "启动该计划后交办各单位"
+    return redirect(request, f"/plans/{measure.plan_id}#measure-{measure.id}", f"已分解到本级计划《{plan.title}》，{then}")
 
 
 def _date(value: object) -> date | None:
@@ -106,7 +108,8 @@ def _shares_page(request: Request, session: Session, actor: Actor, plan_id: int,
     return render(
         request, "plan_shares.html",
         {"shares": shares, "plan": plan, "choices": choices.plan_choices(session, actor, plan_id),
-         "can_decide": actor.is_admin and actor.office_id == plan.office_id, "refused": refused or {}},
+         "can_decide": actor.is_admin and actor.office_id == plan.office_id, "refused": refused or {},
+         "pending_requests": choices.pending_requests(session, plan_id)},
         status_code=422 if refused else 200,
     )
 

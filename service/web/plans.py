@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from service.auth.actor import Actor
 from service.dependencies import CalendarSourceDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.errors import DomainError, Forbidden, Invalid, NotFound
-from service.flows import cascade
+from service.flows import cascade, choices
 from service.milestones import stats
 from service.milestones.models import STATES
 from service.flows.drafting import delete_draft
@@ -27,7 +27,7 @@ from service.flows.activation import activate_plan, activation_summary
 from service.flows.archival import archive_plan, restore_plan
 from service.milestones.service import unfinished_milestones
 from service.plans.service import get_plan, list_plans, set_choice_deadline, set_reporting_cycle, set_task_mandatory
-from service.web.actions import confirmed, form_int, run_action
+from service.web.actions import Refused, confirmed, form_int, run_action, try_form
 from service.web.dashboard import measure_labels
 from service.web.lookups import department_names
 from service.web.render import redirect, render
@@ -85,7 +85,8 @@ def plan_page(
 def _plan_view(
     request: Request, session: Session, actor: Actor, plan_id: int, today: date, *,
     department: str | None = None, phase: str | None = None, state: str | None = None, q: str | None = None,
-    cycle_form: dict | None = None, cycle_errors: dict | None = None, status_code: int = 200,
+    cycle_form: dict | None = None, cycle_errors: dict | None = None, refused: Refused | None = None,
+    status_code: int = 200,
 ):
     """One plan's tree; with `cycle_form` and `cycle_errors`, the refused 定期报送 form as typed."""
     plan = get_plan(session, actor, plan_id)
@@ -135,6 +136,8 @@ def _plan_view(
             "cycle_form": cycle_form or {"cycle": plan.reporting_cycle, "day": plan.reporting_day or ""},
             "cycle_errors": cycle_errors or {},
             "offers_choices": any(t.mandatory is False for t in plan.tasks),
+            "refused": refused,
+            "choice_requests": choices.pending_requests(session, plan.id) if not actor.is_department else 0,
         },
         status_code=status_code,
     )
@@ -180,17 +183,22 @@ def task_mandatory(request: Request, plan_id: IdPath, task_id: IdPath, actor: Pa
 
 
 @router.post("/plans/{plan_id}/choice-deadline")
-def choice_deadline(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep):
+def choice_deadline(request: Request, plan_id: IdPath, actor: PageActorDep, session: SessionDep, now: NowDep,
+                    today: TodayDep):
+    """The 选做申报 date; a refusal re-renders the plan page with the date as typed beside its reason."""
     text = str(request.state.form.get("choice_deadline") or "").strip()
 
     def change():
         try:
             day = date.fromisoformat(text) if text else None
         except ValueError:
-            raise Invalid("选做申报截止日期的格式不正确") from None
+            raise Invalid("选做申报截止日期的格式不正确", field="choice_deadline") from None
         set_choice_deadline(session, actor, plan_id, day, now=now)
 
-    return run_action(request, session, change, ok="已保存选做申报截止日期", back=f"/plans/{plan_id}#choices")
+    refused = try_form(request, session, change, "choice_deadline")
+    if refused:
+        return _plan_view(request, session, actor, plan_id, today, refused=refused, status_code=422)
+    return redirect(request, f"/plans/{plan_id}#choices", "已保存选做申报截止日期")
 
 
 @router.get("/plans/{plan_id}/activate")

@@ -25,7 +25,7 @@ def test_a_district_issues_its_share_on_to_its_street(chain, session):
     measure = cascade.decompose(
         session, district, item, plan_id=None, plan_title="越秀区落实方案", phases=[{"name": "落实", "deadline": "2026-12-01"}],
         text="各街道落实。", deadline=None, lead=[chain.departments["yuexiu_ip"].id], support=[streets.id],
-        late_reason=None, now=NOW,
+        late_reason=None, now=NOW, calendar=WorkdayCalendar(), support_lead_workdays=0,
     )
     activate_plan(session, district, measure.plan_id, now=NOW, calendar=WorkdayCalendar(), support_lead_workdays=0)
     session.commit()

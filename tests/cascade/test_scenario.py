@@ -121,17 +121,18 @@ def test_the_city_issues_to_three_districts_and_the_progress_rolls_up(
     measure = cascade.decompose(
         session, yuexiu, share.item.assignment.id, plan_id=None, plan_title="越秀区落实知识产权强市行动计划工作方案",
         phases=[{"name": "落实阶段", "deadline": "2017-06-20"}], text="建立区知识产权工作联席会议制度。", deadline=None,
-        lead=[lead], support=[support], late_reason=None, now=T0,
+        lead=[lead], support=[support], late_reason=None, now=T0, calendar=CALENDAR, support_lead_workdays=0,
     )
     with pytest.raises(Invalid, match="晚于上级要求"):
         cascade.decompose(
             session, yuexiu, other.item.assignment.id, plan_id=measure.plan_id, plan_title=None, phases=[],
             text="完善区级知识产权统计制度。", deadline=date(2021, 3, 31), lead=[lead], support=[], late_reason=None, now=T0,
+            calendar=CALENDAR, support_lead_workdays=0,
         )
     late = cascade.decompose(
         session, yuexiu, other.item.assignment.id, plan_id=measure.plan_id, plan_title=None, phases=[],
         text="完善区级知识产权统计制度。", deadline=date(2021, 3, 31), lead=[lead], support=[],
-        late_reason="区统计系统改造需至2021年一季度完成", now=T0,
+        late_reason="区统计系统改造需至2021年一季度完成", now=T0, calendar=CALENDAR, support_lead_workdays=0,
     )
     activate_plan(session, yuexiu, measure.plan_id, now=T0, calendar=CALENDAR, support_lead_workdays=0)
     session.commit()
