@@ -9,9 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record
-from service.database import lock_for_change, unique_or_conflict
 from service.auth.actor import Actor
-from service.departments.models import KIND_GROUP, KIND_UNIT, Department, DepartmentGroupMember
+from service.database import lock_for_change, unique_or_conflict
+from service.departments.models import (
+    KIND_GROUP,
+    KIND_UNIT,
+    Department,
+    DepartmentGroupMember,
+)
 from service.departments.service import group_member_ids, name_index, normalize_name
 from service.errors import Conflict, DomainError, Invalid, NotFound
 from service.plans.models import (
@@ -342,13 +347,7 @@ def set_task_mandatory(session: Session, actor: Actor, plan_id: int, task_id: in
 
 def set_choice_deadline(session: Session, actor: Actor, plan_id: int, deadline: date | None, *, now: datetime) -> Plan:
     """选做申报截止日期: until that day child offices choose optional tasks themselves."""
-    plan = session.scalars(visible_plans(actor).where(Plan.id == plan_id)).first()
-    if plan is None:
-        raise NotFound(f"计划 {plan_id} 不存在")
-    actor.require_admin_of(plan.office_id)
-    plan = lock_for_change(session, Plan, plan.id)
-    if plan.status == PLAN_ARCHIVED:
-        raise Conflict("计划已归档，不能再修改选做申报截止日期")
+    plan = unarchived_plan_to_change(session, actor, plan_id, "选做申报截止日期")
     if deadline is None and plan.status != PLAN_DRAFT:
         raise Invalid("计划已启动，选做申报截止日期不能取消")
     before = {"choice_deadline": plan.choice_deadline.isoformat() if plan.choice_deadline else None}
@@ -369,16 +368,29 @@ def mark_activated(session: Session, actor: Actor, plan: Plan, *, milestones_cre
     )
 
 
+def _locked_plan(session: Session, actor: Actor, plan_id: int) -> Plan:
+    plan = session.scalars(visible_plans(actor).where(Plan.id == plan_id)).first()
+    if plan is None:
+        raise NotFound(f"计划 {plan_id} 不存在")
+    actor.require_admin_of(plan.office_id)
+    return lock_for_change(session, Plan, plan.id)
+
+
+def unarchived_plan_to_change(session: Session, actor: Actor, plan_id: int, what: str) -> Plan:
+    """A plan whose setting `what` the actor may change in any state but archived, locked."""
+    plan = _locked_plan(session, actor, plan_id)
+    if plan.status == PLAN_ARCHIVED:
+        raise Conflict(f"计划已归档，不能再修改{what}")
+    return plan
+
+
 def plan_to_change(session: Session, actor: Actor, plan_id: int, status: str, action: str) -> Plan:
     """A plan the actor may change, in `status`: reach first (404), then role (403), then
     state (409), checked on the plan locked for the change (of concurrent requests one
     wins: two activations at once would each create every milestone). Lock it before
     loading its tree: the lock's re-read drops collections loaded earlier."""
-    plan = session.scalars(visible_plans(actor).where(Plan.id == plan_id)).first()
-    if plan is None:
-        raise NotFound(f"计划 {plan_id} 不存在")
-    actor.require_admin_of(plan.office_id)
-    if lock_for_change(session, Plan, plan.id).status != status:
+    plan = _locked_plan(session, actor, plan_id)
+    if plan.status != status:
         raise Conflict(
             f"计划当前状态为“{PLAN_STATUS_LABELS.get(plan.status, plan.status)}”，"
             f"只有{PLAN_STATUS_LABELS[status]}的计划可以{action}"
@@ -407,13 +419,7 @@ def set_reporting_cycle(
         raise Invalid(f"报送周期必须是 {'、'.join(REPORTING_CYCLES.values())} 之一（{', '.join(REPORTING_CYCLES)}）")
     if cycle == CYCLE_MONTHLY and not (day and 1 <= day <= 28):
         raise Invalid("每月报送须指定每月的报送日（1 到 28 日）")
-    plan = session.scalars(visible_plans(actor).where(Plan.id == plan_id)).first()
-    if plan is None:
-        raise NotFound(f"计划 {plan_id} 不存在")
-    actor.require_admin_of(plan.office_id)
-    plan = lock_for_change(session, Plan, plan.id)
-    if plan.status == PLAN_ARCHIVED:
-        raise Conflict("计划已归档，不能再修改报送周期")
+    plan = unarchived_plan_to_change(session, actor, plan_id, "报送周期")
     before = {"reporting_cycle": plan.reporting_cycle, "reporting_day": plan.reporting_day}
     plan.reporting_cycle = cycle
     plan.reporting_day = day if cycle == CYCLE_MONTHLY else None

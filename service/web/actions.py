@@ -21,15 +21,24 @@ def run_action(
     A NotFound propagates so another department's object looks like none at all,
     and a Forbidden as the 403 page: the form was never shown to this user.
     """
+    refused = attempt(session, action)
+    if refused is not None:
+        session.rollback()
+        return redirect(request, back, refused.message, kind="error")
+    return redirect(request, back, ok)
+
+
+def attempt(session: Session, action: Callable[[], object]) -> DomainError | None:
+    """Run a service call and flush it: None when it went through, else the domain's
+    refusal. NotFound and Forbidden propagate (see run_action)."""
     try:
         action()
         session.flush()
     except (NotFound, Forbidden):
         raise
     except DomainError as exc:
-        session.rollback()
-        return redirect(request, back, exc.message, kind="error")
-    return redirect(request, back, ok)
+        return exc
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,14 +68,8 @@ def try_form(
 ) -> Refused | None:
     """Run a form's service call: None when it went through, else its refusal (NotFound
     and Forbidden propagate, as in run_action)."""
-    try:
-        action()
-        session.flush()
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        return refusal(request, session, form, exc, withheld=withheld)
-    return None
+    refused = attempt(session, action)
+    return None if refused is None else refusal(request, session, form, refused, withheld=withheld)
 
 
 def confirmed(request: Request, change: Callable[[], object], what: str) -> Callable[[], object]:

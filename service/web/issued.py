@@ -8,13 +8,20 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from service.auth.actor import Actor
-from service.dependencies import CalendarDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from service.dependencies import (
+    CalendarDep,
+    IdPath,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    TodayDep,
+)
 from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.flows import cascade, choices
 from service.flows.drafting import unit_choices
 from service.plans.models import PLAN_ACTIVE, PLAN_DRAFT
 from service.plans.service import get_plan, list_plans
-from service.web.actions import confirmed, form_int, run_action
+from service.web.actions import attempt, confirmed, form_int, run_action
 from service.web.render import redirect, render
 from service.web.session import PageActorDep
 
@@ -146,13 +153,9 @@ def choose(request: Request, task_id: IdPath, actor: PageActorDep, session: Sess
             calendar=calendar, support_lead_workdays=settings.support_lead_workdays,
         )
 
-    try:
-        (change if take else confirmed(request, change, "退选"))()
-        session.flush()
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        return _choices_page(request, session, actor, today, refused=_refused_form(session, exc, task_id, form))
+    refused = attempt(session, change if take else confirmed(request, change, "退选"))
+    if refused is not None:
+        return _choices_page(request, session, actor, today, refused=_refused_form(session, refused, task_id, form))
     choice = done["choice"]
     message = ("已提交变更申请，待上级办公室审批" if choice.request
                else "已选做，相关督办件已下发到本办公室" if choice.taken else "已退选")
@@ -173,13 +176,10 @@ def decide(request: Request, choice_id: IdPath, actor: PageActorDep, session: Se
             calendar=calendar, support_lead_workdays=settings.support_lead_workdays,
         )
 
-    try:
-        (confirmed(request, change, "同意变更") if approve else change)()
-        session.flush()
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
+    refused = attempt(session, confirmed(request, change, "同意变更") if approve else change)
+    if refused is not None:
         plan_id = choices.plan_of_choice(session, actor, choice_id)
-        return _shares_page(request, session, actor, plan_id, today, refused=_refused_form(session, exc, choice_id, form))
+        return _shares_page(request, session, actor, plan_id, today,
+                            refused=_refused_form(session, refused, choice_id, form))
     plan_id = done["choice"].task.plan_id
     return redirect(request, f"/plans/{plan_id}/issued#choices", "已同意变更" if approve else "已退回变更申请")
