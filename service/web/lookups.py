@@ -4,14 +4,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from service.auth.actor import Actor
-from service.flows.directory import list_departments
+from service.flows import directory
 from service.milestones.models import Milestone
 from service.plans.models import Assignment, Measure, Plan
 
 
 def department_names(session: Session, actor: Actor) -> dict[int, str]:
     """Names of the departments the actor may know of (a department user: the ones it works with)."""
-    return {d.id: d.name for d in list_departments(session, actor)}
+    return directory.department_names(session, actor)
 
 
 # What a list row shows of a milestone: its measure with task and plan, and its phase.
