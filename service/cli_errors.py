@@ -14,5 +14,8 @@ def fail(message: str) -> NoReturn:
 def describe_settings_error(exc: ValidationError) -> str:
     """`DUBAN_TIMEZONE: …` for the first bad environment variable."""
     error = exc.errors()[0]
+    message = error.get("msg", "invalid value")
+    if not error.get("loc"):  # a check across settings names its variables itself
+        return message.removeprefix("Value error, ")
     name = "DUBAN_" + "_".join(str(part) for part in error.get("loc", ())).upper()
-    return f"{name}: {error.get('msg', 'invalid value')}"
+    return f"{name}: {message}"

@@ -71,7 +71,7 @@ class _Settings(BaseSettings):
     def _known_notifier_choices(self):
         for setting in NOTIFIER_SETTINGS:
             if setting.choices and getattr(self, setting.env_name) not in setting.choices:
-                raise ValueError(f"{setting.env_name} must be one of {', '.join(setting.choices)}")
+                raise ValueError(f"DUBAN_{setting.env_name.upper()} must be one of {', '.join(setting.choices)}")
         return self
 
     @field_validator("trusted_proxies", mode="before")

@@ -25,7 +25,7 @@ class ItemIn(BaseModel):
     name: Line = Field(default="", max_length=200)
     weight: Decimal = Field(ge=0, le=10000)
     key: Line | None = Field(default=None, max_length=40)
-    params: dict[str, Decimal] = Field(default_factory=dict)
+    params: dict[Line, Decimal] = Field(default_factory=dict, max_length=20)
 
 
 class SchemeIn(BaseModel):

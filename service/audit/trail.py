@@ -159,6 +159,12 @@ ACTION_LABELS = {
     "bulletin.edit": "修改通报稿",
     "bulletin.issue": "印发通报",
     "assignment.supervision_notice": "下发督办单",
+    "task.mandatory": "设置必做或选做",
+    "plan.choice_deadline": "设置选做申报截止日期",
+    "task_choice.choose": "选做申报",
+    "task_choice.request": "申请变更选做",
+    "task_choice.approve": "同意变更选做",
+    "task_choice.refuse": "不同意变更选做",
 }
 ENTITY_LABELS = {
     "plan": "计划",
@@ -176,4 +182,6 @@ ENTITY_LABELS = {
     "assessment_scheme": "考核方案",
     "assessment_result": "考核结果",
     "bulletin": "督办通报",
+    "task": "任务",
+    "task_choice": "选做申报",
 }

@@ -13,7 +13,7 @@ from service.bulletins.models import SupervisionNotice
 from service.dependencies import ActorDep, IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from service.flows import supervision
 from service.ids import Id
-from service.text import Text
+from service.text import Line, Text
 
 router = APIRouter(tags=["bulletins"])
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -29,7 +29,7 @@ def attachment(data: bytes, filename: str, media_type: str) -> Response:
 
 class DraftIn(BaseModel):
     plan_id: Id
-    month: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
+    month: Line | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
 
 
 class DraftEdit(BaseModel):

@@ -91,7 +91,7 @@ def build_bulletin(session: Session, actor: Actor, plan_id: int, month: str | No
         overdue=stats.overdue_list(facts, as_of),
         names=dict(session.execute(
             select(Department.id, Department.name).where(Department.office_id.in_(actor.readable_office_ids))
-        ).tuples().all()),
+        ).all()),
     )
 
 

@@ -168,6 +168,7 @@ class MeasureOffer(Base):
 
 CHANGE_ADD = "add"
 CHANGE_DROP = "drop"
+CHANGE_LABELS = {CHANGE_ADD: "增选", CHANGE_DROP: "退选"}
 
 
 class TaskChoice(Base):

@@ -22,7 +22,14 @@ from service.indicators.models import Indicator
 from service.milestones.models import Milestone
 from service.milestones.service import STATE_LABELS
 from service.offices.models import Office
-from service.plans.models import PLAN_STATUS_LABELS, Assignment, Measure, Phase, Plan
+from service.plans.models import (
+    CHANGE_LABELS,
+    PLAN_STATUS_LABELS,
+    Assignment,
+    Measure,
+    Phase,
+    Plan,
+)
 from service.plans.parser.model import COMPARISON_LABELS
 from service.plans.service import visible_plans
 from service.web.actions import form_int
@@ -69,11 +76,14 @@ FIELDS = {
     "year": ("年度", "count"), "number": ("期号", "count"), "narrative": ("情况综述", "text"),
     "next_steps": ("下一步工作", "text"), "colour": ("督办单", "colour"), "answer_by": ("反馈期限", "date"),
     "sent": ("已发送", "label"),
+    "mandatory": ("必做", "label"), "choice_deadline": ("选做申报截止日期", "date"), "taken": ("已选做", "label"),
+    "request": ("变更申请", "change"), "refusal": ("不同意的理由", "text"),
 }
 VALUE_LABELS = {**STATE_LABELS, **PLAN_STATUS_LABELS}
 KIND_LABELS = {
     "role": USER_ROLE_LABELS, "audience": {**AUDIENCE_LABELS, "department": "本单位"}, "channel": CHANNEL_LABELS,
     "comparison": COMPARISON_LABELS, "colour": NOTICE_COLOURS,
+    "change": CHANGE_LABELS,
 }
 
 
