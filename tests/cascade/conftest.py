@@ -12,7 +12,7 @@ from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.plans.models import Assignment, Measure
 from service.workdays import WorkdayCalendar
-from tests.factories import NOW, add_user, build_world, simple_plan
+from tests.factories import NOW, World, add_user, build_world, simple_plan
 
 
 @pytest.fixture
@@ -63,4 +63,22 @@ def chain(session_factory, client):
             for ids in issued.values() for a in ids
         }
         world.measures = sorted(session.scalars(select(Measure.id).where(Measure.plan_id == plan.id)))
+    return world
+
+
+def office_with_children(session, parent_key: str, parent_name: str, children: dict[str, str], created_at) -> World:
+    """A parent office and its child offices (名称 + 知识产权工作领导小组办公室), each with an admin
+    `<key>_admin`; flushed, not committed."""
+    world = World()
+    parent = Office(name=parent_name, created_at=created_at)
+    session.add(parent)
+    session.flush()
+    world.offices[parent_key] = parent
+    add_user(session, world, parent, f"{parent_key}_admin", ROLE_ADMIN)
+    for key, name in children.items():
+        office = Office(name=f"{name}知识产权工作领导小组办公室", parent_id=parent.id, created_at=created_at)
+        session.add(office)
+        session.flush()
+        world.offices[key] = office
+        add_user(session, world, office, f"{key}_admin", ROLE_ADMIN)
     return world

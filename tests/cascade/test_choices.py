@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from service.assessment import service as assessment
 from service.assessment.models import AssessmentScore
 from service.audit.models import AuditEvent
-from service.auth.models import ROLE_ADMIN
 from service.departments import service as directory
 from service.departments.models import KIND_GROUP, Department
 from service.errors import Conflict, Invalid, NotFound
@@ -22,11 +21,11 @@ from service.flows.importing import import_plan
 from service.milestones import assignments
 from service.milestones import service as workflow
 from service.milestones.models import EVENT_ASSIGNMENT, Milestone, WorkflowEvent
-from service.offices.models import Office
 from service.plans import service as plans
 from service.plans.models import Assignment, Measure, MeasureOffer, TaskChoice
 from service.workdays import WorkdayCalendar
-from tests.factories import World, add_user
+from tests.cascade.conftest import office_with_children
+from tests.factories import World
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "seeds" / "000_4b9b504e9509dbe6.txt"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -45,18 +44,7 @@ T0 = at(date(2015, 5, 4))
 
 
 def _nation_and_cities(session) -> World:
-    world = World()
-    nation = Office(name="国家知识产权局示范城市工作办公室", created_at=T0)
-    session.add(nation)
-    session.flush()
-    world.offices["nation"] = nation
-    add_user(session, world, nation, "nation_admin", ROLE_ADMIN)
-    for key, name in CITIES.items():
-        office = Office(name=f"{name}知识产权工作领导小组办公室", parent_id=nation.id, created_at=T0)
-        session.add(office)
-        session.flush()
-        world.offices[key] = office
-        add_user(session, world, office, f"{key}_admin", ROLE_ADMIN)
+    world = office_with_children(session, "nation", "国家知识产权局示范城市工作办公室", CITIES, T0)
     session.commit()
     return world
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from service.auth.models import ROLE_ADMIN, ROLE_DEPARTMENT
+from service.auth.models import ROLE_DEPARTMENT
 from service.config import Settings
 from service.delivery.dispatcher import dispatch_once
 from service.delivery.models import Notification
@@ -24,11 +24,11 @@ from service.milestones import assignments
 from service.milestones import service as workflow
 from service.milestones.models import Milestone
 from service.milestones.stats import dashboard_figures
-from service.offices.models import Office
 from service.plans.models import Assignment, Measure
 from service.reminders.models import SentReminder
 from service.reminders.scan import run_scan
 from service.workdays import WorkdayCalendar
+from tests.cascade.conftest import office_with_children
 from tests.factories import World, add_user
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "seeds" / "003_36280e565d71b47e.txt"
@@ -45,18 +45,7 @@ T0 = at(date(2017, 3, 1))
 
 
 def _offices_and_people(session) -> World:
-    world = World()
-    city = Office(name="广州市知识产权工作领导小组办公室", created_at=T0)
-    session.add(city)
-    session.flush()
-    world.offices["city"] = city
-    add_user(session, world, city, "city_admin", ROLE_ADMIN)
-    for key, name in DISTRICTS.items():
-        office = Office(name=f"{name}知识产权工作领导小组办公室", parent_id=city.id, created_at=T0)
-        session.add(office)
-        session.flush()
-        world.offices[key] = office
-        add_user(session, world, office, f"{key}_admin", ROLE_ADMIN)
+    world = office_with_children(session, "city", "广州市知识产权工作领导小组办公室", DISTRICTS, T0)
     for key, name in (("yx_ip", "越秀区知识产权局"), ("yx_sci", "越秀区科技工业和信息化局")):
         world.departments[key] = Department(office_id=world.offices["yuexiu"].id, name=name, created_at=T0)
         session.add(world.departments[key])
