@@ -566,18 +566,18 @@ def load_records(session: Session, scheme: AssessmentScheme, calendar: WorkdayCa
 
 
 def with_readings_until(session: Session, records: dict[int, UnitRecords], end: date) -> None:
-    """Each indicator's latest reading as of the period's end (later readings do not count)."""
+    """Each indicator's latest reading as of the period's end (later readings do not count),
+    read in one query for all the units' indicators."""
+    ids = [indicator.id for unit in records.values() for indicator, _ in unit.indicators]
+    latest: dict[int, IndicatorReading] = {}
+    for reading in session.scalars(
+        select(IndicatorReading)
+        .where(IndicatorReading.indicator_id.in_(ids), IndicatorReading.as_of <= end)
+        .order_by(IndicatorReading.as_of, IndicatorReading.id)
+    ) if ids else ():
+        latest[reading.indicator_id] = reading  # ascending: the last one seen is the latest
     for unit in records.values():
-        latest = []
-        for indicator, _ in unit.indicators:
-            reading = session.scalars(
-                select(IndicatorReading)
-                .where(IndicatorReading.indicator_id == indicator.id, IndicatorReading.as_of <= end)
-                .order_by(IndicatorReading.as_of.desc(), IndicatorReading.id.desc())
-                .limit(1)
-            ).first()
-            latest.append((indicator, reading))
-        unit.indicators = latest
+        unit.indicators = [(indicator, latest.get(indicator.id)) for indicator, _ in unit.indicators]
 
 
 # --- scoring --------------------------------------------------------------------
