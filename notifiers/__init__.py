@@ -117,6 +117,12 @@ def fits(channel_type: str, text: str, markdown: str | None, mentions: tuple[str
     return CHANNELS[channel_type].body(text, markdown, tuple(mentions)).fits
 
 
+def has_size_limit(channel_type: str, mentions: tuple[str, ...] | list[str] = ()) -> bool:
+    """Whether the channel limits the size of what it sends with these mentions
+    (robots do; email and webhooks carry any size)."""
+    return CHANNELS[channel_type].body("", "", tuple(mentions)).max_bytes is not None
+
+
 def build_notifiers(config: NotifierConfig, http_client: httpx.AsyncClient) -> dict[str, Notifier]:
     """One notifier per channel type, all sharing the given HTTP client."""
     return {channel_type: cls(config, http_client) for channel_type, cls in CHANNELS.items()}
@@ -145,6 +151,7 @@ __all__ = [
     "WeComNotifier",
     "build_notifiers",
     "fits",
+    "has_size_limit",
     "ensure_host_allowed",
     "mask_target",
     "supports_mentions",

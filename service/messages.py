@@ -105,11 +105,16 @@ def render_bodies(kind: str, context: dict) -> tuple[str, str | None]:
     return _render(kind, "text", context, True), _render(kind, "markdown", context, False)
 
 
+def render_subject(kind: str, context: dict) -> str:
+    return " ".join(_render(kind, "subject", context, True).split())
+
+
+def render_html(kind: str, context: dict) -> str | None:
+    return _render(kind, "html", context, False)
+
+
 def render(kind: str, context: dict) -> RenderedMessage:
     text, markdown = render_bodies(kind, context)
     return RenderedMessage(
-        subject=" ".join(_render(kind, "subject", context, True).split()),
-        text=text,
-        markdown=markdown,
-        html=_render(kind, "html", context, False),
+        subject=render_subject(kind, context), text=text, markdown=markdown, html=render_html(kind, context),
     )

@@ -25,7 +25,7 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -62,6 +62,7 @@ from service.delivery.service import (
     alert_office,
     channel_label,
     channel_rate_limit,
+    digest_bodies,
     enqueue,
     get_channel,
     notifier_config,
@@ -116,6 +117,18 @@ class Claimed:
     created_at: datetime
     secret: str | None = None
     channel_mentions: list[str] = field(default_factory=list)
+    template: str | None = None
+    template_context: dict | None = None
+    # Rendered by this worker (not stored yet): the outcome's record stores them.
+    rendered_now: bool = False
+
+    def rendered(self, settings: Settings) -> Claimed:
+        """With its bodies: a digest queued without them is rendered now."""
+        if self.body_text is not None or self.template is None:
+            return self
+        bodies = digest_bodies(settings, self)
+        return replace(self, body_text=bodies.text, body_markdown=bodies.markdown, body_html=bodies.html,
+                       event=bodies.event, rendered_now=True)
 
     @classmethod
     def of(cls, row, channel: Channel | None) -> Claimed:
@@ -124,7 +137,7 @@ class Claimed:
             id=row.id, office_id=row.office_id, channel_type=row.channel_type, target=row.target, kind=row.kind,
             subject=row.subject, body_text=row.body_text, body_markdown=row.body_markdown,
             body_html=row.body_html, event=row.event, mentions=row.mentions, attempts=row.attempts,
-            created_at=row.created_at,
+            created_at=row.created_at, template=row.template, template_context=row.template_context,
             secret=channel.secret if channel else None,
             channel_mentions=list(channel.mentions or []) if channel else [],
         )
@@ -252,13 +265,16 @@ def _admit_by_rate_limit(
 
 def claim_batch(
     session_factory: sessionmaker[Session],
+    settings: Settings,
     *,
     worker: str,
     now: datetime,
     options: DispatchOptions,
 ) -> tuple[list[Claimed], dict[str, int]]:
     """Claim up to batch_size due rows; returns the rows to send now and counts
-    of what was settled without sending (cancelled, deferred)."""
+    of what was settled without sending (cancelled, deferred). Digests queued
+    without bodies are rendered here, and their bodies stored: the row keeps
+    what went out."""
     counts = {"cancelled": 0, "deferred": 0, "lease_expired": 0}
     with transaction(session_factory) as session:
         picked = _pick_due(session, now, options.batch_size)
@@ -274,7 +290,8 @@ def claim_batch(
         if deferred:
             counts["deferred"] = len(deferred)
             _defer(session, deferred, {row.id: row.attempts for row in claimed})
-    return admitted, counts
+    # Rendered outside the claim's transaction: on SQLite it holds the write lock.
+    return [row.rendered(settings) for row in admitted], counts
 
 
 def _pick_due(session: Session, now: datetime, limit: int) -> list:
@@ -302,12 +319,14 @@ def _lease(session: Session, ids: list[int], worker: str, lease_until: datetime)
         .returning(
             Notification.id, Notification.office_id, Notification.channel_id,
             Notification.channel_type, Notification.target, Notification.kind,
-            Notification.subject, Notification.body_text, Notification.body_markdown,
+            Notification.subject, Notification.template, Notification.template_context,
+            Notification.body_text, Notification.body_markdown,
             Notification.body_html, Notification.event, Notification.mentions,
             Notification.attempts, Notification.created_at,
         )
         .execution_options(synchronize_session=False)
     ).all()
+
 
 
 def _attempt_rows(
@@ -351,7 +370,8 @@ def _sendable(session: Session, leased: list) -> tuple[list[Claimed], list[tuple
         channel = channels.get(row.channel_id) if row.channel_id is not None else None
         if channel is not None and not channel.enabled:
             cancelled.append((row.id, "渠道已停用"))
-        elif not (row.body_text or "").strip():
+        # A digest rendered at send time has items (delivery.service._outbox_row checks).
+        elif row.template is None and not (row.body_text or "").strip():
             cancelled.append((row.id, "消息内容为空，不发送"))
         else:
             claimed.append(Claimed.of(row, channel))
@@ -444,6 +464,12 @@ def record_outcomes(
     routine: list[dict] = []
     dead: list[tuple[Outcome, str, str]] = []
     attempts: list[dict] = []
+    # Bodies rendered by this worker are stored with the outcome, so the row keeps what went out.
+    rendered = [
+        {"b_id": o.claimed.id, "b_text": o.claimed.body_text, "b_markdown": o.claimed.body_markdown,
+         "b_html": o.claimed.body_html, "b_event": o.claimed.event}
+        for o in outcomes if o.claimed.rendered_now
+    ]
     for outcome in outcomes:
         status, detail, words, next_at = _classify(outcome, options, rng)
         attempts.append({
@@ -466,6 +492,14 @@ def record_outcomes(
         })
         counts[status] += 1
     with transaction(session_factory) as session:
+        if rendered:
+            session.execute(
+                update(NOTIFICATIONS).where(*ours).values(
+                    body_text=bindparam("b_text"), body_markdown=bindparam("b_markdown"),
+                    body_html=bindparam("b_html"), event=bindparam("b_event"),
+                ),
+                rendered,
+            )
         if routine:
             session.execute(
                 update(NOTIFICATIONS).where(*ours).values(
@@ -518,8 +552,8 @@ class _DispatchRun:
     """One run of the pipeline: a claimer feeds a queue, senders drain it,
     finished outcomes are recorded a batch per transaction."""
 
-    def __init__(self, session_factory, notifiers, *, worker, clock, options, rng):
-        self.session_factory, self.notifiers = session_factory, notifiers
+    def __init__(self, session_factory, settings, notifiers, *, worker, clock, options, rng):
+        self.session_factory, self.settings, self.notifiers = session_factory, settings, notifiers
         self.worker, self.clock, self.options, self.rng = worker, clock, options, rng
         self.summary = {"worker": worker, "claimed": 0, SENT: 0, RETRY: 0, DEAD: 0,
                         "cancelled": 0, "deferred": 0, "lease_expired": 0, "lost_lease": 0}
@@ -551,7 +585,8 @@ class _DispatchRun:
             while True:
                 self.recorded_since_claim = 0
                 claimed, counts = await asyncio.to_thread(
-                    claim_batch, self.session_factory, worker=self.worker, now=self.clock(), options=self.options
+                    claim_batch, self.session_factory, self.settings, worker=self.worker, now=self.clock(),
+                    options=self.options,
                 )
                 self.count(counts)
                 if claimed or any(counts.values()):
@@ -583,6 +618,7 @@ class _DispatchRun:
 
 async def dispatch(
     session_factory: sessionmaker[Session],
+    settings: Settings,
     notifiers: dict[str, Notifier],
     *,
     worker: str,
@@ -591,7 +627,7 @@ async def dispatch(
     rng: random.Random | None = None,
 ) -> dict:
     """Deliver everything that is due, then return a summary."""
-    run = _DispatchRun(session_factory, notifiers, worker=worker, clock=clock, options=options,
+    run = _DispatchRun(session_factory, settings, notifiers, worker=worker, clock=clock, options=options,
                        rng=rng or random.Random())
     senders = [asyncio.create_task(run.send_until_stopped()) for _ in range(options.concurrency)]
     try:
@@ -622,7 +658,7 @@ def dispatch_once(
         limits = httpx.Limits(max_connections=options.concurrency, max_keepalive_connections=options.concurrency)
         async with httpx.AsyncClient(limits=limits, timeout=config.timeout_seconds) as client:
             return await dispatch(
-                session_factory, build_notifiers(config, client),
+                session_factory, settings, build_notifiers(config, client),
                 worker=worker or default_worker_name(), clock=clock, options=options,
             )
 

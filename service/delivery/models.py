@@ -68,7 +68,13 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     level: Mapped[str | None] = mapped_column(String(20))
     subject: Mapped[str] = mapped_column(String(500))
-    body_text: Mapped[str] = mapped_column(Text)
+    # A digest's bodies are rendered when it is sent (or shown), not when it is queued:
+    # `template` names its message templates, `template_context` holds the digest's
+    # own fields and `event["items"]` its items, each link as the payload to sign.
+    # The bodies are stored once sent, so the row keeps what went out.
+    template: Mapped[str | None] = mapped_column(String(40))
+    template_context: Mapped[dict | None] = mapped_column(JSON)
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_markdown: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     event: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -210,12 +210,13 @@ def list_notifications(
 
 
 @router.get("/notifications/{notification_id}", response_model=NotificationDetail)
-def get_notification(notification_id: IdPath, actor: ActorDep, session: SessionDep):
+def get_notification(notification_id: IdPath, actor: ActorDep, session: SessionDep, settings: SettingsDep):
     notification = service.get_notification(session, actor, notification_id)
+    # A digest not sent yet is shown as it will be sent.
+    bodies = service.digest_bodies(settings, notification)
     return NotificationDetail(
         **notification_out(notification).model_dump(),
-        body_text=notification.body_text, body_markdown=notification.body_markdown,
-        body_html=notification.body_html, event=notification.event or {},
+        body_text=bodies.text, body_markdown=bodies.markdown, body_html=bodies.html, event=bodies.event,
         history=[attempt_out(a) for a in service.attempts_of(session, notification)],
     )
 

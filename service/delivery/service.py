@@ -1,6 +1,7 @@
 """Channels, the outbox (enqueue) and the notifications the office can inspect and retry."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +32,8 @@ from service.database import lock_for_change
 from service.departments.models import Department
 from service.departments.service import valid_mobile
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.messages import render
+from service.link_signing import signed_link
+from service.messages import item_labels, render, render_bodies, render_html
 
 
 
@@ -78,19 +80,24 @@ def _outbox_row(
     kind: str,
     level: str | None,
     subject: str,
-    body_text: str,
-    body_markdown: str | None,
-    body_html: str | None,
     event: dict,
     mentions: list[str],
     now: datetime,
+    body_text: str | None = None,
+    body_markdown: str | None = None,
+    body_html: str | None = None,
+    template: str | None = None,
+    template_context: dict | None = None,
 ) -> dict:
-    """The columns of a pending notification, checked."""
+    """The columns of a pending notification, checked: its bodies, or the template
+    and context to render them from when it is sent (`digest_bodies`)."""
     if channel_type not in CHANNEL_TYPES:
         raise ValueError(f"unknown channel type {channel_type!r}")
     # An empty digest is a bug upstream; refusing it here keeps it off every channel.
-    if not body_text.strip():
+    if template is None and not (body_text or "").strip():
         raise ValueError("refusing to enqueue a notification with an empty body")
+    if template is not None and (template_context is None or not event.get("items")):
+        raise ValueError("a notification rendered at send time needs its context and items")
     return {
         "office_id": office_id,
         "department_id": department_id,
@@ -100,6 +107,8 @@ def _outbox_row(
         "kind": kind,
         "level": level,
         "subject": subject,
+        "template": template,
+        "template_context": template_context,
         "body_text": body_text,
         "body_markdown": body_markdown,
         "body_html": body_html,
@@ -110,6 +119,53 @@ def _outbox_row(
         "next_attempt_at": now,
         "created_at": now,
     }
+
+
+# --- bodies rendered at send time --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bodies:
+    """What a notification sends: its bodies and the event a webhook receives."""
+
+    text: str
+    markdown: str | None
+    html: str | None
+    event: dict
+
+
+def signed_items(settings: Settings, items: list[dict]) -> list[dict]:
+    """A digest's items as receivers get them: each link signed from the payload the
+    scan decided (`link_payload`), in the place of its `link`."""
+    signed = []
+    for item in items:
+        payload = item.get("link_payload")
+        if payload is None:
+            signed.append(item)
+            continue
+        link = signed_link(settings, payload)
+        signed.append({k: link if k == "link" else v for k, v in item.items() if k != "link_payload"})
+    return signed
+
+
+def digest_context(settings: Settings, context: dict, items: list[dict]) -> dict:
+    """What a digest's templates read: its own fields, its signed items with their
+    badge and status words, and the service's address."""
+    return {**context, "items": [item | item_labels(item) for item in items],
+            "base_url": settings.base_url.rstrip("/")}
+
+
+def digest_bodies(settings: Settings, notification) -> Bodies:
+    """A notification's bodies: as stored, or, for a digest not rendered yet, rendered
+    now from its template, context and items (the same on every call: links are
+    signed from stored payloads, so what is shown before sending is what is sent)."""
+    event = notification.event or {}
+    if notification.body_text is not None or notification.template is None:
+        return Bodies(notification.body_text or "", notification.body_markdown, notification.body_html, event)
+    items = signed_items(settings, event.get("items", []))
+    context = digest_context(settings, notification.template_context or {}, items)
+    text, markdown = render_bodies(notification.template, context)
+    return Bodies(text, markdown, render_html(notification.template, context), {**event, "items": items})
 
 
 def enqueue(session: Session, **fields) -> Notification:

@@ -17,8 +17,9 @@ from service.milestones.models import APPROVED, Milestone
 from service.milestones.stats import DepartmentRank, rank_columns, rank_key
 from service.plans.models import PLAN_ACTIVE, Plan
 from service.reminders.models import BulletinRun
-from service.reminders.scan import ContactBook, Recipient, render_in_parts
 from service.delivery.service import enqueue
+from service.messages import render, render_bodies
+from service.reminders.scan import ContactBook, Recipient, split_in_parts
 from service.reminders.policy import AUDIENCE_OFFICE
 from service.workdays import WorkdayCalendar
 
@@ -48,7 +49,6 @@ def department_figures(session: Session, today, tz) -> dict[int, list[dict]]:
         offices[office_id].append((rank, {
             "department_name": name, "open": open_, "due_this_week": due_week, "overdue": rank.overdue,
             "approved": rank.approved, "on_time_percent": None if rate is None else round(rate * 100),
-            "rank": 0, "level": None, "milestone_id": 0,
         }))
     ranked_offices = {}
     for office_id, items in offices.items():
@@ -76,18 +76,24 @@ def send_weekly_bulletins(
                 continue  # another replica (or an earlier run) sent this week's
             sent["offices"] += 1
             contacts = ContactBook(session, set(), {office_id})
+
+            def context(start: int, end: int) -> dict:
+                return {"items": figures[start:end], "count": end - start, "base_url": settings.base_url.rstrip("/")}
+
             for channel in contacts.office[(office_id, AUDIENCE_OFFICE)]:
                 recipient = Recipient(f"channel:{channel.id}", channel.type, channel.target, channel.id)
-                for items, message in render_in_parts(
-                    "bulletin", figures, settings.base_url, channel.type, tuple(channel.mentions or ())
+                for start, end in split_in_parts(
+                    len(figures), channel.type, tuple(channel.mentions or ()),
+                    lambda start, end: render_bodies("bulletin", context(start, end)),
                 ):
+                    items, message = figures[start:end], render("bulletin", context(start, end))
                     enqueue(
                         session, office_id=office_id, department_id=None, channel_id=recipient.channel_id,
                         channel_type=recipient.channel_type, target=recipient.target, kind="bulletin", level=None,
                         subject=message.subject, body_text=message.text, body_markdown=message.markdown,
                         body_html=message.html,
                         event={"type": "duban.bulletin", "week_start": week_start.isoformat(),
-                               "departments": [{k: v for k, v in i.items() if k not in ("rank", "level", "milestone_id")} for i in items]},
+                               "departments": items},
                         mentions=[], now=now,
                     )
                     sent["notifications"] += 1

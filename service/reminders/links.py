@@ -12,15 +12,10 @@ revokes every link of a plan by bumping the first, or the links of one
 milestone (a leaked one) by bumping the second.
 """
 
-import hmac
-import json
-import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import date, datetime, timedelta, timezone
 
-from itsdangerous import BadSignature, URLSafeSerializer
-from itsdangerous.encoding import base64_encode
+from itsdangerous import BadSignature
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,13 +26,13 @@ from service.config import Settings
 from service.database import lock_for_change
 from service.departments.models import Department
 from service.errors import Forbidden, NotFound
+from service.link_signing import serializer, signed_link
 from service.milestones.models import Milestone
 from service.milestones.service import get_milestone
 from service.plans.models import Plan
 from service.reminders.models import MilestoneLink, ReminderPolicy
 from service.reminders.service import policy_row
 
-SALT = "duban.milestone-link"
 # A link stays valid this long after the due date (and at least this long after
 # it was sent), so a late department can still open last week's reminder.
 VALID_AFTER = timedelta(days=30)
@@ -51,49 +46,16 @@ class LinkSettings:
     reporting: bool = False
 
 
-def _serializer(settings: Settings) -> URLSafeSerializer:
-    return _signer(settings.secret_key).serializer
-
-
-class _LinkSigner:
-    """Makes exactly URLSafeSerializer's tokens, with the signing key derived, the
-    HMAC keyed and the JSON encoder built once: a scan signs thousands of links.
-    `open_link` checks them with itsdangerous itself."""
-
-    def __init__(self, secret_key: str):
-        self.serializer = URLSafeSerializer(secret_key, salt=SALT)
-        signer = self.serializer.make_signer()
-        self._sep = signer.sep
-        self._mac = hmac.new(signer.derive_key(), digestmod=signer.algorithm.digest_method)
-        # itsdangerous's compact JSON; json.dumps builds an encoder per call when given separators.
-        self._json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-    def _payload(self, obj: dict) -> bytes:
-        """URLSafeSerializer.dump_payload: compressed, marked by a leading dot, only when that is shorter."""
-        payload = self._json.encode(obj).encode()
-        compressed = zlib.compress(payload)
-        if len(compressed) < len(payload) - 1:
-            return b"." + base64_encode(compressed)
-        return base64_encode(payload)
-
-    def dumps(self, obj: dict) -> str:
-        payload = self._payload(obj)
-        mac = self._mac.copy()
-        mac.update(payload)
-        return (payload + self._sep + base64_encode(mac.digest())).decode()
-
-
-@lru_cache(maxsize=8)
-def _signer(secret_key: str) -> _LinkSigner:
-    return _LinkSigner(secret_key)
-
-
-def make_token(
-    settings: Settings, milestone_id: int, version: int, expires: datetime, milestone_version: int = 1,
-    *, acts: bool = False,
-) -> str:
+def link_payload(
+    milestone_id: int, due_date: date, version: int, now: datetime, milestone_version: int = 1, *, acts: bool = False,
+) -> dict:
+    """What a milestone link's token holds: valid until 30 days after the due date,
+    and at least 30 days after `now`, when the message was composed; `act` only
+    in a link for the milestone's own department."""
+    due_end = datetime.combine(due_date, datetime.min.time(), timezone.utc) + VALID_AFTER
+    expires = max(due_end, now + VALID_AFTER)
     payload = {"m": milestone_id, "v": version, "mv": milestone_version, "e": int(expires.timestamp())}
-    return _signer(settings.secret_key).dumps({**payload, "act": 1} if acts else payload)
+    return {**payload, "act": 1} if acts else payload
 
 
 def milestone_link(
@@ -101,9 +63,7 @@ def milestone_link(
     *, acts: bool = False,
 ) -> str:
     """The link for a message; `acts` only for one to the milestone's own department."""
-    due_end = datetime.combine(milestone.due_date, datetime.min.time(), timezone.utc) + VALID_AFTER
-    token = make_token(settings, milestone.id, version, max(due_end, now + VALID_AFTER), milestone_version, acts=acts)
-    return f"{settings.base_url.rstrip('/')}/m/{token}"
+    return signed_link(settings, link_payload(milestone.id, milestone.due_date, version, now, milestone_version, acts=acts))
 
 
 def link_settings(session: Session, plan_ids: set[int]) -> dict[int, LinkSettings]:
@@ -130,10 +90,10 @@ class OpenedLink:
     acts: bool
 
 
-def open_link(session: Session, settings: Settings, token: str, now: datetime) -> OpenedLink:
+def open_link(session: Session, settings: Settings, link_token: str, now: datetime) -> OpenedLink:
     """The milestone a token names, if the token is genuine, unexpired and not revoked."""
     try:
-        data = _serializer(settings).loads(token)
+        data = serializer(settings).loads(link_token)
         milestone_id, version, expires = int(data["m"]), int(data["v"]), int(data["e"])
         # Links signed before milestones had their own version carry none: version 1.
         milestone_version = int(data.get("mv", 1))

@@ -14,6 +14,7 @@ become their notices in the same transaction.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -22,15 +23,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from notifiers import fits as notifier_fits
-from notifiers import supports_mentions
+from notifiers import has_size_limit, supports_mentions
 from service.clock import SystemClock
 from service.config import Settings
 from service.database import transaction
 from service.delivery.models import Channel
-from service.delivery.service import enqueue_many
+from service.delivery.service import digest_context, enqueue_many, signed_items
 from service.departments.models import Department
 from service.holidays.source import OfficeCalendars
-from service.messages import item_labels, render, render_bodies
+from service.messages import item_labels, render_bodies, render_subject
 from service.milestones.assignments import cycle_window
 from service.milestones.models import APPROVED, EVENT_ASSIGNMENT, OPEN_STATES, Milestone, ProgressReport, WorkflowEvent
 from service.plans.models import (
@@ -45,7 +46,7 @@ from service.plans.models import (
     Plan,
 )
 from service.reminders.handoff import by_measure
-from service.reminders.links import LinkSettings, link_settings, milestone_link
+from service.reminders.links import LinkSettings, link_payload, link_settings
 from service.reminders.models import MilestoneLink, SentReminder
 from service.reminders.policy import (
     Evaluator,
@@ -74,8 +75,6 @@ from service.workdays import WorkdayCalendar
 # Enough for any real office in one minute; the rest waits for the next scan.
 MAX_MILESTONES_PER_SCAN = 50_000
 ROLE_LABELS = {"lead": "牵头", "support": "配合"}
-# Item keys for sorting and the templates only, kept out of the outbox event.
-NOT_IN_EVENT = ("rank", "badge", "status")
 
 
 @dataclass(frozen=True)
@@ -102,10 +101,10 @@ class Row:
 
 @dataclass(frozen=True)
 class Links:
-    """Signs the link an item carries when the item is built: one that only shows
-    (for the office, leaders, the department head) or one that may also acknowledge
-    (for the department's own channels). A milestone heard of only on its own
-    department's channels gets no showing link signed, and the other way round."""
+    """Decides the link an item carries: one that only shows (for the office,
+    leaders, the department head) or one that may also acknowledge (for the
+    department's own channels). The item holds the link's payload; it is signed
+    when the digest is rendered, at send time (delivery.service.digest_bodies)."""
 
     settings: Settings
     now: datetime
@@ -115,10 +114,10 @@ class Links:
     def of(cls, session: Session, settings: Settings, now: datetime, rows) -> "Links":
         return cls(settings, now, link_settings(session, {row.plan.id for row in rows}))
 
-    def sign(self, row: Row, acts: bool) -> str:
+    def payload(self, row: Row, acts: bool) -> dict:
         m = row.milestone
-        return milestone_link(self.settings, m, self.plans[row.plan.id].version, self.now, m.own_link_version or 1,
-                              acts=acts)
+        return link_payload(m.id, m.due_date, self.plans[row.plan.id].version, self.now, m.own_link_version or 1,
+                            acts=acts)
 
 
 @dataclass
@@ -326,9 +325,11 @@ def _load_due(session: Session, now: datetime, limit: int) -> list[Row]:
 
 
 def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, links: Links, acts: bool, **extra) -> dict:
+    """One digest item as the outbox event lists it (what a webhook receives), its
+    link still to sign."""
     m = row.milestone
     level = occurrence.level if occurrence else None
-    item = {
+    return {
         "milestone_id": m.id,
         "kind": kind,
         "level": level,
@@ -336,7 +337,6 @@ def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, links
         "colour_name": COLOUR_NAMES.get(level, ""),
         "step": occurrence.step if occurrence else None,
         "report_by": occurrence.day.isoformat() if occurrence else None,
-        "rank": LEVEL_RANK.get(level, 0),
         "plan_title": row.plan.title,
         "department_name": row.department.name,
         "measure_text": m.measure_text,
@@ -346,11 +346,15 @@ def _item(row: Row, occurrence: Occurrence | None, kind: str, today: date, links
         "days_left": (m.due_date - today).days,
         "state": m.state,
         "unacknowledged": m.state == "pending",
-        "link": links.sign(row, acts),
+        "link": None,
         "link_acts": acts,
         **extra,
+        "link_payload": links.payload(row, acts),
     }
-    return item | item_labels(item)
+
+
+def _rank(item: dict) -> int:
+    return LEVEL_RANK.get(item["level"], 0)
 
 
 def _digest_kind(items: list[dict]) -> str:
@@ -361,87 +365,105 @@ def _digest_kind(items: list[dict]) -> str:
     return KIND_REMINDER
 
 
-def _context(items: list[dict], base_url: str, offset: int = 0) -> dict:
-    top = max(items, key=lambda i: i["rank"])["level"] if items else None
+def _context(items: list[dict], offset: int = 0) -> dict:
+    """A digest's own fields (its items and the service's address are added when it is rendered)."""
+    top = max(items, key=_rank)["level"] if items else None
     return {
-        "items": items,
         "offset": offset,  # items in the parts before this one: numbering goes on across parts
         "level": top,
         "level_name": LEVELS.get(top, ""),
         "colour_name": COLOUR_NAMES.get(top, ""),
         "count": len(items),
         "plan_title": items[0].get("plan_title", "") if items else "",
-        "base_url": base_url.rstrip("/"),
     }
 
 
-def render_in_parts(
-    template: str, items: list[dict], base_url: str, channel_type: str, mentions: tuple[str, ...] = ()
-) -> list[tuple[list[dict], object]]:
-    """Render the digest in as few parts as the channel's size limit allows.
+def split_in_parts(
+    count: int, channel_type: str, mentions: tuple[str, ...], bodies: Callable[[int, int], tuple[str, str | None]]
+) -> list[tuple[int, int]]:
+    """(start, end) of each part a message of `count` items goes in: as few as the
+    channel's size limit allows.
 
-    Each part is measured on the body the channel will send with these mentions
-    (notifiers.fits), so a WeCom digest that @s someone, sent as text, is held to
-    the text limit and one that does not, sent as markdown, to the markdown one.
-    Parts are filled in order while they fit, which gives the fewest parts; an item
-    too big on its own still goes alone (the notifier refuses it rather than cut it).
+    `bodies(start, end)` renders the text and markdown of the part with those items;
+    only a channel with a size limit calls it. Each part is measured on the body the
+    channel will send with these mentions (notifiers.fits), so a WeCom message that
+    @s someone, sent as text, is held to the text limit and one that does not, sent
+    as markdown, to the markdown one. Parts are filled in order while they fit, which
+    gives the fewest parts; an item too big on its own still goes alone (the notifier
+    refuses it rather than cut it).
     """
-    whole = render(template, _context(items, base_url))
-    # Most digests fit (any email does): the message rendered to send is the one measured.
-    if len(items) <= 1 or notifier_fits(channel_type, whole.text, whole.markdown, mentions):
-        return [(items, whole)]
+    if count <= 1 or not has_size_limit(channel_type, mentions):
+        return [(0, count)]
 
     def fits(start: int, end: int) -> bool:
-        text, markdown = render_bodies(template, _context(items[start:end], base_url, start))
-        return notifier_fits(channel_type, text, markdown, mentions)
+        return notifier_fits(channel_type, *bodies(start, end), mentions)
 
+    if fits(0, count):
+        return [(0, count)]
     parts = []
     start = 0
-    while start < len(items):
+    while start < count:
         # The longest run from `start` that fits, found by halving: a part's body only
         # grows with each item added (items come most urgent first, so its heading
         # stays), and one item always makes a part.
-        low, high = start + 1, len(items)
+        low, high = start + 1, count
         while low < high:
             middle = (low + high + 1) // 2
             if fits(start, middle):
                 low = middle
             else:
                 high = middle - 1
-        parts.append((start, items[start:low]))
+        parts.append((start, low))
         start = low
-    return [(part, render(template, _context(part, base_url, offset))) for offset, part in parts]
+    return parts
+
+
+def _digest_parts(settings: Settings, template: str, digest: Digest, mentions: tuple[str, ...]) -> list[tuple[int, int]]:
+    """A digest's parts, measured on the bodies the dispatcher will render (identical:
+    links are signed from the same payloads)."""
+    signed: list[dict] = []
+
+    def bodies(start: int, end: int) -> tuple[str, str | None]:
+        if not signed:
+            signed.extend(signed_items(settings, digest.items))
+        part = signed[start:end]
+        return render_bodies(template, digest_context(settings, _context(part, start), part))
+
+    return split_in_parts(len(digest.items), digest.recipient.channel_type, mentions, bodies)
 
 
 def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, settings: Settings, now: datetime) -> int:
+    """Queue each digest in as few parts as its channel allows, its bodies to be
+    rendered when it is sent; only the subject (listed in the outbox) is worded now."""
     outbox = []
     for digest in digests.values():
-        digest.items.sort(key=lambda i: (-i["rank"], i["due_date"], i["milestone_id"]))
+        digest.items.sort(key=lambda i: (-_rank(i), i["due_date"], i["milestone_id"]))
         mentions = tuple(sorted(digest.mentions))
-        parts = render_in_parts(template, digest.items, settings.base_url, digest.recipient.channel_type, mentions)
-        for n, (items, message) in enumerate(parts, start=1):
+        parts = _digest_parts(settings, template, digest, mentions)
+        for n, (offset, end) in enumerate(parts, start=1):
+            items = digest.items[offset:end]
             ids = {m for i in items for m in i.get("milestone_ids", [i["milestone_id"]])}
-            kind = kind_of(items)
-            subject = message.subject if len(parts) == 1 else f"{message.subject}（{n}/{len(parts)}）"
-            level = _context(items, settings.base_url)["level"]
+            context = _context(items, offset)
+            subject = render_subject(template, {**context, "items": [items[0] | item_labels(items[0])]})
+            if len(parts) > 1:
+                subject = f"{subject}（{n}/{len(parts)}）"
             outbox.append(dict(
                 office_id=digest.office_id,
                 department_id=next(iter(digest.departments)) if len(digest.departments) == 1 else None,
                 channel_id=digest.recipient.channel_id,
                 channel_type=digest.recipient.channel_type,
                 target=digest.recipient.target,
-                kind=kind,
-                level=level,
+                kind=kind_of(items),
+                level=context["level"],
                 subject=subject,
-                body_text=message.text,
-                body_markdown=message.markdown,
-                body_html=message.html,
+                template=template,
+                template_context=context,
                 event={
-                    "type": f"duban.{kind}",
-                    "level": level,
-                    "level_name": LEVELS.get(level),
+                    "type": f"duban.{kind_of(items)}",
+                    "level": context["level"],
+                    "level_name": LEVELS.get(context["level"]),
                     "milestones": [m for m in digest.milestones if m["id"] in ids],
-                    "items": [{k: v for k, v in i.items() if k not in NOT_IN_EVENT} for i in items],
+                    "items": items,
                 },
                 mentions=list(mentions),
                 now=now,

@@ -14,8 +14,9 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from service.delivery.models import Notification
-from service.delivery.service import STATUSES, list_notifications, visible_notifications
-from service.dependencies import IdPath, PageQuery, SessionDep
+from service.config import Settings
+from service.delivery.service import STATUSES, digest_bodies, list_notifications, visible_notifications
+from service.dependencies import IdPath, PageQuery, SessionDep, SettingsDep
 from service.errors import NotFound
 from service.web.directory import STATUS_LABELS
 from service.web.lookups import department_names
@@ -101,19 +102,20 @@ def clean_html(html: str) -> Markup:
     return Markup("".join(cleaner.out))
 
 
-def shown_body(notification: Notification) -> Markup:
-    """The body the receiver reads on this channel."""
-    if notification.channel_type in MARKDOWN_CHANNELS and notification.body_markdown and not notification.mentions:
-        return markdown_html(notification.body_markdown)
-    if notification.channel_type == "email" and notification.body_html:
-        return clean_html(notification.body_html)
-    return Markup('<pre class="message-text">{}</pre>').format(notification.body_text)
+def shown_body(settings: Settings, notification: Notification) -> Markup:
+    """The body the receiver reads (or will read) on this channel."""
+    bodies = digest_bodies(settings, notification)
+    if notification.channel_type in MARKDOWN_CHANNELS and bodies.markdown and not notification.mentions:
+        return markdown_html(bodies.markdown)
+    if notification.channel_type == "email" and bodies.html:
+        return clean_html(bodies.html)
+    return Markup('<pre class="message-text">{}</pre>').format(bodies.text)
 
 
-def _page(request: Request, actor, session, rows: list[Notification], **context):
+def _page(request: Request, actor, session, settings: Settings, rows: list[Notification], **context):
     return render(request, "messages.html", {
         "rows": rows,
-        "bodies": {n.id: shown_body(n) for n in rows},
+        "bodies": {n.id: shown_body(settings, n) for n in rows},
         "names": department_names(session, actor),
         "status_labels": STATUS_LABELS,
         "kind_labels": KIND_LABELS,
@@ -122,21 +124,22 @@ def _page(request: Request, actor, session, rows: list[Notification], **context)
 
 
 @router.get("/messages")
-def messages_page(request: Request, actor: PageActorDep, session: SessionDep, page: PageQuery = 1,
-                  status: str | None = None):
+def messages_page(request: Request, actor: PageActorDep, session: SessionDep, settings: SettingsDep,
+                  page: PageQuery = 1, status: str | None = None):
     actor.require_admin()
     status = status if status in STATUSES else None
     page = max(1, page)
     rows = list_notifications(session, actor, status=status, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     total = session.scalar(select(func.count()).select_from(visible_notifications(actor).subquery()))
-    return _page(request, actor, session, rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
+    return _page(request, actor, session, settings, rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
                  status=status, total=total, single=False)
 
 
 @router.get("/messages/{notification_id}")
-def message_page(request: Request, notification_id: IdPath, actor: PageActorDep, session: SessionDep):
+def message_page(request: Request, notification_id: IdPath, actor: PageActorDep, session: SessionDep,
+                 settings: SettingsDep):
     actor.require_admin()
     found = session.scalars(visible_notifications(actor).where(Notification.id == notification_id)).first()
     if found is None:
         raise NotFound("没有这条消息")
-    return _page(request, actor, session, [found], page=1, has_next=False, status=None, total=1, single=True)
+    return _page(request, actor, session, settings, [found], page=1, has_next=False, status=None, total=1, single=True)

@@ -12,6 +12,7 @@ from service.audit.models import AuditEvent
 from service.bulletins import service
 from service.bulletins.models import SupervisionNotice
 from service.delivery.models import Notification
+from service.delivery.service import digest_bodies
 from service.milestones import assignments
 from tests.bulletins.conftest import keep, to_pdf
 from tests.web.test_chinese_pages import _Visible, problems
@@ -50,8 +51,9 @@ def test_issuing_stores_the_sheet_records_it_sends_it_and_takes_the_days_chase(c
     assert ("ip@example.cn", "red") in _outbox(session_factory)
     with session_factory() as session:
         [mail] = session.scalars(select(Notification).where(Notification.target == "ip@example.cn")).all()
-        assert "【红色督办单】立即整改并书面报告。请于2026年11月5日前反馈办理情况。" in mail.body_text
-        assert "红色督办单】立即整改并书面报告。" in mail.body_html and "红色督办单】" in mail.body_markdown
+        sent = digest_bodies(client.app.state.settings, mail)
+        assert "【红色督办单】立即整改并书面报告。请于2026年11月5日前反馈办理情况。" in sent.text
+        assert "红色督办单】立即整改并书面报告。" in sent.html and "红色督办单】" in sent.markdown
     with session_factory() as session:
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "assignment.supervision_notice")).all()
         assert (event.entity_id, event.after["notice_id"], event.after["colour"]) == (items["late"], notice["id"], "red")

@@ -63,7 +63,7 @@ def test_a_link_sent_before_archiving_still_shows_the_milestone_but_acknowledges
 ):
     client.put(f"/api/v1/plans/{reminder_world['plan_id']}/reminder-policy", json={"link_reporting": True})
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=1))
-    path = first_link(session_factory)
+    path = first_link(settings, session_factory)
     assert client.post(f"/api/v1/plans/{reminder_world['plan_id']}/archive").status_code == 200
     anonymous = TestClient(client.app, base_url=settings.base_url)
     page = anonymous.get(path)

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from service.delivery.models import Notification
+from service.delivery.service import digest_bodies
 from service.milestones import service as workflow
 from service.milestones.models import Milestone
 from service.plans.models import Plan
@@ -97,8 +98,8 @@ def test_unacknowledged_reminder_two_workdays_after_issue_once_and_only_while_pe
     sent = targets_of(session_factory, "reminder")
     assert {target for target, _ in sent} == LEAD_RECIPIENTS and len(sent) == 3
     with session_factory() as session:
-        body = session.scalars(select(Notification.body_text).where(Notification.target == "lead-key",
-                                                                    Notification.kind == "reminder")).one()
+        body = digest_bodies(settings, session.scalars(select(Notification).where(
+            Notification.target == "lead-key", Notification.kind == "reminder")).one()).text
     assert "尚未签收" in body
 
     # Looked at again the same day (a restart): not repeated.
@@ -136,8 +137,8 @@ def test_early_warning_once_when_the_phase_is_mostly_gone_without_a_report(remin
     warnings = targets_of(session_factory, "early_warning")
     assert warnings == sorted((target, utc(2026, 9, 24, 1)) for target in LEAD_RECIPIENTS)
     with session_factory() as session:
-        body = session.scalars(select(Notification.body_text).where(Notification.target == "lead-key",
-                                                                    Notification.kind == "early_warning")).one()
+        body = digest_bodies(settings, session.scalars(select(Notification).where(
+            Notification.target == "lead-key", Notification.kind == "early_warning")).one()).text
     assert "时限已过大半，尚未报送进展" in body
 
     # Re-read after a restart later that week: still one warning.
@@ -202,4 +203,4 @@ def test_progress_requests_are_capped_per_department_and_week_and_the_cap_resets
         robot = session.scalars(select(Notification).where(Notification.kind == "progress_request",
                                                            Notification.target == "lead-key")).one()
         assert [m["id"] for m in robot.event["milestones"]] == [second]
-        assert "请于2026-09-28前报送本月进展" in robot.body_text
+        assert "请于2026-09-28前报送本月进展" in digest_bodies(settings, robot).text

@@ -9,6 +9,7 @@ The reminder world's plan was issued Tuesday 2026-09-01 with one measure due 202
 from sqlalchemy import select, update
 
 from service.delivery.models import Notification
+from service.delivery.service import digest_bodies
 from service.milestones import assignments
 from service.milestones.models import APPROVED, Milestone
 from service.plans import service as plans
@@ -34,9 +35,9 @@ def assignment_of(session_factory, reminder_world, department: str) -> int:
         return session.scalar(select(Assignment.id).where(Assignment.department_id == reminder_world[f"{department}_id"]))
 
 
-def requests(session_factory, since) -> list[tuple[str, str]]:
+def requests(settings, session_factory, since) -> list[tuple[str, str]]:
     with session_factory() as session:
-        return sorted((n.target, n.body_text) for n in session.scalars(
+        return sorted((n.target, digest_bodies(settings, n).text) for n in session.scalars(
             select(Notification).where(Notification.kind == "progress_request", Notification.created_at >= since)))
 
 
@@ -47,14 +48,14 @@ def test_each_open_item_is_asked_once_on_the_periods_last_workday(session_factor
     # Friday, the week's last workday, at the send hour: both units, on every own channel.
     friday = run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 11, 1))
     assert friday["progress_requests"] == len(LEAD_RECIPIENTS) + 1
-    sent = requests(session_factory, utc(2026, 9, 11, 1))
+    sent = requests(settings, session_factory, utc(2026, 9, 11, 1))
     assert {target for target, _ in sent} == LEAD_RECIPIENTS | {"dev@example.cn"}
     assert all("请于2026-09-13前报送本周进展" in body for _, body in sent)
     assert {r.step for r in ledger(session_factory, step_prefix="progress")} == {"progress:2026-09-13"}
     # Later scans that day and a restart on Saturday send nothing again.
     for now in (utc(2026, 9, 11, 1, 1), utc(2026, 9, 11, 8), utc(2026, 9, 12, 1)):
         assert run_scan(session_factory, settings, CALENDAR, now)["progress_requests"] == 0
-    assert len(requests(session_factory, utc(2026, 9, 11, 1))) == len(LEAD_RECIPIENTS) + 1
+    assert len(requests(settings, session_factory, utc(2026, 9, 11, 1))) == len(LEAD_RECIPIENTS) + 1
 
     # Next week the lead reports on Tuesday; the week's last workday is Sunday the 20th
     # (a working Sunday before National Day): only the support unit is asked, then.
@@ -63,7 +64,7 @@ def test_each_open_item_is_asked_once_on_the_periods_last_workday(session_factor
                                     text="联席会议制度草案已起草", percent=40, now=utc(2026, 9, 15, 3))
     assert run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 18, 1))["progress_requests"] == 0
     run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 20, 1))
-    assert [target for target, _ in requests(session_factory, utc(2026, 9, 18, 1))] == ["dev@example.cn"]
+    assert [target for target, _ in requests(settings, session_factory, utc(2026, 9, 18, 1))] == ["dev@example.cn"]
 
     # A closed item owes nothing: the week after (its Friday a holiday, so asked on
     # Thursday), with the support item closed, only the lead is asked.
@@ -76,7 +77,8 @@ def test_each_open_item_is_asked_once_on_the_periods_last_workday(session_factor
         # The lead's ladder reminder of that day carries the request in the same digest.
         robot = session.scalars(select(Notification).where(
             Notification.target == "lead-key", Notification.created_at == utc(2026, 9, 24, 1))).one()
-        assert "请于2026-09-27前报送本周进展" in robot.body_text and "距完成时限还有15天" in robot.body_text
+        text = digest_bodies(settings, robot).text
+        assert "请于2026-09-27前报送本周进展" in text and "距完成时限还有15天" in text
 
 
 def test_a_plan_issued_after_the_request_time_owes_nothing_that_period(session_factory, settings, reminder_world):
@@ -93,7 +95,7 @@ def test_monthly_by_day_n_asks_on_that_day_and_no_cycle_asks_nothing(session_fac
     set_cycle(session_factory, reminder_world, "monthly", 15)
     assert run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 14, 1))["progress_requests"] == 0
     assert run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 15, 1))["progress_requests"] == len(LEAD_RECIPIENTS) + 1
-    assert all("请于2026-09-15前报送本期进展" in body for _, body in requests(session_factory, utc(2026, 9, 15, 1)))
+    assert all("请于2026-09-15前报送本期进展" in body for _, body in requests(settings, session_factory, utc(2026, 9, 15, 1)))
 
 
 def test_asking_for_more_notifies_the_unit_at_once_with_the_comment(session_factory, settings, reminder_world):
@@ -108,8 +110,9 @@ def test_asking_for_more_notifies_the_unit_at_once_with_the_comment(session_fact
         notices = session.scalars(select(Notification).where(Notification.kind == "progress_more")).all()
         assert {n.target for n in notices} == LEAD_RECIPIENTS
         robot = next(n for n in notices if n.target == "lead-key")
-        assert "请附上会议纪要" in robot.body_text and "要求补充" in robot.subject
-        assert "https://duban.example.cn/" in robot.body_text
+        text = digest_bodies(settings, robot).text
+        assert "请附上会议纪要" in text and "要求补充" in robot.subject
+        assert "https://duban.example.cn/" in text
         assert [m["id"] for m in robot.event["milestones"]] == [reminder_world["milestone_id"]]
     # Read without asking for more: no notice.
     with session_factory.begin() as session:

@@ -18,6 +18,7 @@ from service.auth.service import issue_token
 from service.cli import app as cli
 from service.clock import FixedClock
 from service.delivery.models import Notification
+from service.delivery.service import digest_bodies
 from service.milestones.models import Milestone
 from service.offices.models import Office
 from service.reminders.models import MilestoneLink
@@ -41,9 +42,10 @@ def client(reminder_world, settings, session_factory):
     return client
 
 
-def first_link(session_factory, target="lead-key") -> str:
+def first_link(settings, session_factory, target="lead-key") -> str:
     with session_factory() as session:
-        body = session.scalars(select(Notification.body_text).where(Notification.target == target)).first()
+        notification = session.scalars(select(Notification).where(Notification.target == target)).first()
+        body = digest_bodies(settings, notification).text
     url = next(w for w in body.split() if "/m/" in w)
     return url.split("duban.example.cn")[1]
 
@@ -78,7 +80,7 @@ def state_of(session_factory, milestone_id: int) -> str:
 
 def test_opening_a_link_only_shows_and_signing_is_a_post_from_its_page(client, reminder_world, session_factory, settings):
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
-    path = first_link(session_factory)  # in the message to the department's own robot
+    path = first_link(settings, session_factory)  # in the message to the department's own robot
     anonymous = TestClient(client.app, base_url=settings.base_url)
     # A mail scanner or a chat's link preview opens it, more than once: nothing happens.
     for _ in range(2):
@@ -111,7 +113,7 @@ def test_links_to_the_office_leader_and_head_only_show(client, reminder_world, s
     run_scan(session_factory, settings, CALENDAR, utc(2026, 11, 2, 1, 5))
     anonymous = TestClient(client.app, base_url=settings.base_url)
     for target in ("office-key", "leader-token", "head@example.cn"):
-        path = first_link(session_factory, target)
+        path = first_link(settings, session_factory, target)
         page = anonymous.get(path)
         assert page.status_code == 200 and "仅供查看" in page.text and "/acknowledge" not in page.text, target
         assert 'name="text"' not in page.text
@@ -122,13 +124,13 @@ def test_links_to_the_office_leader_and_head_only_show(client, reminder_world, s
     assert state_of(session_factory, reminder_world["milestone_id"]) == "pending" and acknowledge_events(session_factory) == []
     # The same scan's messages to the department's own robot and mailbox act.
     for target in ("lead-key", "ip@example.cn"):
-        assert "/acknowledge" in anonymous.get(first_link(session_factory, target)).text
+        assert "/acknowledge" in anonymous.get(first_link(settings, session_factory, target)).text
 
 
 def test_a_logged_in_leader_cannot_act_through_a_departments_link(client, reminder_world, session_factory, settings):
     client.put(f"/api/v1/plans/{reminder_world['plan_id']}/reminder-policy", json={"link_reporting": True})
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
-    path = first_link(session_factory)
+    path = first_link(settings, session_factory)
     with session_factory.begin() as session:
         session.add(User(office_id=reminder_world["office_id"], username="leader", password_hash=hash_password("x" * 12),
                          role="leader", created_at=ACTIVATED))
@@ -147,7 +149,7 @@ def test_a_logged_in_leader_cannot_act_through_a_departments_link(client, remind
 def test_link_reporting_when_the_plan_allows_it(client, reminder_world, session_factory, settings):
     client.put(f"/api/v1/plans/{reminder_world['plan_id']}/reminder-policy", json={"link_reporting": True})
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + (NOW - ACTIVATED) / 1000)
-    path = first_link(session_factory)
+    path = first_link(settings, session_factory)
     anonymous = TestClient(client.app, base_url=settings.base_url)
     assert f'action="{path}/report"' in anonymous.get(path).text
     forged = anonymous.post(path + "/report", data={"text": "已召开联席会议", "percent": "60"})
@@ -211,7 +213,7 @@ def test_duban_tick_prints_the_scan_summary(reminder_world, settings, monkeypatc
 
 def test_revoking_one_milestones_links_leaves_the_plans_other_links_working(client, reminder_world, session_factory, settings):
     run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=1))
-    lead_path, support_path = first_link(session_factory), first_link(session_factory, "dev@example.cn")
+    lead_path, support_path = first_link(settings, session_factory), first_link(settings, session_factory, "dev@example.cn")
     anonymous = TestClient(client.app, base_url=settings.base_url)
     url = f"/api/v1/milestones/{reminder_world['milestone_id']}/links/revoke"
 
@@ -228,9 +230,9 @@ def test_revoking_one_milestones_links_leaves_the_plans_other_links_working(clie
     # The next reminder carries a link signed with the new version, which works.
     run_scan(session_factory, settings, CALENDAR, utc(2026, 9, 3, 1))
     with session_factory() as session:
-        ack = session.scalars(
-            select(Notification.body_text).where(Notification.target == "lead-key", Notification.kind == "reminder")
-        ).one()
+        ack = digest_bodies(settings, session.scalars(
+            select(Notification).where(Notification.target == "lead-key", Notification.kind == "reminder")
+        ).one()).text
     fresh = next(w for w in ack.split() if "/m/" in w).split("duban.example.cn")[1]
     assert fresh != lead_path and anonymous.get(fresh).status_code == 200
     assert client.post(url).json()["link_version"] == 3 and anonymous.get(fresh).status_code == 403
@@ -257,10 +259,10 @@ def test_only_the_offices_admin_revokes_a_milestones_links(client, reminder_worl
 
 
 def test_links_signed_before_milestone_versions_existed_still_open(client, reminder_world, settings):
-    from service.reminders.links import _serializer
+    from service.link_signing import serializer
 
     expires = int((NOW + timedelta(days=30)).timestamp())
-    old = _serializer(settings).dumps({"m": reminder_world["milestone_id"], "v": 1, "e": expires})
+    old = serializer(settings).dumps({"m": reminder_world["milestone_id"], "v": 1, "e": expires})
     page = TestClient(client.app, base_url=settings.base_url).get(f"/m/{old}")
     # Who such a link was sent to is not known: it shows, and acts no more.
     assert page.status_code == 200 and "建立知识产权工作联席会议制度" in page.text and "仅供查看" in page.text

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from service.delivery.models import Notification
+from service.delivery.service import digest_bodies
 from service.milestones import service as workflow
 from service.milestones.models import Milestone
 from service.reminders.models import SentReminder
@@ -59,7 +60,7 @@ def test_assignment_notices_on_first_scan(reminder_world, session_factory, setti
     assert summary["events"] == 2 and summary["reminders"] == 0
     sent = notifications(session_factory, kind="assignment")
     assert {n.target for n in sent} == {"lead-key", "ip@example.cn", "ip2@example.cn", "dev@example.cn"}
-    assert all("https://duban.example.cn/m/" in n.body_text for n in sent)
+    assert all("https://duban.example.cn/m/" in digest_bodies(settings, n).text for n in sent)
     assert run_scan(session_factory, settings, CALENDAR, ACTIVATED + timedelta(minutes=2))["events"] == 0
 
 
@@ -81,7 +82,7 @@ def test_time_travel_across_national_day_each_step_fires_once_at_its_instant(rem
     # 督办 (red) at T+7 reaches the office and the leader; the head is @-mentioned from T+3.
     office = [n for n in notifications(session_factory, target="office-key") if n.kind == "reminder"]
     assert [n.created_at for n in office] == [at for step, at in EXPECTED_LEAD_ROBOT[-3:]]
-    assert "红色督办" in office[0].subject and "🔴" in office[0].body_markdown
+    assert "红色督办" in office[0].subject and "🔴" in digest_bodies(settings, office[0]).markdown
     t3 = next(n for n in reminders if n.created_at == utc(2026, 10, 13, 1))
     assert t3.mentions == ["13800000001"] and "黄色催办" in t3.subject
     assert [r.step for r in ledger(session_factory, reminder_world["milestone_id"], "head@example.cn")] == [
@@ -150,7 +151,8 @@ def test_ladder_restarts_after_an_approved_extension(reminder_world, session_fac
     summary = run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 12, 3, 1))
     assert summary["events"] == 1 and summary["reminders"] == 0
     decided = notifications(session_factory, kind="extension_decided", target="lead-key")
-    assert len(decided) == 1 and "已批准" in decided[0].body_text and "2026-10-30" in decided[0].body_text
+    text = digest_bodies(settings, decided[0]).text
+    assert len(decided) == 1 and "已批准" in text and "2026-10-30" in text
     run_scan(session_factory, settings, CALENDAR, utc(2026, 10, 21, 1))  # new T-7
     robot = robot_channel(session_factory, "lead-key")
     rows = ledger(session_factory, reminder_world["milestone_id"], robot)
@@ -166,7 +168,7 @@ def test_one_digest_per_recipient_sorted_by_urgency_split_only_at_the_size_limit
     assert len(email) == 1  # email has no size limit: one digest
     robot = [n for n in notifications(session_factory, target="lead-key") if n.kind == "reminder"]
     assert len(robot) > 1
-    assert all(len(n.body_text.encode()) <= 2048 for n in robot)
+    assert all(len(digest_bodies(settings, n).text.encode()) <= 2048 for n in robot)
     listed = [m["id"] for n in robot for m in n.event["milestones"]]
     assert sorted(listed) == sorted({m["id"] for m in email[0].event["milestones"]}) and len(listed) == 41
     # Most urgent first: the overdue (yellow) milestone leads, the blue ones follow.
