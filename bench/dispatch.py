@@ -2,11 +2,17 @@
 
     python bench/dispatch.py --n 10000 --concurrency 50 [--database-url URL]
 
+    python bench/dispatch.py --n 10000 --concurrency 50 --items 20   # scan digests, rendered at send time
+
 Starts a local HTTP receiver (its own process, answering 204 with keep-alive),
 enqueues N webhook notifications, times Duban's dispatcher delivering them
 (claims, sends, attempt records and all), then times a bare
 httpx.AsyncClient sending the same N requests with the same concurrency.
-The last line is {"n", "duban_per_s", "httpx_per_s", "ratio"}.
+With --items K each notification is a reminder digest of K items as the scan
+queues it (template, context, items with their links' payloads): the dispatcher
+renders its bodies and signs its links before sending and stores them with the
+outcome; the bare client sends the same rendered event, prepared before its clock
+starts. The last line is {"n", "items", "duban_per_s", "httpx_per_s", "ratio"}.
 """
 
 import argparse
@@ -17,7 +23,8 @@ import socket
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from pathlib import Path
 
 import httpx
@@ -29,6 +36,9 @@ from service.config import Settings  # noqa: E402
 from service.database import make_engine, make_session_factory, transaction  # noqa: E402
 from service.delivery.dispatcher import DispatchOptions, dispatch_once, message_id  # noqa: E402
 from service.delivery.models import Notification  # noqa: E402
+from service.delivery.service import digest_bodies  # noqa: E402
+from service.reminders.links import link_payload  # noqa: E402
+from service.reminders.scan import digest_fields  # noqa: E402
 from service.migrate import upgrade_database  # noqa: E402
 from service.offices.models import Office  # noqa: E402
 
@@ -78,34 +88,57 @@ def start_receiver() -> tuple[str, multiprocessing.Process]:
     return f"http://127.0.0.1:{sock.getsockname()[1]}/webhook/bench", process
 
 
-def enqueue_many(session_factory, n: int, url: str) -> None:
-    now = datetime.now(timezone.utc)
+def digest_item(i: int, k: int, now: datetime) -> dict:
+    """A reminder item with the keys the scan gives one (service.reminders.scan._item)."""
+    due = (now + timedelta(days=3 + k % 5)).date()
+    return {
+        "milestone_id": i * 100 + k, "kind": "reminder", "level": "blue", "level_name": "提醒",
+        "colour_name": "蓝色", "step": "T-3", "report_by": None, "plan_title": "广州市知识产权强市建设实施方案",
+        "department_name": f"第{i % 300}委办局", "measure_text": "加强知识产权保护，健全知识产权纠纷多元化解机制" * 2,
+        "role_label": "牵头", "phase_name": "组织实施阶段", "due_date": due.isoformat(), "days_left": 3 + k % 5,
+        "state": "pending", "unacknowledged": True, "link": None, "link_acts": True, "period_name": "本月",
+        "link_payload": link_payload(i * 100 + k, due, 1, now, 1, acts=True),
+    }
+
+
+def notification_rows(office_id: int, n: int, items: int, url: str, now: datetime) -> list[dict]:
+    base = {"office_id": office_id, "channel_type": "webhook", "target": url, "mentions": [], "status": "pending",
+            "attempts": 0, "next_attempt_at": now, "created_at": now}
+    if not items:
+        return [base | {"kind": "assignment", "subject": "【督办】新任务", "body_text": f"第{i}项任务已分派，请及时签收。",
+                        "event": {"type": "assignment", "seq": i}} for i in range(n)]
+    rows = []
+    for i in range(n):
+        listed = [digest_item(i, k, now) for k in range(items)]
+        rows.append(base | {
+            "kind": "reminder", "level": "blue", "subject": f"【蓝色提醒】{items}项督办事项待办理",
+            "template": "reminder", "template_context": digest_fields(listed),
+            "event": {"type": "duban.reminder", "level": "blue", "level_name": "提醒",
+                      "milestones": [{"id": m["milestone_id"], "due_version": 1} for m in listed], "items": listed},
+        })
+    return rows
+
+
+def enqueue_many(session_factory, rows: list[dict]) -> None:
     with transaction(session_factory) as session:
         office = Office(name="基准测试办公室")
         session.add(office)
         session.flush()
-        rows = [
-            {"office_id": office.id, "channel_type": "webhook", "target": url, "kind": "assignment",
-             "subject": "【督办】新任务", "body_text": f"第{i}项任务已分派，请及时签收。",
-             "event": {"type": "assignment", "seq": i}, "mentions": [], "status": "pending",
-             "attempts": 0, "next_attempt_at": now, "created_at": now}
-            for i in range(n)
-        ]
-        for start in range(0, n, 5000):
-            session.execute(insert(Notification), rows[start:start + 5000])
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(Notification), [row | {"office_id": office.id} for row in rows[start:start + 5000]])
 
 
-async def bare_httpx(n: int, concurrency: int, url: str) -> None:
+async def bare_httpx(events: list[dict], concurrency: int, url: str) -> None:
     """The same requests (JSON event, webhook-id/-timestamp headers) with nothing else."""
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(n):
+    for i in range(len(events)):
         queue.put_nowait(i)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=10) as client:
         async def worker():
             while not queue.empty():
                 i = queue.get_nowait()
-                body = json.dumps({"type": "assignment", "seq": i, "id": message_id(i)}, ensure_ascii=False).encode()
+                body = json.dumps({**events[i], "id": message_id(i)}, ensure_ascii=False).encode()
                 response = await client.post(url, content=body, headers={
                     "Content-Type": "application/json; charset=utf-8",
                     "webhook-id": message_id(i), "webhook-timestamp": str(int(time.time())),
@@ -121,7 +154,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--items", type=int, default=0, help="items a digest (0: short pre-rendered notices)")
     args = parser.parse_args()
+    now = datetime.now(timezone.utc)
 
     url, receiver = start_receiver()
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,8 +164,12 @@ def main() -> None:
         upgrade_database(database_url)
         engine = make_engine(database_url)
         session_factory = make_session_factory(engine)
-        enqueue_many(session_factory, args.n, url)
+        rows = notification_rows(0, args.n, args.items, url, now)
+        enqueue_many(session_factory, rows)
         settings = Settings(database_url=database_url, webhook_allowed_hosts=["127.0.0.1"])
+        # What the bare client sends: each webhook's event as the dispatcher renders it.
+        events = [digest_bodies(settings, SimpleNamespace(body_text=None, **row)).event
+                  if args.items else row["event"] for row in rows]
         options = DispatchOptions(batch_size=args.batch_size, concurrency=args.concurrency)
 
         started = time.perf_counter()
@@ -142,7 +181,7 @@ def main() -> None:
         print(f"duban: {summary}", file=sys.stderr)
 
     started = time.perf_counter()
-    asyncio.run(bare_httpx(args.n, args.concurrency, url))
+    asyncio.run(bare_httpx(events, args.concurrency, url))
     httpx_seconds = time.perf_counter() - started
     receiver.terminate()
 
@@ -150,6 +189,7 @@ def main() -> None:
     httpx_per_s = args.n / httpx_seconds
     print(json.dumps({
         "n": args.n,
+        "items": args.items,
         "duban_per_s": round(duban_per_s, 1),
         "httpx_per_s": round(httpx_per_s, 1),
         "ratio": round(duban_per_s / httpx_per_s, 3),

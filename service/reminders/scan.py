@@ -365,7 +365,7 @@ def _digest_kind(items: list[dict]) -> str:
     return KIND_REMINDER
 
 
-def _context(items: list[dict], offset: int = 0) -> dict:
+def digest_fields(items: list[dict], offset: int = 0) -> dict:
     """A digest's own fields (its items and the service's address are added when it is rendered)."""
     top = max(items, key=_rank)["level"] if items else None
     return {
@@ -427,7 +427,7 @@ def _digest_parts(settings: Settings, template: str, digest: Digest, mentions: t
         if not signed:
             signed.extend(signed_items(settings, digest.items))
         part = signed[start:end]
-        return render_bodies(template, digest_context(settings, _context(part, start), part))
+        return render_bodies(template, digest_context(settings, digest_fields(part, start), part))
 
     return split_in_parts(len(digest.items), digest.recipient.channel_type, mentions, bodies)
 
@@ -443,7 +443,7 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
         for n, (offset, end) in enumerate(parts, start=1):
             items = digest.items[offset:end]
             ids = {m for i in items for m in i.get("milestone_ids", [i["milestone_id"]])}
-            context = _context(items, offset)
+            context = digest_fields(items, offset)
             subject = render_subject(template, {**context, "items": [items[0] | item_labels(items[0])]})
             if len(parts) > 1:
                 subject = f"{subject}（{n}/{len(parts)}）"
