@@ -12,10 +12,13 @@ writes done by hand: the very ledger and outbox rows the scan wrote (captured
 before its rollback) in one executemany each, and the due milestones' next
 time in one UPDATE; and the scan's own read of the due rows alone. Medians of
 --repeat runs. The last line is {"milestones", "due", "scan_s", "sql_s",
-"ratio", "sql_writes_s", "ratio_writes", "read_s", "ratio_read"}; ratio =
+"ratio", "sql_writes_s", "ratio_writes", "read_s", "ratio_read", "scan_cpu_s",
+"sql_writes_cpu_s", "ratio_writes_cpu"}; ratio =
 scan_s / sql_s (the reminders issue's yardstick), ratio_writes = scan_s /
 sql_writes_s, ratio_read = read_s / sql_s (the scan's query layer against the
-hand-written SELECT). --profile prints where the scan's time goes (cProfile).
+hand-written SELECT); the *_cpu figures are this process's CPU time, which
+on SQLite is the whole work and holds while other processes load the machine.
+--profile prints where the scan's time goes (cProfile).
 
 PostgreSQL needs DUBAN_BENCH_POSTGRES_URL (or DUBAN_TEST_POSTGRES_URL): the
 bench creates and drops its own database on that server.
@@ -66,6 +69,19 @@ LIMIT :limit
 DUE_ROWS = text(DUE_ROWS_SQL).bindparams(bindparam("now", type_=UTCDateTime))
 
 
+class Clock:
+    """Wall time and this process's CPU time of a block. On SQLite the whole scan
+    runs in this process, so its CPU time holds on a machine others are loading;
+    on PostgreSQL the server's share is not in it."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
 def time_sql(engine, now) -> tuple[float, int]:
     with engine.connect() as conn:
         started = time.perf_counter()
@@ -87,25 +103,24 @@ def time_scan_read(factory, now) -> float:
     return elapsed
 
 
-def time_sql_with_writes(engine, now, written: dict) -> float:
+def time_sql_with_writes(engine, now, written: dict) -> Clock:
     """The SELECT, then the scan's writes by hand: its ledger and outbox rows as
     they were, one executemany each, and one UPDATE of the due rows' next time."""
     ledger, outbox = SentReminder.__table__, Notification.__table__
     milestones = Milestone.__table__
     with engine.connect() as conn:
-        started = time.perf_counter()
-        rows = conn.execute(DUE_ROWS, {"now": now, "limit": MAX_MILESTONES_PER_SCAN}).all()
-        if written["ledger"]:
-            conn.execute(insert(ledger), written["ledger"])
-        if written["outbox"]:
-            conn.execute(insert(outbox), written["outbox"])
-        ids = [row[0] for row in rows]
-        for start in range(0, len(ids), 5000):
-            conn.execute(update(milestones).where(milestones.c.id.in_(ids[start : start + 5000]))
-                         .values(next_reminder_at=now + timedelta(days=1)))
-        elapsed = time.perf_counter() - started
+        with Clock() as clock:
+            rows = conn.execute(DUE_ROWS, {"now": now, "limit": MAX_MILESTONES_PER_SCAN}).all()
+            if written["ledger"]:
+                conn.execute(insert(ledger), written["ledger"])
+            if written["outbox"]:
+                conn.execute(insert(outbox), written["outbox"])
+            ids = [row[0] for row in rows]
+            for start in range(0, len(ids), 5000):
+                conn.execute(update(milestones).where(milestones.c.id.in_(ids[start : start + 5000]))
+                             .values(next_reminder_at=now + timedelta(days=1)))
         conn.rollback()
-    return elapsed
+    return clock
 
 
 def _written(session) -> dict:
@@ -117,19 +132,18 @@ def _written(session) -> dict:
     return {"ledger": rows(SentReminder.__table__), "outbox": rows(Notification.__table__)}
 
 
-def time_scan(factory, settings, calendar, now, profiler: cProfile.Profile | None = None) -> tuple[float, dict, dict]:
+def time_scan(factory, settings, calendar, now, profiler: cProfile.Profile | None = None) -> tuple[Clock, dict, dict]:
     with factory() as session:
-        started = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        summary = scan(session, settings, calendar, now)
-        session.flush()
-        if profiler:
-            profiler.disable()
-        elapsed = time.perf_counter() - started
+        with Clock() as clock:
+            if profiler:
+                profiler.enable()
+            summary = scan(session, settings, calendar, now)
+            session.flush()
+            if profiler:
+                profiler.disable()
         written = _written(session)
         session.rollback()
-    return elapsed, summary, written
+    return clock, summary, written
 
 
 def main() -> None:
@@ -162,21 +176,26 @@ def main() -> None:
                 scanned, summary, written = time_scan(factory, settings, calendar, data.now, profiler)
                 scan_times.append(scanned)
                 write_times.append(time_sql_with_writes(engine, data.now, written))
-                print(f"run {run + 1}: sql {elapsed:.3f} s ({fetched} rows), scan's read {read_times[-1]:.3f} s, sql + writes {write_times[-1]:.3f} s, "
-                      f"scan {scanned:.3f} s ({summary['milestones']} milestones, {summary['reminders']} reminders, "
-                      f"{summary['notifications']} notifications)")
+                print(f"run {run + 1}: sql {elapsed:.3f} s ({fetched} rows), scan's read {read_times[-1]:.3f} s, "
+                      f"sql + writes {write_times[-1].wall:.3f} s (CPU {write_times[-1].cpu:.3f} s), "
+                      f"scan {scanned.wall:.3f} s (CPU {scanned.cpu:.3f} s; {summary['milestones']} milestones, "
+                      f"{summary['reminders']} reminders, {summary['notifications']} notifications)")
                 if profiler:
                     out = io.StringIO()
                     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
                     print(out.getvalue())
         finally:
             engine.dispose()
-    sql_s, scan_s = statistics.median(sql_times), statistics.median(scan_times)
-    writes_s, read_s = statistics.median(write_times), statistics.median(read_times)
+    sql_s, read_s = statistics.median(sql_times), statistics.median(read_times)
+    scan_s, writes_s = (statistics.median(c.wall for c in clocks) for clocks in (scan_times, write_times))
+    scan_cpu, writes_cpu = (statistics.median(c.cpu for c in clocks) for clocks in (scan_times, write_times))
     print(json.dumps({"milestones": data.milestones, "due": data.due, "scan_s": round(scan_s, 4),
                       "sql_s": round(sql_s, 4), "ratio": round(scan_s / sql_s, 2),
                       "sql_writes_s": round(writes_s, 4), "ratio_writes": round(scan_s / writes_s, 2),
                       "read_s": round(read_s, 4), "ratio_read": round(read_s / sql_s, 2),
+                      # This process's CPU seconds (the whole work on SQLite, the client's share on PostgreSQL).
+                      "scan_cpu_s": round(scan_cpu, 4), "sql_writes_cpu_s": round(writes_cpu, 4),
+                      "ratio_writes_cpu": round(scan_cpu / writes_cpu, 2),
                       "db": args.db, "build_s": round(data.seconds, 1)}))
 
 
