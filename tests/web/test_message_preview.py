@@ -13,10 +13,14 @@ from tests.factories import NOW, build_world
 def test_the_admin_sees_the_queued_messages_as_received(session, client_factory, web_settings):
     build_world(session)
     scan(session, web_settings.model_copy(update={"secret_key": "x"}), WorkdayCalendar(), NOW)
-    session.execute(update(Notification).values(body_markdown="### 交办通知\n> 1. <script>alert(1)</script>**要点**"
-                                                 "　[签收](https://duban.example/m/1)", channel_type="wecom"))
     session.commit()
     admin = client_factory().login("city_admin")
+    # Queued digests are not rendered yet: the page shows them as they will be sent.
+    queued = admin.get("/messages").text
+    assert "交办通知" in queued and f"{web_settings.base_url.rstrip('/')}/m/" in queued
+    session.execute(update(Notification).values(body_text="交办通知", body_markdown="### 交办通知\n> 1. <script>alert(1)</script>**要点**"
+                                                 "　[签收](https://duban.example/m/1)", channel_type="wecom"))
+    session.commit()
     page = admin.get("/messages")
     assert page.status_code == 200 and "消息预览" in page.text and 'href="/messages"' in page.text
     assert "<h4>交办通知</h4>" in page.text and "<strong>要点</strong>" in page.text
