@@ -166,7 +166,7 @@ def main() -> None:
         session_factory = make_session_factory(engine)
         rows = notification_rows(0, args.n, args.items, url, now)
         enqueue_many(session_factory, rows)
-        settings = Settings(database_url=database_url, webhook_allowed_hosts=["127.0.0.1"])
+        settings = Settings(database_url=database_url, secret_key="bench-secret-key", webhook_allowed_hosts=["127.0.0.1"])
         # What the bare client sends: each webhook's event as the dispatcher renders it.
         events = [digest_bodies(settings, SimpleNamespace(body_text=None, **row)).event
                   if args.items else row["event"] for row in rows]

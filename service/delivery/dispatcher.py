@@ -121,12 +121,18 @@ class Claimed:
     template_context: dict | None = None
     # Rendered by this worker (not stored yet): the outcome's record stores them.
     rendered_now: bool = False
+    # Why its bodies could not be rendered: it is not sent, and ends dead.
+    render_error: str | None = None
 
     def rendered(self, settings: Settings) -> Claimed:
         """With its bodies: a digest queued without them is rendered now."""
         if self.body_text is not None or self.template is None:
             return self
-        bodies = digest_bodies(settings, self)
+        try:
+            bodies = digest_bodies(settings, self)
+        except Exception as exc:  # one row that cannot be rendered must not hold up the others
+            log.exception("notification %s could not be rendered", self.id)
+            return replace(self, render_error=f"{type(exc).__name__}: {exc}")
         return replace(self, body_text=bodies.text, body_markdown=bodies.markdown, body_html=bodies.html,
                        event=bodies.event, rendered_now=True)
 
@@ -538,6 +544,8 @@ def _settle_dead(session: Session, ours: tuple, outcome: Outcome, detail: str, w
 
 
 async def send_one(notifiers: dict[str, Notifier], claimed: Claimed) -> DeliveryResult:
+    if claimed.render_error:
+        return PermanentFailure(f"rendering failed: {claimed.render_error}", "消息内容生成失败，未发送")
     notifier = notifiers.get(claimed.channel_type)
     if notifier is None:
         return PermanentFailure(f"unknown channel type {claimed.channel_type!r}", "该渠道类型已不受支持")

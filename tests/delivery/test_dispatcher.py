@@ -163,6 +163,25 @@ def test_an_empty_message_is_never_sent(session_factory, settings, world, robot_
     assert robot_receiver.attempts() == 0
 
 
+def test_a_digest_that_cannot_be_rendered_ends_dead_and_the_others_go(session_factory, settings, world, robot_receiver, add_channel, outbox):
+    city = world.offices["city"].id
+    channel = add_channel(city, "wecom", "ip-room")
+    item = {"milestone_id": 1, "kind": "reminder", "level": "blue", "link": None, "link_acts": True,
+            "link_payload": {"m": 1, "v": 1, "mv": 1, "e": 0, "act": 1}}
+    with transaction(session_factory) as session:
+        broken = enqueue(session, office_id=city, department_id=None, channel_id=channel.id, channel_type="wecom",
+                         target="ip-room", kind="reminder", level="blue", subject="【蓝色提醒】1项督办事项待办理",
+                         template="no_such_template", template_context={"offset": 0, "count": 1},
+                         event={"type": "duban.reminder", "items": [item]}, mentions=[], now=NOW).id
+    fine = outbox(city, channel).id
+    summary = dispatch_once(session_factory, settings, now=NOW)
+    assert (summary["sent"], summary["dead"]) == (1, 1)
+    assert _reload(session_factory, fine)[0].status == "sent"
+    row, outcomes, _ = _reload(session_factory, broken)
+    assert outcomes == ["dead"] and row.status == "dead" and row.body_text is None and row.last_error_words == "消息内容生成失败，未发送"
+    assert len(robot_receiver.received(kind="wecom", key="ip-room")) == 1
+
+
 def test_wecom_robot_gets_at_most_20_a_minute_across_dispatchers(session_factory, settings, world, robot_receiver, add_channel, outbox):
     city = world.offices["city"].id
     robot_receiver.configure("busy-room", rate_limit_per_minute=20)
