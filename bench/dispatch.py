@@ -113,8 +113,9 @@ def notification_rows(office_id: int, n: int, items: int, url: str, now: datetim
         rows.append(base | {
             "kind": "reminder", "level": "blue", "subject": f"【蓝色提醒】{items}项督办事项待办理",
             "template": "reminder", "template_context": digest_fields(listed),
-            "event": {"type": "duban.reminder", "level": "blue", "level_name": "提醒",
-                      "milestones": [{"id": m["milestone_id"], "due_version": 1} for m in listed], "items": listed},
+            # No "milestones" list: this database has none, and the dispatcher would cancel a
+            # reminder whose milestones are all closed (one indexed query a batch).
+            "event": {"type": "duban.reminder", "level": "blue", "level_name": "提醒", "items": listed},
         })
     return rows
 
