@@ -117,6 +117,11 @@ def fits(channel_type: str, text: str, markdown: str | None, mentions: tuple[str
     return CHANNELS[channel_type].body(text, markdown, tuple(mentions)).fits
 
 
+def formats(channel_type: str) -> tuple[str, ...]:
+    """The bodies a channel sends (Notifier.formats)."""
+    return CHANNELS[channel_type].formats
+
+
 def has_size_limit(channel_type: str, mentions: tuple[str, ...] | list[str] = ()) -> bool:
     """Whether the channel limits the size of what it sends with these mentions
     (robots do; email and webhooks carry any size)."""
@@ -151,6 +156,7 @@ __all__ = [
     "WeComNotifier",
     "build_notifiers",
     "fits",
+    "formats",
     "has_size_limit",
     "ensure_host_allowed",
     "mask_target",

@@ -108,6 +108,9 @@ class Notifier(Protocol):
     # gets no message that exists only to @ someone (a department head).
     supports_mentions: ClassVar[bool]
     rate_limit_per_minute: ClassVar[int | None]
+    # The message bodies send() reads ("text", "markdown", "html"): a digest rendered at
+    # send time is rendered in these only.
+    formats: ClassVar[tuple[str, ...]]
     # What the channel needs configured; NotifierConfig and the service's Settings have
     # an attribute for each.
     settings: ClassVar[tuple[Setting, ...]]
@@ -161,6 +164,8 @@ class ChannelNotifier:
     all the same way and reuse one HTTP connection pool."""
 
     settings: ClassVar[tuple[Setting, ...]] = ()
+    # Robots send their markdown, or their text (with @ mentions, or without markdown).
+    formats: ClassVar[tuple[str, ...]] = ("text", "markdown")
 
     @classmethod
     def hosts(cls, config: NotifierConfig) -> tuple[str, ...]:

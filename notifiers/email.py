@@ -97,6 +97,7 @@ class EmailNotifier(ChannelNotifier):
     channel_type = "email"
     label = "邮件"
     supports_mentions = False
+    formats = ("text", "html")
     rate_limit_per_minute = None
     settings = (
         Setting("smtp_host", str, "localhost"),

@@ -59,6 +59,7 @@ class WebhookNotifier(ChannelNotifier):
     channel_type = "webhook"
     label = "Webhook"
     supports_mentions = False
+    formats = ()  # the event alone
     rate_limit_per_minute = None
     mask_target = staticmethod(mask_url)
     # Webhook URLs are typed in by users: only these hosts (and the robots') may be called.

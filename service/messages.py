@@ -105,16 +105,17 @@ def render_bodies(kind: str, context: dict) -> tuple[str, str | None]:
     return _render(kind, "text", context, True), _render(kind, "markdown", context, False)
 
 
+def render_format(kind: str, family: str, context: dict) -> str | None:
+    """One body: "text" (every kind has one), "markdown" or "html" (None if the kind has none)."""
+    return _render(kind, family, context, family == "text")
+
+
 def render_subject(kind: str, context: dict) -> str:
     return " ".join(_render(kind, "subject", context, True).split())
-
-
-def render_html(kind: str, context: dict) -> str | None:
-    return _render(kind, "html", context, False)
 
 
 def render(kind: str, context: dict) -> RenderedMessage:
     text, markdown = render_bodies(kind, context)
     return RenderedMessage(
-        subject=render_subject(kind, context), text=text, markdown=markdown, html=render_html(kind, context),
+        subject=render_subject(kind, context), text=text, markdown=markdown, html=render_format(kind, "html", context),
     )

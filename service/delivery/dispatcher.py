@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from notifiers import (
     Message,
+    formats as channel_formats,
     Notifier,
     PermanentFailure,
     RetryAfter,
@@ -129,7 +130,7 @@ class Claimed:
         if self.body_text is not None or self.template is None:
             return self
         try:
-            bodies = digest_bodies(settings, self)
+            bodies = digest_bodies(settings, self, channel_formats(self.channel_type))
         except Exception as exc:  # one row that cannot be rendered must not hold up the others
             log.exception("notification %s could not be rendered", self.id)
             return replace(self, render_error=f"{type(exc).__name__}: {exc}")
@@ -152,7 +153,7 @@ class Claimed:
         return Message(
             id=message_id(self.id),
             subject=self.subject,
-            text=self.body_text,
+            text=self.body_text or "",
             markdown=self.body_markdown,
             html=self.body_html,
             event=self.event or {},

@@ -33,7 +33,7 @@ from service.departments.models import Department
 from service.departments.service import valid_mobile
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.link_signing import signed_link
-from service.messages import item_labels, render, render_bodies, render_html
+from service.messages import item_labels, render, render_format
 
 
 
@@ -124,11 +124,15 @@ def _outbox_row(
 # --- bodies rendered at send time --------------------------------------------------
 
 
+ALL_FORMATS = ("text", "markdown", "html")
+
+
 @dataclass(frozen=True)
 class Bodies:
-    """What a notification sends: its bodies and the event a webhook receives."""
+    """What a notification sends: its bodies and the event a webhook receives. A
+    digest rendered for sending has only the bodies its channel sends."""
 
-    text: str
+    text: str | None
     markdown: str | None
     html: str | None
     event: dict
@@ -155,17 +159,23 @@ def digest_context(settings: Settings, context: dict, items: list[dict]) -> dict
             "base_url": settings.base_url.rstrip("/")}
 
 
-def digest_bodies(settings: Settings, notification) -> Bodies:
+def digest_bodies(settings: Settings, notification, formats: tuple[str, ...] = ALL_FORMATS) -> Bodies:
     """A notification's bodies: as stored, or, for a digest not rendered yet, rendered
-    now from its template, context and items (the same on every call: links are
-    signed from stored payloads, so what is shown before sending is what is sent)."""
+    now from its template, context and items, in the given formats (the same on every
+    call: links are signed from stored payloads, so what is shown before sending is
+    what is sent). A webhook's digest sent has no bodies stored: it is shown rendered."""
     event = notification.event or {}
     if notification.body_text is not None or notification.template is None:
         return Bodies(notification.body_text or "", notification.body_markdown, notification.body_html, event)
     items = signed_items(settings, event.get("items", []))
+    event = {**event, "items": items}
+    if not formats:
+        return Bodies(None, None, None, event)
     context = digest_context(settings, notification.template_context or {}, items)
-    text, markdown = render_bodies(notification.template, context)
-    return Bodies(text, markdown, render_html(notification.template, context), {**event, "items": items})
+    text, markdown, html = (
+        render_format(notification.template, family, context) if family in formats else None for family in ALL_FORMATS
+    )
+    return Bodies(text, markdown, html, event)
 
 
 def enqueue(session: Session, **fields) -> Notification:

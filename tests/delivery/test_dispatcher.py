@@ -260,3 +260,29 @@ def test_dispatcher_killed_mid_send_is_redelivered_after_the_lease(session_facto
     assert {m.headers["webhook-id"] for m in received} == {message_id(notification.id)}
     row, outcomes, _ = _reload(session_factory, notification.id)
     assert row.status == "sent" and outcomes == ["retry", "sent"]
+
+
+def test_a_scan_digest_is_rendered_when_sent_in_its_channels_formats_and_kept(session_factory, settings, world, robot_receiver, smtp_receiver, add_channel):
+    from service.reminders.scan import run_scan
+    from service.workdays import WorkdayCalendar
+
+    add_channel(world.offices["city"].id, "wecom", "ip-room", department_id=world.departments["ip"].id)
+    run_scan(session_factory, settings, WorkdayCalendar(), NOW)
+    with session_factory() as session:
+        queued = session.scalars(select(Notification).where(Notification.template.is_not(None))).all()
+        assert queued and all(n.body_text is None for n in queued)
+        kinds = {n.id: n.channel_type for n in queued}
+    dispatch_once(session_factory, settings, now=NOW)
+    with session_factory() as session:
+        sent = session.scalars(select(Notification).where(Notification.id.in_(kinds))).all()
+    assert {n.status for n in sent} == {"sent"} and {"wecom", "email"} <= set(kinds.values())
+    for n in sent:
+        assert all(item["link"].startswith(settings.base_url.rstrip("/") + "/m/") and "link_payload" not in item
+                   for item in n.event["items"])
+        if n.channel_type == "email":  # text and HTML go out; no markdown is rendered for mail
+            assert n.body_text and n.body_html and n.body_markdown is None
+        else:
+            assert n.body_text and n.body_markdown and n.body_html is None
+    robot = next(n for n in sent if n.channel_type == "wecom")
+    assert [m.payload["markdown"]["content"] for m in robot_receiver.received(kind="wecom", key="ip-room")] == [
+        robot.body_markdown]
