@@ -126,8 +126,9 @@ class Claimed:
     render_error: str | None = None
 
     def rendered(self, settings: Settings) -> Claimed:
-        """With its bodies: a digest queued without them is rendered now."""
-        if self.body_text is not None or self.template is None:
+        """With its bodies and its event's links signed: a digest queued without
+        bodies is rendered now."""
+        if self.template is None:
             return self
         try:
             bodies = digest_bodies(settings, self, channel_formats(self.channel_type))
@@ -135,7 +136,7 @@ class Claimed:
             log.exception("notification %s could not be rendered", self.id)
             return replace(self, render_error=f"{type(exc).__name__}: {exc}")
         return replace(self, body_text=bodies.text, body_markdown=bodies.markdown, body_html=bodies.html,
-                       event=bodies.event, rendered_now=True)
+                       event=bodies.event, rendered_now=self.body_text is None and bodies.text is not None)
 
     @classmethod
     def of(cls, row, channel: Channel | None) -> Claimed:
@@ -471,10 +472,11 @@ def record_outcomes(
     routine: list[dict] = []
     dead: list[tuple[Outcome, str, str]] = []
     attempts: list[dict] = []
-    # Bodies rendered by this worker are stored with the outcome, so the row keeps what went out.
+    # Bodies rendered by this worker are stored with the outcome, so the row keeps what went
+    # out (its event is not: its links are signed the same way whenever it is read).
     rendered = [
         {"b_id": o.claimed.id, "b_text": o.claimed.body_text, "b_markdown": o.claimed.body_markdown,
-         "b_html": o.claimed.body_html, "b_event": o.claimed.event}
+         "b_html": o.claimed.body_html}
         for o in outcomes if o.claimed.rendered_now
     ]
     for outcome in outcomes:
@@ -503,7 +505,7 @@ def record_outcomes(
             session.execute(
                 update(NOTIFICATIONS).where(*ours).values(
                     body_text=bindparam("b_text"), body_markdown=bindparam("b_markdown"),
-                    body_html=bindparam("b_html"), event=bindparam("b_event"),
+                    body_html=bindparam("b_html"),
                 ),
                 rendered,
             )

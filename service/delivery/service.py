@@ -161,14 +161,17 @@ def digest_context(settings: Settings, context: dict, items: list[dict]) -> dict
 
 def digest_bodies(settings: Settings, notification, formats: tuple[str, ...] = ALL_FORMATS) -> Bodies:
     """A notification's bodies: as stored, or, for a digest not rendered yet, rendered
-    now from its template, context and items, in the given formats (the same on every
-    call: links are signed from stored payloads, so what is shown before sending is
-    what is sent). A webhook's digest sent has no bodies stored: it is shown rendered."""
+    now from its template, context and items, in the given formats; a digest's event
+    with its links signed. The same on every call: links are signed from the stored
+    payloads, so what is shown before sending is what is sent, and a digest's event
+    (a webhook's whole message) need not be stored again once sent."""
     event = notification.event or {}
-    if notification.body_text is not None or notification.template is None:
+    if notification.template is None:
         return Bodies(notification.body_text or "", notification.body_markdown, notification.body_html, event)
     items = signed_items(settings, event.get("items", []))
     event = {**event, "items": items}
+    if notification.body_text is not None:
+        return Bodies(notification.body_text, notification.body_markdown, notification.body_html, event)
     if not formats:
         return Bodies(None, None, None, event)
     context = digest_context(settings, notification.template_context or {}, items)
