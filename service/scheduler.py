@@ -1,5 +1,6 @@
 """The background jobs `duban serve` runs: the reminder scan every minute,
-the dispatcher every few seconds, the weekly bulletin on Monday mornings.
+the dispatcher every few seconds, the weekly bulletin on Monday mornings, and
+every few minutes the plans' change counts folded (PostgreSQL appends them).
 
 Every replica runs them all; correctness across replicas comes from the
 database (unique reminder keys, leased outbox claims), not from electing one
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 SCAN_INTERVAL_SECONDS = 60
 DISPATCH_INTERVAL_SECONDS = 5
+COMPACT_INTERVAL_SECONDS = 600
 
 
 def build_scheduler(
@@ -30,7 +32,7 @@ def build_scheduler(
     calendars: CalendarSource,
     clock: Clock,
 ) -> BackgroundScheduler:
-    """A scheduler with the three jobs, not yet started."""
+    """A scheduler with the four jobs, not yet started."""
     worker = default_worker_name()
 
     def scan() -> None:
@@ -51,12 +53,22 @@ def build_scheduler(
         now = clock.now()
         send_weekly_bulletins(session_factory, settings, calendars.current(now), now)
 
+    def compact_versions() -> None:
+        from service.plans.versions import compact
+
+        with session_factory() as session:
+            folded = compact(session)
+            session.commit()
+        if folded:
+            log.info("plan change counts: %d rows folded", folded)
+
     scheduler = BackgroundScheduler(timezone=settings.tz)
     # A run that overlaps the next tick is skipped, not queued: the next run
     # picks up whatever the skipped one would have done.
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
     scheduler.add_job(scan, IntervalTrigger(seconds=SCAN_INTERVAL_SECONDS), id="scan", **common)
     scheduler.add_job(dispatch, IntervalTrigger(seconds=DISPATCH_INTERVAL_SECONDS), id="dispatch", **common)
+    scheduler.add_job(compact_versions, IntervalTrigger(seconds=COMPACT_INTERVAL_SECONDS), id="compact", **common)
     scheduler.add_job(
         bulletin,
         CronTrigger(day_of_week="mon", hour=settings.send_hour, minute=0, timezone=settings.tz),

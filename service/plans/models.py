@@ -188,3 +188,25 @@ class TaskChoice(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     task: Mapped[Task] = relationship()
+
+
+class PlanChange(Base):
+    """A plan's change count, kept by database triggers (migration 0022), never by the code:
+    every insert, delete or update of the plan or of its phases, tasks, measures, assignments
+    and milestones (of a milestone: any column but the scan's `next_reminder_at`,
+    `updated_at` and `changes`) adds to it, whichever flow or statement made it.
+
+    A plan's count is the sum of `n` over its rows: one row per plan on SQLite (one writer at
+    a time: incremented in place), append-only on PostgreSQL (no writer waits on another's
+    counter row) until `plans.versions.compact` folds them. A migration that rebuilds one of
+    these tables on SQLite (batch mode) must create its triggers again; a new milestone
+    column a page reads must join the trigger's column list.
+    """
+
+    __tablename__ = "plan_changes"
+    __table_args__ = (Index("ix_plan_changes_plan_id_n", "plan_id", "n"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: a deleted plan's last rows are written while it is being deleted.
+    plan_id: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)

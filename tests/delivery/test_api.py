@@ -142,7 +142,7 @@ def test_scheduler_runs_inside_the_app_and_stops_cleanly(settings, session_facto
     with TestClient(app):
         scheduler = app.state.scheduler
         assert scheduler.running
-        assert {job.id for job in scheduler.get_jobs()} == {"scan", "dispatch", "bulletin"}
+        assert {job.id for job in scheduler.get_jobs()} == {"scan", "dispatch", "bulletin", "compact"}
         scheduler.get_job("dispatch").modify(next_run_time=datetime.now(timezone.utc))
         deadline = time.monotonic() + 20
         while not robot_receiver.received(kind="wecom", key="sched"):

@@ -1,0 +1,40 @@
+"""Plans' versions: a number that grows whenever a plan or anything in it changes (its
+phases, tasks, measures, assignments, milestones), read from the triggers' counts in
+`plan_changes` (see `PlanChange`) in time independent of the plans' size.
+
+What is computed from the plans' contents (the dashboard's figures and fragments) can be
+cached under `version(session, plan_ids)`: read the version first, then compute; a change
+committed meanwhile moves the version, so the next reader computes again.
+"""
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from service.plans.models import PlanChange
+
+
+def version(session: Session, plan_ids: list[int]) -> int:
+    """The plans' version: the sum of their change counts (0 for plans never changed since
+    migration 0022). Only grows; compacting keeps it."""
+    if not plan_ids:
+        return 0
+    return session.scalar(select(func.coalesce(func.sum(PlanChange.n), 0)).where(PlanChange.plan_id.in_(plan_ids)))
+
+
+def compact(session: Session, *, rows_over: int = 1) -> int:
+    """Fold each plan's rows into one with the same sum (PostgreSQL appends a row per change);
+    answers how many rows went. Safe beside writers and other compactions: each deletes only
+    the rows it finds and writes back their sum. A deleted plan keeps its one row: SQLite may
+    give its id to a new plan, whose version must go on growing from there."""
+    crowded = list(
+        session.scalars(
+            select(PlanChange.plan_id).group_by(PlanChange.plan_id).having(func.count() > rows_over)
+        )
+    )
+    gone = 0
+    for plan_id in crowded:
+        deleted = session.execute(delete(PlanChange).where(PlanChange.plan_id == plan_id).returning(PlanChange.n)).all()
+        if deleted:
+            session.execute(insert(PlanChange).values(plan_id=plan_id, n=sum(n for (n,) in deleted)))
+            gone += len(deleted) - 1
+    return gone
