@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fastapi import APIRouter, Request
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -17,12 +18,13 @@ from service.dependencies import CalendarDep, SessionDep, SettingsDep, TodayDep
 from service.holidays.service import uncovered_years_ahead
 from service.workdays import uncovered_warning
 from service.milestones import assignments, stats, status
-from service.milestones.models import SUBMITTED, Milestone
+from service.milestones.models import SUBMITTED
 from service.milestones.service import list_extension_requests, list_milestones
-from service.plans.models import PLAN_ACTIVE, Plan
+from service.plans import versions
+from service.plans.models import PLAN_ACTIVE, PLAN_ARCHIVED, Plan
 from service.plans.service import visible_plans
 from service.web.lookups import department_names, load_milestones
-from service.web.render import redirect, render
+from service.web.render import local_time, redirect, render, templates
 from service.web.session import PageActorDep
 from service.web.worklist import CHASE_CHOICES
 
@@ -99,12 +101,13 @@ class FiguresCache:
     opens it until something changes.
 
     Keyed by what the figures depend on: who reads (their offices), which plans,
-    the business date, and the office's latest audit event. Every change to a
-    milestone writes an audit event, so a new one means fresh figures; until then
-    twenty people opening the dashboard at once cost one computation.
+    the business date, and the plans' version (`plans.versions`: database triggers
+    count every change to a plan and anything in it, whichever flow or statement made
+    it), so a change means fresh figures; until then twenty people opening the
+    dashboard at once cost one computation.
     """
 
-    def __init__(self, size: int = 64):
+    def __init__(self, size: int = 128):
         self._figures: OrderedDict[Hashable, object] = OrderedDict()
         self._computing: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -134,15 +137,6 @@ def figures_cache(request: Request) -> FiguresCache:
     if not hasattr(state, "dashboard_figures"):
         state.dashboard_figures = FiguresCache()
     return state.dashboard_figures
-
-
-def milestones_version(session: Session, plan_ids: list[int]) -> tuple[int, int]:
-    """Changes whenever a milestone of the plans is added or changed (Milestone.changes),
-    whichever transaction commits first: what the figures are computed from."""
-    count, changes = session.execute(
-        select(func.count(), func.coalesce(func.sum(Milestone.changes), 0)).where(Milestone.plan_id.in_(plan_ids))
-    ).one()
-    return count, changes
 
 
 def most_urgent_first(plans: list[Plan], figures: stats.DashboardFigures) -> list[tuple[Plan, stats.PlanFigures]]:
@@ -176,6 +170,52 @@ def unit_table(rows: list[assignments.UnitCounts], names: dict[int, str], sort: 
     return sorted(rows, key=lambda r: (-r.counts[sort], -r.counts[assignments.OVERDUE], names.get(r.department_id, "")))
 
 
+@dataclass(frozen=True)
+class Parts:
+    """The dashboard's rendered parts that follow the plans' contents (and the units' names)
+    alone, shared by every viewer with the same key; what is per request (CSRF token, user,
+    flash, the unit table with its forms, extension requests, failed deliveries) is not in them."""
+
+    panels: int
+    plans: Markup
+    overdue: Markup
+    ranking: Markup
+    review: Markup
+
+
+def render_parts(
+    session: Session, actor: Actor, plan_ids: list[int], figures: stats.DashboardFigures, names: dict[int, str],
+    today: date, tz,
+) -> Parts:
+    plans = list(session.scalars(select(Plan).where(Plan.id.in_(plan_ids)).order_by(Plan.id.desc())))
+    ranked_plans = most_urgent_first(plans, figures)
+    detailed = with_panel_details(session, [p for p, _ in ranked_plans[:PANELS_SHOWN]])
+    panels = [plan_panel(p, figures, today, tz) for p in detailed]
+    review_queue, review_total = list_milestones(session, actor, today=today, state=SUBMITTED, limit=10)
+    shown = load_milestones(session, [o.fact.id for o in figures.overdue] + [m.id for m in review_queue])
+    ranking = figures.ranking
+    macros = templates.env.get_template("web/dashboard_parts.html").module
+    return Parts(
+        panels=len(panels),
+        plans=macros.plans(panels, ranked_plans[PANELS_SHOWN:]),
+        overdue=macros.overdue_card(figures.overdue, figures.overdue_total, shown, names),
+        ranking=macros.ranking_card(
+            ranking, [(names.get(r.department_id, "?"), r.on_time_rate, r.overdue) for r in ranking[:15]], names
+        ),
+        review=macros.review_card(review_queue, review_total, shown, names, lambda value: local_time(value, tz)),
+    )
+
+
+def dashboard_plans(session: Session, actor: Actor) -> tuple[list[int], list[int]]:
+    """The ids of the plans the dashboard shows (active) and of those its parts read (also the
+    drafts: the review queue covers every plan not archived), newest first."""
+    rows = session.execute(
+        visible_plans(actor).where(Plan.status != PLAN_ARCHIVED).with_only_columns(Plan.id, Plan.status)
+        .order_by(Plan.id.desc())
+    ).all()
+    return [i for i, s in rows if s == PLAN_ACTIVE], [i for i, _ in rows]
+
+
 @router.get("/")
 def dashboard(
     request: Request, actor: PageActorDep, session: SessionDep, today: TodayDep, settings: SettingsDep,
@@ -186,30 +226,30 @@ def dashboard(
     if actor.is_operator:
         return redirect(request, "/holidays")  # the operator's work; no office's dashboard
     tz = settings.tz
-    plans = active_plans(session, actor)
-    plan_ids = [p.id for p in plans]
-    key = (actor.readable_office_ids, actor.department_id, tuple(plan_ids), today, milestones_version(session, plan_ids))
+    plan_ids, read_ids = dashboard_plans(session, actor)
+    # Read before anything is computed from the plans: a change committed meanwhile moves it,
+    # so nothing older than the key is ever cached under it.
+    key = (actor.readable_office_ids, actor.department_id, tuple(plan_ids), tuple(read_ids), today,
+           versions.version(session, read_ids))
     cache = figures_cache(request)
     figures = cache.get(
         key, lambda: stats.dashboard_figures(session, actor, plan_ids, today, tz, overdue_shown=OVERDUE_SHOWN)
     )
-    # The unit counts change with the same audited events; at 100,000 milestones they cost
+    # The unit counts change with the same events; at 100,000 milestones they cost
     # more than the rest of a view with the figures cached.
     due_soon_until = calendar.add_workdays(today, assignments.DUE_SOON_WORKDAYS)
     unit_counts = cache.get(
         ("units", *key, due_soon_until),
         lambda: assignments.unit_counts(session, actor, today=today, due_soon_until=due_soon_until),
     )
-    ranked_plans = most_urgent_first(plans, figures)
-    detailed = with_panel_details(session, [p for p, _ in ranked_plans[:PANELS_SHOWN]])
-    panels = [plan_panel(p, figures, today, tz) for p in detailed]
-    review_queue, review_total = list_milestones(session, actor, today=today, state=SUBMITTED, limit=10)
-    extensions = list_extension_requests(session, actor)
-    shown = load_milestones(
-        session, [o.fact.id for o in figures.overdue] + [m.id for m in review_queue] + [e.milestone_id for e in extensions]
-    )
-    ranking = figures.ranking
+    # Units are renamed without touching a plan: their names are part of the parts' key.
     names = department_names(session, actor)
+    parts = cache.get(
+        ("parts", *key, tuple(names.items())),
+        lambda: render_parts(session, actor, plan_ids, figures, names, today, tz),
+    )
+    extensions = list_extension_requests(session, actor)
+    shown = load_milestones(session, [e.milestone_id for e in extensions])
     sort = sort if sort in UNIT_SORTS else "overdue"
     unit_rows = unit_table(unit_counts, names, sort)
     all_units = units == "all"
@@ -218,16 +258,9 @@ def dashboard(
         request,
         "dashboard.html",
         {
-            "panels": panels,
-            "other_plans": ranked_plans[PANELS_SHOWN:],
-            "overdue": figures.overdue,
-            "overdue_total": figures.overdue_total,
-            "review_queue": review_queue,
-            "review_total": review_total,
+            "parts": parts,
             "extensions": extensions,
             "milestones": shown,
-            "ranking": ranking,
-            "ranking_bars": [(names.get(r.department_id, "?"), r.on_time_rate, r.overdue) for r in ranking[:15]],
             "names": names,
             "units": unit_rows if all_units else unit_rows[:UNITS_SHOWN],
             "units_total": len(unit_rows),

@@ -41,7 +41,7 @@ templates.env.globals.update(
 )
 
 
-def _local(value: datetime | None, request_tz) -> str:
+def local_time(value: datetime | None, request_tz) -> str:
     return value.astimezone(request_tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
@@ -61,7 +61,7 @@ def render(request: Request, name: str, context: dict | None = None, status_code
         "user_name": getattr(request.state, "user_name", None),
         "csrf_token": csrf_token(request),
         "flash": _read_flash(flash),
-        "local": lambda value: _local(value, settings.tz),
+        "local": lambda value: local_time(value, settings.tz),
         "today": request.app.state.clock.now().astimezone(settings.tz).date(),
     } | (context or {})
     response = templates.TemplateResponse(request, f"web/{name}", page, status_code=status_code)

@@ -96,3 +96,58 @@ def test_concurrent_readers_share_one_computation():
         reader.join()
     assert len(calls) == 1 and results == ["figures"] * 10
     assert cache.get("other", lambda: "fresh") == "fresh"
+
+
+def test_what_is_not_in_a_plan_shows_at_once_beside_the_shared_parts(session_factory, client_factory):
+    """The parts shared between views follow the plans' version and the units' names; a unit
+    renamed, a report submitted, an extension requested, an item signed all show on the next view."""
+    from datetime import timedelta
+
+    from service.departments.models import Department
+    from service.milestones import service as workflow
+    from tests.factories import milestones_of
+
+    with session_factory() as session:
+        world = build_world(session)
+        milestone = milestones_of(session, world, "ip")[0]
+    client = client_factory().login("city_admin")
+    first = client.get("/").text
+    assert "没有待审核的报送" in first and "没有待审批的延期申请" in first and "改名后的单位" not in first
+    unsigned = re.compile(rf'<tr data-unit="{world.departments["ip"].id}">(?:(?!</tr>).)*?data-label="未签收"><a [^>]*>(\d+)</a>', re.S)
+    assert unsigned.search(first).group(1) == "1"
+
+    with session_factory() as session:
+        session.get(Department, world.departments["ip"].id).name = "改名后的单位"
+        session.commit()
+    renamed = client.get("/").text
+    assert re.search(r'data-department="\d+"><td>\d+</td><td>改名后的单位</td>', renamed)
+
+    with session_factory() as session:
+        workflow.request_extension(session, world.actor(session, "ip_user"), milestone.id,
+                                   new_due_date=milestone.due_date + timedelta(days=30), reason="需要时间", now=NOW)
+        session.commit()
+    assert "没有待审批的延期申请" not in client.get("/").text
+
+    with session_factory() as session:
+        workflow.submit_report(session, world.actor(session, "ip_user"), milestone.id, text="完成", percent=100, now=NOW)
+        session.commit()
+    submitted = client.get("/").text
+    assert "没有待审核的报送" not in submitted and "报送于" in submitted
+    # Submitting signed the item: its unit has nothing unsigned left.
+    assert not unsigned.search(submitted)
+
+
+def test_viewers_sharing_the_parts_each_get_their_own_name_and_form_token(session_factory, client_factory):
+    with session_factory() as session:
+        build_world(session)
+    admin, leader = client_factory().login("city_admin"), client_factory().login("city_leader")
+    admin_page, leader_page = admin.get("/").text, leader.get("/").text
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    assert ">city_admin</a>" in admin_page and ">city_leader</a>" in leader_page
+    assert ">city_admin</a>" not in leader_page
+    assert token.search(admin_page).group(1) != token.search(leader_page).group(1)
+    # The admin's 催办 forms are not shared with the leader.
+    assert "催办全单位" in admin_page and "催办全单位" not in leader_page
+    # The shared parts are the same for both.
+    section = re.compile(r'<section class="card plan-panel".*?</section>', re.S)
+    assert section.findall(admin_page) == section.findall(leader_page) != []
