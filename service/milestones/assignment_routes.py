@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
 from service.flows import chase
@@ -11,6 +11,7 @@ from service.dependencies import ActorDep, CalendarDep, IdPath, IdQuery, NowDep,
 from service.ids import Id
 from service.milestones import assignments as service
 from service.milestones.service import is_overdue
+from service.milestones.status import is_overdue as status_is_overdue
 from service.text import Text
 
 router = APIRouter(tags=["assignments"])
@@ -99,6 +100,22 @@ def assignment_out(item: service.WorkItem, today: date) -> AssignmentOut:
     )
 
 
+def work_row_out(row: service.WorkRow, today: date) -> AssignmentOut:
+    """The same answer as assignment_out, from a work list row."""
+    current = row.current
+    return AssignmentOut(
+        id=row.id, plan_id=row.plan_id, plan_title=row.plan_title, measure_id=row.measure_id,
+        measure_text=row.measure_text, department_id=row.department_id, role=row.role, signed_at=row.signed_at,
+        current_milestone=None if current is None else CurrentMilestoneOut(
+            id=current[0], due_date=current[1], state=current[2], overdue=status_is_overdue(current[2], current[1], today)
+        ),
+        milestones_total=len(row.milestones), milestones_closed=row.closed,
+        latest_progress=None if row.latest_progress is None else LatestProgressOut(
+            percent=row.latest_progress[0], created_at=row.latest_progress[1]
+        ),
+    )
+
+
 @router.get("/assignments", response_model=AssignmentPage)
 def list_assignments(
     actor: ActorDep,
@@ -113,11 +130,13 @@ def list_assignments(
     per_page: int = Query(service.MAX_PER_PAGE, ge=1, le=service.MAX_PER_PAGE),
 ):
     """The 督办件 the caller may see (a department its own); archived plans only by their `plan_id`."""
-    items, total = service.list_assignments(
+    rows, total = service.list_work_rows(
         session, actor, today=today, due_soon_until=calendar.add_workdays(today, service.DUE_SOON_WORKDAYS),
         plan_id=plan_id, department_id=department_id, status=status, q=q, page=page, per_page=per_page,
     )
-    return AssignmentPage(items=[assignment_out(i, today) for i in items], total=total)
+    # Serialized once by the model (as FastAPI would after validating it a second time).
+    page_out = AssignmentPage(items=[work_row_out(r, today) for r in rows], total=total)
+    return Response(page_out.model_dump_json(), media_type="application/json")
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentOut)
