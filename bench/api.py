@@ -119,14 +119,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--departments", type=int, default=300)
+    parser.add_argument("--departments", type=int, default=300, help="per office")
+    parser.add_argument("--offices", type=int, default=1,
+                        help="offices side by side in the database, the milestones split among them; "
+                             "the phases read office 1's (e.g. 100 offices of 10,000 milestones each)")
     parser.add_argument("--token-departments", type=int, default=50, help="departments whose users read their inbox")
     parser.add_argument("--phases", default="ping,worklist,inbox,dashboard",
                         help="comma-separated, run in this order (the dashboard best last)")
     args = parser.parse_args()
 
     with fresh_database(args.db) as url, tempfile.TemporaryDirectory(prefix="duban-api-") as directory:
-        data = build(url, args.milestones, 0.01, departments=args.departments)
+        data = build(url, args.milestones, 0.01, departments=args.departments, offices=args.offices)
         readers = data.department_ids[: args.token_departments]
         office_token, tokens = issue_tokens(url, readers)
         print(f"built {data.milestones} milestones in {data.seconds:.1f} s ({args.db}); "
@@ -173,7 +176,8 @@ def main() -> None:
             except subprocess.TimeoutExpired:  # still busy with abandoned requests
                 server.kill()
                 server.wait()
-    print(json.dumps({"milestones": data.milestones, "clients": args.clients, "seconds": args.seconds, "db": args.db,
+    offices = {"offices": args.offices} if args.offices > 1 else {}
+    print(json.dumps({"milestones": data.milestones, **offices, "clients": args.clients, "seconds": args.seconds, "db": args.db,
                       "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)], **results}))
 
 

@@ -89,8 +89,12 @@ def _naive(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def _rows_for_milestones(n: int, due_fraction: float, now: datetime, department_ids: list[int], rng: random.Random):
-    """Plans, phases, tasks, measures, assignments and milestones as column dicts."""
+def _rows_for_milestones(n: int, due_fraction: float, now: datetime, department_ids: list[int], rng: random.Random,
+                         offices: int = 1):
+    """Plans, phases, tasks, measures, assignments and milestones as column dicts. With several
+    offices, plan p belongs to office (p - 1) % offices + 1 and assigns only that office's
+    departments (the department ids split into `offices` equal runs)."""
+    per_office = len(department_ids) // offices
     today = now.date()
     n_due = round(n * due_fraction)
     due_ids = set(rng.sample(range(1, n + 1), n_due)) if n_due else set()
@@ -102,8 +106,10 @@ def _rows_for_milestones(n: int, due_fraction: float, now: datetime, department_
         # Plans issued over five years: some finished, most running, some just started.
         issued = today - timedelta(days=rng.randrange(0, 5 * 365)) + timedelta(days=365)
         issued = min(issued, today)
+        office_id = (p - 1) % offices + 1
+        office_departments = department_ids[(office_id - 1) * per_office : office_id * per_office]
         plans.append({
-            "id": p, "office_id": 1, "title": f"基准测试行动计划第{p}号", "doc_number": f"测〔{issued.year}〕{p}号",
+            "id": p, "office_id": office_id, "title": f"基准测试行动计划第{p}号", "doc_number": f"测〔{issued.year}〕{p}号",
             "issuer": "基准测试领导小组", "issued_date": issued, "status": PLAN_ACTIVE,
             "created_at": _send_instant(issued), "activated_at": _send_instant(issued), "reporting_cycle": "none",
         })
@@ -120,7 +126,7 @@ def _rows_for_milestones(n: int, due_fraction: float, now: datetime, department_
             measure_id += 1
             measures.append({"id": measure_id, "plan_id": p, "task_id": p, "position": position,
                              "text": f"第{position}项措施：完善知识产权保护协作机制，建立健全快速维权通道。"})
-            chosen = rng.sample(department_ids, 1 + SUPPORTS_PER_MEASURE)
+            chosen = rng.sample(office_departments, 1 + SUPPORTS_PER_MEASURE)
             for k, department_id in enumerate(chosen):
                 if milestone_id >= n:
                     break
@@ -250,8 +256,10 @@ def _analyze(engine: Engine) -> None:
 
 
 def build(url: str, milestones: int, due_fraction: float, *, departments: int = 300, now: datetime = BENCH_NOW,
-          seed: int = 20261102) -> Dataset:
-    """Build the data set into an empty (or not yet created) database at `url`."""
+          seed: int = 20261102, offices: int = 1) -> Dataset:
+    """Build the data set into an empty (or not yet created) database at `url`. With `offices`
+    over 1, that many offices side by side, each with `departments` departments and every
+    `offices`-th plan (office 1 is the one `issue_tokens` serves; `department_ids` are its)."""
     started = time.perf_counter()
     upgrade_database(url)
     engine = make_engine(url)
@@ -260,16 +268,21 @@ def build(url: str, milestones: int, due_fraction: float, *, departments: int = 
             if conn.scalar(select(func.count()).select_from(Milestone.__table__)):
                 raise SystemExit(f"{url} already holds milestones; the bench builds into an empty database")
         rng = random.Random(seed)
-        department_ids = list(range(1, departments + 1))
+        department_ids = list(range(1, departments * offices + 1))
         created = now - timedelta(days=500)
-        _bulk(engine, Office.__table__, [{"id": 1, "name": "基准测试领导小组办公室", "parent_id": None, "created_at": created}])
+        _bulk(engine, Office.__table__, [
+            {"id": o, "name": "基准测试领导小组办公室" + (f"{o:03d}" if o > 1 else ""), "parent_id": None,
+             "created_at": created}
+            for o in range(1, offices + 1)
+        ])
         _bulk(engine, Department.__table__, [
-            {"id": d, "office_id": 1, "name": f"基准测试单位{d:04d}", "aliases": [], "kind": "unit", "parent_id": None,
+            {"id": d, "office_id": (d - 1) // departments + 1, "name": f"基准测试单位{d:04d}", "aliases": [],
+             "kind": "unit", "parent_id": None,
              "emails": [f"unit{d}@bench.example.cn"], "mobiles": [], "head_name": f"负责人{d}",
              "head_email": f"head{d}@bench.example.cn", "head_mobile": None, "confirmed": True, "created_at": created}
             for d in department_ids
         ])
-        parents, rows, due = _rows_for_milestones(milestones, due_fraction, now, department_ids, rng)
+        parents, rows, due = _rows_for_milestones(milestones, due_fraction, now, department_ids, rng, offices)
         for name, table in (("plans", Plan), ("phases", Phase), ("tasks", Task), ("measures", Measure),
                             ("assignments", Assignment)):
             _bulk(engine, table.__table__, parents[name])
@@ -277,7 +290,7 @@ def build(url: str, milestones: int, due_fraction: float, *, departments: int = 
         _reset_sequences(engine)
         _analyze(engine)
         counts = {name: len(parents[name]) for name in parents} | {"milestones": len(rows)}
-        return Dataset(url, now, len(rows), due, 1, department_ids, len(parents["plans"]),
+        return Dataset(url, now, len(rows), due, 1, department_ids[:departments], len(parents["plans"]),
                        time.perf_counter() - started, counts)
     finally:
         engine.dispose()
@@ -355,10 +368,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--milestones", type=int, default=100_000)
     parser.add_argument("--due-fraction", type=float, default=0.01)
-    parser.add_argument("--departments", type=int, default=300)
+    parser.add_argument("--departments", type=int, default=300, help="per office")
+    parser.add_argument("--offices", type=int, default=1)
     parser.add_argument("--database-url", required=True, help="an empty database (SQLite file or PostgreSQL)")
     args = parser.parse_args()
-    data = build(args.database_url, args.milestones, args.due_fraction, departments=args.departments)
+    data = build(args.database_url, args.milestones, args.due_fraction, departments=args.departments,
+                 offices=args.offices)
     print(f"built {data.milestones} milestones ({data.due} due) in {data.seconds:.1f} s: {data.counts}")
     print(json.dumps({"milestones": data.milestones, "due": data.due, "build_s": round(data.seconds, 2)}))
 
