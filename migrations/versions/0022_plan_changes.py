@@ -1,10 +1,10 @@
 """plan_changes: a per-plan change counter kept by triggers, so the dashboard knows whether
 its cached figures and fragments are still current without reading every milestone.
 
-Every insert, delete or update of a plan or of its phases, tasks, measures, assignments
-and milestones (of a milestone: any column but `next_reminder_at`, `updated_at` and
-`changes`, which the reminder scan writes and no figure reads) adds to the plan's
-count. The version of a set of plans is the sum of their counts: it grows whenever a
+Every insert, delete or update of a plan or of its phases, tasks, measures, assignments,
+milestones, progress reports and extension requests (of a milestone: any column but
+`next_reminder_at`, `updated_at` and `changes`, which the reminder scan writes and no
+page reads) adds to the plan's count. The version of a set of plans is the sum of their counts: it grows whenever a
 transaction that changed one of them commits, whatever the commit order.
 
 - SQLite (one writer at a time): one row per plan, incremented in place.
@@ -43,6 +43,9 @@ PLAN_OF = {
     'measures': '{row}.plan_id',
     'milestones': '{row}.plan_id',
     'assignments': '(SELECT measures.plan_id FROM measures WHERE measures.id = {row}.measure_id)',
+    'progress_reports': '(SELECT measures.plan_id FROM assignments JOIN measures ON measures.id = assignments.measure_id'
+                        ' WHERE assignments.id = {row}.assignment_id)',
+    'extension_requests': '(SELECT milestones.plan_id FROM milestones WHERE milestones.id = {row}.milestone_id)',
 }
 
 

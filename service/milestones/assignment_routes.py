@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from service.flows import chase
@@ -12,6 +12,7 @@ from service.ids import Id
 from service.milestones import assignments as service
 from service.milestones.service import is_overdue
 from service.milestones.status import is_overdue as status_is_overdue
+from service.plans.versions import SharedCache
 from service.text import Text
 
 router = APIRouter(tags=["assignments"])
@@ -116,8 +117,16 @@ def work_row_out(row: service.WorkRow, today: date) -> AssignmentOut:
     )
 
 
+def work_list_cache(request: Request) -> SharedCache:
+    state = request.app.state
+    if not hasattr(state, "work_lists"):
+        state.work_lists = SharedCache(size=1024)
+    return state.work_lists
+
+
 @router.get("/assignments", response_model=AssignmentPage)
 def list_assignments(
+    request: Request,
     actor: ActorDep,
     session: SessionDep,
     today: TodayDep,
@@ -130,13 +139,21 @@ def list_assignments(
     per_page: int = Query(service.MAX_PER_PAGE, ge=1, le=service.MAX_PER_PAGE),
 ):
     """The 督办件 the caller may see (a department its own); archived plans only by their `plan_id`."""
-    rows, total = service.list_work_rows(
-        session, actor, today=today, due_soon_until=calendar.add_workdays(today, service.DUE_SOON_WORKDAYS),
-        plan_id=plan_id, department_id=department_id, status=status, q=q, page=page, per_page=per_page,
-    )
-    # Serialized once by the model (as FastAPI would after validating it a second time).
-    page_out = AssignmentPage(items=[work_row_out(r, today) for r in rows], total=total)
-    return Response(page_out.model_dump_json(), media_type="application/json")
+    due_soon_until = calendar.add_workdays(today, service.DUE_SOON_WORKDAYS)
+
+    def answer() -> bytes:
+        rows, total = service.list_work_rows(
+            session, actor, today=today, due_soon_until=due_soon_until,
+            plan_id=plan_id, department_id=department_id, status=status, q=q, page=page, per_page=per_page,
+        )
+        # Serialized once by the model (as FastAPI would after validating it a second time).
+        return AssignmentPage(items=[work_row_out(r, today) for r in rows], total=total).model_dump_json().encode()
+
+    # The same page for the same reader, query and day until one of its plans changes (the
+    # plans' versions are read first: a change committed meanwhile moves them).
+    key = (actor.readable_office_ids, actor.department_id, today, due_soon_until, plan_id, department_id, status, q,
+           page, per_page, service.work_list_plans(session, actor))
+    return Response(work_list_cache(request).get(key, answer), media_type="application/json")
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentOut)

@@ -36,6 +36,7 @@ from service.milestones.models import (
     ProgressReport,
 )
 from service.milestones.status import overdue_sql
+from service.plans import versions
 from service.plans.models import (
     CYCLE_MONTHLY,
     CYCLE_NONE,
@@ -199,6 +200,19 @@ def work_list_query(
     if q and q.strip():
         query = query.where(Measure.text.contains(q.strip(), autoescape=True))
     return query
+
+
+def work_list_plans(session: Session, actor: Actor) -> tuple[tuple[int, int], ...]:
+    """(id, version) of every plan whose contents the actor's work lists may show, by id: every
+    plan of its offices; a department's, those it has items in. What a work list shows changes
+    only with one of these versions or with the set (see `plans.versions`)."""
+    query = select(Plan.id, versions.of(Plan.id)).where(Plan.office_id.in_(actor.readable_office_ids))
+    if actor.department_id is not None:
+        query = query.where(Plan.id.in_(
+            select(Measure.plan_id).join(Assignment, Assignment.measure_id == Measure.id)
+            .where(Assignment.department_id == actor.department_id)
+        ))
+    return tuple(tuple(row) for row in session.execute(query.order_by(Plan.id)))
 
 
 def _page_bounds(page: int, per_page: int) -> None:

@@ -1,16 +1,27 @@
 """Plans' versions: a number that grows whenever a plan or anything in it changes (its
-phases, tasks, measures, assignments, milestones), read from the triggers' counts in
-`plan_changes` (see `PlanChange`) in time independent of the plans' size.
+phases, tasks, measures, assignments, milestones, progress reports, extension requests),
+read from the triggers' counts in `plan_changes` (see `PlanChange`) in time independent
+of the plans' size.
 
 What is computed from the plans' contents (the dashboard's figures and fragments) can be
 cached under `version(session, plan_ids)`: read the version first, then compute; a change
 committed meanwhile moves the version, so the next reader computes again.
 """
 
-from sqlalchemy import delete, func, insert, select
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from sqlalchemy import ScalarSelect, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from service.plans.models import PlanChange
+
+
+def of(plan_id) -> ScalarSelect[int]:
+    """The version of the plan whose id is `plan_id` (a column), as a column:
+    `select(Plan.id, versions.of(Plan.id))` reads a set of plans and their versions at once."""
+    return select(func.coalesce(func.sum(PlanChange.n), 0)).where(PlanChange.plan_id == plan_id).scalar_subquery()
 
 
 def version(session: Session, plan_ids: list[int]) -> int:
@@ -38,3 +49,37 @@ def compact(session: Session, *, rows_over: int = 1) -> int:
             session.execute(insert(PlanChange).values(plan_id=plan_id, n=sum(n for (n,) in deleted)))
             gone += len(deleted) - 1
     return gone
+
+
+class SharedCache:
+    """What is computed from plans' contents, shared by every request with the same key until
+    the key changes: keys hold the plans' versions (read before computing) and whatever else
+    the value depends on. The least recently used entries go first; while one request computes
+    a key, the others asking for it wait and reuse its value."""
+
+    def __init__(self, size: int = 128):
+        self._values: OrderedDict[Hashable, object] = OrderedDict()
+        self._computing: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: Hashable, compute: Callable[[], object]):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:  # the first request computes; the others wait and reuse it
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            try:
+                value = compute()
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self._size:
+                    self._values.popitem(last=False)
+            return value

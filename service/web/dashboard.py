@@ -1,8 +1,5 @@
 """`/`: the dashboard for the office and leaders; a department lands in its inbox."""
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 
@@ -96,46 +93,18 @@ def with_panel_details(session: Session, plans: list[Plan]) -> list[Plan]:
     return [by_id[p.id] for p in plans]
 
 
-class FiguresCache:
-    """The dashboard's figures (and the unit table's counts), shared by everyone who
-    opens it until something changes.
-
-    Keyed by what the figures depend on: who reads (their offices), which plans,
-    the business date, and the plans' version (`plans.versions`: database triggers
-    count every change to a plan and anything in it, whichever flow or statement made
-    it), so a change means fresh figures; until then twenty people opening the
-    dashboard at once cost one computation.
-    """
-
-    def __init__(self, size: int = 128):
-        self._figures: OrderedDict[Hashable, object] = OrderedDict()
-        self._computing: dict[Hashable, threading.Lock] = {}
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, key: Hashable, compute: Callable[[], object]):
-        with self._lock:
-            if key in self._figures:
-                self._figures.move_to_end(key)
-                return self._figures[key]
-            computing = self._computing.setdefault(key, threading.Lock())
-        with computing:  # the first request computes; the others wait and reuse it
-            with self._lock:
-                if key in self._figures:
-                    return self._figures[key]
-            figures = compute()
-            with self._lock:
-                self._figures[key] = figures
-                while len(self._figures) > self._size:
-                    self._figures.popitem(last=False)
-                self._computing.pop(key, None)
-            return figures
+# The dashboard's figures, unit counts and rendered parts: shared by everyone who opens it
+# until something changes. Keyed by who reads (their offices), which plans with their
+# versions (`plans.versions`: database triggers count every change to a plan and anything
+# in it, whichever flow or statement made it), and the business date; twenty people opening
+# the dashboard at once cost one computation.
+FiguresCache = versions.SharedCache
 
 
 def figures_cache(request: Request) -> FiguresCache:
     state = request.app.state
     if not hasattr(state, "dashboard_figures"):
-        state.dashboard_figures = FiguresCache()
+        state.dashboard_figures = FiguresCache(size=128)
     return state.dashboard_figures
 
 
@@ -174,13 +143,14 @@ def unit_table(rows: list[assignments.UnitCounts], names: dict[int, str], sort: 
 class Parts:
     """The dashboard's rendered parts that follow the plans' contents (and the units' names)
     alone, shared by every viewer with the same key; what is per request (CSRF token, user,
-    flash, the unit table with its forms, extension requests, failed deliveries) is not in them."""
+    flash, the unit table with its forms, failed deliveries) is not in them."""
 
     panels: int
     plans: Markup
     overdue: Markup
     ranking: Markup
     review: Markup
+    extensions: Markup
 
 
 def render_parts(
@@ -192,7 +162,10 @@ def render_parts(
     detailed = with_panel_details(session, [p for p, _ in ranked_plans[:PANELS_SHOWN]])
     panels = [plan_panel(p, figures, today, tz) for p in detailed]
     review_queue, review_total = list_milestones(session, actor, today=today, state=SUBMITTED, limit=10)
-    shown = load_milestones(session, [o.fact.id for o in figures.overdue] + [m.id for m in review_queue])
+    extensions = list_extension_requests(session, actor)
+    shown = load_milestones(
+        session, [o.fact.id for o in figures.overdue] + [m.id for m in review_queue] + [e.milestone_id for e in extensions]
+    )
     ranking = figures.ranking
     macros = templates.env.get_template("web/dashboard_parts.html").module
     return Parts(
@@ -203,17 +176,18 @@ def render_parts(
             ranking, [(names.get(r.department_id, "?"), r.on_time_rate, r.overdue) for r in ranking[:15]], names
         ),
         review=macros.review_card(review_queue, review_total, shown, names, lambda value: local_time(value, tz)),
+        extensions=macros.extensions_card(extensions, shown, names),
     )
 
 
-def dashboard_plans(session: Session, actor: Actor) -> tuple[list[int], list[int]]:
-    """The ids of the plans the dashboard shows (active) and of those its parts read (also the
-    drafts: the review queue covers every plan not archived), newest first."""
+def dashboard_plans(session: Session, actor: Actor) -> list[tuple[int, str, int]]:
+    """(id, status, version) of the plans the dashboard reads, newest first: the active ones it
+    shows, and the drafts (the review queue covers every plan not archived)."""
     rows = session.execute(
-        visible_plans(actor).where(Plan.status != PLAN_ARCHIVED).with_only_columns(Plan.id, Plan.status)
-        .order_by(Plan.id.desc())
-    ).all()
-    return [i for i, s in rows if s == PLAN_ACTIVE], [i for i, _ in rows]
+        visible_plans(actor).where(Plan.status != PLAN_ARCHIVED)
+        .with_only_columns(Plan.id, Plan.status, versions.of(Plan.id)).order_by(Plan.id.desc())
+    )
+    return [tuple(row) for row in rows]
 
 
 @router.get("/")
@@ -226,11 +200,11 @@ def dashboard(
     if actor.is_operator:
         return redirect(request, "/holidays")  # the operator's work; no office's dashboard
     tz = settings.tz
-    plan_ids, read_ids = dashboard_plans(session, actor)
-    # Read before anything is computed from the plans: a change committed meanwhile moves it,
-    # so nothing older than the key is ever cached under it.
-    key = (actor.readable_office_ids, actor.department_id, tuple(plan_ids), tuple(read_ids), today,
-           versions.version(session, read_ids))
+    # Read before anything is computed from the plans: a change committed meanwhile moves a
+    # version, so nothing older than the key is ever cached under it.
+    plans = dashboard_plans(session, actor)
+    plan_ids = [plan_id for plan_id, state, _ in plans if state == PLAN_ACTIVE]
+    key = (actor.readable_office_ids, actor.department_id, today, tuple(plans))
     cache = figures_cache(request)
     figures = cache.get(
         key, lambda: stats.dashboard_figures(session, actor, plan_ids, today, tz, overdue_shown=OVERDUE_SHOWN)
@@ -248,8 +222,8 @@ def dashboard(
         ("parts", *key, tuple(names.items())),
         lambda: render_parts(session, actor, plan_ids, figures, names, today, tz),
     )
-    extensions = list_extension_requests(session, actor)
-    shown = load_milestones(session, [e.milestone_id for e in extensions])
+    # Progress reports count in their plan's version too.
+    reporting = cache.get(("reporting", *key), lambda: assignments.reporting_rates(session, actor, today=today, tz=tz))
     sort = sort if sort in UNIT_SORTS else "overdue"
     unit_rows = unit_table(unit_counts, names, sort)
     all_units = units == "all"
@@ -259,13 +233,11 @@ def dashboard(
         "dashboard.html",
         {
             "parts": parts,
-            "extensions": extensions,
-            "milestones": shown,
             "names": names,
             "units": unit_rows if all_units else unit_rows[:UNITS_SHOWN],
             "units_total": len(unit_rows),
             "units_all": "&units=all" if all_units else "",
-            "reporting": assignments.reporting_rates(session, actor, today=today, tz=tz),
+            "reporting": reporting,
             "unit_sort": sort,
             "unit_columns": {s: assignments.STATUS_LABELS[s] for s in assignments.CHASE_STATUSES}
             | {assignments.DUE_SOON: f"{assignments.DUE_SOON_WORKDAYS} 个工作日内到期"},

@@ -109,3 +109,39 @@ def test_the_office_sets_a_plans_reporting_cycle(client, session_factory):
     assert refused.status_code == 422 and "报送日" in refused.json()["detail"]
     monthly = client.put(url, headers=world.headers("city_admin"), json={"cycle": "monthly", "day": 25})
     assert monthly.status_code == 200 and monthly.json() == {"plan_id": plan_id, "cycle": "monthly", "day": 25}
+
+
+def test_the_work_list_follows_every_change_at_once(client, session_factory):
+    """The answer is shared between identical requests until one of the reader's plans changes."""
+    from sqlalchemy import update
+
+    from service.milestones import assignments as items
+    from service.milestones.models import APPROVED, Milestone
+    from service.plans.models import Plan
+    from tests.factories import NOW, build_world
+
+    with session_factory() as session:
+        world = build_world(session)
+    headers = world.headers("ip_user")
+
+    def only_item():
+        [item] = client.get("/api/v1/assignments", headers=headers).json()["items"]
+        return item
+
+    first = only_item()
+    assert first["latest_progress"] is None and first["milestones_closed"] == 0 and first["signed_at"] is None
+    with session_factory() as session:
+        items.submit_progress(session, world.actor(session, "ip_user"), first["id"], text="推进中", percent=40, now=NOW)
+        session.commit()
+    second = only_item()
+    assert second["latest_progress"]["percent"] == 40 and second["signed_at"] is not None
+    with session_factory() as session:
+        session.execute(update(Milestone).where(Milestone.assignment_id == first["id"]).values(state=APPROVED))
+        session.execute(update(Plan).where(Plan.id == first["plan_id"]).values(title="改名的计划"))
+        session.commit()
+    third = only_item()
+    assert third["milestones_closed"] == third["milestones_total"] and third["current_milestone"] is None
+    assert third["plan_title"] == "改名的计划"
+    # Another reader of the same plan gets its own list, not this one.
+    assert all(i["department_id"] == world.departments["dev"].id
+               for i in client.get("/api/v1/assignments", headers=world.headers("dev_user")).json()["items"])

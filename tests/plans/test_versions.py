@@ -1,5 +1,6 @@
 """Plans' versions (migration 0022's triggers, service.plans.versions): every flow that
-changes a plan or anything in it moves the plan's version, and nothing else's; the reminder
+changes a plan or anything in it (its milestones, items, progress reports, extension
+requests, measures, phases) moves the plan's version, and nothing else's; the reminder
 scan's bookkeeping does not; folding the counts keeps them; on PostgreSQL two writers never
 wait on each other's count."""
 
@@ -48,6 +49,16 @@ def _extension(session, world, m):
     return before
 
 
+def _request_extension(session, world, m):
+    workflow.request_extension(session, world.actor(session, "ip_user"), m.id,
+                               new_due_date=m.due_date + timedelta(days=30), reason="需要时间", now=NOW)
+
+
+def _progress_report(session, world, m):
+    assignments.submit_progress(session, world.actor(session, "ip_user"), m.assignment_id, text="推进中", percent=40,
+                                now=NOW)
+
+
 def _sign(session, world, m):
     assignments.sign_batch(session, world.actor(session, "ip_user"), plan_id=world.plans["city"], now=NOW)
 
@@ -91,7 +102,7 @@ def _phase_deadline(session, world, m):
     session.execute(update(Phase).where(Phase.plan_id == m.plan_id).values(deadline=m.due_date + timedelta(days=3)))
 
 
-FLOWS = [_submit, _approve, _reopen, _extension, _sign, _core_state, _core_due_date, _raw_sql, _delete_milestone,
+FLOWS = [_submit, _approve, _reopen, _request_extension, _extension, _progress_report, _sign, _core_state, _core_due_date, _raw_sql, _delete_milestone,
          _new_milestone, _assignment_signed, _measure_text, _plan_title, _phase_deadline]
 
 
