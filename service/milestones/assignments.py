@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, case, exists, false, func, select
+from sqlalchemy import Select, and_, bindparam, case, exists, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.audit.service import record, snapshot
@@ -202,17 +202,28 @@ def work_list_query(
     return query
 
 
+# Built once (statement construction cost more than running it): the plans of some offices
+# with their versions, and of those the ones a department has items in.
+_OFFICE_PLANS = (
+    select(Plan.id, versions.of(Plan.id)).where(Plan.office_id.in_(bindparam("offices", expanding=True)))
+    .order_by(Plan.id)
+)
+_DEPARTMENT_PLANS = _OFFICE_PLANS.where(Plan.id.in_(
+    select(Measure.plan_id).join(Assignment, Assignment.measure_id == Measure.id)
+    .where(Assignment.department_id == bindparam("department"))
+))
+
+
 def work_list_plans(session: Session, actor: Actor) -> tuple[tuple[int, int], ...]:
     """(id, version) of every plan whose contents the actor's work lists may show, by id: every
     plan of its offices; a department's, those it has items in. What a work list shows changes
     only with one of these versions or with the set (see `plans.versions`)."""
-    query = select(Plan.id, versions.of(Plan.id)).where(Plan.office_id.in_(actor.readable_office_ids))
-    if actor.department_id is not None:
-        query = query.where(Plan.id.in_(
-            select(Measure.plan_id).join(Assignment, Assignment.measure_id == Measure.id)
-            .where(Assignment.department_id == actor.department_id)
-        ))
-    return tuple(tuple(row) for row in session.execute(query.order_by(Plan.id)))
+    offices = sorted(actor.readable_office_ids)
+    if actor.department_id is None:
+        rows = session.execute(_OFFICE_PLANS, {"offices": offices})
+    else:
+        rows = session.execute(_DEPARTMENT_PLANS, {"offices": offices, "department": actor.department_id})
+    return tuple(tuple(row) for row in rows)
 
 
 def _page_bounds(page: int, per_page: int) -> None:

@@ -5,7 +5,7 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.auth.actor import Actor
@@ -180,13 +180,24 @@ def render_parts(
     )
 
 
+# Built once (statement construction cost more than running it).
+_OFFICE_PLANS = (
+    select(Plan.id, Plan.status, versions.of(Plan.id))
+    .where(Plan.office_id.in_(bindparam("offices", expanding=True)), Plan.status != PLAN_ARCHIVED)
+    .order_by(Plan.id.desc())
+)
+
+
 def dashboard_plans(session: Session, actor: Actor) -> list[tuple[int, str, int]]:
     """(id, status, version) of the plans the dashboard reads, newest first: the active ones it
     shows, and the drafts (the review queue covers every plan not archived)."""
-    rows = session.execute(
-        visible_plans(actor).where(Plan.status != PLAN_ARCHIVED)
-        .with_only_columns(Plan.id, Plan.status, versions.of(Plan.id)).order_by(Plan.id.desc())
-    )
+    if actor.department_id is None:  # an office's reader: its plans and its districts'
+        rows = session.execute(_OFFICE_PLANS, {"offices": sorted(actor.readable_office_ids)})
+    else:
+        rows = session.execute(
+            visible_plans(actor).where(Plan.status != PLAN_ARCHIVED)
+            .with_only_columns(Plan.id, Plan.status, versions.of(Plan.id)).order_by(Plan.id.desc())
+        )
     return [tuple(row) for row in rows]
 
 
