@@ -2,7 +2,9 @@
 督办件 each (one milestone per item), a tenth of them decomposed by the child into two of
 its own bureaus. Times, over ROUNDS runs each, the dashboard's figures (lights, ranking of
 the child offices among the units, the per-unit table of whom to chase), each child office's
-share of a plan, and one issued measure's row per child office.
+share of a plan, and one issued measure's row per child office; then the city admin's
+dashboard page `/` itself through the app (in process): a view with nothing changed since the
+last one (`view_warm`), and the first view after one milestone changed (`view_after_change`).
 
     python bench/cascade.py [--db sqlite|postgres] [--children 20] [--items 700] [--rounds 20]
 
@@ -116,6 +118,50 @@ def timed(rounds: int, call) -> dict:
             "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))] * 1000, 1)}
 
 
+def page_views(url: str, session, city_id: int, plan_ids: list[int], rounds: int) -> dict:
+    """The city admin's dashboard through the app: warm, and right after a milestone changed."""
+    import os
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select, update
+
+    from service.app import create_app
+    from service.auth.models import TOKEN_KIND_SESSION, User
+    from service.auth.service import issue_token
+    from service.clock import FixedClock
+    from service.config import Settings
+    from service.dependencies import SESSION_COOKIE
+
+    os.environ.setdefault("DUBAN_SECRET_KEY", "duban-bench-key")
+    admin = User(office_id=city_id, username="bench_city_admin", password_hash="-", role=ROLE_ADMIN, created_at=NOW)
+    session.add(admin)
+    session.flush()
+    token = issue_token(session, admin, now=NOW, kind=TOKEN_KIND_SESSION, lifetime=timedelta(days=3650), name="bench")
+    session.commit()
+    milestone_ids = list(session.scalars(select(Milestone.id).where(Milestone.plan_id.in_(plan_ids)).limit(rounds)))
+    app = create_app(Settings(database_url=url), clock=FixedClock(NOW))
+    headers = {"Cookie": f"{SESSION_COOKIE}={token}"}
+    with TestClient(app) as client:
+        def view():
+            response = client.get("/", headers=headers)
+            assert response.status_code == 200, response.status_code
+
+        view()
+        warm = timed(rounds, view)
+        changed = []
+        for n in range(rounds):
+            session.execute(update(Milestone).where(Milestone.id == milestone_ids[n % len(milestone_ids)])
+                            .values(due_date=TODAY + timedelta(days=n + 1)))
+            session.commit()
+            started = time.perf_counter()
+            view()
+            changed.append(time.perf_counter() - started)
+    changed.sort()
+    return {"view_warm": warm, "view_after_change": {
+        "p50_ms": round(statistics.median(changed) * 1000, 1),
+        "p95_ms": round(changed[min(len(changed) - 1, int(0.95 * len(changed)))] * 1000, 1)}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -143,6 +189,7 @@ def main() -> None:
                     "plan_shares": timed(args.rounds, lambda: cascade.plan_shares(session, actor, plan_ids[0], today=TODAY)),
                     "measure_rows": timed(args.rounds, lambda: cascade.issued_rows(session, actor, measure_id, today=TODAY)),
                 }
+                result |= page_views(url, session, office_ids[0], plan_ids, args.rounds)
         finally:
             engine.dispose()
     print(json.dumps(result, ensure_ascii=False))
