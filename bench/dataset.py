@@ -168,7 +168,7 @@ def _milestone(mid, assignment_id, phase_id, plan_id, department_id, due, is_due
         "department_id": department_id, "due_date": due, "due_version": 1, "state": state,
         "acknowledged_at": None if state == "pending" else created, "submitted_at": submitted,
         "approved_at": submitted if state == "approved" else None,
-        "next_reminder_at": next_at, "created_at": created, "updated_at": created, "changes": 0,
+        "next_reminder_at": next_at, "created_at": created, "updated_at": created,
     }
 
 

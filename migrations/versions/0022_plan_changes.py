@@ -3,8 +3,8 @@ its cached figures and fragments are still current without reading every milesto
 
 Every insert, delete or update of a plan or of its phases, tasks, measures, assignments,
 milestones, progress reports and extension requests (of a milestone: any column but
-`next_reminder_at`, `updated_at` and `changes`, which the reminder scan writes and no
-page reads) adds to the plan's count. The version of a set of plans is the sum of their counts: it grows whenever a
+`next_reminder_at` and `updated_at`, which the reminder scan writes and no page reads)
+adds to the plan's count. The version of a set of plans is the sum of their counts: it grows whenever a
 transaction that changed one of them commits, whatever the commit order.
 
 - SQLite (one writer at a time): one row per plan, incremented in place.
@@ -14,7 +14,8 @@ transaction that changed one of them commits, whatever the commit order.
   `service.plans.versions.compact` folds a plan's rows into one, keeping the sum.
 
 Existing data: no rows (a plan without rows has version 0); running processes recompute
-their figures once.
+their figures once. `milestones.changes` and its index (0018, 0021), what the dashboard was
+cached by before, go: they were updated with every write of the reminder scan.
 
 Revision ID: 0022
 Revises: 0021
@@ -94,6 +95,9 @@ def _postgres_ddl(table: str) -> list[str]:
 
 
 def upgrade() -> None:
+    op.drop_index('ix_milestones_plan_changes', table_name='milestones')
+    with op.batch_alter_table('milestones', schema=None) as batch_op:
+        batch_op.drop_column('changes')
     op.create_table(
         'plan_changes',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -122,3 +126,6 @@ def downgrade() -> None:
             op.execute(f'DROP FUNCTION IF EXISTS plan_changes_{table}_row()')
     op.drop_index('ix_plan_changes_plan_id_n', table_name='plan_changes')
     op.drop_table('plan_changes')
+    with op.batch_alter_table('milestones', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('changes', sa.Integer(), nullable=False, server_default='0'))
+    op.create_index('ix_milestones_plan_changes', 'milestones', ['plan_id', 'changes'])

@@ -10,7 +10,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,9 +35,7 @@ class Milestone(Base):
     __table_args__ = (
         UniqueConstraint("assignment_id", "phase_id"),
         Index("ix_milestones_department_state_due", "department_id", "state", "due_date"),
-        # The dashboard's figures version reads this index alone; the review queue finds
-        # and counts the submitted ones by the second (migration 0021).
-        Index("ix_milestones_plan_changes", "plan_id", "changes"),
+        # The review queue finds and counts the submitted ones by this one (migration 0021).
         Index("ix_milestones_state_due_plan", "state", "due_date", "plan_id"),
     )
 
@@ -62,10 +59,6 @@ class Milestone(Base):
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # Counts the row's updates (any UPDATE that does not set it, ORM or not): the sum over
-    # a set of milestones changes whenever one of them does, whatever the commit order,
-    # which is what the dashboard's figures are cached by.
-    changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0", onupdate=text("changes + 1"))
 
     assignment: Mapped["Assignment"] = relationship()  # noqa: F821
     phase: Mapped["Phase | None"] = relationship()  # noqa: F821

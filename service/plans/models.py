@@ -194,7 +194,7 @@ class PlanChange(Base):
     """A plan's change count, kept by database triggers (migration 0022), never by the code:
     every insert, delete or update of the plan or of its phases, tasks, measures, assignments,
     milestones, progress reports and extension requests (of a milestone: any column but the
-    scan's `next_reminder_at`, `updated_at` and `changes`) adds to it, whichever flow or
+    scan's `next_reminder_at` and `updated_at`) adds to it, whichever flow or
     statement made it.
 
     A plan's count is the sum of `n` over its rows: one row per plan on SQLite (one writer at

@@ -57,7 +57,7 @@ def test_figures_follow_a_change_at_once(session_factory, client_factory):
 
 
 def test_figures_follow_a_change_that_writes_no_audit_event(session_factory, client_factory):
-    """The cache is keyed by the milestones' own change counts, not by the audit log."""
+    """The cache is keyed by the plans' versions, which database triggers keep, not by the audit log."""
     from sqlalchemy import update
 
     from service.milestones.models import APPROVED, Milestone
