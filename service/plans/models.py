@@ -191,7 +191,7 @@ class TaskChoice(Base):
 
 
 class PlanChange(Base):
-    """A plan's change count, kept by database triggers (migration 0022), never by the code:
+    """A plan's change count, kept by database triggers (migration 0023), never by the code:
     every insert, delete or update of the plan or of its phases, tasks, measures, assignments,
     milestones, progress reports and extension requests (of a milestone: any column but the
     scan's `next_reminder_at` and `updated_at`) adds to it, whichever flow or

@@ -26,7 +26,7 @@ def of(plan_id) -> ScalarSelect[int]:
 
 def version(session: Session, plan_ids: list[int]) -> int:
     """The plans' version: the sum of their change counts (0 for plans never changed since
-    migration 0022). Only grows; compacting keeps it."""
+    migration 0023). Only grows; compacting keeps it."""
     if not plan_ids:
         return 0
     return session.scalar(select(func.coalesce(func.sum(PlanChange.n), 0)).where(PlanChange.plan_id.in_(plan_ids)))

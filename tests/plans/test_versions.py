@@ -1,4 +1,4 @@
-"""Plans' versions (migration 0022's triggers, service.plans.versions): every flow that
+"""Plans' versions (migration 0023's triggers, service.plans.versions): every flow that
 changes a plan or anything in it (its milestones, items, progress reports, extension
 requests, measures, phases) moves the plan's version, and nothing else's; the reminder
 scan's bookkeeping does not; folding the counts keeps them; on PostgreSQL two writers never

@@ -17,8 +17,8 @@ Existing data: no rows (a plan without rows has version 0); running processes re
 their figures once. `milestones.changes` and its index (0018, 0021), what the dashboard was
 cached by before, go: they were updated with every write of the reminder scan.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-11-30 10:30:00.000000
 """
 from collections.abc import Sequence
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0022'
-down_revision: str | None = '0021'
+revision: str = '0023'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
