@@ -236,6 +236,14 @@ def _page_bounds(page: int, per_page: int) -> None:
 WORK_LIST_ORDER = (Plan.id, Measure.position, Assignment.id)
 
 
+def _work_page(session: Session, actor: Actor, *, page: int, per_page: int, **filters) -> tuple[Select, int]:
+    """The page of 督办件 matching `filters` (work_list_query's), in work-list order, and how many match."""
+    _page_bounds(page, per_page)
+    query = work_list_query(actor, **filters)
+    total = session.scalar(query.with_only_columns(func.count()))
+    return query.order_by(*WORK_LIST_ORDER).limit(per_page).offset((page - 1) * per_page), total
+
+
 def list_assignments(
     session: Session,
     actor: Actor,
@@ -250,20 +258,11 @@ def list_assignments(
     per_page: int = MAX_PER_PAGE,
 ) -> tuple[list[WorkItem], int]:
     """A page of 督办件 and how many match. Archived plans are left out unless `plan_id` names one."""
-    _page_bounds(page, per_page)
-    query = work_list_query(
-        actor, today=today, due_soon_until=due_soon_until, plan_id=plan_id, department_id=department_id,
-        status=status, q=q,
+    query, total = _work_page(
+        session, actor, page=page, per_page=per_page, today=today, due_soon_until=due_soon_until,
+        plan_id=plan_id, department_id=department_id, status=status, q=q,
     )
-    total = session.scalar(query.with_only_columns(func.count()))
-    assignments = list(
-        session.scalars(
-            query.options(selectinload(Assignment.measure).selectinload(Measure.plan))
-            .order_by(*WORK_LIST_ORDER)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
+    assignments = list(session.scalars(query.options(selectinload(Assignment.measure).selectinload(Measure.plan))))
     return work_items(session, assignments), total
 
 
@@ -307,20 +306,15 @@ def list_work_rows(
     per_page: int = MAX_PER_PAGE,
 ) -> tuple[list[WorkRow], int]:
     """The same page as list_assignments, as WorkRow values."""
-    _page_bounds(page, per_page)
-    query = work_list_query(
-        actor, today=today, due_soon_until=due_soon_until, plan_id=plan_id, department_id=department_id,
-        status=status, q=q,
+    query, total = _work_page(
+        session, actor, page=page, per_page=per_page, today=today, due_soon_until=due_soon_until,
+        plan_id=plan_id, department_id=department_id, status=status, q=q,
     )
-    total = session.scalar(query.with_only_columns(func.count()))
     rows = session.execute(
         query.with_only_columns(
             Assignment.id, Measure.plan_id, Plan.title, Assignment.measure_id, Measure.text,
             Assignment.department_id, Assignment.role, Assignment.signed_at,
         )
-        .order_by(*WORK_LIST_ORDER)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     ).all()
     ids = [r[0] for r in rows]
     milestones: dict[int, list[tuple[int, date, str]]] = {i: [] for i in ids}
