@@ -101,8 +101,9 @@ def digest_item(i: int, k: int, now: datetime) -> dict:
     }
 
 
-def notification_rows(office_id: int, n: int, items: int, url: str, now: datetime) -> list[dict]:
-    base = {"office_id": office_id, "channel_type": "webhook", "target": url, "mentions": [], "status": "pending",
+def notification_rows(n: int, items: int, url: str, now: datetime) -> list[dict]:
+    """The outbox rows to send, without their office (enqueue_many gives it)."""
+    base = {"channel_type": "webhook", "target": url, "mentions": [], "status": "pending",
             "attempts": 0, "next_attempt_at": now, "created_at": now}
     if not items:
         return [base | {"kind": "assignment", "subject": "【督办】新任务", "body_text": f"第{i}项任务已分派，请及时签收。",
@@ -165,7 +166,7 @@ def main() -> None:
         upgrade_database(database_url)
         engine = make_engine(database_url)
         session_factory = make_session_factory(engine)
-        rows = notification_rows(0, args.n, args.items, url, now)
+        rows = notification_rows(args.n, args.items, url, now)
         enqueue_many(session_factory, rows)
         settings = Settings(database_url=database_url, secret_key="bench-secret-key", webhook_allowed_hosts=["127.0.0.1"])
         # What the bare client sends: each webhook's event as the dispatcher renders it.

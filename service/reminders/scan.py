@@ -445,7 +445,7 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
         for n, (offset, end) in enumerate(parts, start=1):
             items = digest.items[offset:end]
             ids = {m for i in items for m in i.get("milestone_ids", [i["milestone_id"]])}
-            context = digest_fields(items, offset)
+            context, kind = digest_fields(items, offset), kind_of(items)
             subject = render_subject(template, {**context, "items": [items[0] | item_labels(items[0])]})
             if len(parts) > 1:
                 subject = f"{subject}（{n}/{len(parts)}）"
@@ -455,13 +455,13 @@ def _enqueue_digests(session: Session, digests: dict, kind_of, template: str, se
                 channel_id=digest.recipient.channel_id,
                 channel_type=digest.recipient.channel_type,
                 target=digest.recipient.target,
-                kind=kind_of(items),
+                kind=kind,
                 level=context["level"],
                 subject=subject,
                 template=template,
                 template_context=context,
                 event={
-                    "type": f"duban.{kind_of(items)}",
+                    "type": f"duban.{kind}",
                     "level": context["level"],
                     "level_name": LEVELS.get(context["level"]),
                     "milestones": [m for m in digest.milestones if m["id"] in ids],
